@@ -1,0 +1,69 @@
+"""The ``simlab`` command: the one place that wires data, strategies, costs, rules and reports together.
+
+Each sub-command lives in ``simlab/commands/<name>.py`` with two functions,
+``add_arguments(parser)`` and ``run(args) -> int``, and is imported only when it
+is the one being run: ``simlab --help`` never pays for numba or pandas.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# name -> one-line help. Order is the order shown by --help.
+COMMANDS: dict[str, str] = {
+    "challenge": "Monte Carlo prop-challenge attempts: pass rate, days to pass, what breaks it",
+    "backtest": "one backtest of a strategy on a data file: trades, P/L, drawdown, costs paid",
+    "calibrate": "learn a per-session spread / slippage / latency model from ticks, fills or MT5 deals",
+    "check-strategy": "look-ahead check: do decisions change when the future is added?",
+    "programs": "list the prop-firm programs (rule presets) and their account sizes",
+}
+
+
+def _module_name(command: str) -> str:
+    return "simlab.commands." + command.replace("-", "_")
+
+
+def build_parser(selected: str | None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="simlab",
+        description="Will your strategy pass the prop-firm challenge? Simulate it under your broker's real costs.",
+    )
+    from simlab import __version__
+
+    parser.add_argument("--version", action="version", version=f"simlab {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, help_text in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        if name == selected:
+            module = importlib.import_module(_module_name(name))
+            module.add_arguments(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    selected = next((a for a in argv if not a.startswith("-")), None)
+    if selected not in COMMANDS:
+        selected = None
+    parser = build_parser(selected)
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    from simlab.errors import SimlabError
+
+    try:
+        module = importlib.import_module(_module_name(args.command))
+        return int(module.run(args) or 0)
+    except SimlabError as exc:
+        print(f"simlab {args.command}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"simlab {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
