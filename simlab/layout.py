@@ -188,6 +188,9 @@ ACC_PHASE_START_DAY = 23
 ACC_N_TRADES = 24
 ACC_WORST_EQUITY = 25  # worst intrabar equity of the last bar
 ACC_FIRST_DAY = 26  # day id of the first bar
+ACC_TRADE_DAYS = 27  # finished days on which a trade was opened
+ACC_DAY_HAD_TRADE = 28  # 1 if a trade was opened today
+ACC_BEST_EQUITY = 29  # best intrabar equity of the last bar
 ACC_SIZE = 32
 
 # ---------------------------------------------------------------- position state vector (float64)

@@ -1,0 +1,1050 @@
+"""The simulation kernel: one account, one symbol, one challenge phase, bar by bar (numba).
+
+Plain arrays in, plain arrays out; every slot is named in ``simlab.layout``.
+``step_nb`` advances one bar and is the only place the trading logic lives;
+``simulate_nb`` loops it over a range of bars, and the Python ``Stepper``
+(``simlab.engine``) calls it one bar at a time for RL and stateful strategies,
+so all three run the same code.
+
+Conventions (each has a test in tests/test_kernel_scenarios.py):
+
+* A decision taken on bar t (its intent row t, data up to t's close) is filled
+  at bar t+1's open — never inside the bar that produced it.
+* Buys fill at the ask, sells at the bid, plus sampled slippage (adverse > 0).
+* Stop-loss / take-profit are checked against the bar's bid extremes for a
+  long and ask extremes for a short. A stop the bar gaps through fills at the
+  open (plus stop slippage), not at the stop; a target gapped through fills at
+  the (better) open. When both lie inside one bar, the stop is assumed first
+  (``CFG_SL_FIRST``; 0 assumes the target first).
+* The rules see the *worst* equity inside the bar (floating P/L, swaps and
+  commissions included). For trailing-intraday rules the bar's path is taken
+  as open-high-low-close for a down bar and open-low-high-close for an up bar,
+  so a bar's high raises the trailing limit before its low is tested only when
+  the high came first.
+* Commission is charged per lot per side: at entry into the balance, at exit
+  with the trade. Swap accrues on the position at each rollover it is held
+  through (``swap_nights``) and is realised with the trade.
+* Volume: fixed, or sized from risk % of equity and the stop distance,
+  rounded down to the volume step, refused below the minimum.
+* Randomness: ``uniform_nb(seed, attempt, bar * N_DRAWS_PER_BAR + purpose)``,
+  so a draw never depends on what happened before it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from simlab.costs_nb import quantile_at_nb, sample_cost_nb
+from simlab.governors_nb import (
+    entry_block_nb,
+    equity_floor_nb,
+    must_flatten_on_flags_nb,
+    on_trade_closed_nb,
+    profit_cap_hit_nb,
+    risk_fraction_nb,
+    size_volume_nb,
+)
+from simlab.layout import (
+    ACC_BALANCE,
+    ACC_BEST_DAY_PNL,
+    ACC_BEST_EQUITY,
+    ACC_DAILY_LIMIT,
+    ACC_DAY,
+    ACC_DAY_COUNTED,
+    ACC_DAY_HAD_TRADE,
+    ACC_DAY_HALTED,
+    ACC_DAY_START_BALANCE,
+    ACC_DAY_START_EQUITY,
+    ACC_DAY_TRADES,
+    ACC_DAYS_COUNTED,
+    ACC_EQUITY,
+    ACC_FIRST_DAY,
+    ACC_HALTED,
+    ACC_INITIAL,
+    ACC_MAX_DAILY_DD,
+    ACC_MAX_TOTAL_DD,
+    ACC_MAXLOSS_LIMIT,
+    ACC_N_TRADES,
+    ACC_PEAK_BALANCE,
+    ACC_PEAK_EOD_BALANCE,
+    ACC_PEAK_EQUITY,
+    ACC_PHASE_START_DAY,
+    ACC_SIZE,
+    ACC_TARGET_BANKED,
+    ACC_TARGET_LEVEL,
+    ACC_TRADE_DAYS,
+    ACC_WORST_EQUITY,
+    BASIS_BALANCE,
+    BASIS_EQUITY,
+    BLOCK_NO_STOP,
+    BLOCK_NONE,
+    BLOCK_STOPS_LEVEL,
+    BLOCK_VOLUME,
+    BREACH_DAILY_LOSS,
+    BREACH_MAX_LOSS,
+    BREACH_TIME_LIMIT,
+    BREACH_WEEKEND_HOLDING,
+    CFG_FIXED_VOLUME,
+    CFG_INITIAL_BALANCE,
+    CFG_LATENCY_BUDGET_MS,
+    CFG_RISK_PCT,
+    CFG_SL_FIRST,
+    CFG_SLIPPAGE,
+    CFG_SPREAD_MODE,
+    COST_ENTRY_SLIP,
+    COST_EXIT_SLIP,
+    COST_LATENCY,
+    COST_SPREAD,
+    COST_STOP_SLIP,
+    CURVE_BALANCE,
+    CURVE_EQUITY,
+    CURVE_WORST_EQUITY,
+    DAYCOUNT_PROFITABLE,
+    DIR_FLAT,
+    DIR_LONG,
+    DIR_SHORT,
+    DRAW_ENTRY_SLIP,
+    DRAW_EXIT_SLIP,
+    DRAW_LATENCY,
+    DRAW_SPREAD,
+    DRAW_STOP_SLIP,
+    EXIT_BREACH,
+    EXIT_END,
+    EXIT_GOV_PROFIT_CAP,
+    EXIT_GOV_RESET,
+    EXIT_GOV_TARGET,
+    EXIT_GOV_WEEKEND,
+    EXIT_KILL_SWITCH,
+    EXIT_SIGNAL,
+    EXIT_STOP_LOSS,
+    EXIT_TAKE_PROFIT,
+    FLAG_WEEKEND_GAP,
+    GOV_HALT_AT_TARGET,
+    GOV_KILL_SWITCH,
+    MAXLOSS_STATIC,
+    MAXLOSS_TRAILING_EOD,
+    MAXLOSS_TRAILING_INTRADAY,
+    MAXLOSS_TRAILING_LOCK,
+    N_DRAWS_PER_BAR,
+    POS_COMMISSION,
+    POS_DIR,
+    POS_ENTRY_BAR,
+    POS_ENTRY_PRICE,
+    POS_ENTRY_SLIP,
+    POS_ENTRY_SPREAD,
+    POS_PENDING_DIR,
+    POS_PENDING_FLATTEN,
+    POS_PENDING_REASON,
+    POS_PENDING_SIZE,
+    POS_PENDING_SL,
+    POS_PENDING_TP,
+    POS_RISK,
+    POS_SIZE,
+    POS_SL,
+    POS_SWAP,
+    POS_TP,
+    POS_VOLUME,
+    PROFIT_BASE_IS_ACCOUNT,
+    PROFIT_FIXED,
+    RES_BALANCE,
+    RES_BREACH_VIA_GAP,
+    RES_CAL_DAYS,
+    RES_DAYS_COUNTED,
+    RES_END_BAR,
+    RES_EQUITY,
+    RES_MAX_DAILY_DD,
+    RES_MAX_TOTAL_DD,
+    RES_N_TRADES,
+    RES_N_TRADES_OVERFLOW,
+    RES_REASON,
+    RES_SIZE,
+    RES_STATUS,
+    RES_TRADING_DAYS,
+    RULE_BEST_DAY_MAX_SHARE,
+    RULE_DAILY_BASIS,
+    RULE_DAILY_FLOATING,
+    RULE_DAILY_PCT,
+    RULE_DAILY_SIZE_OF,
+    RULE_DAY_COUNT_MODE,
+    RULE_MAX_DAYS,
+    RULE_MAXLOSS_FLOATING,
+    RULE_MAXLOSS_MODE,
+    RULE_MAXLOSS_PCT,
+    RULE_MIN_DAY_PROFIT_PCT,
+    RULE_MIN_DAYS,
+    RULE_NO_WEEKEND_HOLDING,
+    RULE_TARGET_PCT,
+    SIZE_OF_INITIAL,
+    SPREAD_FROM_DATA,
+    SPREAD_FROM_MODEL,
+    STATUS_BREACHED,
+    STATUS_PASSED,
+    STATUS_RUNNING,
+    SYM_COMMISSION,
+    SYM_CONTRACT,
+    SYM_POINT,
+    SYM_PROFIT_MODE,
+    SYM_STOPS_LEVEL,
+    SYM_SWAP_LONG,
+    SYM_SWAP_SHORT,
+    SYM_TICK_SIZE,
+    SYM_TICK_VALUE,
+    SYM_VOL_MAX,
+    SYM_VOL_MIN,
+    SYM_VOL_STEP,
+    TR_COMMISSION,
+    TR_DIR,
+    TR_ENTRY_BAR,
+    TR_ENTRY_PRICE,
+    TR_ENTRY_SESSION,
+    TR_ENTRY_SLIP,
+    TR_ENTRY_SPREAD,
+    TR_EXIT_BAR,
+    TR_EXIT_PRICE,
+    TR_EXIT_REASON,
+    TR_EXIT_SESSION,
+    TR_EXIT_SLIP,
+    TR_EXIT_SPREAD,
+    TR_GROSS,
+    TR_PNL,
+    TR_RISK,
+    TR_SIZE,
+    TR_SL,
+    TR_SLIP_COST,
+    TR_SPREAD_COST,
+    TR_SWAP,
+    TR_TP,
+    TR_VOLUME,
+)
+
+# ------------------------------------------------------------------ money
+
+
+@njit(cache=True, inline="always")
+def value_per_price_nb(sym: np.ndarray, price: float) -> float:
+    """Account currency per 1.0 move of price, per lot, at ``price``."""
+    mode = int(sym[SYM_PROFIT_MODE])
+    if mode == PROFIT_BASE_IS_ACCOUNT:
+        return sym[SYM_CONTRACT] / price
+    if mode == PROFIT_FIXED:
+        return sym[SYM_TICK_VALUE] / sym[SYM_TICK_SIZE]
+    return sym[SYM_CONTRACT]
+
+
+@njit(cache=True, inline="always")
+def price_pnl_nb(sym: np.ndarray, direction: float, entry: float, volume: float, price: float) -> float:
+    """P/L in account currency of ``volume`` lots opened at ``entry`` and valued at ``price``.
+
+    For a base-currency account (USDJPY in USD) the quote-currency P/L is
+    converted at the valuation price, as MT5 does at the deal.
+    """
+    return direction * (price - entry) * volume * value_per_price_nb(sym, price)
+
+
+@njit(cache=True, inline="always")
+def price_for_pnl_nb(sym: np.ndarray, direction: float, entry: float, volume: float, pnl: float) -> float:
+    """The price at which the position's price P/L equals ``pnl`` (inverse of ``price_pnl_nb``)."""
+    if int(sym[SYM_PROFIT_MODE]) == PROFIT_BASE_IS_ACCOUNT:
+        k = volume * sym[SYM_CONTRACT]
+        den = k - direction * pnl
+        if den <= 0.0:
+            return math.inf if direction > 0 else 0.0
+        return entry * k / den
+    return entry + direction * pnl / (volume * value_per_price_nb(sym, entry))
+
+
+# ------------------------------------------------------------------ state
+
+
+def new_state(n_trades_capacity: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Fresh (acc, pos, res, trades) buffers for ``begin_nb`` / ``step_nb``."""
+    acc = np.zeros(ACC_SIZE, dtype=np.float64)
+    pos = np.zeros(POS_SIZE, dtype=np.float64)
+    res = np.zeros(RES_SIZE, dtype=np.float64)
+    trades = np.zeros((n_trades_capacity, TR_SIZE), dtype=np.float64)
+    return acc, pos, res, trades
+
+
+@njit(cache=True)
+def _update_limits_nb(acc: np.ndarray, rules: np.ndarray) -> None:
+    """Recompute the daily and max-loss limits from the current references (they never fall)."""
+    init = acc[ACC_INITIAL]
+    # daily: basis at the day's start minus its size
+    if rules[RULE_DAILY_PCT] > 0.0:
+        b = int(rules[RULE_DAILY_BASIS])
+        if b == BASIS_BALANCE:
+            basis = acc[ACC_DAY_START_BALANCE]
+        elif b == BASIS_EQUITY:
+            basis = acc[ACC_DAY_START_EQUITY]
+        else:
+            basis = max(acc[ACC_DAY_START_BALANCE], acc[ACC_DAY_START_EQUITY])
+        ref = init if int(rules[RULE_DAILY_SIZE_OF]) == SIZE_OF_INITIAL else basis
+        acc[ACC_DAILY_LIMIT] = basis - rules[RULE_DAILY_PCT] * ref
+    else:
+        acc[ACC_DAILY_LIMIT] = -math.inf
+    # max loss
+    m = rules[RULE_MAXLOSS_PCT]
+    if m > 0.0:
+        mode = int(rules[RULE_MAXLOSS_MODE])
+        if mode == MAXLOSS_STATIC:
+            lim = init - m * init
+        elif mode == MAXLOSS_TRAILING_EOD:
+            lim = max(init, acc[ACC_PEAK_EOD_BALANCE]) - m * init
+        elif mode == MAXLOSS_TRAILING_INTRADAY:
+            lim = max(init, acc[ACC_PEAK_EQUITY]) - m * init
+        else:  # MAXLOSS_TRAILING_LOCK
+            lim = min(max(init, acc[ACC_PEAK_BALANCE]) - m * init, init)
+        if lim > acc[ACC_MAXLOSS_LIMIT]:
+            acc[ACC_MAXLOSS_LIMIT] = lim
+    else:
+        acc[ACC_MAXLOSS_LIMIT] = -math.inf
+
+
+@njit(cache=True)
+def begin_nb(
+    acc: np.ndarray, pos: np.ndarray, res: np.ndarray, cfg: np.ndarray, rules: np.ndarray, first_day: int
+) -> None:
+    """Reset the state buffers for a phase that starts on trading day ``first_day``."""
+    acc[:] = 0.0
+    pos[:] = 0.0
+    res[:] = 0.0
+    init = cfg[CFG_INITIAL_BALANCE]
+    acc[ACC_INITIAL] = init
+    acc[ACC_BALANCE] = init
+    acc[ACC_EQUITY] = init
+    acc[ACC_DAY_START_BALANCE] = init
+    acc[ACC_DAY_START_EQUITY] = init
+    acc[ACC_PEAK_BALANCE] = init
+    acc[ACC_PEAK_EOD_BALANCE] = init
+    acc[ACC_PEAK_EQUITY] = init
+    acc[ACC_DAY] = first_day
+    acc[ACC_FIRST_DAY] = first_day
+    acc[ACC_PHASE_START_DAY] = first_day
+    acc[ACC_MAXLOSS_LIMIT] = -math.inf
+    acc[ACC_BEST_DAY_PNL] = -math.inf
+    acc[ACC_WORST_EQUITY] = init
+    acc[ACC_BEST_EQUITY] = init
+    t = rules[RULE_TARGET_PCT]
+    acc[ACC_TARGET_LEVEL] = init * (1.0 + t) if t > 0.0 else math.inf
+    _update_limits_nb(acc, rules)
+    res[RES_STATUS] = STATUS_RUNNING
+    res[RES_END_BAR] = -1.0
+
+
+@njit(cache=True)
+def _day_counts_nb(acc: np.ndarray, rules: np.ndarray) -> bool:
+    """Does the current day count toward the minimum days, as of now?"""
+    if int(rules[RULE_DAY_COUNT_MODE]) == DAYCOUNT_PROFITABLE:
+        return (
+            acc[ACC_BALANCE] - acc[ACC_DAY_START_BALANCE] >= rules[RULE_MIN_DAY_PROFIT_PCT] * acc[ACC_INITIAL]
+        )
+    return acc[ACC_DAY_COUNTED] > 0.0
+
+
+@njit(cache=True)
+def _new_day_nb(acc: np.ndarray, rules: np.ndarray, new_day: int) -> None:
+    """Close the books of the finished day and open the new one."""
+    day_pnl = acc[ACC_BALANCE] - acc[ACC_DAY_START_BALANCE]
+    if day_pnl > acc[ACC_BEST_DAY_PNL]:
+        acc[ACC_BEST_DAY_PNL] = day_pnl
+    if _day_counts_nb(acc, rules):
+        acc[ACC_DAYS_COUNTED] += 1.0
+    if acc[ACC_DAY_HAD_TRADE] > 0.0:
+        acc[ACC_TRADE_DAYS] += 1.0
+    if acc[ACC_BALANCE] > acc[ACC_PEAK_EOD_BALANCE]:
+        acc[ACC_PEAK_EOD_BALANCE] = acc[ACC_BALANCE]
+    acc[ACC_DAY] = new_day
+    acc[ACC_DAY_START_BALANCE] = acc[ACC_BALANCE]
+    acc[ACC_DAY_START_EQUITY] = acc[ACC_EQUITY]  # marked at the previous bar's close
+    acc[ACC_DAY_TRADES] = 0.0
+    acc[ACC_DAY_COUNTED] = 0.0
+    acc[ACC_DAY_HAD_TRADE] = 0.0
+    acc[ACC_DAY_HALTED] = 0.0
+    _update_limits_nb(acc, rules)
+
+
+# ------------------------------------------------------------------ fills
+
+
+@njit(cache=True, inline="always")
+def _slip_nb(
+    kind: int,
+    sess: int,
+    t: int,
+    purpose: int,
+    cfg: np.ndarray,
+    cost_q: np.ndarray,
+    cost_probs: np.ndarray,
+    seed: int,
+    attempt: int,
+) -> float:
+    """Sampled adverse slippage (price) for a market fill on bar t; latency budget applied."""
+    if cfg[CFG_SLIPPAGE] <= 0.0:
+        return 0.0
+    budget = cfg[CFG_LATENCY_BUDGET_MS]
+    if budget > 0.0:
+        lat = sample_cost_nb(
+            cost_q, cost_probs, COST_LATENCY, sess, seed, attempt, t * N_DRAWS_PER_BAR + DRAW_LATENCY
+        )
+        if lat > budget:
+            return quantile_at_nb(cost_q[kind, sess], cost_probs, 0.9)
+    return sample_cost_nb(cost_q, cost_probs, kind, sess, seed, attempt, t * N_DRAWS_PER_BAR + purpose)
+
+
+@njit(cache=True)
+def _open_position_nb(
+    pos: np.ndarray,
+    acc: np.ndarray,
+    sym: np.ndarray,
+    direction: float,
+    volume: float,
+    fill: float,
+    spread: float,
+    slip: float,
+    sl_dist: float,
+    tp_dist: float,
+    t: int,
+) -> None:
+    pos[POS_DIR] = direction
+    pos[POS_VOLUME] = volume
+    pos[POS_ENTRY_PRICE] = fill
+    pos[POS_SL] = fill - direction * sl_dist if not math.isnan(sl_dist) else math.nan
+    pos[POS_TP] = fill + direction * tp_dist if not math.isnan(tp_dist) else math.nan
+    pos[POS_ENTRY_BAR] = t
+    pos[POS_SWAP] = 0.0
+    comm = sym[SYM_COMMISSION] * volume
+    pos[POS_COMMISSION] = comm
+    pos[POS_ENTRY_SPREAD] = spread
+    pos[POS_ENTRY_SLIP] = slip
+    pos[POS_RISK] = sl_dist * volume * value_per_price_nb(sym, fill) if not math.isnan(sl_dist) else math.nan
+    acc[ACC_BALANCE] -= comm
+    acc[ACC_DAY_TRADES] += 1.0
+    acc[ACC_DAY_COUNTED] = 1.0
+    acc[ACC_DAY_HAD_TRADE] = 1.0
+
+
+@njit(cache=True)
+def _close_position_nb(
+    pos: np.ndarray,
+    acc: np.ndarray,
+    sym: np.ndarray,
+    gov: np.ndarray,
+    trades: np.ndarray,
+    res: np.ndarray,
+    fill: float,
+    spread: float,
+    slip: float,
+    t: int,
+    reason: int,
+    entry_session: int,
+    exit_session: int,
+) -> float:
+    """Close the open position at ``fill``; book it into balance and the trade ledger. Returns net P/L."""
+    d = pos[POS_DIR]
+    vol = pos[POS_VOLUME]
+    entry = pos[POS_ENTRY_PRICE]
+    gross = price_pnl_nb(sym, d, entry, vol, fill)
+    exit_comm = sym[SYM_COMMISSION] * vol
+    swap = pos[POS_SWAP]
+    net = gross + swap - pos[POS_COMMISSION] - exit_comm
+    acc[ACC_BALANCE] += gross + swap - exit_comm
+    if acc[ACC_BALANCE] > acc[ACC_PEAK_BALANCE]:
+        acc[ACC_PEAK_BALANCE] = acc[ACC_BALANCE]
+    k = int(acc[ACC_N_TRADES])
+    if k < trades.shape[0]:
+        vpp = value_per_price_nb(sym, fill)
+        row = trades[k]
+        row[TR_ENTRY_BAR] = pos[POS_ENTRY_BAR]
+        row[TR_EXIT_BAR] = t
+        row[TR_DIR] = d
+        row[TR_VOLUME] = vol
+        row[TR_ENTRY_PRICE] = entry
+        row[TR_EXIT_PRICE] = fill
+        row[TR_SL] = pos[POS_SL]
+        row[TR_TP] = pos[POS_TP]
+        row[TR_PNL] = net
+        row[TR_GROSS] = gross
+        row[TR_COMMISSION] = pos[POS_COMMISSION] + exit_comm
+        row[TR_SWAP] = swap
+        row[TR_SPREAD_COST] = 0.5 * (pos[POS_ENTRY_SPREAD] + spread) * vol * vpp
+        row[TR_SLIP_COST] = (pos[POS_ENTRY_SLIP] + slip) * vol * vpp
+        row[TR_EXIT_REASON] = reason
+        row[TR_ENTRY_SESSION] = entry_session
+        row[TR_EXIT_SESSION] = exit_session
+        row[TR_RISK] = pos[POS_RISK]
+        row[TR_ENTRY_SPREAD] = pos[POS_ENTRY_SPREAD]
+        row[TR_EXIT_SPREAD] = spread
+        row[TR_ENTRY_SLIP] = pos[POS_ENTRY_SLIP]
+        row[TR_EXIT_SLIP] = slip
+    else:
+        res[RES_N_TRADES_OVERFLOW] = 1.0
+    acc[ACC_N_TRADES] += 1.0
+    on_trade_closed_nb(acc, gov, net, t)
+    pos[POS_DIR] = 0.0
+    pos[POS_VOLUME] = 0.0
+    pos[POS_SWAP] = 0.0
+    pos[POS_COMMISSION] = 0.0
+    return net
+
+
+@njit(cache=True, inline="always")
+def _floating_nb(pos: np.ndarray, sym: np.ndarray, price: float) -> float:
+    if pos[POS_DIR] == 0.0:
+        return 0.0
+    return price_pnl_nb(sym, pos[POS_DIR], pos[POS_ENTRY_PRICE], pos[POS_VOLUME], price) + pos[POS_SWAP]
+
+
+@njit(cache=True)
+def _end_phase_nb(res: np.ndarray, acc: np.ndarray, status: int, reason: int, t: int, via_gap: float) -> None:
+    res[RES_STATUS] = status
+    res[RES_REASON] = reason
+    res[RES_END_BAR] = t
+    res[RES_BREACH_VIA_GAP] = via_gap
+    acc[ACC_HALTED] = 1.0
+
+
+# ------------------------------------------------------------------ one bar
+
+
+@njit(cache=True)
+def step_nb(
+    t: int,
+    bid: np.ndarray,
+    ask: np.ndarray,
+    session: np.ndarray,
+    day: np.ndarray,
+    swap_nights: np.ndarray,
+    flags: np.ndarray,
+    vol_ratio: np.ndarray,
+    i_dir: int,
+    i_sl: float,
+    i_tp: float,
+    i_size: float,
+    sym: np.ndarray,
+    cfg: np.ndarray,
+    rules: np.ndarray,
+    gov: np.ndarray,
+    cost_q: np.ndarray,
+    cost_probs: np.ndarray,
+    seed: int,
+    attempt: int,
+    acc: np.ndarray,
+    pos: np.ndarray,
+    res: np.ndarray,
+    trades: np.ndarray,
+    is_last: bool,
+) -> int:
+    """Advance the account through bar t and take the decision (i_dir, i_sl, i_tp, i_size) made at its close.
+
+    Returns the phase status (``STATUS_*``). Does nothing once the phase has ended.
+    """
+    if res[RES_STATUS] != STATUS_RUNNING:
+        return int(res[RES_STATUS])
+    sess = int(session[t])
+    fl = int(flags[t])
+
+    # ---- prices of this bar: the data's bid, the ask from the data, the model or the wider
+    bo = bid[t, 0]
+    bh = bid[t, 1]
+    bl = bid[t, 2]
+    bc = bid[t, 3]
+    ao = ask[t, 0]
+    ah = ask[t, 1]
+    al = ask[t, 2]
+    ac = ask[t, 3]
+    smode = int(cfg[CFG_SPREAD_MODE])
+    if smode != SPREAD_FROM_DATA:
+        s = sample_cost_nb(
+            cost_q, cost_probs, COST_SPREAD, sess, seed, attempt, t * N_DRAWS_PER_BAR + DRAW_SPREAD
+        )
+        if smode == SPREAD_FROM_MODEL:
+            ao = bo + s
+            ah = bh + s
+            al = bl + s
+            ac = bc + s
+        else:
+            ao = bo + max(ao - bo, s)
+            ah = bh + max(ah - bh, s)
+            al = bl + max(al - bl, s)
+            ac = bc + max(ac - bc, s)
+    spread_open = ao - bo
+
+    # ---- a new trading day: close the books of the old one, check the time limit
+    d_t = day[t]
+    if d_t != acc[ACC_DAY]:
+        _new_day_nb(acc, rules, d_t)
+        if rules[RULE_MAX_DAYS] > 0.0 and d_t - acc[ACC_PHASE_START_DAY] >= rules[RULE_MAX_DAYS]:
+            if pos[POS_DIR] != 0.0:
+                fill = bo if pos[POS_DIR] > 0 else ao
+                _close_position_nb(
+                    pos, acc, sym, gov, trades, res, fill, spread_open, 0.0, t, EXIT_BREACH, sess, sess
+                )
+            acc[ACC_EQUITY] = acc[ACC_BALANCE]
+            _end_phase_nb(res, acc, STATUS_BREACHED, BREACH_TIME_LIMIT, t, 0.0)
+            return STATUS_BREACHED
+
+    entry_sess_pos = int(session[int(pos[POS_ENTRY_BAR])]) if pos[POS_DIR] != 0.0 else sess
+
+    # ---- holding restrictions and swap, at the open
+    if pos[POS_DIR] != 0.0:
+        if rules[RULE_NO_WEEKEND_HOLDING] > 0.0 and (fl & FLAG_WEEKEND_GAP) != 0:
+            fill = bo if pos[POS_DIR] > 0 else ao
+            _close_position_nb(
+                pos, acc, sym, gov, trades, res, fill, spread_open, 0.0, t, EXIT_BREACH, entry_sess_pos, sess
+            )
+            acc[ACC_EQUITY] = acc[ACC_BALANCE]
+            _end_phase_nb(res, acc, STATUS_BREACHED, BREACH_WEEKEND_HOLDING, t, 0.0)
+            return STATUS_BREACHED
+        nights = swap_nights[t]
+        if nights > 0:
+            pts = sym[SYM_SWAP_LONG] if pos[POS_DIR] > 0 else sym[SYM_SWAP_SHORT]
+            pos[POS_SWAP] += nights * pts * sym[SYM_POINT] * pos[POS_VOLUME] * value_per_price_nb(sym, bo)
+
+    # ---- orders at the open: governor flattening first, then the decision of bar t-1
+    flat_reason = 0
+    if gov[GOV_KILL_SWITCH] > 0.0:
+        flat_reason = EXIT_KILL_SWITCH
+        pos[POS_PENDING_DIR] = 0.0
+    else:
+        fw = must_flatten_on_flags_nb(gov, fl)
+        if fw == 1:
+            flat_reason = EXIT_GOV_RESET
+        elif fw == 2:
+            flat_reason = EXIT_GOV_WEEKEND
+    if pos[POS_PENDING_FLATTEN] > 0.0 and flat_reason == 0:
+        flat_reason = int(pos[POS_PENDING_REASON])
+    pdir = int(pos[POS_PENDING_DIR])
+    if pdir == DIR_FLAT or (
+        (pdir == DIR_LONG or pdir == DIR_SHORT) and pos[POS_DIR] != 0.0 and pos[POS_DIR] != pdir
+    ):
+        if flat_reason == 0:
+            flat_reason = EXIT_SIGNAL
+    if flat_reason != 0 and pos[POS_DIR] != 0.0:
+        slip = _slip_nb(COST_EXIT_SLIP, sess, t, DRAW_EXIT_SLIP, cfg, cost_q, cost_probs, seed, attempt)
+        fill = bo - slip if pos[POS_DIR] > 0 else ao + slip
+        _close_position_nb(
+            pos, acc, sym, gov, trades, res, fill, spread_open, slip, t, flat_reason, entry_sess_pos, sess
+        )
+    if (pdir == DIR_LONG or pdir == DIR_SHORT) and pos[POS_DIR] == 0.0:
+        # the order was sized at the decision; the calendar or kill switch may still veto it at the open
+        if entry_block_nb(acc, gov, fl, math.nan, t) == BLOCK_NONE:
+            slip = _slip_nb(COST_ENTRY_SLIP, sess, t, DRAW_ENTRY_SLIP, cfg, cost_q, cost_probs, seed, attempt)
+            fill = ao + slip if pdir == DIR_LONG else bo - slip
+            _open_position_nb(
+                pos,
+                acc,
+                sym,
+                float(pdir),
+                pos[POS_PENDING_SIZE],
+                fill,
+                spread_open,
+                slip,
+                pos[POS_PENDING_SL],
+                pos[POS_PENDING_TP],
+                t,
+            )
+            entry_sess_pos = sess
+    pos[POS_PENDING_DIR] = 0.0
+    pos[POS_PENDING_FLATTEN] = 0.0
+    pos[POS_PENDING_REASON] = 0.0
+
+    # ---- inside the bar: stops, targets, the governors' equity floor, worst and best equity
+    via_gap = 0.0
+    d = pos[POS_DIR]
+    if d != 0.0:
+        vol = pos[POS_VOLUME]
+        entry = pos[POS_ENTRY_PRICE]
+        # the exit side's prices: a long sells at the bid, a short buys at the ask
+        if d > 0:
+            xo = bo
+            xfav = bh
+            xadv = bl
+        else:
+            xo = ao
+            xfav = al
+            xadv = ah
+        bal = acc[ACC_BALANCE]
+        # the governors' floor, as a price stop on the position
+        floor, floor_reason = equity_floor_nb(acc, gov, rules)
+        stop_px = pos[POS_SL]
+        stop_reason = EXIT_STOP_LOSS
+        if floor > -math.inf:
+            fpx = price_for_pnl_nb(sym, d, entry, vol, floor - bal - pos[POS_SWAP] + 1e-9)
+            if math.isnan(stop_px) or d * (fpx - stop_px) > 0.0:
+                stop_px = fpx
+                stop_reason = floor_reason
+        tp_px = pos[POS_TP]
+        has_stop = not math.isnan(stop_px)
+        has_tp = not math.isnan(tp_px)
+        stop_hit = has_stop and d * (xadv - stop_px) <= 0.0
+        tp_hit = has_tp and d * (xfav - tp_px) >= 0.0
+        stop_gap = has_stop and d * (xo - stop_px) <= 0.0
+        tp_gap = has_tp and d * (xo - tp_px) >= 0.0
+        exit_kind = 0  # 1 stop, 2 target
+        if stop_gap:
+            exit_kind = 1
+        elif tp_gap:
+            exit_kind = 2
+        elif stop_hit and tp_hit:
+            exit_kind = 1 if cfg[CFG_SL_FIRST] > 0.0 else 2
+        elif stop_hit:
+            exit_kind = 1
+        elif tp_hit:
+            exit_kind = 2
+        fill = math.nan
+        slip = 0.0
+        if exit_kind == 1:
+            slip = 0.0
+            if cfg[CFG_SLIPPAGE] > 0.0:
+                slip = sample_cost_nb(
+                    cost_q,
+                    cost_probs,
+                    COST_STOP_SLIP,
+                    sess,
+                    seed,
+                    attempt,
+                    t * N_DRAWS_PER_BAR + DRAW_STOP_SLIP,
+                )
+            base = xo if stop_gap else stop_px
+            fill = base - d * slip
+            if stop_gap or slip > 0.0:
+                via_gap = 1.0
+        elif exit_kind == 2:
+            fill = xo if tp_gap else tp_px
+        # worst / best equity inside the bar: an exit at the open sees nothing of the bar;
+        # otherwise the adverse extreme may have come before a target (assumed so: conservative)
+        worst_px = xadv
+        best_px = xfav
+        if exit_kind == 1:
+            worst_px = fill
+            if stop_gap:
+                best_px = fill
+        elif exit_kind == 2:
+            best_px = fill
+            if tp_gap:
+                worst_px = fill
+        worst_eq = bal + price_pnl_nb(sym, d, entry, vol, worst_px) + pos[POS_SWAP]
+        best_eq = bal + price_pnl_nb(sym, d, entry, vol, best_px) + pos[POS_SWAP]
+        high_first = bc < bo  # a down bar: open-high-low-close
+        if high_first and best_eq > acc[ACC_PEAK_EQUITY]:
+            acc[ACC_PEAK_EQUITY] = best_eq
+            _update_limits_nb(acc, rules)
+        # the rules judge the worst point of the bar
+        breach = 0
+        if (
+            rules[RULE_MAXLOSS_PCT] > 0.0
+            and rules[RULE_MAXLOSS_FLOATING] > 0.0
+            and worst_eq < acc[ACC_MAXLOSS_LIMIT]
+        ):
+            breach = BREACH_MAX_LOSS
+        elif (
+            rules[RULE_DAILY_PCT] > 0.0
+            and rules[RULE_DAILY_FLOATING] > 0.0
+            and worst_eq < acc[ACC_DAILY_LIMIT]
+        ):
+            breach = BREACH_DAILY_LOSS
+        acc[ACC_WORST_EQUITY] = worst_eq
+        acc[ACC_BEST_EQUITY] = best_eq
+        _track_drawdowns_nb(acc, rules, worst_eq)
+        if breach != 0:
+            bfill = worst_px
+            _close_position_nb(
+                pos,
+                acc,
+                sym,
+                gov,
+                trades,
+                res,
+                bfill,
+                spread_open,
+                slip,
+                t,
+                EXIT_BREACH,
+                entry_sess_pos,
+                sess,
+            )
+            acc[ACC_EQUITY] = acc[ACC_BALANCE]
+            _end_phase_nb(res, acc, STATUS_BREACHED, breach, t, via_gap)
+            return STATUS_BREACHED
+        if exit_kind != 0:
+            reason = stop_reason if exit_kind == 1 else EXIT_TAKE_PROFIT
+            _close_position_nb(
+                pos, acc, sym, gov, trades, res, fill, spread_open, slip, t, reason, entry_sess_pos, sess
+            )
+            if reason != EXIT_STOP_LOSS and reason != EXIT_TAKE_PROFIT:
+                acc[ACC_DAY_HALTED] = 1.0  # the governors' floor: done for the day
+        if not high_first and best_eq > acc[ACC_PEAK_EQUITY]:
+            acc[ACC_PEAK_EQUITY] = best_eq
+            _update_limits_nb(acc, rules)
+    else:
+        acc[ACC_WORST_EQUITY] = acc[ACC_BALANCE]
+        acc[ACC_BEST_EQUITY] = acc[ACC_BALANCE]
+        _track_drawdowns_nb(acc, rules, acc[ACC_BALANCE])
+
+    # closed-balance rules (floating not counted) judge the balance after this bar's closes
+    bal = acc[ACC_BALANCE]
+    if rules[RULE_MAXLOSS_PCT] > 0.0 and rules[RULE_MAXLOSS_FLOATING] <= 0.0 and bal < acc[ACC_MAXLOSS_LIMIT]:
+        _close_open_at_close_nb(pos, acc, sym, gov, trades, res, bc, ac, t, entry_sess_pos, sess)
+        _end_phase_nb(res, acc, STATUS_BREACHED, BREACH_MAX_LOSS, t, via_gap)
+        return STATUS_BREACHED
+    if rules[RULE_DAILY_PCT] > 0.0 and rules[RULE_DAILY_FLOATING] <= 0.0 and bal < acc[ACC_DAILY_LIMIT]:
+        _close_open_at_close_nb(pos, acc, sym, gov, trades, res, bc, ac, t, entry_sess_pos, sess)
+        _end_phase_nb(res, acc, STATUS_BREACHED, BREACH_DAILY_LOSS, t, via_gap)
+        return STATUS_BREACHED
+    if bal > acc[ACC_PEAK_BALANCE]:
+        acc[ACC_PEAK_BALANCE] = bal
+    if int(rules[RULE_MAXLOSS_MODE]) == MAXLOSS_TRAILING_LOCK:
+        _update_limits_nb(acc, rules)
+
+    # ---- the close: mark to market
+    mark = bc if pos[POS_DIR] > 0 else ac
+    eq = bal + _floating_nb(pos, sym, mark)
+    acc[ACC_EQUITY] = eq
+    if eq > acc[ACC_PEAK_EQUITY]:
+        acc[ACC_PEAK_EQUITY] = eq
+        if int(rules[RULE_MAXLOSS_MODE]) == MAXLOSS_TRAILING_INTRADAY:
+            _update_limits_nb(acc, rules)
+
+    # ---- the target: passed when flat above it with the other objectives met
+    if bal >= acc[ACC_TARGET_LEVEL] and pos[POS_DIR] == 0.0:
+        if _objectives_met_nb(acc, rules):
+            _end_phase_nb(res, acc, STATUS_PASSED, 0, t, 0.0)
+            return STATUS_PASSED
+        acc[ACC_TARGET_BANKED] = 1.0
+    if pos[POS_DIR] != 0.0 and gov[GOV_HALT_AT_TARGET] > 0.0 and eq >= acc[ACC_TARGET_LEVEL]:
+        pos[POS_PENDING_FLATTEN] = 1.0
+        pos[POS_PENDING_REASON] = EXIT_GOV_TARGET
+    if profit_cap_hit_nb(acc, gov):
+        acc[ACC_DAY_HALTED] = 1.0
+        if pos[POS_DIR] != 0.0:
+            pos[POS_PENDING_FLATTEN] = 1.0
+            pos[POS_PENDING_REASON] = EXIT_GOV_PROFIT_CAP
+
+    # ---- the decision made at this close, to be filled at the next open
+    if is_last:
+        return STATUS_RUNNING
+    if i_dir == DIR_FLAT:
+        if pos[POS_DIR] != 0.0:
+            pos[POS_PENDING_DIR] = DIR_FLAT
+    elif i_dir == DIR_LONG or i_dir == DIR_SHORT:
+        if pos[POS_DIR] != i_dir:
+            block = _entry_check_nb(
+                acc, gov, sym, cfg, pos, int(flags[t + 1]), vol_ratio, t, i_dir, i_sl, i_tp, i_size, bc, ac
+            )
+            if block == BLOCK_NONE:
+                pos[POS_PENDING_DIR] = i_dir
+            elif pos[POS_DIR] != 0.0:
+                pos[POS_PENDING_DIR] = DIR_FLAT  # cannot reverse: at least stop holding the wrong side
+    return STATUS_RUNNING
+
+
+@njit(cache=True)
+def _entry_check_nb(
+    acc: np.ndarray,
+    gov: np.ndarray,
+    sym: np.ndarray,
+    cfg: np.ndarray,
+    pos: np.ndarray,
+    next_flags: int,
+    vol_ratio: np.ndarray,
+    t: int,
+    i_dir: int,
+    i_sl: float,
+    i_tp: float,
+    i_size: float,
+    bc: float,
+    ac: float,
+) -> int:
+    """Governors, stops level and sizing for an entry decided at bar t's close; sets the pending order."""
+    vr = vol_ratio[t] if vol_ratio.shape[0] > 0 else math.nan
+    block = entry_block_nb(acc, gov, next_flags, vr, t + 1)
+    if block != BLOCK_NONE:
+        return block
+    min_dist = sym[SYM_STOPS_LEVEL] * sym[SYM_POINT]
+    if min_dist > 0.0 and (
+        (not math.isnan(i_sl) and i_sl < min_dist) or (not math.isnan(i_tp) and i_tp < min_dist)
+    ):
+        return BLOCK_STOPS_LEVEL
+    price = ac if i_dir == DIR_LONG else bc
+    fixed = cfg[CFG_FIXED_VOLUME]
+    if fixed > 0.0:
+        vol = fixed
+    else:
+        if math.isnan(i_sl) or i_sl <= 0.0:
+            return BLOCK_NO_STOP
+        # equity after closing what is open (a reversal) is the best estimate of the sizing equity
+        r = risk_fraction_nb(acc, gov, cfg[CFG_RISK_PCT], i_size)
+        vol = size_volume_nb(
+            acc[ACC_EQUITY],
+            r,
+            i_sl,
+            value_per_price_nb(sym, price),
+            sym[SYM_VOL_MIN],
+            sym[SYM_VOL_STEP],
+            sym[SYM_VOL_MAX],
+        )
+        if vol <= 0.0:
+            return BLOCK_VOLUME
+    pos[POS_PENDING_SL] = i_sl
+    pos[POS_PENDING_TP] = i_tp
+    pos[POS_PENDING_SIZE] = vol
+    return BLOCK_NONE
+
+
+@njit(cache=True)
+def _close_open_at_close_nb(
+    pos: np.ndarray,
+    acc: np.ndarray,
+    sym: np.ndarray,
+    gov: np.ndarray,
+    trades: np.ndarray,
+    res: np.ndarray,
+    bc: float,
+    ac: float,
+    t: int,
+    entry_sess: int,
+    sess: int,
+) -> None:
+    if pos[POS_DIR] != 0.0:
+        fill = bc if pos[POS_DIR] > 0 else ac
+        _close_position_nb(
+            pos, acc, sym, gov, trades, res, fill, ac - bc, 0.0, t, EXIT_BREACH, entry_sess, sess
+        )
+    acc[ACC_EQUITY] = acc[ACC_BALANCE]
+
+
+@njit(cache=True)
+def _objectives_met_nb(acc: np.ndarray, rules: np.ndarray) -> bool:
+    """Minimum days and the best-day consistency rule, counting today as it stands."""
+    days = acc[ACC_DAYS_COUNTED] + (1.0 if _day_counts_nb(acc, rules) else 0.0)
+    if days < rules[RULE_MIN_DAYS]:
+        return False
+    share = rules[RULE_BEST_DAY_MAX_SHARE]
+    if share > 0.0:
+        total = acc[ACC_BALANCE] - acc[ACC_INITIAL]
+        best = max(acc[ACC_BEST_DAY_PNL], acc[ACC_BALANCE] - acc[ACC_DAY_START_BALANCE])
+        if total <= 0.0 or best > share * total:
+            return False
+    return True
+
+
+@njit(cache=True, inline="always")
+def _track_drawdowns_nb(acc: np.ndarray, rules: np.ndarray, worst_eq: float) -> None:
+    init = acc[ACC_INITIAL]
+    b = int(rules[RULE_DAILY_BASIS])
+    if b == BASIS_EQUITY:
+        basis = acc[ACC_DAY_START_EQUITY]
+    elif b == BASIS_BALANCE:
+        basis = acc[ACC_DAY_START_BALANCE]
+    else:
+        basis = max(acc[ACC_DAY_START_BALANCE], acc[ACC_DAY_START_EQUITY])
+    dd = (basis - worst_eq) / init
+    if dd > acc[ACC_MAX_DAILY_DD]:
+        acc[ACC_MAX_DAILY_DD] = dd
+    tdd = (init - worst_eq) / init
+    if tdd > acc[ACC_MAX_TOTAL_DD]:
+        acc[ACC_MAX_TOTAL_DD] = tdd
+
+
+@njit(cache=True)
+def finish_nb(
+    t: int,
+    bid: np.ndarray,
+    ask: np.ndarray,
+    session: np.ndarray,
+    day: np.ndarray,
+    sym: np.ndarray,
+    gov: np.ndarray,
+    acc: np.ndarray,
+    pos: np.ndarray,
+    res: np.ndarray,
+    trades: np.ndarray,
+    close_open: bool,
+) -> None:
+    """Fill the result vector after the last bar run (t); optionally close what is open at its close."""
+    if res[RES_STATUS] == STATUS_RUNNING:
+        if close_open and pos[POS_DIR] != 0.0:
+            sess = int(session[t])
+            fill = bid[t, 3] if pos[POS_DIR] > 0 else ask[t, 3]
+            es = int(session[int(pos[POS_ENTRY_BAR])])
+            _close_position_nb(
+                pos, acc, sym, gov, trades, res, fill, ask[t, 3] - bid[t, 3], 0.0, t, EXIT_END, es, sess
+            )
+            acc[ACC_EQUITY] = acc[ACC_BALANCE]
+        res[RES_END_BAR] = t
+    end = int(res[RES_END_BAR])
+    res[RES_N_TRADES] = acc[ACC_N_TRADES]
+    res[RES_DAYS_COUNTED] = acc[ACC_DAYS_COUNTED] + (1.0 if acc[ACC_DAY_COUNTED] > 0.0 else 0.0)
+    res[RES_TRADING_DAYS] = acc[ACC_TRADE_DAYS] + (1.0 if acc[ACC_DAY_HAD_TRADE] > 0.0 else 0.0)
+    res[RES_BALANCE] = acc[ACC_BALANCE]
+    res[RES_EQUITY] = acc[ACC_EQUITY]
+    res[RES_MAX_DAILY_DD] = acc[ACC_MAX_DAILY_DD]
+    res[RES_MAX_TOTAL_DD] = acc[ACC_MAX_TOTAL_DD]
+    res[RES_CAL_DAYS] = day[end] - acc[ACC_PHASE_START_DAY] + 1 if end >= 0 else 0
+
+
+# ------------------------------------------------------------------ many bars
+
+
+@njit(cache=True)
+def simulate_nb(
+    bid: np.ndarray,
+    ask: np.ndarray,
+    session: np.ndarray,
+    day: np.ndarray,
+    swap_nights: np.ndarray,
+    flags: np.ndarray,
+    vol_ratio: np.ndarray,
+    sig_dir: np.ndarray,
+    sig_sl: np.ndarray,
+    sig_tp: np.ndarray,
+    sig_size: np.ndarray,
+    sym: np.ndarray,
+    cfg: np.ndarray,
+    rules: np.ndarray,
+    gov: np.ndarray,
+    cost_q: np.ndarray,
+    cost_probs: np.ndarray,
+    seed: int,
+    attempt: int,
+    start: int,
+    end: int,
+    acc: np.ndarray,
+    pos: np.ndarray,
+    res: np.ndarray,
+    trades: np.ndarray,
+    curve: np.ndarray,
+    close_at_end: bool,
+) -> int:
+    """Run bars [start, end) from a fresh account; fill ``res`` (and ``trades``, ``curve`` if sized).
+
+    ``curve`` is (end - start, CURVE_SIZE) or (0, CURVE_SIZE) to skip it.
+    Returns the phase status.
+    """
+    begin_nb(acc, pos, res, cfg, rules, day[start])
+    record = curve.shape[0] > 0
+    last = start
+    for t in range(start, end):
+        status = step_nb(
+            t, bid, ask, session, day, swap_nights, flags, vol_ratio,
+            int(sig_dir[t]), sig_sl[t], sig_tp[t], sig_size[t],
+            sym, cfg, rules, gov, cost_q, cost_probs, seed, attempt,
+            acc, pos, res, trades, t == end - 1,
+        )  # fmt: skip
+        last = t
+        if record:
+            i = t - start
+            curve[i, CURVE_BALANCE] = acc[ACC_BALANCE]
+            curve[i, CURVE_EQUITY] = acc[ACC_EQUITY]
+            curve[i, CURVE_WORST_EQUITY] = acc[ACC_WORST_EQUITY]
+        if status != STATUS_RUNNING:
+            break
+    finish_nb(last, bid, ask, session, day, sym, gov, acc, pos, res, trades, close_at_end)
+    if record and res[RES_STATUS] == STATUS_RUNNING and close_at_end:
+        i = last - start
+        curve[i, CURVE_BALANCE] = acc[ACC_BALANCE]
+        curve[i, CURVE_EQUITY] = acc[ACC_EQUITY]
+    return int(res[RES_STATUS])
