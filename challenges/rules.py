@@ -87,70 +87,74 @@ MAXLOSS_MODES = {
 DAYCOUNT_MODES = {"trade_opened": L.DAYCOUNT_TRADE_OPENED, "profitable": L.DAYCOUNT_PROFITABLE}
 
 DAY_NS = 86_400 * 10**9
-_OFFSET_RE = re.compile(r"^(?:UTC|GMT)\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
 _RESET_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 
 # ---------------------------------------------------------------- day boundary
 class DayBoundary(NamedTuple):
-    """When the firm's trading day rolls: ``reset`` local time in ``zone``.
+    """When the firm's trading day rolls: ``reset`` ("HH:MM") local time in ``zone``.
 
     ``zone`` is an IANA name (DST-aware, e.g. ``Europe/Prague``) or a fixed
-    offset written ``UTC+03:00``. Unpacks as ``(zone, reset)``.
+    offset written ``UTC+03:00``. Unpacks as ``(zone, reset)``, the two
+    arguments of :func:`simlab.calendar.trading_days` and
+    :func:`simlab.calendar.build_calendar` (``day_zone``, ``day_reset``).
 
-    Day ids: the rule day of a UTC instant is the number of days since
-    1970-01-01 of ``local wall time - reset``; when the reset is in the
-    afternoon or evening (>= 12:00, e.g. 17:00 New York) the day is named
-    after the *next* calendar date, as markets name the session that opens on
-    Sunday evening "Monday". So ``(day_id + 3) % 7`` is the weekday (0 = Monday)
-    of the trading day in both cases.
+    Day ids are those of :func:`simlab.calendar.trading_days`: days since
+    1970-01-01 of the local date on which the trading day *begins*, so with a
+    17:00 New York reset the session that opens on Sunday evening has Sunday's
+    id. :meth:`weekday` gives the weekday the session trades for (Monday there).
     """
 
     zone: str
-    reset: dt.time
+    reset: str
+
+    @property
+    def reset_ns(self) -> int:
+        from simlab.calendar import parse_reset
+
+        return parse_reset(self.reset)
+
+    @property
+    def reset_time(self) -> dt.time:
+        h, m = self.reset.split(":")
+        return dt.time(int(h), int(m))
 
     def tzinfo(self) -> dt.tzinfo:
         return parse_zone(self.zone)
 
-    @property
-    def reset_ns(self) -> int:
-        return (self.reset.hour * 3600 + self.reset.minute * 60) * 10**9
-
     def day_and_time(self, ts_utc_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Rule-day ids (int64) and ns since that day's start (wall clock) for UTC ns timestamps."""
-        import pandas as pd
+        from simlab.calendar import local_time_ns
 
-        ts = np.asarray(ts_utc_ns, dtype=np.int64)
-        if ts.size == 0:
-            return ts.copy(), ts.copy()
-        idx = pd.DatetimeIndex(ts.astype("datetime64[ns]")).tz_localize("UTC").tz_convert(self.tzinfo())
-        local = np.asarray(idx.tz_localize(None).values.astype("datetime64[ns]").view(np.int64))
-        shifted = local - self.reset_ns
+        ts = np.ascontiguousarray(ts_utc_ns, dtype=np.int64)
+        shifted = local_time_ns(ts, self.zone) - np.int64(self.reset_ns)
         day = shifted // DAY_NS
-        tod = shifted - day * DAY_NS
-        if self.reset.hour >= 12:
-            day = day + 1
-        return day.astype(np.int64), tod.astype(np.int64)
+        return day.astype(np.int64), (shifted - day * DAY_NS).astype(np.int64)
 
     def day_ids(self, ts_utc_ns: np.ndarray) -> np.ndarray:
+        """Same as ``simlab.calendar.trading_days(ts, zone, reset)``."""
         return self.day_and_time(ts_utc_ns)[0]
 
+    def weekday(self, day_ids: np.ndarray) -> np.ndarray:
+        """Weekday (0 = Monday) each trading day trades for: a day starting at or after 12:00 counts for the next date."""
+        shift = 1 if self.reset_ns >= 12 * 3600 * 10**9 else 0
+        return (np.asarray(day_ids, dtype=np.int64) + shift + 3) % 7
+
     def describe(self) -> str:
-        return f"{self.reset.strftime('%H:%M')} {self.zone}"
+        return f"{self.reset} {self.zone}"
 
 
 def parse_zone(zone: str) -> dt.tzinfo:
-    """An IANA zone name or a fixed offset ``UTC+3`` / ``UTC+03:00`` / ``UTC-05:30`` / ``UTC``."""
+    """An IANA zone name or a fixed offset (``UTC+3``, ``UTC+03:00``, ``+03:00``, ``GMT-5``, ``UTC``)."""
+    from simlab.calendar import fixed_offset_ns
+
     z = zone.strip()
-    if z.upper() in ("UTC", "GMT", "Z"):
-        return dt.UTC
-    m = _OFFSET_RE.match(z)
-    if m:
-        sign = 1 if m.group(1) == "+" else -1
-        hours, minutes = int(m.group(2)), int(m.group(3) or 0)
-        if hours > 14 or minutes >= 60:
-            raise ValueError(f"offset out of range: {zone!r}")
-        return dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes))
+    try:
+        off = fixed_offset_ns(z)
+    except ConfigError as exc:
+        raise ValueError(exc.what) from None
+    if off is not None:
+        return dt.timezone(dt.timedelta(microseconds=off // 1000)) if off else dt.UTC
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     try:
@@ -308,7 +312,7 @@ class Program:
 
     @property
     def day_boundary(self) -> DayBoundary:
-        """``(zone, reset)``: e.g. ``("Europe/Prague", datetime.time(0, 0))``."""
+        """``(zone, reset)``: e.g. ``("Europe/Prague", "00:00")``; ``trading_days(t, *program.day_boundary)``."""
         return self.day
 
     def rule_matrix(self) -> np.ndarray:
@@ -537,16 +541,16 @@ def _date(s: Section, key: str) -> dt.date:
     raise AssertionError  # unreachable
 
 
-def _reset(s: Section, key: str) -> dt.time:
+def _reset(s: Section, key: str) -> str:
     v = s.raw(key) if s.has(key) else None
     if v is None:
         s.fail(key, 'missing (required): local time "HH:MM" at which the day rolls')
-    if isinstance(v, dt.time):
-        return v.replace(second=0, microsecond=0)
+    if isinstance(v, dt.time) and v.second == 0 and v.microsecond == 0:
+        return f"{v.hour:02d}:{v.minute:02d}"
     if isinstance(v, str):
         m = _RESET_RE.match(v.strip())
         if m and int(m.group(1)) < 24 and int(m.group(2)) < 60:
-            return dt.time(int(m.group(1)), int(m.group(2)))
+            return f"{int(m.group(1)):02d}:{int(m.group(2)):02d}"
     s.fail(key, f'expected a time "HH:MM" (00:00 to 23:59), got {v!r}')
     raise AssertionError  # unreachable
 
