@@ -1,0 +1,139 @@
+"""Many challenge attempts in parallel (numba ``prange``), each phase after phase on the same kernel.
+
+Attempt ``a`` draws its start day from ``uniform_nb(seed, a, START_DRAW)`` and
+its costs from ``uniform_nb(seed, a, bar * N_DRAWS_PER_BAR + purpose)``: an
+attempt's result is a pure function of (inputs, seed, a), so any number of
+threads gives byte-identical results.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from simlab.kernel_nb import simulate_nb
+from simlab.layout import (
+    ACC_SIZE,
+    CURVE_SIZE,
+    POS_SIZE,
+    RES_END_BAR,
+    RES_SIZE,
+    RES_STATUS,
+    STATUS_PASSED,
+    TR_SIZE,
+)
+from simlab.rng_nb import uniform_nb
+
+START_DRAW = 1 << 60  # far from any bar's draw counters
+
+
+@njit(cache=True)
+def next_day_start_nb(day: np.ndarray, t: int) -> int:
+    """The first bar after bar t whose trading day differs from bar t's (len(day) if none)."""
+    n = day.shape[0]
+    d = day[t]
+    i = t + 1
+    while i < n and day[i] == d:
+        i += 1
+    return i
+
+
+@njit(cache=True)
+def attempt_nb(
+    a: int,
+    bid: np.ndarray,
+    ask: np.ndarray,
+    session: np.ndarray,
+    day: np.ndarray,
+    swap_nights: np.ndarray,
+    flags: np.ndarray,
+    vol_ratio: np.ndarray,
+    sig_dir: np.ndarray,
+    sig_sl: np.ndarray,
+    sig_tp: np.ndarray,
+    sig_size: np.ndarray,
+    sym: np.ndarray,
+    cfg: np.ndarray,
+    phase_rules: np.ndarray,
+    gov: np.ndarray,
+    cost_q: np.ndarray,
+    cost_probs: np.ndarray,
+    seed: int,
+    start_bars: np.ndarray,
+    horizon_days: int,
+    out: np.ndarray,
+) -> int:
+    """One attempt: phases in order from a sampled start until a phase is not passed.
+
+    ``out[p]`` receives phase p's RES_* vector; phases not reached keep
+    status -1. The attempt ends at the first trading day at or after
+    ``start day + horizon_days`` (the horizon caps programs with no time limit).
+    Returns the start bar.
+    """
+    k = start_bars.shape[0]
+    j = int(uniform_nb(seed, a, START_DRAW) * k)
+    if j >= k:
+        j = k - 1
+    s = int(start_bars[j])
+    end = int(np.searchsorted(day, day[s] + horizon_days))
+    acc = np.zeros(ACC_SIZE)
+    pos = np.zeros(POS_SIZE)
+    res = np.zeros(RES_SIZE)
+    trades = np.zeros((0, TR_SIZE))  # counts only: an attempt's ledger is not kept
+    curve = np.zeros((0, CURVE_SIZE))
+    for p in range(phase_rules.shape[0]):
+        out[p, :] = 0.0
+        out[p, RES_STATUS] = -1.0
+    for p in range(phase_rules.shape[0]):
+        if s >= end:
+            break
+        simulate_nb(
+            bid, ask, session, day, swap_nights, flags, vol_ratio, sig_dir, sig_sl, sig_tp, sig_size,
+            sym, cfg, phase_rules[p], gov, cost_q, cost_probs, seed, a, s, end, acc, pos, res, trades, curve, True,
+        )  # fmt: skip
+        out[p, :] = res[:RES_SIZE]
+        if res[RES_STATUS] != STATUS_PASSED:
+            break
+        # the next phase starts with the next trading day, with a fresh account
+        s = next_day_start_nb(day, int(res[RES_END_BAR]))
+    return int(start_bars[j])
+
+
+@njit(cache=True, parallel=True)
+def run_attempts_nb(
+    first_attempt: int,
+    n_attempts: int,
+    bid: np.ndarray,
+    ask: np.ndarray,
+    session: np.ndarray,
+    day: np.ndarray,
+    swap_nights: np.ndarray,
+    flags: np.ndarray,
+    vol_ratio: np.ndarray,
+    sig_dir: np.ndarray,
+    sig_sl: np.ndarray,
+    sig_tp: np.ndarray,
+    sig_size: np.ndarray,
+    sym: np.ndarray,
+    cfg: np.ndarray,
+    phase_rules: np.ndarray,
+    gov: np.ndarray,
+    cost_q: np.ndarray,
+    cost_probs: np.ndarray,
+    seed: int,
+    start_bars: np.ndarray,
+    horizon_days: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Attempts first_attempt .. first_attempt + n_attempts - 1.
+
+    Returns (results (n_attempts, n_phases, RES_SIZE), start bars (n_attempts,)).
+    """
+    n_phases = phase_rules.shape[0]
+    out = np.zeros((n_attempts, n_phases, RES_SIZE))
+    starts = np.zeros(n_attempts, dtype=np.int64)
+    for i in prange(n_attempts):
+        starts[i] = attempt_nb(
+            first_attempt + i, bid, ask, session, day, swap_nights, flags, vol_ratio, sig_dir, sig_sl, sig_tp,
+            sig_size, sym, cfg, phase_rules, gov, cost_q, cost_probs, seed, start_bars, horizon_days, out[i],
+        )  # fmt: skip
+    return out, starts
