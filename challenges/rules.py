@@ -361,14 +361,19 @@ def load_program(name_or_path: str | Path, *, params: Mapping[str, float] | None
     """
     path = resolve_program_path(name_or_path)
     data = read_toml(path)
-    program = parse_program(data, str(path), params=params)
+    program = parse_program(data, str(path), params=params, label=str(name_or_path))
     if path.parent == PRESET_DIR and program.name != path.stem:
         raise ConfigError(str(path), f"field 'name': preset {path.stem!r} declares name {program.name!r}")
     return program
 
 
-def parse_program(data: Mapping[str, Any], where: str, *, params: Mapping[str, float] | None = None) -> Program:
-    """Validate a parsed rule file (``where`` names it in errors) and build the :class:`Program`."""
+def parse_program(
+    data: Mapping[str, Any], where: str, *, params: Mapping[str, float] | None = None, label: str | None = None
+) -> Program:
+    """Validate a parsed rule file (``where`` names it in errors) and build the :class:`Program`.
+
+    ``label`` (the name the user typed) names the program in parameter errors.
+    """
     top = Section(where, "", data)
     name = top.string("name")
     if not name.strip():
@@ -401,14 +406,16 @@ def parse_program(data: Mapping[str, Any], where: str, *, params: Mapping[str, f
         p_by_name = {p.name: p for p in declared}
         if k not in p_by_name:
             known = ", ".join(p_by_name) or "none"
-            raise ConfigError(where, f"unknown parameter {k!r}; this program's parameters: {known}")
+            raise ConfigError(label or where, f"unknown parameter {k!r}; this program's parameters: {known}")
         p = p_by_name[k]
         try:
             x = float(v)
         except (TypeError, ValueError):
-            raise ConfigError(where, f"parameter {k!r}: expected a number, got {v!r}") from None
+            raise ConfigError(label or where, f"parameter {k!r}: expected a number, got {v!r}") from None
         if not (p.lo <= x <= p.hi):
-            raise ConfigError(where, f"parameter {k!r}: expected a number in [{p.lo:g}, {p.hi:g}], got {x:g}")
+            raise ConfigError(
+                label or where, f"parameter {k!r}: expected a number in [{p.lo:g}, {p.hi:g}], got {x:g}"
+            )
         values[k] = x
 
     # phases
