@@ -1,0 +1,149 @@
+"""``simlab challenge``: how likely is this strategy to pass the program, how fast, and what breaks it.
+
+With no options it runs the bundled default: 20 attempts of FTMO's 2-step
+$100k challenge for the moving-average cross on the bundled synthetic EURUSD
+minute bars, with the shipped EURUSD execution model and the default governors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from simlab.commands import _common as C
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("program")
+    g.add_argument("--runs", type=int, default=20, help="number of attempts (default 20)")
+    g.add_argument("--program", default="ftmo-2step", help="rule preset name or rule file (see `simlab programs`)")
+    g.add_argument("--size", type=float, default=100_000.0, help="account size (default 100000)")
+    g.add_argument("--program-param", action="append", default=[], metavar="K=V", help="program parameter, e.g. target_pct=8")
+    g.add_argument("--risk", type=float, default=0.005, help="fraction of equity risked per trade (default 0.005)")
+    g.add_argument("--seed", type=int, default=7, help="run seed (default 7)")
+    g.add_argument("--workers", type=int, default=None, help="threads (default: all cores); results do not depend on it")
+    g.add_argument(
+        "--horizon-days",
+        type=int,
+        default=None,
+        help="calendar days one attempt may take over all phases (default: the program's time limits, else 120)",
+    )
+    g.add_argument("--bootstrap-days", type=int, default=0, metavar="BLOCK", help="resample trading days in blocks of BLOCK days")
+    g.add_argument("--trades", default=None, metavar="FILE", help="trade-list mode: bootstrap trades from an MT5 report / CSV")
+    g.add_argument("--json", default=None, metavar="FILE", help="write the full result as JSON (schema simlab.challenge/1)")
+    g.add_argument("--html", default=None, metavar="FILE", help="write an HTML report")
+    g.add_argument("--min-pass-rate", type=float, default=None, help="exit 1 when the pass rate is below this (a CI gate)")
+    C.add_data_arguments(p)
+    C.add_strategy_arguments(p)
+    C.add_cost_arguments(p)
+    from challenges.governors import add_governor_arguments
+
+    add_governor_arguments(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    from challenges.governors import governors_from_args
+    from challenges.rules import load_program
+    from simlab.errors import ConfigError
+
+    if args.runs < 1:
+        raise ConfigError("--runs", f"{args.runs}: expected a positive number of attempts")
+    if not 0.0 < args.risk <= 0.2:
+        raise ConfigError("--risk", f"{args.risk} is outside (0, 0.2]; give a fraction, e.g. 0.01 for 1%")
+    program = load_program(args.program, params={k: float(v) for k, v in C.parse_params(args.program_param, "--program-param").items()})
+    size = program.check_size(args.size)
+    gov = governors_from_args(args)
+    if args.trades:
+        return _run_trade_list(args, program, size)
+    from simlab.engine import Market
+    from simlab.montecarlo import ChallengeSetup, run_challenge
+
+    spec = C.load_symbol(args)
+    strategy = C.load_strategy_from_args(args)
+    bars, data_name = C.load_data(args)
+    costs, cost_name = C.cost_setup_from_args(args, spec)
+    zone, reset = program.day_boundary
+    market = Market.build(
+        bars,
+        day_zone=zone,
+        day_reset=reset,
+        triple_day=spec.triple_swap_day,
+        reset_window_min=gov.reset_window_min,
+        weekend_window_min=gov.weekend_window_min,
+    )
+    horizon = args.horizon_days or _default_horizon(program)
+    intents = strategy.signals(bars)
+    setup = ChallengeSetup(
+        market=market,
+        intents=intents,
+        spec=spec,
+        phase_rules=program.rule_matrix(),
+        phase_names=[ph.name for ph in program.phases],
+        gov=gov.to_vector(),
+        costs=costs,
+        initial_balance=size,
+        risk=args.risk,
+        horizon_days=horizon,
+        warmup_bars=int(getattr(strategy, "warmup", 0) or 0),
+        seed=args.seed,
+        meta={
+            "program": program.name,
+            "size": size,
+            "symbol": spec.name,
+            "strategy": args.strategy,
+            "params": C.parse_params(args.param),
+            "data": data_name,
+            "exec_model": cost_name,
+            "governors": args.governors,
+        },
+    )
+    result = run_challenge(setup, args.runs, workers=args.workers, where=str(args.data))
+    print(result.format_table())
+    payload = result.to_json()
+    if args.json:
+        from simlab.atomic import atomic_write_text
+
+        atomic_write_text(args.json, json.dumps(payload, indent=1, allow_nan=False, default=_json_default))
+        print(f"\n  wrote {args.json}")
+    if args.html:
+        from reports.challenge_html import write_challenge_report
+
+        write_challenge_report(payload, args.html)
+        print(f"  wrote {args.html}")
+    if args.min_pass_rate is not None and payload["pass_rate"]["rate"] < args.min_pass_rate:
+        print(f"\n  pass rate {payload['pass_rate']['rate']:.3f} is below --min-pass-rate {args.min_pass_rate}")
+        return 1
+    return 0
+
+
+def _json_default(v: object) -> object:
+    import numpy as np
+
+    if isinstance(v, np.generic):
+        return v.item()
+    raise TypeError(f"not JSON serialisable: {type(v).__name__}")
+
+
+def _default_horizon(program: object) -> int:
+    limits = [int(getattr(ph, "max_calendar_days", 0) or 0) for ph in program.phases]  # type: ignore[attr-defined]
+    if all(lim > 0 for lim in limits):
+        return sum(limits) + 7 * (len(limits) - 1)
+    return 120
+
+
+def _run_trade_list(args: argparse.Namespace, program: object, size: float) -> int:
+    from challenges.trade_list import evaluate_trades, load_trades
+
+    trades = load_trades(args.trades)
+    result = evaluate_trades(trades, program, size, seed=args.seed, n_runs=args.runs, workers=args.workers)
+    print(result.format_result())
+    payload = result.to_json()
+    if args.json:
+        from simlab.atomic import atomic_write_text
+
+        atomic_write_text(args.json, json.dumps(payload, indent=1, allow_nan=False, default=_json_default))
+        print(f"\n  wrote {args.json}")
+    rate = payload.get("pass_rate", {}).get("rate", 0.0)
+    if args.min_pass_rate is not None and rate < args.min_pass_rate:
+        return 1
+    return 0
