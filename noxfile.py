@@ -1,0 +1,54 @@
+"""Developer sessions: tests, property tests, lint, type check, benchmarks.
+
+    nox -s tests       # the suite, as CI runs it
+    nox -s props       # hypothesis properties with thousands of examples
+    nox -s lint        # ruff
+    nox -s typecheck   # mypy
+    nox -s bench       # pytest-benchmark: kernel vs vectorbt, sampled vs fixed costs, Monte Carlo bar-steps/s
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["lint", "typecheck", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+
+PACKAGES = ["simlab", "strategies", "execution_models", "challenges", "live", "reports"]
+
+
+@nox.session(python="3.11")
+def tests(session: nox.Session) -> None:
+    session.install("-e", ".[test]")
+    session.run("pytest", "-q", *session.posargs)
+
+
+@nox.session(python="3.11")
+def props(session: nox.Session) -> None:
+    session.install("-e", ".[test]")
+    session.run(
+        "pytest", "-q", "-k", "propert", *session.posargs, env={"HYPOTHESIS_PROFILE": "props"}
+    )
+
+
+@nox.session(python="3.11")
+def lint(session: nox.Session) -> None:
+    session.install("ruff")
+    session.run("ruff", "check", *PACKAGES, "tests", "noxfile.py")
+    session.run("ruff", "format", "--check", *PACKAGES, "tests", "noxfile.py")
+
+
+@nox.session(python="3.11")
+def typecheck(session: nox.Session) -> None:
+    session.install("-e", ".[dev]")
+    session.run("mypy", *PACKAGES)
+
+
+@nox.session(python="3.11")
+def bench(session: nox.Session) -> None:
+    session.install("-e", ".[test]")
+    # addopts skips benchmarks in the normal suite; clear it here and run only them
+    session.run(
+        "pytest", "-o", "addopts=", "tests/bench", "--benchmark-only", "-s",
+        "--benchmark-columns=min,median,max,rounds", *session.posargs,
+    )  # fmt: skip
