@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "calibrate": "learn a per-session spread / slippage / latency model from ticks, fills or MT5 deals",
     "check-strategy": "look-ahead check: do decisions change when the future is added?",
     "programs": "list the prop-firm programs (rule presets) and their account sizes",
+    "inspect": "describe a data file: rows, span, bar size, spread by session, gaps",
 }
 
 

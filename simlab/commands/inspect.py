@@ -1,0 +1,199 @@
+"""``simlab inspect --data FILE``: what a data file holds before anything is run on it.
+
+Rows, UTC span, bar size, spread by session (median / p99 in points) and the gap
+report. Bad input ends with one line naming the file, row and field (exit 2); with
+``--json OUT`` the summary is written atomically, and only once the file has passed
+every check, so a bad input never leaves a partial or stale-looking output behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from simlab.loaders import FORMATS
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data", required=True, metavar="FILE", help="bars or ticks: MT5 export, CSV(.gz), Parquet"
+    )
+    parser.add_argument(
+        "--tz",
+        default=None,
+        metavar="ZONE",
+        help="time zone of naive times in the file: Europe/Helsinki, +02:00, UTC+3 (default: UTC, flagged as assumed)",
+    )
+    parser.add_argument(
+        "--symbol", default="EURUSD", help="symbol name recorded with the bars (default EURUSD)"
+    )
+    parser.add_argument(
+        "--format", dest="fmt", default=None, choices=FORMATS, help="force the format (default: detect)"
+    )
+    parser.add_argument(
+        "--timeframe",
+        default=None,
+        help="bar size: of the bars made from ticks (default 1min), or to resample bars to",
+    )
+    parser.add_argument(
+        "--point",
+        type=float,
+        default=None,
+        help="point size, e.g. 0.00001 (default: from the prices' digits)",
+    )
+    parser.add_argument("--json", default=None, metavar="OUT", help="also write the summary as JSON to OUT")
+
+
+def _quantiles(values, codes) -> dict[str, dict[str, float | int | None]]:
+    import numpy as np
+
+    from simlab.layout import N_SESSIONS, SESSION_NAMES
+
+    out: dict[str, dict[str, float | int | None]] = {}
+    groups = [("all", np.ones(values.shape[0], dtype=bool))]
+    groups += [(SESSION_NAMES[k], codes == k) for k in range(N_SESSIONS)]
+    for name, mask in groups:
+        v = values[mask]
+        if v.size == 0:
+            out[name] = {"n": 0, "median": None, "p99": None, "max": None}
+            continue
+        out[name] = {
+            "n": int(v.size),
+            "median": round(float(np.median(v)), 2),
+            "p99": round(float(np.quantile(v, 0.99)), 2),
+            "max": round(float(v.max()), 2),
+        }
+    return out
+
+
+def summarize(args: argparse.Namespace) -> dict[str, object]:
+    """Load ``args.data`` (raising InputError on bad input) and build the summary dictionary."""
+    import numpy as np
+
+    from simlab.calendar import sessions
+    from simlab.loaders import (
+        detect_format,
+        format_duration,
+        gap_report,
+        infer_bar_ns,
+        infer_digits,
+        load_bars,
+        load_ticks_info,
+        resample_ticks,
+    )
+    from simlab.validate import fmt_ns
+
+    fmt = detect_format(args.data, args.fmt)
+    summary: dict[str, object] = {"file": str(args.data), "format": fmt, "symbol": args.symbol}
+    if fmt in ("mt5-ticks", "ticks"):
+        ticks = load_ticks_info(args.data, fmt=args.fmt, tz=args.tz)
+        bars = resample_ticks(ticks.time, ticks.bid, ticks.ask, args.timeframe or "1min", args.symbol)
+        meta = dict(ticks.meta)
+        spread_t, spread_bid, spread_ask = ticks.time, ticks.bid, ticks.ask
+        spread_basis = "every tick"
+        summary["ticks"] = len(ticks)
+        if ticks.meta.get("dropped_rows"):
+            summary["dropped_rows"] = ticks.meta["dropped_rows"]
+        tick_span = [fmt_ns(int(ticks.time[0])), fmt_ns(int(ticks.time[-1]))] if len(ticks) else None
+        summary["tick_span_utc"] = tick_span
+    else:
+        bars = load_bars(
+            args.data,
+            fmt=args.fmt,
+            tz=args.tz,
+            symbol=args.symbol,
+            timeframe=args.timeframe,
+            point=args.point,
+        )
+        meta = dict(bars.meta)
+        spread_t, spread_bid, spread_ask = bars.time, bars.bid_close, bars.ask_close
+        spread_basis = "bar close"
+    point = args.point or meta.get("point")
+    digits = meta.get("digits")
+    if point is None:
+        digits = infer_digits(spread_bid)
+        point = 10.0**-digits if digits is not None else None
+    bar_ns = infer_bar_ns(bars.time)
+    summary.update(
+        {
+            "tz": meta.get("tz"),
+            "tz_assumed": bool(meta.get("tz_assumed", False)),
+            "rows": len(bars),
+            "rows_in_file": meta.get("rows"),
+            "start_utc": fmt_ns(int(bars.time[0])) if len(bars) else None,
+            "end_utc": fmt_ns(int(bars.time[-1])) if len(bars) else None,
+            "bar_size": format_duration(bar_ns) if bar_ns else None,
+            "point": point,
+            "digits": digits,
+            "ask_from_spread": bool(meta.get("ask_from_spread", False)),
+        }
+    )
+    if meta.get("tz_ignored"):
+        summary["tz_ignored"] = meta["tz_ignored"]
+    if point:
+        spread_pts = np.rint((spread_ask - spread_bid) / float(point))  # type: ignore[arg-type]
+        summary["spread_points"] = {
+            "basis": spread_basis,
+            "by_session": _quantiles(spread_pts, sessions(spread_t)),
+        }
+    report = gap_report(bars)
+    summary["gaps"] = report.to_dict()
+    summary["_report"] = report
+    return summary
+
+
+def _print(summary: dict[str, object]) -> None:
+    def line(label: str, value: object) -> None:
+        print(f"{label:<10} {value}")
+
+    line("file", summary["file"])
+    fmt = str(summary["format"])
+    tz = summary.get("tz")
+    if summary.get("tz_assumed"):
+        tz_text = "UTC ASSUMED (no --tz given; MT5 files are in broker server time: pass --tz)"
+    else:
+        tz_text = f"{tz} -> UTC"
+    if summary.get("tz_ignored"):
+        tz_text += f" (--tz {summary['tz_ignored']} ignored: the file gives its offsets)"
+    line("format", fmt)
+    line("time zone", tz_text)
+    line("symbol", summary["symbol"])
+    if "ticks" in summary:
+        dropped = (
+            f" ({summary['dropped_rows']:,} rows without a quote change dropped)"
+            if summary.get("dropped_rows")
+            else ""
+        )
+        line("ticks", f"{summary['ticks']:,}{dropped}")
+        line("bars", f"{summary['rows']:,} made from the ticks")
+    else:
+        line("rows", f"{summary['rows']:,} bars")
+    line("span", f"{summary['start_utc']} .. {summary['end_utc']}")
+    line("bar size", summary["bar_size"] or "unknown (one bar)")
+    if summary.get("point"):
+        how = "given" if summary.get("point_given") else "from the prices' digits"
+        line("point", f"{summary['point']:g} ({how})")
+        if summary.get("ask_from_spread"):
+            line("ask", "bid + spread * point (the file has bid prices and a spread column)")
+    spread = summary.get("spread_points")
+    if isinstance(spread, dict):
+        print(f"\nspread in points ({spread['basis']}):")
+        print(f"  {'session':<10} {'n':>9} {'median':>8} {'p99':>8} {'max':>8}")
+        for name, q in spread["by_session"].items():
+            if q["n"]:
+                print(f"  {name:<10} {q['n']:>9,} {q['median']:>8g} {q['p99']:>8g} {q['max']:>8g}")
+    print("\ngaps:")
+    for text in str(summary["_report"]).splitlines():
+        print(f"  {text}")
+
+
+def run(args: argparse.Namespace) -> int:
+    from simlab.atomic import atomic_write_text
+
+    summary = summarize(args)
+    summary["point_given"] = args.point is not None
+    _print(summary)
+    if args.json:
+        data = {k: v for k, v in summary.items() if not k.startswith("_")}
+        atomic_write_text(args.json, json.dumps(data, indent=2) + "\n")
+    return 0

@@ -1,0 +1,1387 @@
+"""Load market data files into :class:`~simlab.bars.Bars` (or tick arrays), validated, times in UTC.
+
+Formats (auto-detected from the file's first bytes and header when ``fmt`` is None):
+
+``mt5-bars``
+    MetaTrader 5 "Export bars": tab separated, header
+    ``<DATE> <TIME> <OPEN> <HIGH> <LOW> <CLOSE> <TICKVOL> <VOL> <SPREAD>``, dates like
+    ``2014.05.01``, times like ``03:00:00`` (daily exports: ``<DATE>`` alone, with or
+    without a time in it), bid prices, spread in points. The ask is
+    ``bid + spread * point`` (rounded to the price digits); ``point`` is given, or
+    inferred from the most decimals seen in the prices (5 -> 0.00001, 3 -> 0.001).
+``mt5-ticks``
+    MetaTrader 5 "Export ticks": ``<DATE> <TIME> <BID> <ASK> <LAST> <VOLUME> <FLAGS>``,
+    times with milliseconds. An empty bid or ask means "unchanged" (forward filled);
+    rows before both are known, and rows with neither (last-price-only ticks), are dropped.
+``csv`` (generic bars, ``.csv`` or ``.csv.gz``, any of ``,`` ``;`` tab as separator)
+    a time column (``time``, ``timestamp``, ``datetime`` or ``date``, any case; or
+    ``date`` + ``time``), then bid and ask OHLC (``bid_open .. ask_close``) or bid OHLC
+    and a spread in points (``open, high, low, close, spread``); optional ``volume``
+    (or ``tickvol``). Times: ISO 8601 with ``Z`` or an offset, or naive (then ``tz``
+    applies), or epoch seconds/ms/us/ns.
+``ticks``
+    ``time, bid, ask`` (csv, .gz, or Parquet).
+``parquet``
+    the same columns as ``csv`` or ``ticks``, in a Parquet file.
+
+Times in the file are converted to UTC with ``tz``: a named zone (``Europe/Helsinki``,
+DST-aware), a fixed offset (``+02:00``, ``UTC+3``, ``-05:00``) or ``UTC``. Without
+``tz`` naive times are taken as UTC and ``bars.meta["tz_assumed"]`` is True. Local
+times repeated when DST ends are resolved from the order of the rows
+(``ambiguous="infer"``); where the rows do not tell, or a local time does not exist
+(skipped when DST starts), the error names the row.
+
+Every problem raises :class:`~simlab.errors.InputError` with one line naming the file,
+the row (``line N``: the file's own line number, header = line 1; ``row N``, 1-based,
+for Parquet), the field and what was expected. The first bad row is reported.
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as _dt
+import gzip
+import io
+import re
+import zoneinfo
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from simlab.bars import Bars
+from simlab.errors import InputError
+from simlab.validate import (
+    Problems,
+    RowLabels,
+    check_ask_ge_bid,
+    check_non_negative,
+    check_ohlc,
+    check_prices,
+    check_time_order,
+    first_true,
+    fmt_ns,
+)
+
+if TYPE_CHECKING:  # pandas is imported where a file is actually read: bad headers fail fast
+    import pandas as pd
+
+__all__ = [
+    "FORMATS",
+    "Gap",
+    "GapReport",
+    "Ticks",
+    "detect_format",
+    "format_duration",
+    "gap_report",
+    "infer_bar_ns",
+    "infer_digits",
+    "load_bars",
+    "load_ticks",
+    "load_ticks_info",
+    "parse_timeframe",
+    "parse_tz",
+    "resample_ticks",
+]
+
+FORMATS = ("mt5-bars", "mt5-ticks", "csv", "parquet", "ticks")
+
+NS_PER_S = 1_000_000_000
+NS_PER_MIN = 60 * NS_PER_S
+NS_PER_H = 3600 * NS_PER_S
+NS_PER_DAY = 86400 * NS_PER_S
+
+_OHLC = ("open", "high", "low", "close")
+_TIME_NAMES = ("time", "timestamp", "datetime", "date", "timeutc", "datetimeutc", "gmttime")
+_VOLUME_NAMES = ("tickvol", "tickvolume", "volume", "vol", "realvolume")
+_KNOWN_FORMATS_TEXT = (
+    "expected an MT5 export (header <DATE>\\t<TIME>\\t<OPEN>... or <DATE>\\t<TIME>\\t<BID>\\t<ASK>...), "
+    "a CSV with a time column and bid/ask prices, or a Parquet file"
+)
+_MIN_NS = 0  # 1970-01-01
+_MAX_NS = int(np.datetime64("2200-01-01", "ns").astype(np.int64))
+
+
+# ====================================================================== time zones
+
+
+@dataclass(frozen=True)
+class TzSpec:
+    """A parsed ``tz`` option: a fixed offset (``offset_ns``) or a named zone (``zone``)."""
+
+    text: str
+    offset_ns: int | None = None
+    zone: zoneinfo.ZoneInfo | None = None
+
+    @property
+    def is_utc(self) -> bool:
+        return self.offset_ns == 0
+
+
+_OFFSET_RE = re.compile(r"^(?:(?:UTC|GMT)\s*)?([+-])\s*(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
+_TZ_EXPECTED = (
+    "expected an IANA zone name like 'Europe/Helsinki', 'UTC', or a fixed offset like '+02:00' / 'UTC+3'"
+)
+
+
+def parse_tz(tz: str, where: str = "tz") -> TzSpec:
+    """Parse a ``tz`` option.
+
+    >>> parse_tz("UTC+3").offset_ns // 3_600_000_000_000
+    3
+    >>> parse_tz("-05:30").offset_ns / 3_600_000_000_000
+    -5.5
+    >>> parse_tz("Europe/Helsinki").zone.key
+    'Europe/Helsinki'
+    """
+    text = str(tz).strip()
+    if text.upper() in ("UTC", "GMT", "Z", "UTC+0", "UTC-0", "+00:00", "ETC/UTC"):
+        return TzSpec(text, offset_ns=0)
+    m = _OFFSET_RE.match(text)
+    if m:
+        sign = -1 if m.group(1) == "-" else 1
+        hours, minutes = int(m.group(2)), int(m.group(3) or 0)
+        if hours > 14 or minutes >= 60 or hours * 60 + minutes > 14 * 60:
+            raise InputError(where, f"tz {text!r}: offset out of range; expected -14:00 .. +14:00")
+        return TzSpec(text, offset_ns=sign * (hours * 3600 + minutes * 60) * NS_PER_S)
+    if re.search(r"\d", text) and re.match(r"^(UTC|GMT)?\s*[+-]", text, re.IGNORECASE):
+        raise InputError(where, f"tz {text!r}: not a valid offset; {_TZ_EXPECTED}")
+    try:
+        zone = zoneinfo.ZoneInfo(text)
+    except Exception:  # ZoneInfoNotFoundError, ValueError (bad key), IsADirectoryError ('Europe')
+        raise InputError(where, f"tz {text!r}: unknown time zone; {_TZ_EXPECTED}") from None
+    return TzSpec(text, zone=zone)
+
+
+# ====================================================================== format detection
+
+
+@dataclass
+class _Source:
+    path: Path
+    where: str
+    container: str  # "text" | "parquet"
+    compression: str | None = None
+    encoding: str = "utf-8"
+    sep: str = ","
+    header: str = ""
+    header_line: int = 1  # the header's line number in the file
+    columns: list[str] = field(default_factory=list)
+    kind: str = ""  # "mt5-bars" | "mt5-ticks" | "bars" | "ticks" | "" (parquet: decided later)
+
+
+def _norm(name: object) -> str:
+    return re.sub(r"[^a-z0-9]", "", str(name).lower())
+
+
+def _clip(text: str, n: int = 80) -> str:
+    text = text.replace("\t", "\\t")
+    return text if len(text) <= n else text[: n - 3] + "..."
+
+
+def _looks_binary(head: bytes) -> bool:
+    if not head:
+        return False
+    ctrl = sum(1 for b in head[:4096] if b < 9 or 13 < b < 32)
+    return ctrl > max(2, len(head[:4096]) // 100)
+
+
+def _sniff(path: Path, where: str) -> _Source:
+    if not path.exists():
+        raise InputError(where, "no such file")
+    if path.is_dir():
+        raise InputError(where, "is a directory; expected a data file")
+    with open(path, "rb") as fh:
+        magic = fh.read(4)
+    if not magic:
+        raise InputError(where, f"file is empty (0 bytes); {_KNOWN_FORMATS_TEXT}")
+    if magic == b"PAR1":
+        return _Source(path, where, "parquet")
+    if magic[:2] == b"PK":
+        raise InputError(where, "is a zip archive; unzip it first (.csv and .csv.gz files are read directly)")
+    compression = "gzip" if magic[:2] == b"\x1f\x8b" else None
+    try:
+        if compression:
+            with gzip.open(path, "rb") as g:
+                head = g.read(1 << 16)
+        else:
+            with open(path, "rb") as fh:
+                head = fh.read(1 << 16)
+    except (OSError, EOFError) as exc:
+        raise InputError(where, f"not a readable gzip file ({exc}); expected a .csv.gz") from None
+    if not head:
+        raise InputError(where, f"file is empty (no header, no data); {_KNOWN_FORMATS_TEXT}")
+    if head.startswith(b"\xef\xbb\xbf"):
+        encoding = "utf-8-sig"
+    elif head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"  # MT5 can write "Unicode" (UTF-16 LE with BOM) files
+    elif b"\x00" in head[:4096]:
+        odd = head[1:4096:2]
+        if odd and odd.count(0) > 0.9 * len(odd):
+            encoding = "utf-16-le"
+        else:
+            raise InputError(where, f"binary content, not a text data file; {_KNOWN_FORMATS_TEXT}")
+    else:
+        encoding = "utf-8"
+    try:
+        text = codecs.getincrementaldecoder(encoding)().decode(head, final=False)
+    except UnicodeDecodeError:
+        if _looks_binary(head):
+            raise InputError(where, f"binary content, not a text data file; {_KNOWN_FORMATS_TEXT}") from None
+        encoding = "latin-1"
+        text = head.decode(encoding)
+    if encoding == "utf-8" and _looks_binary(head):
+        raise InputError(where, f"binary content, not a text data file; {_KNOWN_FORMATS_TEXT}")
+    text = text.lstrip("\ufeff")
+    lines = text.splitlines()
+    if len(head) == (1 << 16) and len(lines) > 1:
+        lines = lines[:-1]  # the last line may be cut
+    k = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if k is None:
+        raise InputError(where, f"file is empty (only blank lines); {_KNOWN_FORMATS_TEXT}")
+    header = lines[k].strip()
+    src = _Source(path, where, "text", compression=compression, encoding=encoding, header=header)
+    src.header_line = k + 1
+    if header[:1] in "{[":
+        raise InputError(where, f"line {k + 1}: looks like JSON, not a data file; {_KNOWN_FORMATS_TEXT}")
+    if "\t" in header:
+        src.sep = "\t"
+    elif header.count(";") > header.count(","):
+        src.sep = ";"
+    else:
+        src.sep = ","
+    src.columns = [c.strip().strip('"').strip("'").strip() for c in header.split(src.sep)]
+    src.kind = _kind_of_columns(src.columns)
+    return src
+
+
+def _kind_of_columns(columns: list[str]) -> str:
+    raw = [c.upper() for c in columns]
+    norms = {_norm(c) for c in columns}
+    if raw and raw[0].startswith("<DATE>"):
+        if "bid" in norms or "ask" in norms:
+            return "mt5-ticks"
+        return "mt5-bars"
+    if not any(n in norms for n in _TIME_NAMES):
+        return ""
+    has_ohlc = any(
+        n in norms for n in (*_OHLC, *(f"bid{c}" for c in _OHLC), *(f"ask{c}" for c in _OHLC))
+    ) or any(n in norms for n in (f"{c}bid" for c in _OHLC))
+    if has_ohlc:
+        return "bars"
+    if "bid" in norms or "ask" in norms:
+        return "ticks"
+    return "bars"  # a time column but no prices: the bar checks say what is missing
+
+
+def detect_format(path: str | Path, fmt: str | None = None) -> str:
+    """The format name of ``path`` (one of :data:`FORMATS`), checking a claimed ``fmt``.
+
+    A Parquet file holding ticks is reported as ``"ticks"``.
+    """
+    src = _open_source(Path(path), str(path), fmt)
+    if src.container == "parquet":
+        return "ticks" if src.kind == "ticks" else "parquet"
+    return {"bars": "csv"}.get(src.kind, src.kind)
+
+
+_FORMAT_KINDS = {
+    "mt5-bars": ("mt5-bars",),
+    "mt5-ticks": ("mt5-ticks",),
+    "csv": ("bars",),
+    "ticks": ("ticks",),
+    "parquet": ("bars", "ticks"),
+}
+
+
+def _open_source(path: Path, where: str, fmt: str | None) -> _Source:
+    if fmt is not None and fmt not in FORMATS:
+        raise InputError(where, f"format {fmt!r} unknown; expected one of {', '.join(FORMATS)}")
+    src = _sniff(path, where)
+    if src.container == "parquet":
+        if fmt is not None and fmt not in ("parquet", "ticks"):
+            raise InputError(where, f"is a Parquet file, not {fmt}; use format 'parquet' (or leave it out)")
+        try:
+            import pyarrow.parquet as pq
+
+            names = [str(n) for n in pq.read_schema(path).names]
+        except Exception as exc:
+            raise InputError(where, f"not a readable Parquet file ({_one_line(exc)})") from None
+        src.columns = [n for n in names if not n.startswith("__index_level_")]
+        src.kind = _kind_of_columns(src.columns)
+        if fmt == "ticks" and src.kind != "ticks":
+            raise InputError(
+                where, f"row 0 (schema): columns {', '.join(src.columns)}; expected time, bid, ask for ticks"
+            )
+        if not src.kind:
+            _missing_time(src)
+        return src
+    if fmt == "parquet":
+        raise InputError(
+            where, f"not a Parquet file (line 1 is {_clip(src.header)!r}); expected format {fmt}"
+        )
+    if fmt is not None and src.kind not in _FORMAT_KINDS[fmt]:
+        raise InputError(where, _claimed_mismatch(src, fmt))
+    if not src.kind:
+        if src.header.startswith("<"):
+            raise InputError(
+                where,
+                f"line {src.header_line}: header {_clip(src.header)!r} is not an MT5 export header; "
+                "expected <DATE>\\t<TIME>\\t<OPEN>\\t<HIGH>\\t<LOW>\\t<CLOSE>\\t<TICKVOL>\\t<VOL>\\t<SPREAD> "
+                "or <DATE>\\t<TIME>\\t<BID>\\t<ASK>\\t<LAST>\\t<VOLUME>\\t<FLAGS>",
+            )
+        _missing_time(src)
+    return src
+
+
+def _claimed_mismatch(src: _Source, fmt: str) -> str:
+    line = f"line {src.header_line}"
+    found = _clip(src.header)
+    if fmt == "mt5-bars":
+        return (
+            f"{line}: header {found!r} is not MT5 'Export bars'; expected "
+            "<DATE>\\t<TIME>\\t<OPEN>\\t<HIGH>\\t<LOW>\\t<CLOSE>\\t<TICKVOL>\\t<VOL>\\t<SPREAD>"
+        )
+    if fmt == "mt5-ticks":
+        return (
+            f"{line}: header {found!r} is not MT5 'Export ticks'; expected "
+            "<DATE>\\t<TIME>\\t<BID>\\t<ASK>\\t<LAST>\\t<VOLUME>\\t<FLAGS>"
+        )
+    actual = {"mt5-bars": "mt5-bars", "mt5-ticks": "mt5-ticks", "bars": "csv", "ticks": "ticks"}.get(src.kind)
+    hint = f" (it looks like {actual}; use that format or leave it out)" if actual else ""
+    if fmt == "ticks":
+        return f"{line}: header {found!r} is not a tick file{hint}; expected columns time, bid, ask"
+    return (
+        f"{line}: header {found!r} is not a generic bar CSV{hint}; expected columns time, "
+        "bid_open..bid_close, ask_open..ask_close (or open, high, low, close, spread)"
+    )
+
+
+def _missing_time(src: _Source) -> None:
+    where_row = f"line {src.header_line}" if src.container == "text" else "schema"
+    first = src.columns[0] if src.columns else ""
+    if src.container == "text" and re.match(r"^\s*[\d.+-]", first):
+        raise InputError(
+            src.where,
+            f"{where_row}: {_clip(src.header)!r} is not a header (it starts with a value); "
+            f"expected a header row naming the columns, like 'time,bid_open,...' or MT5's '<DATE>\\t<TIME>...'",
+        )
+    found = ", ".join(repr(c) for c in src.columns[:20]) or "nothing"
+    raise InputError(
+        src.where,
+        f"{where_row}: no time column; expected one of time, timestamp, datetime, date "
+        f"(or an MT5 export header); found {found}",
+    )
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"
+
+
+# ====================================================================== reading tables
+
+
+@dataclass
+class _Table:
+    src: _Source
+    df: pd.DataFrame
+    labels: RowLabels
+
+
+def _read_table(src: _Source) -> _Table:
+    import pandas as pd
+
+    where = src.where
+    if src.container == "parquet":
+        try:
+            df = pd.read_parquet(src.path)
+        except Exception as exc:
+            raise InputError(where, f"not a readable Parquet file ({_one_line(exc)})") from None
+        df = df.reset_index(drop=not isinstance(df.index, pd.DatetimeIndex))
+        df.columns = [str(c) for c in df.columns]
+        if len(df) == 0:
+            raise InputError(where, "no data rows; expected at least one row")
+        return _Table(src, df, RowLabels.table(len(df)))
+    kwargs: dict[str, object] = dict(
+        sep=src.sep,
+        header=0,
+        skiprows=src.header_line - 1,
+        skip_blank_lines=False,
+        skipinitialspace=True,
+        engine="c",
+        low_memory=False,
+    )
+    try:
+        if src.encoding in ("utf-8", "utf-8-sig", "latin-1"):
+            df = pd.read_csv(src.path, compression=src.compression, encoding=src.encoding, **kwargs)  # type: ignore[arg-type,call-overload]
+        else:
+            if src.compression:
+                with gzip.open(src.path) as g:
+                    raw = g.read()
+            else:
+                raw = src.path.read_bytes()
+            df = pd.read_csv(io.StringIO(raw.decode(src.encoding)), **kwargs)  # type: ignore[arg-type,call-overload]
+    except pd.errors.ParserError as exc:
+        msg = str(exc)
+        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", msg)
+        if m:
+            line = int(m.group(2)) + src.header_line - 1
+            raise InputError(
+                where,
+                f"line {line}: {m.group(3)} fields; expected {m.group(1)} fields like the header "
+                f"(line {src.header_line})",
+            ) from None
+        raise InputError(where, f"cannot read as CSV ({_one_line(exc)})") from None
+    except pd.errors.EmptyDataError:
+        raise InputError(where, f"file is empty; {_KNOWN_FORMATS_TEXT}") from None
+    except (UnicodeDecodeError, EOFError, OSError, ValueError) as exc:
+        raise InputError(where, f"cannot read ({_one_line(exc)})") from None
+    df.columns = [str(c).strip() for c in df.columns]
+    lines = np.arange(len(df), dtype=np.int64) + src.header_line + 1
+    blank = df.isna().all(axis=1).to_numpy()
+    if blank.any():
+        df = df.loc[~blank].reset_index(drop=True)
+        lines = lines[~blank]
+    if len(df) == 0:
+        raise InputError(
+            where, f"no data rows after the header (line {src.header_line}); expected at least one row"
+        )
+    return _Table(src, df, RowLabels.text(lines))
+
+
+def _find(columns: list[str], *names: str) -> str | None:
+    by_norm: dict[str, str] = {}
+    for c in columns:
+        by_norm.setdefault(_norm(c), c)
+    for n in names:
+        if n in by_norm:
+            return by_norm[n]
+    return None
+
+
+# ====================================================================== times
+
+
+@dataclass
+class _Times:
+    ns: np.ndarray  # int64, UTC after _localize; garbage where not valid
+    valid: np.ndarray  # bool
+    aware: bool  # the file said its offset (Z, +02:00, tz-aware Parquet)
+    raw: np.ndarray | None  # the values as written (object), for messages
+    field: str
+
+
+_MT5_DT_RE = re.compile(r"^\d{4}\.\d{1,2}\.\d{1,2}(?:[ T](\d{1,2}:\d{2})(:\d{2})?(\.\d+)?)?$")
+_AWARE_RE = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
+
+
+def _mt5_formats(sample: str) -> list[str]:
+    m = _MT5_DT_RE.match(sample.strip())
+    first = "%Y.%m.%d"
+    if m and m.group(1):
+        first += " %H:%M"
+        if m.group(2):
+            first += ":%S"
+            if m.group(3):
+                first += ".%f"
+    others = ["%Y.%m.%d %H:%M:%S.%f", "%Y.%m.%d %H:%M:%S", "%Y.%m.%d %H:%M", "%Y.%m.%d"]
+    return [first] + [f for f in others if f != first]
+
+
+def _parse_times(table: _Table, problems: Problems) -> _Times:
+    import pandas as pd
+
+    df, src = table.df, table.src
+    cols = list(df.columns)
+    mt5 = src.kind.startswith("mt5")
+    date_col = _find(cols, "date")
+    time_col = _find(cols, "time")
+    combine = False
+    if mt5:
+        main = date_col or cols[0]
+        combine = time_col is not None
+    else:
+        main = _find(cols, *_TIME_NAMES) or cols[0]
+        if date_col is not None and time_col is not None and main in (date_col, time_col):
+            present = df[time_col].dropna()
+            s0 = str(present.iloc[0]) if len(present) else ""
+            if re.match(r"^\d{1,2}:\d{2}", s0.strip()):
+                main, combine = date_col, True
+    series = df[main]
+    field_name = main
+    if combine:
+        assert time_col is not None
+        series = series.astype("str") + " " + df[time_col].astype("str")
+        both_na = df[main].isna().to_numpy() | df[time_col].isna().to_numpy()
+        series = series.mask(both_na)
+        field_name = f"{main} {time_col}"
+    n = len(series)
+    raw: np.ndarray | None = None
+    aware = False
+    expected = "a time like 2014-05-01T03:00:00Z"
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        dt = series
+        aware = getattr(series.dtype, "tz", None) is not None
+    elif pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        raw = series.to_numpy(dtype=object)
+        finite = values[np.isfinite(values)]
+        mag = float(np.median(np.abs(finite))) if finite.size else 0.0
+        if mag < 1e8:
+            i = first_true(np.isfinite(values))
+            i = max(i, 0)
+            problems.add(
+                i,
+                field_name,
+                f"{raw[i]!r} is not a time; expected ISO 8601 like 2014-05-01T03:00:00Z or epoch seconds/ms",
+            )
+            return _Times(np.zeros(n, np.int64), np.zeros(n, bool), True, raw, field_name)
+        unit_ns = 1 if mag >= 1e17 else 1_000 if mag >= 1e14 else 1_000_000 if mag >= 1e11 else NS_PER_S
+        with np.errstate(invalid="ignore"):
+            ns_f = values * unit_ns
+        valid = np.isfinite(ns_f) & (ns_f >= _MIN_NS) & (ns_f < _MAX_NS)
+        ns = np.zeros(n, dtype=np.int64)
+        ns[valid] = np.rint(ns_f[valid]).astype(np.int64)
+        _bad_times(problems, ~valid, raw, field_name, "epoch time between 1970 and 2200")
+        return _Times(ns, valid, True, raw, field_name)
+    else:
+        strings = series.astype("str") if series.dtype != object else series
+        raw = strings.to_numpy(dtype=object)
+        notna = series.notna()
+        nonnull = strings[notna]
+        sample = str(nonnull.iloc[0]).strip() if len(nonnull) else ""
+        if _MT5_DT_RE.match(sample):
+            formats = _mt5_formats(sample)
+            expected = "a server time like 2014.05.01 03:00:00"
+            dt = pd.to_datetime(strings, format=formats[0], errors="coerce")
+            for f in formats[1:]:
+                retry = dt.isna() & notna
+                if not retry.any():
+                    break
+                dt = dt.where(~retry, pd.to_datetime(strings[retry], format=f, errors="coerce"))
+        else:
+            aware = bool(_AWARE_RE.search(sample))
+            expected = "an ISO 8601 time like 2014-05-01T03:00:00Z"
+            try:
+                dt = pd.to_datetime(strings, format="ISO8601", errors="coerce", utc=aware)
+            except (ValueError, TypeError):  # mixed offsets without utc=True
+                aware = True
+                dt = pd.to_datetime(strings, format="ISO8601", errors="coerce", utc=True)
+    if aware:
+        dt = dt.dt.tz_convert("UTC").dt.tz_localize(None)
+    lo, hi = pd.Timestamp("1970-01-01"), pd.Timestamp("2200-01-01")
+    in_range = ((dt >= lo) & (dt < hi)).to_numpy(dtype=bool, na_value=False)
+    arr = dt.where(in_range).to_numpy(dtype="datetime64[ns]")
+    valid = ~np.isnat(arr)
+    ns = arr.view(np.int64).copy()
+    bad = ~valid
+    _bad_times(problems, bad, raw, field_name, expected, parsed=~dt.isna().to_numpy())
+    return _Times(ns, valid, aware, raw, field_name)
+
+
+def _bad_times(
+    problems: Problems,
+    bad: np.ndarray,
+    raw: np.ndarray | None,
+    field_name: str,
+    expected: str,
+    parsed: np.ndarray | None = None,
+) -> None:
+    i = first_true(bad)
+    if i < 0:
+        return
+    value = raw[i] if raw is not None else None
+    if value is None or (isinstance(value, float) and np.isnan(value)) or str(value).strip() in ("", "nan"):
+        problems.add(i, field_name, f"is empty; expected {expected}")
+    elif parsed is not None and parsed[i]:
+        problems.add(i, field_name, f"{value!r} is out of range; expected a time between 1970 and 2200")
+    else:
+        problems.add(i, field_name, f"cannot read {str(value)!r} as a time; expected {expected}")
+
+
+def _localize(times: _Times, tz: TzSpec | None, problems: Problems, meta: dict[str, object]) -> None:
+    """Convert ``times.ns`` from file-local (naive) time to UTC in place."""
+    import pandas as pd
+
+    if times.aware:
+        meta["tz"] = "UTC (offsets in the file)"
+        meta["tz_assumed"] = False
+        if tz is not None and not tz.is_utc:
+            meta["tz_ignored"] = tz.text
+        return
+    if tz is None:
+        meta["tz"] = "UTC"
+        meta["tz_assumed"] = True
+        return
+    meta["tz"] = tz.text
+    meta["tz_assumed"] = False
+    if tz.offset_ns is not None:
+        times.ns[times.valid] -= tz.offset_ns
+        return
+    assert tz.zone is not None
+    idx_valid = np.flatnonzero(times.valid)
+    local = pd.DatetimeIndex(times.ns[idx_valid].view("datetime64[ns]"))
+    try:
+        utc = local.tz_localize(tz.zone, ambiguous="infer", nonexistent="raise")
+    except Exception:
+        _dst_problem(times, tz, local, idx_valid, problems)
+        times.valid[:] = False
+        return
+    times.ns[idx_valid] = utc.tz_convert("UTC").tz_localize(None).to_numpy("datetime64[ns]").view(np.int64)
+
+
+def _dst_problem(
+    times: _Times, tz: TzSpec, local: pd.DatetimeIndex, idx_valid: np.ndarray, problems: Problems
+) -> None:
+    def shown(k: int) -> str:
+        i = int(idx_valid[k])
+        if times.raw is not None and times.raw[i] is not None:
+            return repr(str(times.raw[i]))
+        return str(local[k])
+
+    nonexistent = local.tz_localize(tz.zone, ambiguous=np.ones(len(local), dtype=bool), nonexistent="NaT")
+    k = first_true(np.asarray(nonexistent.isna()))
+    if k >= 0:
+        problems.add(
+            int(idx_valid[k]),
+            times.field,
+            f"local time {shown(k)} does not exist in {tz.text} (clocks skip it when DST starts); "
+            "expected the file's server time zone (is the tz right? a fixed offset like '+02:00'?)",
+        )
+        return
+    ambiguous = local.tz_localize(tz.zone, ambiguous="NaT", nonexistent="shift_forward")
+    k = first_true(np.asarray(ambiguous.isna()))
+    k = max(k, 0)
+    problems.add(
+        int(idx_valid[k]),
+        times.field,
+        f"local time {shown(k)} occurs twice in {tz.text} (DST ends) and the order of the rows does not "
+        "tell which; expected the repeated hour to appear twice in order, or a fixed-offset tz",
+    )
+
+
+# ====================================================================== numbers
+
+
+def _float_column(df: pd.DataFrame, col: str) -> tuple[np.ndarray, np.ndarray | None]:
+    import pandas as pd
+
+    s = df[col]
+    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        return s.to_numpy(dtype=np.float64, na_value=np.nan), None
+    values = pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    return values, s.to_numpy(dtype=object)
+
+
+def infer_digits(prices: np.ndarray, max_digits: int = 8) -> int | None:
+    """The most decimals seen in ``prices`` (5 for 1.38686), or None where more than ``max_digits``.
+
+    >>> infer_digits(np.array([1.38686, 1.3869, 1.4]))
+    5
+    >>> infer_digits(np.array([101.25, 99.5]))
+    2
+    """
+    x = np.asarray(prices, dtype=np.float64)
+    x = np.unique(np.abs(x[np.isfinite(x)]))
+    if x.size == 0:
+        return None
+    for d in range(max_digits + 1):
+        s = x * 10.0**d
+        tol = np.maximum(1e-6, 16 * np.finfo(np.float64).eps * s)
+        if bool(np.all(np.abs(s - np.rint(s)) <= tol)):
+            return d
+    return None
+
+
+# ====================================================================== bars from a table
+
+
+def _resolve_columns(src: _Source, cols: list[str]) -> dict[str, object]:
+    """Map roles (bid/ask OHLC, spread, volume) to the file's column names; raise on missing ones."""
+    where = src.where
+    row = f"line {src.header_line}" if src.container == "text" else "schema"
+    found = ", ".join(repr(c) for c in cols)
+    roles: dict[str, object] = {}
+    if src.kind == "mt5-bars":
+        need = {"open": "<OPEN>", "high": "<HIGH>", "low": "<LOW>", "close": "<CLOSE>", "spread": "<SPREAD>"}
+        got = {k: _find(cols, k) for k in need}
+        missing = [v for k, v in need.items() if got[k] is None]
+        if missing:
+            raise InputError(
+                where,
+                f"{row}: missing column(s) {', '.join(missing)}; expected MT5 'Export bars' columns "
+                f"<DATE> <TIME> <OPEN> <HIGH> <LOW> <CLOSE> <TICKVOL> <VOL> <SPREAD>; found {found}",
+            )
+        roles["bid"] = tuple(got[c] for c in _OHLC)
+        roles["spread"] = got["spread"]
+        roles["volume"] = _find(cols, "tickvol", "vol")
+        return roles
+    bid = [_find(cols, f"bid{c}", f"{c}bid", f"bid{c[0]}") for c in _OHLC]
+    ask = [_find(cols, f"ask{c}", f"{c}ask", f"ask{c[0]}") for c in _OHLC]
+    plain = [_find(cols, c) for c in _OHLC]
+    spread = _find(cols, "spread", "spreadpoints", "spreadpts")
+    roles["volume"] = _find(cols, *_VOLUME_NAMES)
+    if any(bid) or any(ask):
+        if all(bid) and all(ask):
+            roles["bid"], roles["ask"] = tuple(bid), tuple(ask)
+            return roles
+        if all(bid) and spread:
+            roles["bid"], roles["spread"] = tuple(bid), spread
+            return roles
+        missing = [f"bid_{c}" for c, x in zip(_OHLC, bid) if x is None]
+        missing += [f"ask_{c}" for c, x in zip(_OHLC, ask) if x is None]
+        raise InputError(
+            where,
+            f"{row}: missing column(s) {', '.join(missing)}; expected time, bid_open, bid_high, bid_low, "
+            f"bid_close, ask_open, ask_high, ask_low, ask_close (or open, high, low, close, spread); found {found}",
+        )
+    if any(plain):
+        missing = [c for c, x in zip(_OHLC, plain) if x is None]
+        if spread is None:
+            missing.append("spread")
+        if missing:
+            raise InputError(
+                where,
+                f"{row}: missing column(s) {', '.join(missing)}; expected time, open, high, low, close, "
+                f"spread (bid prices, spread in points), or bid_open..ask_close; found {found}",
+            )
+        roles["bid"], roles["spread"] = tuple(plain), spread
+        return roles
+    raise InputError(
+        where,
+        f"{row}: no price columns; expected time, bid_open, bid_high, bid_low, bid_close, ask_open, "
+        f"ask_high, ask_low, ask_close (or open, high, low, close, spread; or time, bid, ask for ticks); "
+        f"found {found}",
+    )
+
+
+def _point_for(bid: np.ndarray, point: float | None, spread: np.ndarray, where: str) -> tuple[float, int]:
+    """(point, digits to round asks to)."""
+    digits = infer_digits(bid)
+    if point is not None:
+        if not (np.isfinite(point) and point > 0):
+            raise InputError(where, f"point {point!r}: expected a positive number like 0.00001")
+        pd_digits = infer_digits(np.array([point])) or 8
+        return float(point), max(digits or 0, pd_digits)
+    if digits is None:
+        if np.all(spread[np.isfinite(spread)] == 0):
+            return 1e-8, 8
+        raise InputError(
+            where,
+            "cannot infer the point size from the prices (more than 8 decimals); expected point= "
+            "(--point), e.g. 0.00001 for a 5-digit EURUSD",
+        )
+    return 10.0**-digits, digits
+
+
+def _bars_from_table(
+    table: _Table, tz: TzSpec | None, point: float | None, symbol: str, fmt_name: str
+) -> Bars:
+    src, df = table.src, table.df
+    where = src.where
+    roles = _resolve_columns(src, list(df.columns))
+    problems = Problems(where, table.labels)
+    meta: dict[str, object] = {"format": fmt_name}
+    times = _parse_times(table, problems)
+    bid_cols: tuple[str, str, str, str] = roles["bid"]  # type: ignore[assignment]
+    n = len(df)
+    bid = np.empty((n, 4), dtype=np.float64)
+    for j, c in enumerate(bid_cols):
+        values, raw = _float_column(df, c)
+        check_prices(problems, values, c, raw)
+        bid[:, j] = values
+    ask_cols = roles.get("ask")
+    spread_col = roles.get("spread")
+    ask = np.empty((n, 4), dtype=np.float64)
+    if ask_cols is not None:
+        for j, c in enumerate(ask_cols):  # type: ignore[arg-type]
+            values, raw = _float_column(df, c)
+            check_prices(problems, values, c, raw)
+            ask[:, j] = values
+        meta["ask_from_spread"] = False
+    else:
+        assert isinstance(spread_col, str)
+        spread, raw = _float_column(df, spread_col)
+        check_non_negative(problems, spread, spread_col, "a spread in points >= 0")
+        pt, nd = _point_for(bid, point, spread, where)
+        with np.errstate(invalid="ignore"):
+            ask[:] = np.round(bid + spread[:, None] * pt, nd)
+        meta["ask_from_spread"] = True
+        meta["point"] = pt
+        meta["digits"] = nd
+    if "point" not in meta:
+        nd_i = infer_digits(bid)
+        if point is not None:
+            meta["point"] = float(point)
+        elif nd_i is not None:
+            meta["point"] = 10.0**-nd_i
+            meta["digits"] = nd_i
+    check_ohlc(problems, bid, bid_cols)
+    ask_names: tuple[str, str, str, str] = ask_cols if ask_cols is not None else bid_cols  # type: ignore[assignment]
+    if ask_cols is not None:
+        check_ohlc(problems, ask, ask_names)
+        for j in range(4):
+            check_ask_ge_bid(problems, bid[:, j], ask[:, j], ask_names[j], bid_cols[j])
+    vol_col = roles.get("volume")
+    if isinstance(vol_col, str):
+        volume, _ = _float_column(df, vol_col)
+        check_non_negative(problems, volume, vol_col, "a volume >= 0")
+    else:
+        volume = np.zeros(n, dtype=np.float64)
+    _localize(times, tz, problems, meta)
+    check_time_order(problems, times.ns, times.valid, times.field, strict=True, raw=times.raw)
+    problems.raise_first()
+    meta["rows"] = n
+    return Bars(
+        time=times.ns, bid=bid, ask=ask, volume=volume, symbol=symbol, source=str(src.path), meta=meta
+    )
+
+
+# ====================================================================== ticks
+
+
+@dataclass(frozen=True)
+class Ticks:
+    """Quote ticks: UTC int64 ns times (non-decreasing), bid and ask float64, and what was read."""
+
+    time: np.ndarray
+    bid: np.ndarray
+    ask: np.ndarray
+    source: str = ""
+    meta: dict[str, object] = field(default_factory=dict, compare=False)
+
+    def __len__(self) -> int:
+        return int(self.time.shape[0])
+
+
+def _ticks_from_table(table: _Table, tz: TzSpec | None, fmt_name: str) -> Ticks:
+    src, df = table.src, table.df
+    where = src.where
+    bid_col, ask_col = _tick_columns(src, list(df.columns))
+    mt5 = src.kind == "mt5-ticks"
+    problems = Problems(where, table.labels)
+    meta: dict[str, object] = {"format": fmt_name}
+    times = _parse_times(table, problems)
+    bid, bid_raw = _float_column(df, bid_col)
+    ask, ask_raw = _float_column(df, ask_col)
+    keep = np.ones(len(df), dtype=bool)
+    if mt5:
+        # empty = unchanged; a value that is there but not a number is still an error
+        bid_empty = np.isnan(bid) & (_empty(bid_raw) if bid_raw is not None else True)
+        ask_empty = np.isnan(ask) & (_empty(ask_raw) if ask_raw is not None else True)
+        bid = _ffill(np.where(bid_empty, np.nan, bid), bid_empty)
+        ask = _ffill(np.where(ask_empty, np.nan, ask), ask_empty)
+        known = ~(np.isnan(bid) & bid_empty) & ~(np.isnan(ask) & ask_empty)
+        keep = known & ~(bid_empty & ask_empty)
+    check_prices(problems, np.where(keep, bid, 1.0), bid_col, bid_raw)
+    check_prices(problems, np.where(keep, ask, 1.0), ask_col, ask_raw)
+    check_ask_ge_bid(problems, np.where(keep, bid, 0.0), np.where(keep, ask, 1.0), ask_col, bid_col)
+    _localize(times, tz, problems, meta)
+    check_time_order(problems, times.ns, times.valid & keep, times.field, strict=False, raw=times.raw)
+    problems.raise_first()
+    t = times.ns[keep]
+    meta["rows"] = len(df)
+    meta["n_ticks"] = int(t.shape[0])
+    meta["dropped_rows"] = int(len(df) - t.shape[0])
+    return Ticks(time=t, bid=bid[keep], ask=ask[keep], source=str(src.path), meta=meta)
+
+
+def _tick_columns(src: _Source, cols: list[str]) -> tuple[str, str]:
+    bid_col, ask_col = _find(cols, "bid"), _find(cols, "ask")
+    if bid_col is None or ask_col is None:
+        row = f"line {src.header_line}" if src.container == "text" else "schema"
+        missing = [n for n, c in (("bid", bid_col), ("ask", ask_col)) if c is None]
+        raise InputError(
+            src.where,
+            f"{row}: missing column(s) {', '.join(missing)}; expected time, bid, ask "
+            f"(MT5: <DATE> <TIME> <BID> <ASK> ...); found {', '.join(repr(c) for c in cols)}",
+        )
+    return bid_col, ask_col
+
+
+def _empty(raw: np.ndarray) -> np.ndarray:
+    return np.fromiter(
+        (v is None or (isinstance(v, float) and np.isnan(v)) or str(v).strip() == "" for v in raw),
+        dtype=bool,
+        count=len(raw),
+    )
+
+
+def _ffill(values: np.ndarray, fill: np.ndarray) -> np.ndarray:
+    """Forward-fill ``values`` where ``fill`` is True (leading ones stay NaN)."""
+    if not fill.any():
+        return values
+    idx = np.where(fill, 0, np.arange(values.shape[0]))
+    np.maximum.accumulate(idx, out=idx)
+    out = values[idx]
+    lead = fill & (np.cumsum(~fill) == 0)
+    out[lead] = np.nan
+    return out
+
+
+# ====================================================================== timeframes and resampling
+
+_TF_UNITS = {
+    "s": NS_PER_S,
+    "sec": NS_PER_S,
+    "secs": NS_PER_S,
+    "second": NS_PER_S,
+    "seconds": NS_PER_S,
+    "m": NS_PER_MIN,
+    "t": NS_PER_MIN,
+    "min": NS_PER_MIN,
+    "mins": NS_PER_MIN,
+    "minute": NS_PER_MIN,
+    "minutes": NS_PER_MIN,
+    "h": NS_PER_H,
+    "hr": NS_PER_H,
+    "hour": NS_PER_H,
+    "hours": NS_PER_H,
+    "d": NS_PER_DAY,
+    "day": NS_PER_DAY,
+    "days": NS_PER_DAY,
+}
+_MT5_TF = {"S": NS_PER_S, "M": NS_PER_MIN, "H": NS_PER_H, "D": NS_PER_DAY}
+
+
+def parse_timeframe(timeframe: str | int, where: str = "timeframe") -> int:
+    """A bar size in nanoseconds from ``1min``, ``5min``, ``1h``, ``30s``, ``1d`` or MT5's ``M1``, ``H1``, ``D1``.
+
+    >>> parse_timeframe("5min") // 60_000_000_000, parse_timeframe("H4") // 3_600_000_000_000
+    (5, 4)
+    """
+    if isinstance(timeframe, int | np.integer) and not isinstance(timeframe, bool) and timeframe > 0:
+        return int(timeframe) * NS_PER_S
+    text = str(timeframe).strip()
+    m = re.fullmatch(r"([SMHDsmhd])(\d+)", text)
+    if m and int(m.group(2)) > 0:
+        return int(m.group(2)) * _MT5_TF[m.group(1).upper()]
+    m = re.fullmatch(r"(\d+)\s*([A-Za-z]+)", text)
+    if m and int(m.group(1)) > 0 and m.group(2).lower() in _TF_UNITS:
+        return int(m.group(1)) * _TF_UNITS[m.group(2).lower()]
+    raise InputError(
+        where,
+        f"timeframe {text!r}: not a bar size; expected e.g. 1min, 5min, 15min, 1h, 4h, 1d or M1, H1, D1",
+    )
+
+
+def format_duration(ns: int) -> str:
+    """``60_000_000_000`` -> ``'1min'``; ``90_000_000_000`` -> ``'1min30s'``."""
+    ns = int(ns)
+    if ns <= 0:
+        return "?"
+    if ns % NS_PER_S:
+        return f"{ns / 1e6:g}ms"
+    s = ns // NS_PER_S
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60), ("s", 1)):
+        if s >= size:
+            parts.append(f"{s // size}{unit}")
+            s %= size
+    return "".join(parts)
+
+
+def infer_bar_ns(time_ns: np.ndarray) -> int:
+    """The most common step between consecutive times (0 where fewer than 2 rows)."""
+    t = np.asarray(time_ns, dtype=np.int64)
+    if t.shape[0] < 2:
+        return 0
+    d = np.diff(t)
+    d = d[d > 0]
+    if d.size == 0:
+        return 0
+    vals, counts = np.unique(d, return_counts=True)
+    return int(vals[int(np.argmax(counts))])
+
+
+def _group_starts(time_ns: np.ndarray, tf_ns: int) -> tuple[np.ndarray, np.ndarray]:
+    bucket = (time_ns // tf_ns) * tf_ns
+    n = bucket.shape[0]
+    if n == 0:
+        return np.empty(0, np.int64), bucket
+    starts = np.flatnonzero(np.concatenate(([True], bucket[1:] != bucket[:-1])))
+    return starts, bucket
+
+
+def resample_ticks(
+    time_ns: np.ndarray,
+    bid: np.ndarray,
+    ask: np.ndarray,
+    timeframe: str | int = "1min",
+    symbol: str = "EURUSD",
+) -> Bars:
+    """Bars of ``timeframe`` from ticks: bid OHLC from bid ticks, ask OHLC from ask ticks.
+
+    Bar times are bucket starts (multiples of the bar size since the epoch, UTC); bars
+    with no ticks are omitted; ``volume`` is the number of ticks.
+
+    >>> t = np.array([0, 30, 61, 65]) * 1_000_000_000
+    >>> b = resample_ticks(t, np.array([1.0, 1.2, 1.1, 0.9]), np.array([1.1, 1.3, 1.2, 1.0]))
+    >>> b.time.tolist(), b.bid.tolist()[0], b.volume.tolist()
+    ([0, 60000000000], [1.0, 1.2, 1.0, 1.2], [2.0, 2.0])
+    """
+    return _resample_ticks_ns(time_ns, bid, ask, parse_timeframe(timeframe, "resample_ticks"), symbol)
+
+
+def _resample_ticks_ns(
+    time_ns: np.ndarray, bid: np.ndarray, ask: np.ndarray, tf_ns: int, symbol: str
+) -> Bars:
+    where = "resample_ticks"
+    t = np.asarray(time_ns, dtype=np.int64)
+    b = np.asarray(bid, dtype=np.float64)
+    a = np.asarray(ask, dtype=np.float64)
+    if not (t.ndim == b.ndim == a.ndim == 1 and t.shape == b.shape == a.shape):
+        raise InputError(
+            where, f"time {t.shape}, bid {b.shape}, ask {a.shape}; expected three 1-d arrays of one length"
+        )
+    problems = Problems(where, RowLabels.array())
+    check_time_order(problems, t, np.ones(t.shape[0], dtype=bool), "time", strict=False)
+    check_prices(problems, b, "bid")
+    check_prices(problems, a, "ask")
+    check_ask_ge_bid(problems, b, a, "ask", "bid")
+    problems.raise_first()
+    starts, bucket = _group_starts(t, tf_ns)
+    n = t.shape[0]
+    ends = np.concatenate((starts[1:], [n])) - 1 if n else starts
+
+    def ohlc(x: np.ndarray) -> np.ndarray:
+        out = np.empty((starts.shape[0], 4), dtype=np.float64)
+        if n:
+            out[:, 0] = x[starts]
+            out[:, 1] = np.maximum.reduceat(x, starts)
+            out[:, 2] = np.minimum.reduceat(x, starts)
+            out[:, 3] = x[ends]
+        return out
+
+    counts = np.diff(np.concatenate((starts, [n]))).astype(np.float64) if n else np.zeros(0)
+    meta = {"timeframe": format_duration(tf_ns), "bar_ns": tf_ns, "resampled_from_ticks": True, "n_ticks": n}
+    return Bars(
+        time=bucket[starts].copy(),
+        bid=ohlc(b),
+        ask=ohlc(a),
+        volume=counts,
+        symbol=symbol,
+        meta=meta,
+    )
+
+
+def _resample_bars(bars: Bars, tf_ns: int) -> Bars:
+    t = bars.time
+    starts, bucket = _group_starts(t, tf_ns)
+    n = t.shape[0]
+    ends = np.concatenate((starts[1:], [n])) - 1
+
+    def ohlc(x: np.ndarray) -> np.ndarray:
+        out = np.empty((starts.shape[0], 4), dtype=np.float64)
+        out[:, 0] = x[starts, 0]
+        out[:, 1] = np.maximum.reduceat(x[:, 1], starts)
+        out[:, 2] = np.minimum.reduceat(x[:, 2], starts)
+        out[:, 3] = x[ends, 3]
+        return out
+
+    meta = dict(bars.meta)
+    meta["resampled_from"] = meta.get("timeframe")
+    meta["timeframe"] = format_duration(tf_ns)
+    meta["bar_ns"] = tf_ns
+    return Bars(
+        time=bucket[starts].copy(),
+        bid=ohlc(bars.bid),
+        ask=ohlc(bars.ask),
+        volume=np.add.reduceat(bars.volume, starts) if n else bars.volume.copy(),
+        symbol=bars.symbol,
+        source=bars.source,
+        meta=meta,
+    )
+
+
+# ====================================================================== public loaders
+
+
+def _tz_or_none(tz: str | None, where: str) -> TzSpec | None:
+    if tz is None or str(tz).strip() == "":
+        return None
+    return parse_tz(tz, where)
+
+
+def load_ticks_info(path: str | Path, *, fmt: str | None = None, tz: str | None = None) -> Ticks:
+    """Like :func:`load_ticks`, returning a :class:`Ticks` with ``meta`` (format, tz, rows read)."""
+    p = Path(path)
+    where = str(path)
+    tzs = _tz_or_none(tz, where)
+    src = _open_source(p, where, fmt)
+    if src.kind in ("mt5-bars", "bars"):
+        raise InputError(
+            where,
+            f"{'line ' + str(src.header_line) if src.container == 'text' else 'schema'}: "
+            f"columns {_clip(', '.join(src.columns))} are bars, not ticks; expected time, bid, ask "
+            "(or MT5 <DATE> <TIME> <BID> <ASK> ...); load it with load_bars",
+        )
+    _tick_columns(src, src.columns)
+    table = _read_table(src)
+    name = src.kind if src.container == "text" else "parquet"
+    return _ticks_from_table(table, tzs, name)
+
+
+def load_ticks(
+    path: str | Path, *, fmt: str | None = None, tz: str | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Quote ticks from an MT5 "Export ticks" file, a ``time, bid, ask`` CSV (.gz) or Parquet.
+
+    Returns ``(time_ns, bid, ask)``: int64 UTC nanoseconds (non-decreasing; equal
+    times are allowed), float64, float64.
+    """
+    ticks = load_ticks_info(path, fmt=fmt, tz=tz)
+    return ticks.time, ticks.bid, ticks.ask
+
+
+def load_bars(
+    path: str | Path,
+    *,
+    fmt: str | None = None,
+    tz: str | None = None,
+    symbol: str = "EURUSD",
+    timeframe: str | None = None,
+    point: float | None = None,
+) -> Bars:
+    """Bars from an MT5 export, a generic CSV/Parquet, or a tick file (resampled to ``timeframe``).
+
+    ``timeframe`` on a bar file resamples it to a multiple of its bar size (M1 -> H1);
+    on a tick file it is the bar size (default ``1min``). ``point`` overrides the point
+    size inferred from the prices (used where the ask is ``bid + spread * point``).
+
+    ``bars.meta`` says what was read: ``format``, ``tz``, ``tz_assumed`` (no tz given,
+    naive times taken as UTC), ``point`` and ``digits`` (where known), ``timeframe``,
+    ``bar_ns``, ``rows``.
+    """
+    p = Path(path)
+    where = str(path)
+    tzs = _tz_or_none(tz, where)
+    tf_ns = parse_timeframe(timeframe, where) if timeframe is not None else None
+    src = _open_source(p, where, fmt)
+    if src.kind in ("mt5-ticks", "ticks"):
+        _tick_columns(src, src.columns)
+        table = _read_table(src)
+        name = src.kind if src.container == "text" else "parquet"
+        ticks = _ticks_from_table(table, tzs, name)
+        bars = _resample_ticks_ns(ticks.time, ticks.bid, ticks.ask, tf_ns or NS_PER_MIN, symbol)
+        meta = dict(ticks.meta)
+        meta.update(bars.meta)
+        digits = infer_digits(ticks.bid)
+        if point is not None:
+            meta["point"] = float(point)
+        elif digits is not None:
+            meta["point"], meta["digits"] = 10.0**-digits, digits
+        return Bars(
+            time=bars.time,
+            bid=bars.bid,
+            ask=bars.ask,
+            volume=bars.volume,
+            symbol=symbol,
+            source=str(p),
+            meta=meta,
+        )
+    _resolve_columns(src, src.columns)  # a bad header fails before the data are read
+    table = _read_table(src)
+    name = {"mt5-bars": "mt5-bars", "bars": "csv"}[src.kind] if src.container == "text" else "parquet"
+    bars = _bars_from_table(table, tzs, point, symbol, name)
+    bar_ns = infer_bar_ns(bars.time)
+    bars.meta["bar_ns"] = bar_ns
+    bars.meta["timeframe"] = format_duration(bar_ns) if bar_ns else "?"
+    if tf_ns is not None and tf_ns != bar_ns:
+        if bar_ns and (tf_ns < bar_ns or tf_ns % bar_ns):
+            raise InputError(
+                where,
+                f"timeframe {timeframe!r}: cannot make {format_duration(tf_ns)} bars from "
+                f"{format_duration(bar_ns)} bars; expected a multiple of {format_duration(bar_ns)}",
+            )
+        bars = _resample_bars(bars, tf_ns)
+    return bars
+
+
+# ====================================================================== gaps
+
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _show_time(ns: int) -> str:
+    d = _dt.datetime.fromtimestamp(ns / 1e9, tz=_dt.UTC)
+    return f"{_WEEKDAYS[d.weekday()]} {d:%Y-%m-%d %H:%M}"
+
+
+def _show_span(ns: int) -> str:
+    days, rem = divmod(int(ns), NS_PER_DAY)
+    hours, rem = divmod(rem, NS_PER_H)
+    minutes = rem // NS_PER_MIN
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes:02d}min"
+    return f"{minutes}min"
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A stretch without bars: from the bar opening at ``last_ns`` to the one opening at ``next_ns``."""
+
+    last_ns: int
+    next_ns: int
+    bar_ns: int
+    kind: str  # "weekend" | "holiday" | "hole"
+
+    @property
+    def missing_ns(self) -> int:
+        """Time with no bar: from the end of the last bar to the next open."""
+        return self.next_ns - self.last_ns - self.bar_ns
+
+    def __str__(self) -> str:
+        return (
+            f"{_show_time(self.last_ns)} -> {_show_time(self.next_ns)} UTC "
+            f"({_show_span(self.missing_ns)} without bars)"
+        )
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "last_bar_utc": fmt_ns(self.last_ns),
+            "next_bar_utc": fmt_ns(self.next_ns),
+            "missing_hours": round(self.missing_ns / NS_PER_H, 3),
+            "kind": self.kind,
+        }
+
+
+@dataclass(frozen=True)
+class GapReport:
+    """Gaps between bars: weekends (normal) counted, holidays noted, abnormal holes listed.
+
+    A *weekend* gap starts Friday 12:00 UTC or later and ends by Monday 12:00 UTC.
+    A *holiday* is a weekend stretched by up to about a day on either side (Good
+    Friday, Christmas on a Friday), or a mid-week gap of up to 2 days over Christmas or
+    New Year. A *hole* is any other gap of at least ``threshold_ns`` without bars
+    (default: 3 bars, at least 1 hour): a mid-week hole of 3 days is always one.
+    """
+
+    source: str
+    n_bars: int
+    bar_ns: int
+    start_ns: int
+    end_ns: int
+    threshold_ns: int
+    n_weekends: int
+    n_short_gaps: int  # more than one bar missing but less than the threshold
+    holidays: tuple[Gap, ...]
+    holes: tuple[Gap, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.holes
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "bars": self.n_bars,
+            "bar_size": format_duration(self.bar_ns),
+            "start_utc": fmt_ns(self.start_ns) if self.n_bars else None,
+            "end_utc": fmt_ns(self.end_ns) if self.n_bars else None,
+            "hole_threshold": format_duration(self.threshold_ns),
+            "weekends": self.n_weekends,
+            "short_gaps": self.n_short_gaps,
+            "holidays": [g.to_dict() for g in self.holidays],
+            "holes": [g.to_dict() for g in self.holes],
+        }
+
+    def __str__(self) -> str:
+        if self.n_bars == 0:
+            return "no bars"
+        lines = [
+            f"{self.n_bars:,} bars of {format_duration(self.bar_ns)}, "
+            f"{_show_time(self.start_ns)} .. {_show_time(self.end_ns)} UTC",
+            f"weekend gaps: {self.n_weekends} (normal)",
+            f"short gaps (under {format_duration(self.threshold_ns)} missing): {self.n_short_gaps}",
+            f"holidays / long weekends: {len(self.holidays)}",
+        ]
+        for g in self.holidays[:10]:
+            lines.append(f"  {g}")
+        if len(self.holidays) > 10:
+            lines.append(f"  ... and {len(self.holidays) - 10} more")
+        if self.holes:
+            lines.append(f"ABNORMAL HOLES: {len(self.holes)} (data missing outside weekends and holidays)")
+            for g in self.holes[:20]:
+                lines.append(f"  {g}")
+            if len(self.holes) > 20:
+                lines.append(f"  ... and {len(self.holes) - 20} more")
+        else:
+            lines.append("abnormal holes: none")
+        return "\n".join(lines)
+
+
+def _is_christmas_or_new_year(s: int, e: int) -> bool:
+    for ns in (s, (s + e) // 2, e - 1):
+        d = _dt.datetime.fromtimestamp(ns / 1e9, tz=_dt.UTC)
+        if (d.month == 12 and d.day >= 24) or (d.month == 1 and d.day <= 2):
+            return True
+    return False
+
+
+def gap_report(bars: Bars, *, min_hole: str | int | None = None) -> GapReport:
+    """Classify the gaps between consecutive bars of ``bars`` (times UTC).
+
+    ``min_hole``: the missing time from which a non-weekend gap is a hole (a
+    timeframe string like ``"2h"``); default 3 bars, at least 1 hour.
+    """
+    t = np.asarray(bars.time, dtype=np.int64)
+    n = int(t.shape[0])
+    bar = int(bars.meta.get("bar_ns") or 0) or infer_bar_ns(t) or NS_PER_MIN  # type: ignore[call-overload]
+    threshold = parse_timeframe(min_hole, "min_hole") if min_hole is not None else max(3 * bar, NS_PER_H)
+    if n < 2:
+        return GapReport(
+            bars.source, n, bar, int(t[0]) if n else 0, int(t[-1]) if n else 0, threshold, 0, 0, (), ()
+        )
+    d = np.diff(t)
+    cand = np.flatnonzero(d > bar)
+    s = t[cand] + bar  # first missing instant
+    e = t[cand + 1]  # next open
+    days = s // NS_PER_DAY
+    monday = (days - (days + 3) % 7) * NS_PER_DAY  # 1970-01-01 was a Thursday
+    fri12 = monday + 4 * NS_PER_DAY + 12 * NS_PER_H
+    sat0 = monday + 5 * NS_PER_DAY
+    sun0 = monday + 6 * NS_PER_DAY
+    mon12 = monday + 7 * NS_PER_DAY + 12 * NS_PER_H
+    weekend = (s >= fri12) & (s <= sat0) & (e >= sun0) & (e <= mon12)
+    missing = e - s
+    rest = np.flatnonzero(~weekend)
+    holidays: list[Gap] = []
+    holes: list[Gap] = []
+    n_short = 0
+    for k in rest:
+        sk, ek, mk = int(s[k]), int(e[k]), int(missing[k])
+        if mk < threshold:
+            n_short += 1
+            continue
+        gap = Gap(int(t[cand[k]]), ek, bar, "hole")
+        # the Saturday noon at or after the gap's start: does the gap cover a weekend?
+        sday = sk // NS_PER_DAY
+        sat12 = (sday + (5 - (sday + 3) % 7) % 7) * NS_PER_DAY + 12 * NS_PER_H
+        if sat12 < sk:
+            sat12 += 7 * NS_PER_DAY
+        covers_weekend = sat12 < ek
+        if covers_weekend:
+            long_weekend = sk >= sat12 - (2 * NS_PER_DAY + 12 * NS_PER_H) and ek <= sat12 + 3 * NS_PER_DAY
+            kind = "holiday" if long_weekend else "hole"
+        elif mk <= 2 * NS_PER_DAY and _is_christmas_or_new_year(sk, ek):
+            kind = "holiday"
+        else:
+            kind = "hole"
+        gap = Gap(gap.last_ns, gap.next_ns, bar, kind)
+        (holidays if kind == "holiday" else holes).append(gap)
+    return GapReport(
+        source=bars.source,
+        n_bars=n,
+        bar_ns=bar,
+        start_ns=int(t[0]),
+        end_ns=int(t[-1]),
+        threshold_ns=threshold,
+        n_weekends=int(weekend.sum()),
+        n_short_gaps=n_short,
+        holidays=tuple(holidays),
+        holes=tuple(holes),
+    )
