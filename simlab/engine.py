@@ -292,7 +292,7 @@ def run_backtest(
     end = n if end is None else end
     if not 0 <= start < end <= n:
         raise ValueError(f"bar range [{start}, {end}) is not inside the {n} bars")
-    market = market or Market.build(bars)
+    market = market or Market.build(bars, triple_day=int(getattr(spec, "triple_swap_day", 2)))
     costs = costs or CostSetup.fixed()
     d, sl, tp, size = _intent_arrays(intents, n)
     cfg = config_vector(
