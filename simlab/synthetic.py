@@ -49,7 +49,6 @@ from __future__ import annotations
 import functools
 import math
 import re
-from pathlib import Path
 
 import numpy as np
 from numba import njit
@@ -135,8 +134,8 @@ GARCH_ALPHA = 0.06  # GARCH(1,1) on the de-seasonalised 1-minute returns:
 GARCH_BETA = 0.93  # g_t = (1 - a - b) + (a * eps_{t-1}**2 + b) * g_{t-1}, half-life ~70 min
 GARCH_CAP = 50.0  # g never exceeds this (keeps a freak draw from running away)
 REGIME_AR = 0.985  # daily AR(1) of the slow log-vol regime (half-life ~46 trading days)
-REGIME_SD = 0.25  # stationary sd of the slow log-vol regime
-DAY_SD = 0.20  # sd of the i.i.d. daily log-vol factor
+REGIME_SD = 0.30  # stationary sd of the slow log-vol regime
+DAY_SD = 0.15  # sd of the i.i.d. daily log-vol factor
 GAP_SCALE_PIPS = 7.8  # weekend gap: GAP_SCALE_PIPS * Student-t(GAP_DF) pips
 GAP_DF = 3.0
 ANCHOR_PRICE = 1.15  # the log price reverts to this with a two-year half-life
@@ -162,14 +161,20 @@ def _read_times(series) -> np.ndarray:
     )
 
 
-def derive_spread_quantiles(ticks_csv: str | Path, probs: np.ndarray = SPREAD_PROBS) -> np.ndarray:
-    """Time-weighted spread quantiles in points, (N_SESSIONS, len(probs)), from a ``time,bid,ask`` tick file.
-
-    How ``SPREAD_QUANTILES_POINTS`` was computed (see the comment there).
-    """
+def _frame(source):
+    """A DataFrame as it is, or read from a CSV path."""
     import pandas as pd
 
-    df = pd.read_csv(ticks_csv)
+    return source if isinstance(source, pd.DataFrame) else pd.read_csv(source)
+
+
+def derive_spread_quantiles(ticks_csv, probs: np.ndarray = SPREAD_PROBS) -> np.ndarray:
+    """Time-weighted spread quantiles in points, (N_SESSIONS, len(probs)), from a ``time,bid,ask`` tick file.
+
+    ``ticks_csv``: a path or an already read DataFrame. How ``SPREAD_QUANTILES_POINTS``
+    was computed (see the comment there).
+    """
+    df = _frame(ticks_csv)
     t = _read_times(df["time"])
     spread = np.rint((df["ask"].to_numpy() - df["bid"].to_numpy()) / POINT).astype(np.int64)
     sess = sessions(t)
@@ -186,12 +191,11 @@ def derive_spread_quantiles(ticks_csv: str | Path, probs: np.ndarray = SPREAD_PR
     return out
 
 
-def derive_spread_autocorrelation(ticks_csv: str | Path, lags=(1, 2, 5, 10, 30)) -> dict[int, float]:
-    """Lag-k autocorrelation of the spread at minute opens, as normal scores within each session."""
-    import pandas as pd
+def derive_spread_autocorrelation(ticks_csv, lags=(1, 2, 5, 10, 30)) -> dict[int, float]:
+    """Lag-k autocorrelation of the spread at minute opens, as normal scores within each session (needs scipy)."""
     from scipy.stats import norm, rankdata
 
-    df = pd.read_csv(ticks_csv)
+    df = _frame(ticks_csv)
     t = _read_times(df["time"])
     spread = np.rint((df["ask"].to_numpy() - df["bid"].to_numpy()) / POINT)
     mins = np.arange((t[0] // NS_MIN + 1) * NS_MIN, t[-1], NS_MIN, dtype=np.int64)
@@ -217,14 +221,12 @@ def hour_of_week(time_ns: np.ndarray) -> np.ndarray:
     return (monday_hours - (6 * 24 + 17)) % 168
 
 
-def derive_hour_of_week_profile(h1_csv: str | Path) -> np.ndarray:
+def derive_hour_of_week_profile(h1_csv) -> np.ndarray:
     """Mean |log(mid close / mid open)| by hour of week (120,), normalised to mean 1, from an hourly bid/ask file.
 
     How ``HOUR_OF_WEEK_VOL`` was computed (see the comment there).
     """
-    import pandas as pd
-
-    df = pd.read_csv(h1_csv)
+    df = _frame(h1_csv)
     h = hour_of_week(_read_times(df["time"]))
     mo = (df["bid_open"].to_numpy() + df["ask_open"].to_numpy()) / 2.0
     mc = (df["bid_close"].to_numpy() + df["ask_close"].to_numpy()) / 2.0
@@ -263,7 +265,7 @@ def _week_opens(start: str, n_weeks: int) -> np.ndarray:
         d0 = pd.Timestamp(start).normalize().tz_localize(None)
     except (ValueError, TypeError):
         raise ConfigError("start", f"expected a date like '2016-01-03', got {start!r}") from None
-    d0 = d0 + pd.Timedelta(days=(6 - d0.dayofweek) % 7)  # the first Sunday on or after
+    d0 = d0 + pd.Timedelta(days=(6 - d0.day_of_week) % 7)  # the first Sunday on or after
     local = pd.DatetimeIndex([d0 + pd.Timedelta(weeks=w, hours=17) for w in range(n_weeks)])
     return np.asarray(local.tz_localize(NEW_YORK).tz_convert("UTC").tz_localize(None).as_unit("ns").asi8)
 
