@@ -1,0 +1,1480 @@
+"""Trade-list mode: will a list of past trades pass a prop challenge? Bootstrapped, at trade granularity.
+
+For traders who have results (an MT5 Strategy Tester report, an account
+history export) but no Python strategy. The trades are resampled into many
+attempts and each attempt is judged by the program's rules, phase after phase.
+
+Accepted input (:func:`load_trades`)
+------------------------------------
+* **CSV** (comma, semicolon or tab separated; UTF-8 or the UTF-16 MT5 writes)
+  with a header row. Column names are matched case-insensitively, ignoring
+  spaces, ``_`` and ``-``:
+
+  =============  ==========================================================================
+  field          accepted column names
+  =============  ==========================================================================
+  open time      ``open time``, ``open_time``, ``time open``, ``entry time``, ``open date``,
+                 or the first ``Time`` of an MT5 Positions table
+  close time     ``close time``, ``close_time``, ``time close``, ``exit time``,
+                 ``close date``, or the second ``Time`` (``Time.1``) of a Positions table
+  profit         ``profit``, ``net profit``, ``pnl``, ``p/l``, ``p&l``  (required, money)
+  commission     ``commission``, ``commissions``, ``comm``  (optional, added to profit)
+  swap           ``swap``, ``swaps``  (optional, added to profit)
+  fee            ``fee``, ``fees``  (optional, added to profit)
+  MAE            ``mae``, ``max adverse excursion``, ``maximum adverse excursion``,
+                 ``mae money``, ``mae $``  (optional: the worst floating loss of the
+                 trade in money; its sign is ignored)
+  MFE            ``mfe``, ``max favorable excursion``, ``max favourable excursion``,
+                 ``mfe money``, ``mfe $``  (optional: best floating profit, money)
+  symbol         ``symbol``, ``instrument``  (optional, informative)
+  =============  ==========================================================================
+
+  Times: ``2024.03.15 10:23:45`` (MT5), ``2024-03-15 10:23[:45]``, ISO 8601;
+  in the ``tz`` given (MT5 writes *server* time: e.g. ``tz="UTC+2"`` or
+  ``tz="America/New_York"``-anchored servers, see ``challenges/presets``).
+  Numbers may use spaces as thousands separators (``-1 234.56``).
+
+* An MT5 **Deals** table (CSV, or HTML as below), recognised by its
+  ``Direction`` column (in / out / in/out): deals are paired into trades
+  first-in first-out per symbol; commissions, fees and swaps of both legs are
+  added. Deals carry no MAE.
+
+* The **HTML** report MT5 writes (Strategy Tester report, or the account
+  history report ``ReportHistory-*.html``): the ``Positions`` table is used when
+  present, else ``Deals``.
+
+Rows with no close time (positions still open) and balance / credit rows are
+skipped and counted.
+
+How an attempt is built (:func:`evaluate_trades`)
+-------------------------------------------------
+Trades are grouped into the program's trading days (its day boundary) by their
+open time; the history is the run of weekdays from the first to the last
+trading day, empty weekdays included (they are days the trader did not trade).
+Trades opened on a weekend trading day are moved to the following Monday.
+Each trade keeps its time of day, its P/L (x ``risk``), its MAE/MFE and how
+many weekdays it stayed open. ``start_mode`` picks how the days follow one
+another:
+
+* ``"bootstrap"`` (default): circular block bootstrap of history weekdays,
+  blocks of ``block_days`` consecutive days (1: days drawn i.i.d.), until the
+  attempt ends or ``max_trading_days`` weekdays have passed;
+* ``"trades"``: each simulated day draws its number of trades from the
+  history's trades-per-weekday counts, then that many trades i.i.d. from all
+  trades (breaks within-day clustering, keeps the trade frequency);
+* ``"sequential"``: the real order of days from a random start day to the end
+  of the history (an attempt that runs out of history is "unfinished");
+* ``"replay"``: the real order from the first day; every run is the same.
+
+The simulated calendar is Monday-to-Friday slots; a trade open across a
+Friday->Monday slot boundary is held over the weekend; calendar days (time
+limits, days to pass) count the weekends.
+
+Rule checks at trade granularity: at each close the balance is checked
+against the daily and max-loss limits; with an MAE column, at each open the
+point ``balance - MAE`` is checked too (when the rule counts floating P/L).
+Target, minimum days (a trade opened that day / a day's closed P/L >= the
+threshold), best-day share and time limit follow the kernel's rules
+(``simlab.kernel_nb``): the phase passes at a close, flat, at or above the
+target, with the other objectives met; otherwise the target is *banked* and
+later trades are scaled by ``post_target_risk_mult``. A passed phase ends
+the day; the next phase starts the next weekday on a fresh account of the
+same size; trades still open are dropped.
+
+Determinism: run ``i`` draws from ``numpy.random.Generator(Philox(key=(seed, i)))``,
+so results are identical for any ``workers``.
+"""
+
+from __future__ import annotations
+
+import csv
+import html.parser
+import io
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numba import njit
+
+from challenges.rules import Program, load_program
+from challenges.stats import quantiles, wilson_interval
+from simlab import layout as L
+from simlab.errors import ConfigError, InputError
+from simlab.rng_nb import uniform_nb
+
+START_MODES = ("bootstrap", "trades", "sequential", "replay")
+
+# ---------------------------------------------------------------- column names
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "open_time": ("opentime", "timeopen", "entrytime", "opendate", "openingtime", "entrydate"),
+    "close_time": ("closetime", "timeclose", "exittime", "closedate", "closingtime", "exitdate"),
+    "profit": ("profit", "netprofit", "pnl", "p/l", "p&l", "profitloss"),
+    "commission": ("commission", "commissions", "comm"),
+    "swap": ("swap", "swaps"),
+    "fee": ("fee", "fees"),
+    "mae": ("mae", "maxadverseexcursion", "maximumadverseexcursion", "maemoney", "mae$", "mae($)"),
+    "mfe": (
+        "mfe",
+        "maxfavorableexcursion",
+        "maxfavourableexcursion",
+        "maximumfavorableexcursion",
+        "maximumfavourableexcursion",
+        "mfemoney",
+        "mfe$",
+        "mfe($)",
+    ),
+    "symbol": ("symbol", "instrument"),
+    "direction": ("direction", "entry"),
+    "volume": ("volume", "lots", "size"),
+    "type": ("type",),
+}
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[\s_\-]+", "", str(name).strip().lower())
+
+
+_TIME_RE = re.compile(
+    r"^\s*(\d{4})[.\-/](\d{1,2})[.\-/](\d{1,2})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*$"
+)
+
+
+# ---------------------------------------------------------------- the trade list
+@dataclass(frozen=True)
+class TradeList:
+    """Closed trades, UTC times, net money P/L; MAE/MFE (money, >= 0) when the source had them."""
+
+    open_ns: np.ndarray  # int64, UTC
+    close_ns: np.ndarray  # int64, UTC
+    pnl: np.ndarray  # float64: profit + commission + swap + fee
+    mae: np.ndarray | None = None  # float64 >= 0
+    mfe: np.ndarray | None = None  # float64 >= 0
+    symbol: tuple[str, ...] | None = None
+    source: str = "<trades>"
+    columns: dict[str, str] = field(default_factory=dict)  # field -> source column used
+    skipped: int = 0  # rows not used (still open, balance operations)
+
+    def __len__(self) -> int:
+        return int(self.pnl.shape[0])
+
+    @property
+    def has_mae(self) -> bool:
+        return self.mae is not None
+
+
+def trades_from_arrays(
+    open_time: Sequence[Any] | np.ndarray,
+    close_time: Sequence[Any] | np.ndarray,
+    pnl: Sequence[float] | np.ndarray,
+    mae: Sequence[float] | np.ndarray | None = None,
+    mfe: Sequence[float] | np.ndarray | None = None,
+    *,
+    tz: str = "UTC",
+    source: str = "<arrays>",
+) -> TradeList:
+    """Build a :class:`TradeList` from arrays (times as strings, datetime64 or UTC int64 ns)."""
+    o = _times_to_utc(list(open_time), tz, source, "open time")
+    c = _times_to_utc(list(close_time), tz, source, "close time")
+    p = np.asarray(pnl, dtype=np.float64)
+    m = None if mae is None else np.abs(np.asarray(mae, dtype=np.float64))
+    f = None if mfe is None else np.abs(np.asarray(mfe, dtype=np.float64))
+    return _finish(o, c, p, m, f, None, source, {}, 0)
+
+
+def _finish(
+    o: np.ndarray,
+    c: np.ndarray,
+    p: np.ndarray,
+    m: np.ndarray | None,
+    f: np.ndarray | None,
+    sym: list[str] | None,
+    source: str,
+    columns: dict[str, str],
+    skipped: int,
+) -> TradeList:
+    n = p.shape[0]
+    if n == 0:
+        raise InputError(source, "no closed trades found")
+    for name, arr in (("open time", o), ("close time", c), ("pnl", p)):
+        if arr.shape[0] != n:
+            raise InputError(source, f"field '{name}': {arr.shape[0]} values for {n} trades")
+    if not np.all(np.isfinite(p)):
+        i = int(np.flatnonzero(~np.isfinite(p))[0])
+        raise InputError(source, f"trade {i + 1}, field 'profit': not a number")
+    bad = np.flatnonzero(c < o)
+    if bad.size:
+        i = int(bad[0])
+        raise InputError(source, f"trade {i + 1}, field 'close time': before the open time")
+    if m is not None:
+        # the worst point of a losing trade is at least its final loss
+        m = np.maximum(np.nan_to_num(m, nan=0.0), np.maximum(-p, 0.0))
+    if f is not None:
+        f = np.maximum(np.nan_to_num(f, nan=0.0), np.maximum(p, 0.0))
+    order = np.argsort(o, kind="stable")
+    return TradeList(
+        open_ns=o[order],
+        close_ns=c[order],
+        pnl=p[order],
+        mae=None if m is None else m[order],
+        mfe=None if f is None else f[order],
+        symbol=None if sym is None else tuple(sym[i] for i in order),
+        source=source,
+        columns=columns,
+        skipped=skipped,
+    )
+
+
+# ---------------------------------------------------------------- parsing helpers
+def _times_to_utc(
+    values: list[Any], tz: str, source: str, fname: str, rows: list[int] | None = None
+) -> np.ndarray:
+    """Times (MT5 strings, datetime64, int ns) -> int64 UTC ns; strings are wall times in ``tz``."""
+    from simlab.calendar import check_zone, fixed_offset_ns
+
+    try:
+        check_zone(tz, "tz")
+    except ConfigError as exc:
+        raise ConfigError(source, exc.what) from None
+    n = len(values)
+    local = np.empty(n, dtype=np.int64)
+    for i, v in enumerate(values):
+        if isinstance(v, np.integer | int) and not isinstance(v, bool):
+            local[i] = int(v)
+            continue
+        if isinstance(v, np.datetime64):
+            local[i] = int(v.astype("datetime64[ns]").astype(np.int64))
+            continue
+        s = str(v)
+        mt = _TIME_RE.match(s)
+        if mt is None:
+            row = rows[i] if rows is not None else i + 1
+            raise InputError(
+                source, f"row {row}, field '{fname}': expected a time like 2024.03.15 10:23:45, got {s!r}"
+            )
+        y, mo, d = int(mt.group(1)), int(mt.group(2)), int(mt.group(3))
+        hh, mi, ss = int(mt.group(4) or 0), int(mt.group(5) or 0), int(mt.group(6) or 0)
+        frac = mt.group(7) or ""
+        try:
+            base = np.datetime64(f"{y:04d}-{mo:02d}-{d:02d}T{hh:02d}:{mi:02d}:{ss:02d}", "ns")
+        except ValueError:
+            row = rows[i] if rows is not None else i + 1
+            raise InputError(source, f"row {row}, field '{fname}': not a valid date/time {s!r}") from None
+        local[i] = int(base.astype(np.int64)) + (int(frac.ljust(9, "0")) if frac else 0)
+    if all(isinstance(v, np.integer | int) and not isinstance(v, bool) for v in values):
+        return local  # already UTC ns
+    off = fixed_offset_ns(tz)
+    if off is not None:
+        return local - np.int64(off)
+    import pandas as pd
+
+    idx = pd.DatetimeIndex(local.view("datetime64[ns]")).tz_localize(
+        tz, ambiguous=np.zeros(n, dtype=bool), nonexistent="shift_forward"
+    )
+    return np.asarray(idx.tz_convert("UTC").tz_localize(None).as_unit("ns").asi8, dtype=np.int64)
+
+
+def _number(v: Any, source: str, row: int, fname: str, *, empty: float | None = 0.0) -> float:
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        return float(v)
+    s = str(v).strip().replace("\u00a0", "").replace(" ", "").replace("\u2212", "-")
+    if s == "" or s == "-":
+        if empty is None:
+            raise InputError(source, f"row {row}, field '{fname}': empty; expected a number")
+        return empty
+    if "," in s and "." not in s:
+        s = s.replace(",", ".")  # decimal comma
+    else:
+        s = s.replace(",", "")  # thousands separator
+    try:
+        return float(s)
+    except ValueError:
+        raise InputError(source, f"row {row}, field '{fname}': expected a number, got {str(v)!r}") from None
+
+
+def _map_columns(header: list[str], source: str) -> dict[str, int]:
+    """field -> column index, from a header row (MT5's duplicate "Time" columns included)."""
+    normed = [_norm(h) for h in header]
+    found: dict[str, int] = {}
+    for fname, aliases in _ALIASES.items():
+        for j, h in enumerate(normed):
+            if h in aliases and fname not in found:
+                found[fname] = j
+    # MT5 Positions: Time ... Time (open, close); pandas would call the second "Time.1"
+    times = [j for j, h in enumerate(normed) if h in ("time", "time.1", "time1", "date", "datetime")]
+    if "open_time" not in found and times:
+        found["open_time"] = times[0]
+    if "close_time" not in found and len(times) >= 2 and "direction" not in found:
+        found["close_time"] = times[1]
+    if "direction" in found and "close_time" not in found:
+        found["time"] = found.pop("open_time")  # a Deals table: one time per deal
+    return found
+
+
+def _rows_to_trades(
+    header: list[str], rows: list[list[str]], source: str, tz: str, first_row: int
+) -> TradeList:
+    cols = _map_columns(header, source)
+    colnames = {k: header[j] for k, j in cols.items()}
+    if "direction" in cols:
+        return _deals_to_trades(cols, colnames, rows, source, tz, first_row)
+    missing = [f for f in ("open_time", "close_time", "profit") if f not in cols]
+    if missing:
+        need = {
+            "open_time": "open time (e.g. 'Open Time')",
+            "close_time": "close time (e.g. 'Close Time')",
+            "profit": "profit (e.g. 'Profit')",
+        }
+        raise InputError(
+            source,
+            f"no column for {need[missing[0]]}; columns found: {', '.join(h for h in header if h) or '(none)'}",
+        )
+    opens: list[str] = []
+    closes: list[str] = []
+    rownums: list[int] = []
+    pnl: list[float] = []
+    mae: list[float] = []
+    mfe: list[float] = []
+    sym: list[str] = []
+    skipped = 0
+    width = max(cols.values()) + 1
+    for k, r in enumerate(rows):
+        rown = first_row + k
+        if len(r) < width or not "".join(r).strip():
+            skipped += 1
+            continue
+        c_time = r[cols["close_time"]].strip()
+        o_time = r[cols["open_time"]].strip()
+        if not c_time or not o_time:
+            skipped += 1  # still open
+            continue
+        profit = _number(r[cols["profit"]], source, rown, colnames["profit"], empty=None)
+        for extra in ("commission", "swap", "fee"):
+            if extra in cols:
+                profit += _number(r[cols[extra]], source, rown, colnames[extra])
+        opens.append(o_time)
+        closes.append(c_time)
+        rownums.append(rown)
+        pnl.append(profit)
+        if "mae" in cols:
+            mae.append(abs(_number(r[cols["mae"]], source, rown, colnames["mae"])))
+        if "mfe" in cols:
+            mfe.append(abs(_number(r[cols["mfe"]], source, rown, colnames["mfe"])))
+        if "symbol" in cols:
+            sym.append(r[cols["symbol"]].strip())
+    o = _times_to_utc(list(opens), tz, source, colnames["open_time"], rownums)
+    c = _times_to_utc(list(closes), tz, source, colnames["close_time"], rownums)
+    return _finish(
+        o,
+        c,
+        np.asarray(pnl, dtype=np.float64),
+        np.asarray(mae, dtype=np.float64) if "mae" in cols else None,
+        np.asarray(mfe, dtype=np.float64) if "mfe" in cols else None,
+        sym if "symbol" in cols else None,
+        source,
+        colnames,
+        skipped,
+    )
+
+
+def _deals_to_trades(
+    cols: dict[str, int],
+    colnames: dict[str, str],
+    rows: list[list[str]],
+    source: str,
+    tz: str,
+    first_row: int,
+) -> TradeList:
+    """Pair MT5 deals (in / out / in/out) into trades, first-in first-out per symbol."""
+    for need in ("time", "profit", "volume", "symbol"):
+        if need not in cols:
+            raise InputError(
+                source, f"Deals table without a '{need}' column; columns: {', '.join(colnames.values())}"
+            )
+    # symbol -> list of open lots [time_str, row, volume_left, cost_per_lot(commission+fee of the in-leg)]
+    book: dict[str, list[list[Any]]] = {}
+    out_o: list[str] = []
+    out_c: list[str] = []
+    out_rows: list[int] = []
+    pnl: list[float] = []
+    syms: list[str] = []
+    skipped = 0
+    width = max(cols.values()) + 1
+    for k, r in enumerate(rows):
+        rown = first_row + k
+        if len(r) < width:
+            skipped += 1
+            continue
+        symbol = r[cols["symbol"]].strip()
+        direction = _norm(r[cols["direction"]])
+        if not symbol or direction not in ("in", "out", "in/out", "inout", "out/in"):
+            skipped += 1  # balance, credit, ...
+            continue
+        t = r[cols["time"]].strip()
+        vol = _number(r[cols["volume"]], source, rown, colnames["volume"], empty=None)
+        cost = 0.0
+        for extra in ("commission", "fee"):
+            if extra in cols:
+                cost += _number(r[cols[extra]], source, rown, colnames[extra])
+        swap = _number(r[cols["swap"]], source, rown, colnames["swap"]) if "swap" in cols else 0.0
+        profit = _number(r[cols["profit"]], source, rown, colnames["profit"])
+        lots = book.setdefault(symbol, [])
+        if direction == "in":
+            lots.append([t, rown, vol, cost / vol if vol > 0 else 0.0])
+            continue
+        # out (or reversal): close FIFO, the rest (in/out) opens the other way
+        left = vol
+        total = vol if vol > 0 else 1.0
+        while left > 1e-12 and lots:
+            lot = lots[0]
+            q = min(left, lot[2])
+            share = q / total
+            out_o.append(lot[0])
+            out_c.append(t)
+            out_rows.append(rown)
+            pnl.append(profit * share + swap * share + cost * share + lot[3] * q)
+            syms.append(symbol)
+            lot[2] -= q
+            left -= q
+            if lot[2] <= 1e-12:
+                lots.pop(0)
+        if left > 1e-12 and direction != "out":
+            lots.append([t, rown, left, 0.0])
+    skipped += sum(1 for lots in book.values() for _ in lots)  # still open at the end
+    if not pnl:
+        raise InputError(source, "no closed trades found in the Deals table (no 'out' deals)")
+    o = _times_to_utc(list(out_o), tz, source, colnames["time"], out_rows)
+    c = _times_to_utc(list(out_c), tz, source, colnames["time"], out_rows)
+    return _finish(
+        o, c, np.asarray(pnl), None, None, syms, source, colnames | {"pairing": "deals FIFO"}, skipped
+    )
+
+
+class _TableParser(html.parser.HTMLParser):
+    """All table rows of an HTML document as lists of cell texts (colspan expanded)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.rows: list[list[str]] = []
+        self._row: list[str] | None = None
+        self._cell: list[str] | None = None
+        self._span = 1
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "tr":
+            self._close_cell()
+            self._row = []
+        elif tag in ("td", "th"):
+            self._close_cell()
+            if self._row is None:
+                self._row = []
+            self._cell = []
+            span = dict(attrs).get("colspan") or "1"
+            self._span = int(span) if span.isdigit() else 1
+        elif tag == "br" and self._cell is not None:
+            self._cell.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th"):
+            self._close_cell()
+        elif tag == "tr":
+            self._close_cell()
+            if self._row is not None:
+                self.rows.append(self._row)
+            self._row = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+    def _close_cell(self) -> None:
+        if self._cell is not None and self._row is not None:
+            text = " ".join("".join(self._cell).split())
+            self._row.append(text)
+            self._row.extend([""] * (max(self._span, 1) - 1))
+        self._cell = None
+        self._span = 1
+
+
+_SECTIONS = (
+    "positions",
+    "deals",
+    "orders",
+    "openpositions",
+    "workingorders",
+    "summary",
+    "results",
+    "results:",
+)
+
+
+def _html_tables(text: str) -> dict[str, tuple[list[str], list[list[str]], int]]:
+    """Section name -> (header, rows, index of the first data row) of an MT5 report."""
+    p = _TableParser()
+    p.feed(text)
+    p.close()
+    rows = p.rows
+    out: dict[str, tuple[list[str], list[list[str]], int]] = {}
+    i = 0
+    while i < len(rows):
+        cells = [c for c in rows[i] if c]
+        if len(cells) == 1 and _norm(cells[0]) in _SECTIONS and i + 1 < len(rows):
+            name = _norm(cells[0])
+            header = rows[i + 1]
+            body: list[list[str]] = []
+            j = i + 2
+            while j < len(rows):
+                cj = [c for c in rows[j] if c]
+                if len(cj) == 1 and _norm(cj[0]) in _SECTIONS:
+                    break
+                if len(rows[j]) >= len(header) - 1 and len(cj) >= 3 and rows[j][0].strip():
+                    body.append(rows[j])
+                elif body:
+                    break  # a totals line or the end of the table
+                j += 1
+            out.setdefault(name, (header, body, i + 3))
+            i = j
+            continue
+        i += 1
+    return out
+
+
+def _decode(raw: bytes) -> str:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16")
+    if len(raw) > 3 and raw[1:2] == b"\x00" and raw[3:4] == b"\x00":
+        return raw.decode("utf-16-le")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252")
+
+
+def load_trades(path: str | Path, *, tz: str = "UTC") -> TradeList:
+    """Load closed trades from a CSV or an MT5 HTML report; times in ``tz`` (MT5: the server's zone)."""
+    p = Path(path)
+    source = str(path)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise InputError(source, "file not found") from None
+    except OSError as exc:
+        raise InputError(source, f"cannot read: {exc.strerror or exc}") from None
+    text = _decode(raw)
+    head = text.lstrip()[:2000].lower()
+    if p.suffix.lower() in (".html", ".htm") or head.startswith(("<!doctype", "<html")) or "<table" in head:
+        tables = _html_tables(text)
+        for name in ("positions", "deals"):
+            if name in tables and tables[name][1]:
+                header, body, first = tables[name]
+                return _rows_to_trades(header, body, f"{source} ({name.capitalize()})", tz, first)
+        raise InputError(source, "no Positions or Deals table found in this HTML report")
+    lines = text.splitlines()
+    sample = "\n".join(lines[:20])
+    try:
+        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text), dialect)
+    all_rows = [r for r in reader]
+    # the header is the first row that maps to a time and a profit column
+    for k, r in enumerate(all_rows[:50]):
+        cols = _map_columns(r, source)
+        if "profit" in cols and ("open_time" in cols or "time" in cols):
+            return _rows_to_trades(r, all_rows[k + 1 :], source, tz, k + 2)
+    header = all_rows[0] if all_rows else []
+    raise InputError(
+        source,
+        "no header row with a time and a profit column; expected e.g. 'Open Time,Close Time,Profit[,Commission,Swap,MAE]'"
+        f"; first row: {', '.join(header)[:200] or '(empty file)'}",
+    )
+
+
+# ---------------------------------------------------------------- preparation
+@dataclass(frozen=True)
+class _Prepared:
+    """The trade history laid out on the program's trading weekdays (plain arrays, picklable)."""
+
+    n_slots: int  # history weekdays, first to last trading day
+    first_weekday: np.ndarray  # int64 (n_slots,): weekday 0..4 of each history slot
+    day_start: np.ndarray  # int64 (n_slots + 1,): trades of slot h are [day_start[h], day_start[h+1])
+    open_tod: np.ndarray  # ns since the trading day's start, sorted within each slot
+    close_tod: np.ndarray
+    span: np.ndarray  # int64: weekday slots from open to close (0: same day)
+    pnl: np.ndarray
+    mae: np.ndarray  # zeros when absent
+    mfe: np.ndarray
+    has_mae: bool
+    has_mfe: bool
+    n_moved: int  # trades opened on a weekend trading day, moved to Monday
+
+
+def _prepare(trades: TradeList, program: Program) -> _Prepared:
+    db = program.day_boundary
+    od, otod = db.day_and_time(trades.open_ns)
+    cd, ctod = db.day_and_time(trades.close_ns)
+    shift = 1 if db.reset_ns >= 12 * 3600 * 10**9 else 0
+    # business-day index of a trading day; weekend days roll forward to Monday
+    dates = (od + shift).astype("datetime64[D]")
+    cdates = (cd + shift).astype("datetime64[D]")
+    is_bd = np.is_busday(dates)
+    n_moved = int((~is_bd).sum())
+    origin = np.busday_offset(dates.min(), 0, roll="forward")
+    obd = np.busday_count(origin, np.busday_offset(dates, 0, roll="forward"))
+    cbd = np.busday_count(origin, np.busday_offset(cdates, 0, roll="forward"))
+    otod = np.where(is_bd, otod, 0)
+    c_is_bd = np.is_busday(cdates)
+    ctod = np.where(c_is_bd, ctod, 0)
+    span = np.maximum(cbd - obd, 0)
+    same = span == 0
+    ctod = np.where(same, np.maximum(ctod, otod), ctod)
+    n_slots = int(obd.max()) + 1
+    order = np.lexsort((otod, obd))
+    obd, otod, ctod, span = obd[order], otod[order], ctod[order], span[order]
+    pnl = trades.pnl[order]
+    mae = trades.mae[order] if trades.mae is not None else np.zeros_like(pnl)
+    mfe = trades.mfe[order] if trades.mfe is not None else np.zeros_like(pnl)
+    day_start = np.searchsorted(obd, np.arange(n_slots + 1)).astype(np.int64)
+    slot_dates = np.busday_offset(origin, np.arange(n_slots))
+    weekday = ((slot_dates.astype(np.int64) + 3) % 7).astype(np.int64)
+    return _Prepared(
+        n_slots=n_slots,
+        first_weekday=weekday,
+        day_start=day_start,
+        open_tod=otod.astype(np.int64),
+        close_tod=ctod.astype(np.int64),
+        span=span.astype(np.int64),
+        pnl=pnl.astype(np.float64),
+        mae=mae.astype(np.float64),
+        mfe=mfe.astype(np.float64),
+        has_mae=trades.mae is not None,
+        has_mfe=trades.mfe is not None,
+        n_moved=n_moved,
+    )
+
+
+# ---------------------------------------------------------------- one attempt
+# per-run result columns
+(
+    R_STATUS,
+    R_REASON,
+    R_PHASES_PASSED,
+    R_CAL_DAYS,
+    R_TRADING_DAYS,
+    R_N_TRADES,
+    R_MAX_DAILY_DD,
+    R_MAX_TOTAL_DD,
+) = range(8)
+R_BREACH_PHASE = 8
+R_SIZE = 9
+
+
+@dataclass(frozen=True)
+class _Job:
+    prep: _Prepared
+    rules: np.ndarray  # (n_phases, RULE_SIZE)
+    size: float
+    seed: int
+    start_mode: str
+    block_days: int
+    risk: float
+    post_target_risk_mult: float
+    max_trading_days: int
+
+
+_MODE_CODES = {"bootstrap": 0, "trades": 1, "sequential": 2, "replay": 3}
+_BIG = np.int64(2**62)
+
+
+@njit(cache=True)
+def _limits_nb(
+    rules: np.ndarray,
+    init: float,
+    day_start_bal: float,
+    peak_eod: float,
+    peak_eq: float,
+    peak_bal: float,
+    ml: float,
+) -> tuple[float, float]:
+    """(daily limit, max-loss limit) as in ``simlab.kernel_nb._update_limits_nb``; the max-loss limit never falls.
+
+    Equity-based daily bases use the day-start balance: the floating P/L at the reset is unknown here.
+    """
+    daily = -math.inf
+    if rules[L.RULE_DAILY_PCT] > 0.0:
+        basis = day_start_bal
+        ref = init if int(rules[L.RULE_DAILY_SIZE_OF]) == L.SIZE_OF_INITIAL else basis
+        daily = basis - rules[L.RULE_DAILY_PCT] * ref
+    m = rules[L.RULE_MAXLOSS_PCT]
+    if m > 0.0:
+        mode = int(rules[L.RULE_MAXLOSS_MODE])
+        if mode == L.MAXLOSS_STATIC:
+            lim = init - m * init
+        elif mode == L.MAXLOSS_TRAILING_EOD:
+            lim = max(init, peak_eod) - m * init
+        elif mode == L.MAXLOSS_TRAILING_INTRADAY:
+            lim = max(init, peak_eq) - m * init
+        else:  # trailing, locked at the initial balance
+            lim = min(max(init, peak_bal) - m * init, init)
+        if lim > ml:
+            ml = lim
+    return daily, ml
+
+
+@njit(cache=True)
+def _day_counts_nb(rules: np.ndarray, init: float, bal: float, day_start_bal: float, traded: bool) -> bool:
+    if int(rules[L.RULE_DAY_COUNT_MODE]) == L.DAYCOUNT_PROFITABLE:
+        return bal - day_start_bal >= rules[L.RULE_MIN_DAY_PROFIT_PCT] * init
+    return traded
+
+
+@njit(cache=True)
+def _objectives_met_nb(
+    rules: np.ndarray,
+    init: float,
+    bal: float,
+    day_start_bal: float,
+    best_day: float,
+    counted: int,
+    traded: bool,
+) -> bool:
+    days = counted + (1 if _day_counts_nb(rules, init, bal, day_start_bal, traded) else 0)
+    if days < rules[L.RULE_MIN_DAYS]:
+        return False
+    share = rules[L.RULE_BEST_DAY_MAX_SHARE]
+    if share > 0.0:
+        total = bal - init
+        best = max(best_day, bal - day_start_bal)
+        if total <= 0.0 or best > share * total:
+            return False
+    return True
+
+
+@njit(cache=True)
+def _attempt_nb(
+    run: int,
+    seed: int,
+    mode: int,
+    block_days: int,
+    max_trading_days: int,
+    risk: float,
+    post_mult: float,
+    init: float,
+    rules_all: np.ndarray,
+    day_start: np.ndarray,
+    weekday: np.ndarray,
+    open_tod: np.ndarray,
+    close_tod: np.ndarray,
+    span: np.ndarray,
+    pnl: np.ndarray,
+    mae: np.ndarray,
+    mfe: np.ndarray,
+    has_mae: bool,
+    has_mfe: bool,
+    out: np.ndarray,
+) -> None:
+    """One attempt through every phase at trade granularity; fills ``out`` (``R_SIZE``).
+
+    The mechanics follow ``simlab.kernel_nb`` (limits, day books, objectives),
+    evaluated at trade opens and closes instead of bars. Random draws come from
+    ``uniform_nb(seed, run, draw)``: a pure function of the run index.
+    """
+    n_hist = day_start.shape[0] - 1
+    n_src = pnl.shape[0]
+    n_phases = rules_all.shape[0]
+    draw = 0
+    pos = 0
+    block_left = 0
+    if mode == 2:  # sequential: a random start day
+        pos = min(int(uniform_nb(seed, run, draw) * n_hist), n_hist - 1)
+        draw += 1
+    limit = max_trading_days if mode <= 1 else n_hist - pos
+    max_per_day = 1
+    for h in range(n_hist):
+        max_per_day = max(max_per_day, day_start[h + 1] - day_start[h])
+    day_idx = np.empty(max_per_day, dtype=np.int64)
+    cap = 64
+    o_cs = np.empty(cap, dtype=np.int64)  # close slot
+    o_ctod = np.empty(cap, dtype=np.int64)  # close time of day
+    o_pnl = np.empty(cap, dtype=np.float64)  # scaled P/L
+    o_act = np.zeros(cap, dtype=np.bool_)
+    n_open = 0  # entries in the o_* arrays
+    n_active = 0  # positions open now
+
+    phase = 0
+    rules = rules_all[0]
+    bal = init
+    day_start_bal = init
+    peak_eod = init
+    peak_bal = init
+    peak_eq = init
+    best_day = -math.inf
+    counted = 0
+    traded = False
+    banked = False
+    fresh_phase = False
+    phase_start_cal = 0
+    max_daily_dd = 0.0
+    max_total_dd = 0.0
+    n_trades = 0
+    status = L.STATUS_RUNNING
+    reason = L.BREACH_NONE
+    first_wd = 0
+    last_j = -1
+    last_cal = -1
+    t_pct = rules[L.RULE_TARGET_PCT]
+    target = init * (1.0 + t_pct) if t_pct > 0.0 else math.inf
+    daily, ml = _limits_nb(rules, init, day_start_bal, peak_eod, peak_eq, peak_bal, -math.inf)
+
+    j = -1
+    while status == L.STATUS_RUNNING:
+        j += 1
+        if j >= limit:
+            break
+        # ---- the trades of this simulated day (indices, sorted by open time)
+        if mode == 1:  # i.i.d. trades, the count drawn from a history day
+            h = min(int(uniform_nb(seed, run, draw) * n_hist), n_hist - 1)
+            draw += 1
+            nd = day_start[h + 1] - day_start[h]
+            for k in range(nd):
+                day_idx[k] = min(int(uniform_nb(seed, run, draw) * n_src), n_src - 1)
+                draw += 1
+            if nd > 1:
+                order = np.argsort(open_tod[day_idx[:nd]], kind="mergesort")
+                tmp = day_idx[:nd][order]
+                day_idx[:nd] = tmp
+            if j == 0:
+                first_wd = 0
+        else:
+            if mode == 0 and block_left <= 0:  # a new block at a random day
+                pos = min(int(uniform_nb(seed, run, draw) * n_hist), n_hist - 1)
+                draw += 1
+                block_left = block_days
+            block_left -= 1
+            h = pos % n_hist
+            pos += 1
+            nd = day_start[h + 1] - day_start[h]
+            for k in range(nd):
+                day_idx[k] = day_start[h] + k
+            if j == 0:
+                first_wd = weekday[h]
+        cal = j + 2 * ((first_wd + j) // 5)
+        wd = (first_wd + j) % 5
+        last_j = j
+        last_cal = cal
+        if fresh_phase:
+            fresh_phase = False
+            phase_start_cal = cal
+        elif j > 0:
+            # close the books of the previous day (kernel: _new_day_nb), then the time limit
+            if bal - day_start_bal > best_day:
+                best_day = bal - day_start_bal
+            if _day_counts_nb(rules, init, bal, day_start_bal, traded):
+                counted += 1
+            if bal > peak_eod:
+                peak_eod = bal
+            day_start_bal = bal
+            traded = False
+            daily, ml = _limits_nb(rules, init, day_start_bal, peak_eod, peak_eq, peak_bal, ml)
+            if rules[L.RULE_MAX_DAYS] > 0.0 and cal - phase_start_cal >= rules[L.RULE_MAX_DAYS]:
+                status = L.STATUS_BREACHED
+                reason = L.BREACH_TIME_LIMIT
+                break
+
+        # ---- the day's events in time order; a close before an open at the same time
+        oi = 0
+        passed_today = False
+        while True:
+            best_k = -1
+            best_t = _BIG
+            for k in range(n_open):
+                if o_act[k] and o_cs[k] == j and o_ctod[k] < best_t:
+                    best_t = o_ctod[k]
+                    best_k = k
+            open_t = open_tod[day_idx[oi]] if oi < nd else _BIG
+            if best_k < 0 and oi >= nd:
+                break
+            if best_k >= 0 and best_t <= open_t:
+                # a close
+                o_act[best_k] = False
+                n_active -= 1
+                bal += o_pnl[best_k]
+                if (day_start_bal - bal) / init > max_daily_dd:
+                    max_daily_dd = (day_start_bal - bal) / init
+                if (init - bal) / init > max_total_dd:
+                    max_total_dd = (init - bal) / init
+                if rules[L.RULE_MAXLOSS_PCT] > 0.0 and bal < ml:
+                    status = L.STATUS_BREACHED
+                    reason = L.BREACH_MAX_LOSS
+                    break
+                if rules[L.RULE_DAILY_PCT] > 0.0 and bal < daily:
+                    status = L.STATUS_BREACHED
+                    reason = L.BREACH_DAILY_LOSS
+                    break
+                if bal > peak_bal:
+                    peak_bal = bal
+                if bal > peak_eq:
+                    peak_eq = bal
+                daily, ml = _limits_nb(rules, init, day_start_bal, peak_eod, peak_eq, peak_bal, ml)
+                if bal >= target and n_active == 0:
+                    if _objectives_met_nb(rules, init, bal, day_start_bal, best_day, counted, traded):
+                        passed_today = True
+                        break
+                    banked = True
+                continue
+            # an open
+            ref = day_idx[oi]
+            oi += 1
+            scale = risk * (post_mult if banked else 1.0)
+            n_trades += 1
+            traded = True
+            sp = span[ref]
+            if rules[L.RULE_NO_WEEKEND_HOLDING] > 0.0 and wd + sp >= 5:
+                status = L.STATUS_BREACHED
+                reason = L.BREACH_WEEKEND_HOLDING
+                break
+            if has_mae:
+                worst = bal - mae[ref] * scale
+                if (day_start_bal - worst) / init > max_daily_dd:
+                    max_daily_dd = (day_start_bal - worst) / init
+                if (init - worst) / init > max_total_dd:
+                    max_total_dd = (init - worst) / init
+                if rules[L.RULE_MAXLOSS_PCT] > 0.0 and rules[L.RULE_MAXLOSS_FLOATING] > 0.0 and worst < ml:
+                    status = L.STATUS_BREACHED
+                    reason = L.BREACH_MAX_LOSS
+                    break
+                if rules[L.RULE_DAILY_PCT] > 0.0 and rules[L.RULE_DAILY_FLOATING] > 0.0 and worst < daily:
+                    status = L.STATUS_BREACHED
+                    reason = L.BREACH_DAILY_LOSS
+                    break
+            if has_mfe:
+                best_eq = bal + mfe[ref] * scale
+                if best_eq > peak_eq:
+                    peak_eq = best_eq
+                    daily, ml = _limits_nb(rules, init, day_start_bal, peak_eod, peak_eq, peak_bal, ml)
+            if n_open == cap:
+                cap *= 2
+                o_cs2 = np.empty(cap, dtype=np.int64)
+                o_ctod2 = np.empty(cap, dtype=np.int64)
+                o_pnl2 = np.empty(cap, dtype=np.float64)
+                o_act2 = np.zeros(cap, dtype=np.bool_)
+                o_cs2[:n_open] = o_cs[:n_open]
+                o_ctod2[:n_open] = o_ctod[:n_open]
+                o_pnl2[:n_open] = o_pnl[:n_open]
+                o_act2[:n_open] = o_act[:n_open]
+                o_cs, o_ctod, o_pnl, o_act = o_cs2, o_ctod2, o_pnl2, o_act2
+            o_cs[n_open] = j + sp
+            o_ctod[n_open] = close_tod[ref]
+            o_pnl[n_open] = pnl[ref] * scale
+            o_act[n_open] = True
+            n_open += 1
+            n_active += 1
+        if status != L.STATUS_RUNNING:
+            break
+        # drop closed entries
+        w = 0
+        for k in range(n_open):
+            if o_act[k]:
+                o_cs[w] = o_cs[k]
+                o_ctod[w] = o_ctod[k]
+                o_pnl[w] = o_pnl[k]
+                o_act[w] = True
+                w += 1
+        n_open = w
+        if passed_today:
+            phase += 1
+            if phase >= n_phases:
+                status = L.STATUS_PASSED
+                break
+            # the next phase: a fresh account of the same size from the next weekday; open trades dropped
+            rules = rules_all[phase]
+            t_pct = rules[L.RULE_TARGET_PCT]
+            target = init * (1.0 + t_pct) if t_pct > 0.0 else math.inf
+            bal = init
+            day_start_bal = init
+            peak_eod = init
+            peak_bal = init
+            peak_eq = init
+            best_day = -math.inf
+            counted = 0
+            traded = False
+            banked = False
+            n_open = 0
+            n_active = 0
+            fresh_phase = True
+            daily, ml = _limits_nb(rules, init, day_start_bal, peak_eod, peak_eq, peak_bal, -math.inf)
+
+    out[R_STATUS] = status
+    out[R_REASON] = reason
+    out[R_PHASES_PASSED] = phase
+    out[R_CAL_DAYS] = last_cal + 1
+    out[R_TRADING_DAYS] = last_j + 1
+    out[R_N_TRADES] = n_trades
+    out[R_MAX_DAILY_DD] = max_daily_dd
+    out[R_MAX_TOTAL_DD] = max_total_dd
+    out[R_BREACH_PHASE] = phase if status == L.STATUS_BREACHED else -1
+
+
+@njit(cache=True)
+def _runs_nb(
+    lo: int,
+    hi: int,
+    seed: int,
+    mode: int,
+    block_days: int,
+    max_trading_days: int,
+    risk: float,
+    post_mult: float,
+    init: float,
+    rules_all: np.ndarray,
+    day_start: np.ndarray,
+    weekday: np.ndarray,
+    open_tod: np.ndarray,
+    close_tod: np.ndarray,
+    span: np.ndarray,
+    pnl: np.ndarray,
+    mae: np.ndarray,
+    mfe: np.ndarray,
+    has_mae: bool,
+    has_mfe: bool,
+) -> np.ndarray:
+    out = np.zeros((hi - lo, R_SIZE), dtype=np.float64)
+    for i in range(lo, hi):
+        _attempt_nb(
+            i,
+            seed,
+            mode,
+            block_days,
+            max_trading_days,
+            risk,
+            post_mult,
+            init,
+            rules_all,
+            day_start,
+            weekday,
+            open_tod,
+            close_tod,
+            span,
+            pnl,
+            mae,
+            mfe,
+            has_mae,
+            has_mfe,
+            out[i - lo],
+        )
+    return out
+
+
+# ---------------------------------------------------------------- many attempts
+def _run_range(job: _Job, lo: int, hi: int) -> np.ndarray:
+    """Outcomes of runs ``lo .. hi-1`` (one row each); a pure function of (job, run index)."""
+    p = job.prep
+    return _runs_nb(
+        int(lo),
+        int(hi),
+        int(job.seed) & 0x7FFFFFFFFFFFFFFF,
+        _MODE_CODES[job.start_mode],
+        job.block_days,
+        job.max_trading_days,
+        job.risk,
+        job.post_target_risk_mult,
+        job.size,
+        np.ascontiguousarray(job.rules, dtype=np.float64),
+        p.day_start,
+        p.first_weekday,
+        p.open_tod,
+        p.close_tod,
+        p.span,
+        p.pnl,
+        p.mae,
+        p.mfe,
+        p.has_mae,
+        p.has_mfe,
+    )
+
+
+@dataclass
+class TradeListResult:
+    """Per-attempt outcomes (arrays, one row per run) and what is needed to summarise them."""
+
+    program: str
+    phases: tuple[str, ...]
+    size: float
+    currency: str
+    seed: int
+    n_runs: int
+    start_mode: str
+    block_days: int
+    risk: float
+    post_target_risk_mult: float
+    max_trading_days: int
+    source: str
+    n_trades_source: int
+    n_days_source: int  # history weekdays
+    n_active_days_source: int  # weekdays with at least one trade opened
+    has_mae: bool
+    has_mfe: bool
+    n_moved: int
+    skipped: int
+    runs: np.ndarray  # (n_runs, R_SIZE)
+    rules: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, L.RULE_SIZE)))
+
+    # ------------------------------------------------------------ summary
+    def summary(self) -> dict[str, Any]:
+        r = self.runs
+        n = int(r.shape[0])
+        status = r[:, R_STATUS].astype(int)
+        passed = status == L.STATUS_PASSED
+        k = int(passed.sum())
+        lo, hi = wilson_interval(k, n)
+        phases = []
+        pp = r[:, R_PHASES_PASSED].astype(int)
+        for i, name in enumerate(self.phases):
+            reached = int((pp >= i).sum())
+            ok = int((pp >= i + 1).sum())
+            plo, phi = wilson_interval(ok, reached)
+            phases.append(
+                {
+                    "phase": name,
+                    "reached": reached,
+                    "passed": ok,
+                    "pass_rate": ok / reached if reached else None,
+                    "wilson95": [plo, phi],
+                }
+            )
+        reasons: dict[str, int] = {"passed": k}
+        for code, name in L.BREACH_NAMES.items():
+            if code == L.BREACH_NONE:
+                continue
+            c = int(((status == L.STATUS_BREACHED) & (r[:, R_REASON].astype(int) == code)).sum())
+            if c:
+                reasons[name] = c
+        unfinished = int((status == L.STATUS_RUNNING).sum())
+        if unfinished:
+            reasons["unfinished"] = unfinished
+        cal = r[passed, R_CAL_DAYS].tolist()
+        trd = r[passed, R_TRADING_DAYS].tolist()
+        days_q = quantiles(cal)
+        tdays_q = quantiles(trd)
+        dd_daily = quantiles(r[:, R_MAX_DAILY_DD].tolist(), (0.5, 0.9, 1.0))
+        dd_total = quantiles(r[:, R_MAX_TOTAL_DD].tolist(), (0.5, 0.9, 1.0))
+        tdays_all = r[:, R_TRADING_DAYS].sum()
+        return {
+            "runs": n,
+            "passed": k,
+            "pass_rate": k / n if n else None,
+            "wilson95": [lo, hi],
+            "phases": phases,
+            "days_to_pass": {
+                "p10": days_q[0],
+                "median": days_q[1],
+                "p90": days_q[2],
+                "unit": "calendar days",
+            },
+            "trading_days_to_pass": {"p10": tdays_q[0], "median": tdays_q[1], "p90": tdays_q[2]},
+            "ended_by": reasons,
+            "max_daily_drawdown": {"median": dd_daily[0], "p90": dd_daily[1], "max": dd_daily[2]},
+            "max_total_drawdown": {"median": dd_total[0], "p90": dd_total[1], "max": dd_total[2]},
+            "trades_per_trading_day": float(r[:, R_N_TRADES].sum() / tdays_all) if tdays_all else 0.0,
+        }
+
+    def caveats(self) -> list[str]:
+        """What trade granularity cannot see, for this program and this input."""
+        out = []
+        floating = self.rules.shape[0] and bool(
+            np.any((self.rules[:, L.RULE_DAILY_FLOATING] > 0) | (self.rules[:, L.RULE_MAXLOSS_FLOATING] > 0))
+        )
+        if not self.has_mae:
+            out.append(
+                "No MAE column: the floating drawdown inside a trade is invisible, only closed P/L is checked"
+                + (" - optimistic for this program, whose limits count floating P/L." if floating else ".")
+            )
+        else:
+            out.append(
+                "MAE is applied as each trade's worst point on the closed balance at its open: the dips of "
+                "concurrent trades are not added up, and the dip is judged on the day the trade opened."
+            )
+        bases = set(self.rules[:, L.RULE_DAILY_BASIS].astype(int).tolist()) if self.rules.shape[0] else set()
+        if bases - {L.BASIS_BALANCE}:
+            out.append(
+                "Equity-based daily bases use the day-start balance: the floating P/L at the reset is unknown."
+            )
+        modes = set(self.rules[:, L.RULE_MAXLOSS_MODE].astype(int).tolist()) if self.rules.shape[0] else set()
+        if L.MAXLOSS_TRAILING_INTRADAY in modes:
+            out.append(
+                "Intraday trailing max loss sees closed-balance highs"
+                + (" and MFE." if self.has_mfe else " only (no MFE column): optimistic.")
+            )
+        out.append(
+            "Costs are those in the report (no fresh spread/slippage samples); governors are not applied"
+            + (
+                f", except risk x{self.post_target_risk_mult:g} once the target is banked."
+                if self.post_target_risk_mult != 1.0
+                else "."
+            )
+        )
+        if self.n_moved:
+            out.append(f"{self.n_moved} trades opened on a weekend trading day were moved to the Monday.")
+        out.append(
+            f"The interval is the simulation's error only: {self.n_trades_source} trades over "
+            f"{self.n_days_source} weekdays are one sample of the strategy - a short history is the bigger uncertainty."
+        )
+        return out
+
+    # ------------------------------------------------------------ output
+    def format(self) -> str:
+        return format_result(self)
+
+    def to_json(self) -> dict[str, Any]:
+        return to_json(self)
+
+
+def _p(x: float | None) -> str:
+    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.1f}%"
+
+
+def _d(x: float) -> str:
+    return "-" if math.isnan(x) else f"{x:.0f}"
+
+
+def format_result(res: TradeListResult) -> str:
+    """The terminal table of a trade-list run."""
+    s = res.summary()
+    mode = {
+        "bootstrap": f"block bootstrap of trading days (block {res.block_days})",
+        "trades": "i.i.d. trades, trades-per-day resampled",
+        "sequential": "real day order from a random start",
+        "replay": "real day order from the first day",
+    }[res.start_mode]
+    lines = [
+        f"Trade-list challenge: {res.program} {res.size:,.0f} {res.currency} | {res.n_runs} runs | seed {res.seed} "
+        f"| {mode} | risk x{res.risk:g}",
+        f"Trades: {res.n_trades_source} from {res.source} over {res.n_days_source} weekdays "
+        f"({res.n_active_days_source} with trades); MAE: {'yes' if res.has_mae else 'NO'}"
+        + (f"; {res.skipped} rows skipped (open / balance)" if res.skipped else ""),
+        "",
+    ]
+    rows = [("phase", "reached", "passed", "pass rate", "95% interval")]
+    for i, ph in enumerate(s["phases"]):
+        lo, hi = ph["wilson95"]
+        rows.append(
+            (
+                f"{i + 1} {ph['phase']}",
+                str(ph["reached"]),
+                str(ph["passed"]),
+                _p(ph["pass_rate"]),
+                f"{_p(lo)} - {_p(hi)}",
+            )
+        )
+    lo, hi = s["wilson95"]
+    rows.append(("overall", str(s["runs"]), str(s["passed"]), _p(s["pass_rate"]), f"{_p(lo)} - {_p(hi)}"))
+    widths = [max(len(r[c]) for r in rows) for c in range(5)]
+    for r in rows:
+        lines.append("  ".join(r[c].ljust(widths[c]) if c == 0 else r[c].rjust(widths[c]) for c in range(5)))
+    width = hi - lo
+    if s["runs"] and width > 0.2:
+        lines.append(
+            f"  ({s['runs']} runs: the interval is {100 * width:.0f} points wide; more runs narrow it)"
+        )
+    lines.append("")
+    d, t = s["days_to_pass"], s["trading_days_to_pass"]
+    if s["passed"]:
+        lines.append(
+            f"days to pass:   median {_d(d['median'])} calendar days (p10 {_d(d['p10'])}, p90 {_d(d['p90'])}); "
+            f"trading days median {_d(t['median'])} (p10 {_d(t['p10'])}, p90 {_d(t['p90'])})"
+        )
+    else:
+        lines.append("days to pass:   - (no attempt passed)")
+    ended = " | ".join(f"{k} {v}" for k, v in s["ended_by"].items())
+    lines.append(f"attempts ended: {ended}")
+    if "unfinished" in s["ended_by"]:
+        why = (
+            f"no pass or breach within {res.max_trading_days} trading days"
+            if res.start_mode in ("bootstrap", "trades")
+            else "ran out of trade history"
+        )
+        lines.append(f"                (unfinished: {why})")
+    dd, tdd = s["max_daily_drawdown"], s["max_total_drawdown"]
+    lines.append(
+        f"max daily drawdown: median {_p(dd['median'])}, p90 {_p(dd['p90'])}, worst {_p(dd['max'])} of initial"
+    )
+    lines.append(
+        f"max total drawdown: median {_p(tdd['median'])}, p90 {_p(tdd['p90'])}, worst {_p(tdd['max'])} of initial"
+    )
+    lines.append(f"trades per trading day: {s['trades_per_trading_day']:.2f}")
+    lines.append("")
+    lines.append("What trade granularity cannot see:")
+    lines.extend(f"  - {c}" for c in res.caveats())
+    return "\n".join(lines)
+
+
+def to_json(res: TradeListResult) -> dict[str, Any]:
+    """A JSON-ready dict: inputs, summary, caveats and the per-run outcomes.
+
+    Schema: ``{"mode": "trade_list", "program", "phases", "size", "currency", "seed", "n_runs",
+    "start_mode", "block_days", "risk", "post_target_risk_mult", "max_trading_days",
+    "input": {"source", "trades", "weekdays", "active_weekdays", "has_mae", "has_mfe", "skipped"},
+    "summary": {...see TradeListResult.summary...}, "caveats": [str],
+    "runs": [{"status": "passed|breached|unfinished", "reason", "phases_passed", "calendar_days",
+    "trading_days", "trades", "max_daily_dd", "max_total_dd"}]}``; fractions, not percents.
+    """
+
+    def clean(x: Any) -> Any:
+        if isinstance(x, float) and (math.isnan(x) or math.isinf(x)):
+            return None
+        if isinstance(x, dict):
+            return {k: clean(v) for k, v in x.items()}
+        if isinstance(x, list | tuple):
+            return [clean(v) for v in x]
+        return x
+
+    names = {L.STATUS_PASSED: "passed", L.STATUS_BREACHED: "breached", L.STATUS_RUNNING: "unfinished"}
+    runs = []
+    for row in res.runs:
+        st = int(row[R_STATUS])
+        runs.append(
+            {
+                "status": names[st],
+                "reason": L.BREACH_NAMES[int(row[R_REASON])] if st == L.STATUS_BREACHED else None,
+                "phases_passed": int(row[R_PHASES_PASSED]),
+                "calendar_days": int(row[R_CAL_DAYS]),
+                "trading_days": int(row[R_TRADING_DAYS]),
+                "trades": int(row[R_N_TRADES]),
+                "max_daily_dd": float(row[R_MAX_DAILY_DD]),
+                "max_total_dd": float(row[R_MAX_TOTAL_DD]),
+            }
+        )
+    return clean(
+        {
+            "mode": "trade_list",
+            "program": res.program,
+            "phases": list(res.phases),
+            "size": res.size,
+            "currency": res.currency,
+            "seed": res.seed,
+            "n_runs": res.n_runs,
+            "start_mode": res.start_mode,
+            "block_days": res.block_days,
+            "risk": res.risk,
+            "post_target_risk_mult": res.post_target_risk_mult,
+            "max_trading_days": res.max_trading_days,
+            "input": {
+                "source": res.source,
+                "trades": res.n_trades_source,
+                "weekdays": res.n_days_source,
+                "active_weekdays": res.n_active_days_source,
+                "has_mae": res.has_mae,
+                "has_mfe": res.has_mfe,
+                "skipped": res.skipped,
+            },
+            "summary": res.summary(),
+            "caveats": res.caveats(),
+            "runs": runs,
+        }
+    )
+
+
+def evaluate_trades(
+    trades: TradeList,
+    program: Program | str,
+    size: float,
+    *,
+    seed: int = 7,
+    n_runs: int = 1000,
+    start_mode: str = "bootstrap",
+    block_days: int = 1,
+    risk: float = 1.0,
+    post_target_risk_mult: float = 1.0,
+    max_trading_days: int = 260,
+    workers: int = 1,
+) -> TradeListResult:
+    """Bootstrap ``n_runs`` challenge attempts from ``trades`` and judge them by ``program``'s rules.
+
+    ``size``: an account size the program sells. ``risk``: every trade's P/L
+    (and MAE/MFE) is multiplied by it (0.5 = as if traded at half the volume;
+    P/L is replayed in money, not compounded). ``post_target_risk_mult``: the
+    same for trades opened after the target is banked while other objectives
+    are not met yet (pass a GovernorConfig's ``post_target_risk_mult`` to
+    mirror the governors). ``start_mode`` / ``block_days``: see the module
+    docstring. ``workers`` > 1 spreads runs over processes; results do not
+    depend on it.
+    """
+    prog = program if isinstance(program, Program) else load_program(program)
+    size = prog.check_size(size)
+    if start_mode not in START_MODES:
+        raise ConfigError(
+            "start_mode", f"unknown start mode {start_mode!r}; expected one of {', '.join(START_MODES)}"
+        )
+    if n_runs < 1:
+        raise ConfigError("n_runs", f"expected at least 1 run, got {n_runs}")
+    if block_days < 1:
+        raise ConfigError("block_days", f"expected a whole number >= 1, got {block_days}")
+    if not (risk > 0 and math.isfinite(risk)):
+        raise ConfigError("risk", f"expected a positive multiplier, got {risk}")
+    if not (post_target_risk_mult >= 0 and math.isfinite(post_target_risk_mult)):
+        raise ConfigError("post_target_risk_mult", f"expected a multiplier >= 0, got {post_target_risk_mult}")
+    if max_trading_days < 1:
+        raise ConfigError("max_trading_days", f"expected a whole number >= 1, got {max_trading_days}")
+    prep = _prepare(trades, prog)
+    job = _Job(
+        prep=prep,
+        rules=prog.rule_matrix(),
+        size=size,
+        seed=int(seed),
+        start_mode=start_mode,
+        block_days=int(block_days),
+        risk=float(risk),
+        post_target_risk_mult=float(post_target_risk_mult),
+        max_trading_days=int(max_trading_days),
+    )
+    workers = max(1, int(workers))
+    if workers == 1 or n_runs < 2 * workers:
+        runs = _run_range(job, 0, n_runs)
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        bounds = np.linspace(0, n_runs, workers + 1).astype(int)
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as ex:
+            futs = [ex.submit(_run_range, job, int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
+            runs = np.concatenate([f.result() for f in futs])
+    counts = np.diff(prep.day_start)
+    return TradeListResult(
+        program=prog.name,
+        phases=tuple(p.name for p in prog.phases),
+        size=size,
+        currency=prog.currency,
+        seed=int(seed),
+        n_runs=int(n_runs),
+        start_mode=start_mode,
+        block_days=int(block_days),
+        risk=float(risk),
+        post_target_risk_mult=float(post_target_risk_mult),
+        max_trading_days=int(max_trading_days),
+        source=trades.source,
+        n_trades_source=len(trades),
+        n_days_source=prep.n_slots,
+        n_active_days_source=int((counts > 0).sum()),
+        has_mae=prep.has_mae,
+        has_mfe=prep.has_mfe,
+        n_moved=prep.n_moved,
+        skipped=trades.skipped,
+        runs=runs,
+        rules=prog.rule_matrix(),
+    )
+
+
+__all__ = [
+    "START_MODES",
+    "TradeList",
+    "TradeListResult",
+    "evaluate_trades",
+    "format_result",
+    "load_trades",
+    "to_json",
+    "trades_from_arrays",
+]
