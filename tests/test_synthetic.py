@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -174,15 +173,6 @@ def test_daily_ranges_are_realistic(bars):
     pips = (hi - lo) / 1e-4
     assert 60 <= np.median(pips) <= 90
     assert np.percentile(pips, 90) > 1.3 * np.median(pips)  # quiet and busy days
-
-
-def test_speed_a_million_bars():
-    synthetic_eurusd(2, seed=1)  # numba compile / cache load
-    t0 = time.perf_counter()
-    b = synthetic_eurusd(700, seed=1)
-    elapsed = time.perf_counter() - t0
-    assert len(b) == 1_008_000
-    assert elapsed < 3.0, f"{elapsed:.2f} s (about 0.6 s on an idle machine)"
 
 
 # ----------------------------------------------------------------------------- the constants are reproducible
