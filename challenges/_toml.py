@@ -6,7 +6,7 @@ import math
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from simlab.errors import ConfigError
 
@@ -68,12 +68,22 @@ class Section:
     def field_name(self, key: str) -> str:
         return f"{self.prefix}{key}"
 
-    def fail_field(self, key: str, what: str) -> None:
+    def fail_field(self, key: str, what: str) -> NoReturn:
         parts = [p for p in (self.context, f"field '{key}'" if key else "") if p]
-        raise ConfigError(self.where, ", ".join(parts + [what]))
+        raise ConfigError(self.where, f"{', '.join(parts)}: {what}" if parts else what)
 
-    def fail(self, key: str, what: str) -> None:
+    def fail(self, key: str, what: str) -> NoReturn:
         self.fail_field(self.field_name(key), what)
+
+    def missing(self, key: str, hint: str = "") -> NoReturn:
+        """A required key is absent; a near-miss key in the table is reported as the typo it probably is."""
+        import difflib
+
+        extra = [k for k in self.data if k not in self.seen and k not in self.known]
+        close = difflib.get_close_matches(key, extra, n=1, cutoff=0.6)
+        if close:
+            self.fail(close[0], f"unknown key (did you mean '{self.field_name(key)}'?)")
+        self.fail(key, "missing (required)" + (f": {hint}" if hint else ""))
 
     # ------------------------------------------------------------ getters
     def has(self, key: str) -> bool:
@@ -91,14 +101,14 @@ class Section:
     def required(self, key: str) -> Any:
         self._reg(key)
         if key not in self.data:
-            self.fail(key, "missing (required)")
+            self.missing(key)
         return self.raw(key)
 
     def string(self, key: str, default: str | None = None, *, required: bool = False) -> str:
         self._reg(key)
         if key not in self.data:
             if required or default is None:
-                self.fail(key, "missing (required)")
+                self.missing(key)
             assert default is not None
             return default
         v = self.raw(key)
@@ -117,11 +127,12 @@ class Section:
         what: str = "a number",
         value: object = None,
     ) -> float:
-        self._reg(key)
+        if value is None:
+            self._reg(key)
         if value is None:
             if key not in self.data:
                 if default is None:
-                    self.fail(key, "missing (required)")
+                    self.missing(key)
                 assert default is not None
                 return default
             value = self.raw(key)
@@ -143,7 +154,7 @@ class Section:
         self._reg(key)
         if key not in self.data:
             if default is None:
-                self.fail(key, "missing (required)")
+                self.missing(key)
             assert default is not None
             return default
         v = self.raw(key)
@@ -159,7 +170,7 @@ class Section:
         self._reg(key)
         if key not in self.data:
             if default is None:
-                self.fail(key, "missing (required)")
+                self.missing(key)
             assert default is not None
             return default
         v = self.raw(key)
@@ -167,7 +178,9 @@ class Section:
             self.fail(key, f"expected true or false, got {_type_name(v)}")
         return bool(v)
 
-    def choice(self, key: str, choices: Iterable[str], default: str | None = None, *, kind: str = "value") -> str:
+    def choice(
+        self, key: str, choices: Iterable[str], default: str | None = None, *, kind: str = "value"
+    ) -> str:
         options = list(choices)
         v = self.string(key, default)
         if v not in options:

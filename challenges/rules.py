@@ -189,7 +189,9 @@ class DailyLoss:
         if self.pct <= 0:
             return "none"
         of = "initial" if self.size_of == "initial" else "the basis"
-        basis = {"balance": "balance", "equity": "equity", "max_balance_equity": "max(balance, equity)"}[self.basis]
+        basis = {"balance": "balance", "equity": "equity", "max_balance_equity": "max(balance, equity)"}[
+            self.basis
+        ]
         fl = "floating P/L counts" if self.floating else "closed P/L only"
         return f"{_pct(self.pct)} of {of} below day-start {basis}; {fl}"
 
@@ -234,7 +236,11 @@ class Holding:
 
     def describe(self) -> str:
         w = "weekend allowed" if self.weekend else "NO weekend holding"
-        o = "overnight allowed" if self.overnight else "NO overnight holding (not enforced by the simulator yet)"
+        o = (
+            "overnight allowed"
+            if self.overnight
+            else "NO overnight holding (not enforced by the simulator yet)"
+        )
         return f"{w}; {o}"
 
 
@@ -327,7 +333,9 @@ class Program:
             raise ConfigError(self.name, f"account size {size!r} is not a number") from None
         if not any(math.isclose(s, x, rel_tol=0, abs_tol=1e-6) for x in self.sizes):
             sold = ", ".join(_money(x) for x in self.sizes)
-            raise ConfigError(self.name, f"account size {_money(s)} is not sold; sizes: {sold} {self.currency}")
+            raise ConfigError(
+                self.name, f"account size {_money(s)} is not sold; sizes: {sold} {self.currency}"
+            )
         return s
 
     def with_params(self, values: Mapping[str, float]) -> Program:
@@ -368,7 +376,11 @@ def load_program(name_or_path: str | Path, *, params: Mapping[str, float] | None
 
 
 def parse_program(
-    data: Mapping[str, Any], where: str, *, params: Mapping[str, float] | None = None, label: str | None = None
+    data: Mapping[str, Any],
+    where: str,
+    *,
+    params: Mapping[str, float] | None = None,
+    label: str | None = None,
 ) -> Program:
     """Validate a parsed rule file (``where`` names it in errors) and build the :class:`Program`.
 
@@ -389,13 +401,15 @@ def parse_program(
     # day boundary
     db = top.table("day_boundary")
     if db is None:
-        top.fail("day_boundary", 'missing (required): a table with zone = "..." and reset = "HH:MM"')
+        top.missing("day_boundary", 'a table with zone = "..." and reset = "HH:MM"')
     assert db is not None
     zone_s = db.string("zone")
     try:
         zone = normalize_zone(zone_s)
     except ValueError as exc:
-        db.fail("zone", f"{exc}; expected an IANA name like 'Europe/Prague' or a fixed offset like 'UTC+03:00'")
+        db.fail(
+            "zone", f"{exc}; expected an IANA name like 'Europe/Prague' or a fixed offset like 'UTC+03:00'"
+        )
     reset = _reset(db, "reset")
     db.done()
 
@@ -420,7 +434,7 @@ def parse_program(
 
     # phases
     if not top.has("phases"):
-        top.fail("phases", "missing (required): at least one [[phases]] table")
+        top.missing("phases", "at least one [[phases]] table")
     raw_phases = top.raw("phases")
     if not isinstance(raw_phases, list) or not raw_phases:
         top.fail("phases", "expected one or more [[phases]] tables")
@@ -551,7 +565,7 @@ def _date(s: Section, key: str) -> dt.date:
 def _reset(s: Section, key: str) -> str:
     v = s.raw(key) if s.has(key) else None
     if v is None:
-        s.fail(key, 'missing (required): local time "HH:MM" at which the day rolls')
+        s.missing(key, 'local time "HH:MM" at which the day rolls')
     if isinstance(v, dt.time) and v.second == 0 and v.microsecond == 0:
         return f"{v.hour:02d}:{v.minute:02d}"
     if isinstance(v, str):
