@@ -19,6 +19,7 @@ own line number, the header being line 1), ``row N`` (1-based) for Parquet, and
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -118,7 +119,7 @@ class Problems:
 # ---------------------------------------------------------------- checks
 
 
-def check_prices(p: Problems, values: np.ndarray, field: str, raw: np.ndarray | None = None) -> None:
+def check_prices(p: Problems, values: np.ndarray, field: str, raw: Any = None) -> None:
     """Prices must be finite and > 0. ``raw`` (strings as written) is used in messages where given."""
     bad = ~(values > 0) | ~np.isfinite(values)  # NaN compares False: caught by the first term
 
@@ -207,7 +208,7 @@ def check_time_order(
     field: str,
     *,
     strict: bool = True,
-    raw: np.ndarray | None = None,
+    raw: Any = None,
 ) -> None:
     """Times (int64 ns UTC) must increase (``strict``) or never decrease; rows not ``valid`` are skipped."""
     idx = np.flatnonzero(valid)

@@ -101,6 +101,7 @@ class BadCase:
     cli_args: tuple[str, ...] = ()
     api: dict[str, object] = field(default_factory=dict)  # keyword arguments of load_bars / load_ticks
     ticks: bool = False  # load with load_ticks in the API test
+    cli: bool = True  # also run through the CLI (False: a variant of a kind the CLI tests already cover)
 
     def write(self, folder: Path) -> Path:
         return write(folder / self.filename, self.content)
@@ -108,7 +109,7 @@ class BadCase:
 
 BAD_CASES: list[BadCase] = [
     BadCase("empty_file", "empty.csv", "", ("file is empty",)),
-    BadCase("blank_lines_only", "blank.csv", "\n\n  \n", ("file is empty",)),
+    BadCase("blank_lines_only", "blank.csv", "\n\n  \n", ("file is empty",), cli=False),
     BadCase("header_only", "header_only.csv", [BIDASK_HEADER], ("no data rows after the header (line 1)",)),
     BadCase("json_file", "bars.csv", '{"time": [1, 2], "bid": [1.1, 1.2]}\n', ("line 1", "looks like JSON")),
     BadCase("binary_file", "bars.bin", bytes(range(256)) * 8, ("binary content",)),
@@ -119,6 +120,7 @@ BAD_CASES: list[BadCase] = [
         ("not a Parquet file",),
         cli_args=("--format", "parquet"),
         api={"fmt": "parquet"},
+        cli=False,
     ),
     BadCase(
         "csv_claimed_mt5",
@@ -145,12 +147,14 @@ BAD_CASES: list[BadCase] = [
         "mt5_nospread.csv",
         [line.rsplit("\t", 1)[0] for line in GOOD_MT5],
         ("line 1", "missing column(s) <SPREAD>", "found '<DATE>'"),
+        cli=False,
     ),
     BadCase(
         "no_header",
         "noheader.csv",
         GOOD_BIDASK[1:],
         ("line 1", "is not a header", "expected a header row"),
+        cli=False,
     ),
     BadCase(
         "unparsable_time",
@@ -170,12 +174,14 @@ BAD_CASES: list[BadCase] = [
         ("line 3", "field '<DATE> <TIME>'", "cannot read '2014.13.01 03:01:00'", "expected a server time"),
         cli_args=("--tz", "Europe/Helsinki"),
         api={"tz": "Europe/Helsinki"},
+        cli=False,
     ),
     BadCase(
         "empty_time",
         "emptytime.csv",
         replace_field(GOOD_BIDASK, 3, 0, ""),
         ("line 3", "field 'time'", "is empty"),
+        cli=False,
     ),
     BadCase(
         "duplicate_time",
@@ -200,6 +206,7 @@ BAD_CASES: list[BadCase] = [
         "nanprice.csv",
         replace_field(GOOD_BIDASK, 4, 7, ""),
         ("line 4", "field 'ask_low'", "is empty or NaN", "expected a price"),
+        cli=False,
     ),
     BadCase(
         "nan_price",
@@ -218,12 +225,14 @@ BAD_CASES: list[BadCase] = [
         "zero.mt5.csv",
         replace_field(GOOD_MT5, 5, 4, "0", sep="\t"),
         ("line 5", "field '<LOW>'", "is not > 0", "expected a price"),
+        cli=False,
     ),
     BadCase(
         "decimal_comma",
         "comma.csv",
         replace_field([line.replace(",", ";") for line in GOOD_BIDASK], 3, 1, "1,38688", sep=";"),
         ("line 3", "field 'bid_open'", "'1,38688' is not a number", "decimal comma"),
+        cli=False,
     ),
     BadCase(
         "high_below_low",
@@ -247,6 +256,7 @@ BAD_CASES: list[BadCase] = [
         "close.mt5.csv",
         replace_field(GOOD_MT5, 2, 5, "1.38600", sep="\t"),
         ("line 2", "field '<CLOSE>'", "close 1.386 is outside", "expected low <= close <= high"),
+        cli=False,
     ),
     BadCase(
         "ask_below_bid",
@@ -273,6 +283,7 @@ BAD_CASES: list[BadCase] = [
         "negvol.mt5.csv",
         replace_field(GOOD_MT5, 3, 6, "-1", sep="\t"),
         ("line 3", "field '<TICKVOL>'", "-1 is negative", "expected a volume >= 0"),
+        cli=False,
     ),
     BadCase(
         "wrong_field_count",
@@ -285,6 +296,7 @@ BAD_CASES: list[BadCase] = [
         "first.csv",
         replace_field(replace_field(GOOD_BIDASK, 5, 2, "1.0"), 3, 0, "2014-05-01T00:00:00Z"),
         ("line 3", "field 'time'", "duplicate time"),
+        cli=False,
     ),
     BadCase(
         "unknown_tz",
@@ -309,6 +321,7 @@ BAD_CASES: list[BadCase] = [
         ("tz 'UTC+3x'", "not a valid offset", "'+02:00'"),
         cli_args=("--tz", "UTC+3x"),
         api={"tz": "UTC+3x"},
+        cli=False,
     ),
     BadCase(
         "dst_nonexistent_local_time",
@@ -339,6 +352,7 @@ BAD_CASES: list[BadCase] = [
         ("line 3", "'2014.10.26 03:30:00' occurs twice in Europe/Helsinki", "DST ends"),
         cli_args=("--tz", "Europe/Helsinki"),
         api={"tz": "Europe/Helsinki"},
+        cli=False,
     ),
     BadCase(
         "bad_timeframe",
@@ -347,6 +361,7 @@ BAD_CASES: list[BadCase] = [
         ("timeframe '7x'", "not a bar size", "expected e.g. 1min"),
         cli_args=("--timeframe", "7x"),
         api={"timeframe": "7x"},
+        cli=False,
     ),
     BadCase(
         "ticks_ask_below_bid",
@@ -370,6 +385,7 @@ BAD_CASES: list[BadCase] = [
         ],
         ("line 4", "field 'time'", "time goes backwards", "expected times in order"),
         ticks=True,
+        cli=False,
     ),
     BadCase(
         "mt5_ticks_non_numeric",
@@ -381,6 +397,7 @@ BAD_CASES: list[BadCase] = [
         ],
         ("line 3", "field '<ASK>'", "'1.3868x' is not a number"),
         ticks=True,
+        cli=False,
     ),
     BadCase(
         "bars_given_as_ticks",
@@ -389,5 +406,6 @@ BAD_CASES: list[BadCase] = [
         ("line 1", "not a tick file", "expected columns time, bid, ask"),
         cli_args=("--format", "ticks"),
         api={"fmt": "ticks"},
+        cli=False,
     ),
 ]
