@@ -193,7 +193,7 @@ class Intents:
             if bad.any():
                 i = int(np.argmax(bad))
                 raise ConfigError(
-                    where, f"{f}[{i}] = {a[i]!r}: a {what} must be a positive price distance or NaN"
+                    where, f"{f}[{i}] = {float(a[i])!r}: a {what} must be a positive price distance or NaN"
                 )
         return self
 

@@ -38,8 +38,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-import talib
-from numba import njit
 
 if TYPE_CHECKING:
     from simlab.bars import Bars
@@ -89,6 +87,8 @@ def sma(x: np.ndarray, period: int) -> np.ndarray:
     >>> sma(np.array([1.0, 2.0, 3.0, 4.0]), 2).tolist()
     [nan, 1.5, 2.5, 3.5]
     """
+    import talib
+
     return np.asarray(talib.SMA(_f64(x), timeperiod=int(period)))
 
 
@@ -98,31 +98,47 @@ def ema(x: np.ndarray, period: int) -> np.ndarray:
     >>> ema(np.array([1.0, 2.0, 3.0, 4.0]), 2).round(6).tolist()
     [nan, 1.5, 2.5, 3.5]
     """
+    import talib
+
     return np.asarray(talib.EMA(_f64(x), timeperiod=int(period)))
 
 
 def atr(high: np.ndarray, low: np.ndarray, close: np.ndarray, period: int) -> np.ndarray:
     """Average true range (TA-Lib ``ATR``, Wilder smoothing); first value at row ``period``."""
+    import talib
+
     return np.asarray(talib.ATR(_f64(high), _f64(low), _f64(close), timeperiod=int(period)))
 
 
 def rsi(x: np.ndarray, period: int) -> np.ndarray:
-    """Wilder's relative strength index, 0..100 (TA-Lib ``RSI``); first value at row ``period``."""
+    """Wilder's relative strength index, 0..100 (TA-Lib ``RSI``); first value at row ``period`` (>= 2)."""
+    import talib
+
     return np.asarray(talib.RSI(_f64(x), timeperiod=int(period)))
 
 
 def true_range(high: np.ndarray, low: np.ndarray, close: np.ndarray) -> np.ndarray:
     """True range (TA-Lib ``TRANGE``); NaN at row 0 (no previous close)."""
+    import talib
+
     return np.asarray(talib.TRANGE(_f64(high), _f64(low), _f64(close)))
 
 
 def rolling_max(x: np.ndarray, period: int) -> np.ndarray:
     """Highest value of rows ``t-period+1..t`` (TA-Lib ``MAX``), current row included."""
+    if int(period) == 1:  # TA-Lib wants a period >= 2
+        return _f64(x).copy()
+    import talib
+
     return np.asarray(talib.MAX(_f64(x), timeperiod=int(period)))
 
 
 def rolling_min(x: np.ndarray, period: int) -> np.ndarray:
     """Lowest value of rows ``t-period+1..t`` (TA-Lib ``MIN``), current row included."""
+    if int(period) == 1:
+        return _f64(x).copy()
+    import talib
+
     return np.asarray(talib.MIN(_f64(x), timeperiod=int(period)))
 
 
@@ -156,29 +172,6 @@ def donchian(high: np.ndarray, low: np.ndarray, period: int) -> tuple[np.ndarray
     return shift(rolling_max(high, period), 1), shift(rolling_min(low, period), 1)
 
 
-@njit(cache=True, nogil=True)
-def _run_range_nb(mask, high, low, hi_out, lo_out, start_out):  # pragma: no cover - numba
-    hi = np.nan
-    lo = np.nan
-    start = -1
-    prev = False
-    for i in range(mask.shape[0]):
-        if mask[i]:
-            if not prev:
-                start = i
-                hi = high[i]
-                lo = low[i]
-            else:
-                if high[i] > hi:
-                    hi = high[i]
-                if low[i] < lo:
-                    lo = low[i]
-        hi_out[i] = hi
-        lo_out[i] = lo
-        start_out[i] = start
-        prev = mask[i]
-
-
 def run_range(
     mask: np.ndarray, high: np.ndarray, low: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -200,7 +193,9 @@ def run_range(
     hi = np.empty(n)
     lo = np.empty(n)
     start = np.empty(n, np.int64)
-    _run_range_nb(m, _f64(high), _f64(low), hi, lo, start)
+    from strategies._indicators_nb import run_range_nb
+
+    run_range_nb(m, _f64(high), _f64(low), hi, lo, start)
     return hi, lo, start
 
 
@@ -243,18 +238,6 @@ def last_event(codes: np.ndarray) -> np.ndarray:
     return out.astype(c.dtype, copy=False)
 
 
-@njit(cache=True, nogil=True)
-def _signal_exits_nb(entry_dir, exit_long, exit_short, out):  # pragma: no cover - numba
-    pos = 0
-    for i in range(entry_dir.shape[0]):
-        e = entry_dir[i]
-        if e == 1 or e == -1:
-            pos = e
-        elif (pos == 1 and exit_long[i]) or (pos == -1 and exit_short[i]):
-            out[i] = True
-            pos = 0
-
-
 def signal_exits(entry_dir: np.ndarray, exit_long: np.ndarray, exit_short: np.ndarray) -> np.ndarray:
     """Rows where the *signal position* (the strategy's own entries, stops ignored) is closed.
 
@@ -273,7 +256,9 @@ def signal_exits(entry_dir: np.ndarray, exit_long: np.ndarray, exit_short: np.nd
     """
     e = np.ascontiguousarray(entry_dir, dtype=np.int8)
     out = np.zeros(e.shape[0], np.bool_)
-    _signal_exits_nb(
+    from strategies._indicators_nb import signal_exits_nb
+
+    signal_exits_nb(
         e,
         np.ascontiguousarray(exit_long, dtype=np.bool_),
         np.ascontiguousarray(exit_short, dtype=np.bool_),

@@ -20,10 +20,32 @@ From outputs to directions:
 Entries carry an ATR stop and target like ``ma_cross``. Rows whose features
 are not all defined yet (the pipeline's look-back) are HOLD.
 
->>> # doctest: +SKIP
->>> s = OnnxModelStrategy(model="model.onnx", long_threshold=0.55, short_threshold=0.45)
->>> intents = s.signals(bars)             # one batched session.run
->>> scores = s.predict(bars)              # the raw outputs (n, k), NaN in the look-back
+A logistic model on the last three log returns, built with ``onnx.helper``:
+
+>>> import pathlib, tempfile
+>>> import onnx
+>>> from onnx import TensorProto, helper, numpy_helper
+>>> from strategies.features import save_pipeline
+>>> from strategies.synthetic import random_walk_bars
+>>> w = numpy_helper.from_array(np.array([[400.0], [200.0], [100.0]], np.float32), "w")
+>>> graph = helper.make_graph(
+...     [helper.make_node("MatMul", ["x", "w"], ["z"]), helper.make_node("Sigmoid", ["z"], ["p"])],
+...     "logit",
+...     [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 3])],
+...     [helper.make_tensor_value_info("p", TensorProto.FLOAT, [None, 1])],
+...     [w],
+... )
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "model.onnx"
+>>> model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=10)
+>>> onnx.save(model, path)
+>>> _ = save_pipeline(path, [{"feature": "log_return", "lags": 3}])  # -> model.features.json
+>>> s = OnnxModelStrategy(model=str(path), long_threshold=0.55, short_threshold=0.45)
+>>> bars = random_walk_bars(500)
+>>> p = s.predict(bars)[:, 0]  # raw outputs, NaN in the look-back
+>>> it = s.signals(bars)  # one batched session.run
+>>> w = s.warmup  # the features' look-back (3), or the ATR's (14) for the stops
+>>> bool(((it.dir == 1) == (p > 0.55))[w:].all()), bool(((it.dir == -1) == (p < 0.45))[w:].all())
+(True, True)
 """
 
 from __future__ import annotations

@@ -97,8 +97,11 @@ def _import_file(path: Path) -> Any:
     where = str(path)
     if not path.is_file():
         raise ConfigError(where, "strategy file not found")
-    digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]
-    mod_name = f"simlab_user_strategy_{path.stem}_{digest}"
+    st = path.stat()
+    key = f"{path.resolve()}|{st.st_mtime_ns}|{st.st_size}"
+    mod_name = f"simlab_user_strategy_{hashlib.sha1(key.encode()).hexdigest()[:16]}"
+    if mod_name in sys.modules:  # the same file, unchanged: one module, one class (pickling needs that)
+        return sys.modules[mod_name]
     spec = importlib.util.spec_from_file_location(mod_name, path)
     if spec is None or spec.loader is None:
         raise ConfigError(where, "cannot be imported as a Python module")
