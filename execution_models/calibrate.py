@@ -228,27 +228,35 @@ def _first_dst_problem(local: pd.DatetimeIndex, zone: Any) -> int:
 
 
 def _numbers(
-    raw: pd.Series, labels: Sequence[str], where: str, field: str, *, optional: bool, positive: bool = False
+    raw: pd.Series,
+    labels: Sequence[str],
+    where: str,
+    field: str,
+    *,
+    optional: bool,
+    positive: bool = False,
+    nonnegative: bool = False,
 ) -> np.ndarray:
-    """float64 of a string column (MT5 number formats accepted); NaN for empty cells where ``optional``."""
-    from execution_models.mt5 import parse_number
-
-    out = np.full(len(raw), np.nan)
-    for i, v in enumerate(raw.astype(str)):
-        t = v.strip()
-        if t == "" or t.lower() in ("nan", "none", "null", "-"):
-            if not optional:
-                raise InputError(where, f"{labels[i]}, field '{field}': empty; expected a number")
-            continue
-        try:
-            x = parse_number(t)
-        except ValueError:
-            raise InputError(where, f"{labels[i]}, field '{field}': expected a number, got {v!r}") from None
-        if not np.isfinite(x) or (positive and x <= 0) or (not positive and x < 0 and field == "latency_ms"):
+    """float64 of a string column (MT5 number formats accepted: '10 000.00', '0.1 / 0.1'); NaN for
+    empty cells where ``optional``; the first bad cell is an InputError naming its line."""
+    s = raw.astype(str).str.strip()
+    empty = (s.eq("") | s.str.lower().isin(["nan", "none", "null", "-"])).to_numpy()
+    cleaned = s.str.replace("\xa0", "", regex=False).str.replace(" ", "", regex=False).str.split("/").str[0]
+    x = pd.to_numeric(cleaned.where(~empty, "nan"), errors="coerce").to_numpy(dtype=np.float64)
+    if not optional and empty.any():
+        i = int(np.argmax(empty))
+        raise InputError(where, f"{labels[i]}, field '{field}': empty; expected a number")
+    bad = ~empty & ~np.isfinite(x)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise InputError(where, f"{labels[i]}, field '{field}': expected a number, got {raw.iloc[i]!r}")
+    if positive or nonnegative:
+        out_of_range = ~empty & ((x <= 0) if positive else (x < 0))
+        if out_of_range.any():
+            i = int(np.argmax(out_of_range))
             want = "a number > 0" if positive else "a number >= 0"
-            raise InputError(where, f"{labels[i]}, field '{field}': expected {want}, got {v!r}")
-        out[i] = x
-    return out
+            raise InputError(where, f"{labels[i]}, field '{field}': expected {want}, got {raw.iloc[i]!r}")
+    return x
 
 
 def infer_point(prices: np.ndarray, where: str) -> float:
@@ -460,30 +468,27 @@ def read_fills(path: str | Path, symbol: str, tz: str | None = None) -> tuple[_E
         df = df[keep].reset_index(drop=True)
         labels = [lab for lab, k in zip(labels, keep) if k]
     t = parse_times(df[cols["time"]], labels, where, cols["time"] or "time", tz)
-    sign = np.empty(len(df), dtype=np.int64)
-    for i, v in enumerate(df[cols["side"]]):
-        s = _SIDES.get(str(v).strip().lower())
-        if s is None:
-            raise InputError(where, f"{labels[i]}, field 'side': expected buy or sell, got {v!r}")
-        sign[i] = s
+    side_raw = df[cols["side"]]
+    side = side_raw.astype(str).str.strip().str.lower().map(_SIDES)
+    if side.isna().any():
+        i = int(np.argmax(side.isna().to_numpy()))
+        raise InputError(where, f"{labels[i]}, field 'side': expected buy or sell, got {side_raw.iloc[i]!r}")
+    sign = side.to_numpy(dtype=np.int64)
+    type_raw = df[cols["order_type"]]
+    key = type_raw.astype(str).str.strip().str.lower().str.replace(r"[\s\-]+", "_", regex=True)
+    kind_s = key.map(ORDER_TYPES)
+    if kind_s.isna().any():
+        i = int(np.argmax(kind_s.isna().to_numpy()))
+        raise InputError(
+            where,
+            f"{labels[i]}, field 'order_type': unknown order type {type_raw.iloc[i]!r}; expected one of "
+            + ", ".join(sorted(ORDER_TYPES)),
+        )
+    kind = kind_s.to_numpy(dtype=object)
     entry_col = _col(df, "entry", "position_effect", "effect")
-    kind = np.empty(len(df), dtype=object)
-    for i, v in enumerate(df[cols["order_type"]]):
-        key = re.sub(r"[\s\-]+", "_", str(v).strip().lower())
-        k = ORDER_TYPES.get(key)
-        if k is None:
-            raise InputError(
-                where,
-                f"{labels[i]}, field 'order_type': unknown order type {v!r}; expected one of "
-                + ", ".join(sorted(ORDER_TYPES)),
-            )
-        if (
-            k == "entry_slippage"
-            and entry_col is not None
-            and str(df[entry_col].iloc[i]).strip().lower() in _ENTRY_OUT
-        ):
-            k = "exit_slippage"
-        kind[i] = k
+    if entry_col is not None:
+        out = df[entry_col].astype(str).str.strip().str.lower().isin(_ENTRY_OUT).to_numpy()
+        kind[out & (kind == "entry_slippage")] = "exit_slippage"
     req_col = _col(df, "requested_price", "requested", "request_price", "price_requested")
     lat_col = _col(df, "latency_ms", "latency")
     requested = (
@@ -493,7 +498,7 @@ def read_fills(path: str | Path, symbol: str, tz: str | None = None) -> tuple[_E
     )
     filled = _numbers(df[cols["filled_price"]], labels, where, "filled_price", optional=False, positive=True)
     latency = (
-        _numbers(df[lat_col], labels, where, "latency_ms", optional=True)
+        _numbers(df[lat_col], labels, where, "latency_ms", optional=True, nonnegative=True)
         if lat_col
         else np.full(len(df), np.nan)
     )

@@ -700,9 +700,11 @@ def model_dirs(model_dir: str | Path | None = None) -> list[Path]:
 
 def available_models(symbol: str, model_dir: str | Path | None = None) -> list[tuple[str, Path]]:
     """(date, path) of every dated model file of ``symbol``, oldest first, from the first directory
-    (see :func:`model_dirs`) that has any."""
+    (see :func:`model_dirs`) that has any. The symbol is looked up as given, upper-cased, then
+    without a broker suffix after a dot ("EURUSD.raw" -> "EURUSD"), as ``simlab.symbols`` does."""
+    base = symbol.split(".")[0]
     for d in model_dirs(model_dir):
-        for name in dict.fromkeys([symbol, symbol.upper()]):
+        for name in dict.fromkeys([symbol, symbol.upper(), base, base.upper()]):
             sd = d / name
             if sd.is_dir():
                 found = sorted(

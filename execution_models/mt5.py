@@ -206,13 +206,3 @@ def read_deals_table(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
     if df.empty:
         raise InputError(where, "the Deals table has no rows")
     return df, labels
-
-
-def parse_number(text: str) -> float:
-    """A number as MT5 prints it: '10 000.00', '-3.50', '0.1 / 0.1' (first part). ValueError if none."""
-    t = str(text).replace("\xa0", "").replace(" ", "").strip()
-    if "/" in t:
-        t = t.split("/", 1)[0]
-    if not t:
-        raise ValueError("empty")
-    return float(t)

@@ -577,6 +577,7 @@ def test_resolution_newest_dated_rollback_and_user_dir(shipped, tmp_path):
     assert old.created == "2025-01-01" and str(user) in old.ident
     assert load_model(user / "EURUSD" / "2025-06-30.json").created == "2025-06-30"
     assert load_model("EURUSD").ident == shipped.name  # shipped: SYMBOL@DATE
+    assert load_model("eurusd.raw").ident == shipped.name  # a broker's name for the symbol
     with pytest.raises(
         ConfigError, match="no EURUSD model dated 2024-12-31; available: 2025-01-01, 2025-06-30"
     ):
@@ -760,38 +761,59 @@ def test_cli_errors_are_one_line_exit_2(shipped, tmp_path, case):
     assert not out.exists()  # nothing written on an error
 
 
-def test_cli_calibrates_writes_atomically_and_refuses_to_overwrite(fills_csv, tmp_path):
+SMALL_FILLS = (
+    "time,symbol,side,order_type,requested_price,filled_price,latency_ms\n"
+    "2024-03-05T13:00:00Z,EURUSD,buy,market,1.10000,1.10003,50\n"
+    "2024-03-05T13:00:01Z,EURUSD,sell,stop,1.10000,1.09990,70\n"
+    "2024-03-05T02:00:03Z,EURUSD,buy,tp,1.10000,1.10000,80\n"
+)
+
+
+def test_cli_calibrates_writes_atomically_and_refuses_to_overwrite(tmp_path):
+    fills = tmp_path / "fills.csv"
+    fills.write_text(SMALL_FILLS)
     out = tmp_path / "models"
-    r = _cli(
-        "--fills",
-        str(fills_csv),
-        "--symbol",
-        "EURUSD",
-        "--out-dir",
-        str(out),
-        "--date",
-        "2024-03-20",
-        cwd=tmp_path,
-    )
+    args = ("--fills", str(fills), "--symbol", "EURUSD", "--out-dir", str(out), "--date", "2024-03-20")
+    r = _cli(*args, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     path = out / "EURUSD" / "2024-03-20.json"
     assert f"wrote {path}" in r.stdout and "stop_slippage" in r.stdout and "latency" in r.stdout
     assert read_model_file(path).tables["latency"]["overlap"].source == "fills"
     assert [p.name for p in (out / "EURUSD").iterdir()] == ["2024-03-20.json"]  # no temp file left
-    r = _cli(
-        "--fills",
-        str(fills_csv),
-        "--symbol",
-        "EURUSD",
-        "--out-dir",
-        str(out),
-        "--date",
-        "2024-03-20",
-        cwd=tmp_path,
-    )
+    r = _cli(*args, cwd=tmp_path)
     assert r.returncode == 2 and "exists; pass --force" in r.stderr
     r = _cli("--show", "EURUSD@2024-03-20", "--model-dir", str(out), cwd=tmp_path)
     assert r.returncode == 0 and "EURUSD execution model 2024-03-20" in r.stdout
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        (
+            "2024-03-05T13:00:09Z,EURUSD,hold,market,1.1,1.1,1",
+            "line 5, field 'side': expected buy or sell, got 'hold'",
+        ),
+        (
+            "2024-03-05T13:00:09Z,EURUSD,buy,iceberg,1.1,1.1,1",
+            "line 5, field 'order_type': unknown order type 'iceberg'",
+        ),
+        (
+            "2024-03-05T13:00:09Z,EURUSD,buy,market,1.1,abc,1",
+            "line 5, field 'filled_price': expected a number, got 'abc'",
+        ),
+        (
+            "2024-03-05T13:00:09Z,EURUSD,buy,market,1.1,1.1,-4",
+            "line 5, field 'latency_ms': expected a number >= 0",
+        ),
+        ("yesterday,EURUSD,buy,market,1.1,1.1,1", "line 5, field 'time': cannot read time 'yesterday'"),
+    ],
+)
+def test_bad_fill_rows_name_line_and_field(tmp_path, line, message):
+    fills = tmp_path / "fills.csv"
+    fills.write_text(SMALL_FILLS + line + "\n")
+    with pytest.raises(InputError) as exc:
+        calibrate("EURUSD", fills=[fills])
+    assert message in str(exc.value) and "\n" not in str(exc.value)
 
 
 def test_shipped_model_shows(tmp_path):

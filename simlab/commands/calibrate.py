@@ -136,4 +136,5 @@ def run(args: argparse.Namespace) -> int:
     cost_q, _ = model.to_kernel_tables()
     print(f"kernel tables: {cost_q.shape[2]} quantile knots per (kind, session)")
     print(f"wrote {path}")
+    print(f"use it with: --exec-model {path}  (or --model-dir {args.out_dir} --exec-model {model.name})")
     return 0
