@@ -572,6 +572,8 @@ def step_nb(
             ac = bc + max(ac - bc, s)
     spread_open = ao - bo
 
+    eq_prev = acc[ACC_EQUITY]  # marked at the previous bar's close
+
     # ---- a new trading day: close the books of the old one, check the time limit
     d_t = day[t]
     if d_t != acc[ACC_DAY]:
@@ -622,12 +624,14 @@ def step_nb(
     ):
         if flat_reason == 0:
             flat_reason = EXIT_SIGNAL
+    closed_at_open = False
     if flat_reason != 0 and pos[POS_DIR] != 0.0:
         slip = _slip_nb(COST_EXIT_SLIP, sess, t, DRAW_EXIT_SLIP, cfg, cost_q, cost_probs, seed, attempt)
         fill = bo - slip if pos[POS_DIR] > 0 else ao + slip
         _close_position_nb(
             pos, acc, sym, gov, trades, res, fill, spread_open, slip, t, flat_reason, entry_sess_pos, sess
         )
+        closed_at_open = True
     if (pdir == DIR_LONG or pdir == DIR_SHORT) and pos[POS_DIR] == 0.0:
         # the order was sized at the decision; the calendar or kill switch may still veto it at the open
         if entry_block_nb(acc, gov, fl, math.nan, t) == BLOCK_NONE:
@@ -783,6 +787,27 @@ def step_nb(
         acc[ACC_WORST_EQUITY] = acc[ACC_BALANCE]
         acc[ACC_BEST_EQUITY] = acc[ACC_BALANCE]
         _track_drawdowns_nb(acc, rules, acc[ACC_BALANCE])
+        # flat through the bar: equity is the balance, and the floating rules judge it too; a close at
+        # this open may have booked it below a limit. That loss came from the open (a gap, slippage)
+        # when the previous close's equity was not below the limit; otherwise from a day reset.
+        bal = acc[ACC_BALANCE]
+        breach = 0
+        lim = 0.0
+        if (
+            rules[RULE_MAXLOSS_PCT] > 0.0
+            and rules[RULE_MAXLOSS_FLOATING] > 0.0
+            and bal < acc[ACC_MAXLOSS_LIMIT]
+        ):
+            breach = BREACH_MAX_LOSS
+            lim = acc[ACC_MAXLOSS_LIMIT]
+        elif rules[RULE_DAILY_PCT] > 0.0 and rules[RULE_DAILY_FLOATING] > 0.0 and bal < acc[ACC_DAILY_LIMIT]:
+            breach = BREACH_DAILY_LOSS
+            lim = acc[ACC_DAILY_LIMIT]
+        if breach != 0:
+            acc[ACC_EQUITY] = bal
+            via = 1.0 if closed_at_open and eq_prev >= lim else 0.0
+            _end_phase_nb(res, acc, STATUS_BREACHED, breach, t, via)
+            return STATUS_BREACHED
 
     # closed-balance rules (floating not counted) judge the balance after this bar's closes
     bal = acc[ACC_BALANCE]
