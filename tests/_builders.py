@@ -1,0 +1,168 @@
+"""Hand-made bars, markets, intents and symbols for the rule, governor and Monte Carlo tests.
+
+Everything here is plain numpy so that a test can state its prices bar by bar
+and compute the expected money by hand. Prices are EURUSD-like (quote currency
+= USD), so with ``plain_symbol()`` one lot moves 100,000 USD per 1.0 of price:
+10 lots make 100 USD per 0.0001 ("a pip").
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from simlab import layout as L
+from simlab.bars import Bars
+from simlab.engine import Market
+from simlab.symbols import get_symbol
+
+NS_MIN = 60_000_000_000
+NS_HOUR = 60 * NS_MIN
+NS_DAY = 24 * NS_HOUR
+
+
+def utc(*stamps: str) -> np.ndarray:
+    """UTC ISO stamps ("2024-03-04T10:00") -> int64 ns since the epoch."""
+    return np.array(stamps, dtype="datetime64[ns]").astype(np.int64)
+
+
+def day_id(date: str) -> int:
+    """The trading-day id of a local date under a midnight boundary (days since 1970-01-01)."""
+    return int(np.datetime64(date, "D").astype(np.int64))
+
+
+def hourly(start: str, n: int, step_min: int = 60) -> np.ndarray:
+    """``n`` bar open times from ``start`` (UTC), ``step_min`` minutes apart."""
+    t0 = int(utc(start)[0])
+    return t0 + np.arange(n, dtype=np.int64) * np.int64(step_min * NS_MIN)
+
+
+def make_bars(
+    times: Sequence[int] | np.ndarray,
+    bid: Sequence[Sequence[float]] | np.ndarray,
+    spread: float | Sequence[float] = 0.0,
+    symbol: str = "EURUSD",
+) -> Bars:
+    """Bars from bid OHLC rows; the ask is the bid plus ``spread`` (a constant or one per bar)."""
+    b = np.asarray(bid, dtype=np.float64).reshape(-1, 4)
+    s = np.broadcast_to(np.asarray(spread, dtype=np.float64), (b.shape[0],))[:, None]
+    t = np.asarray(times, dtype=np.int64)
+    assert t.shape[0] == b.shape[0], "one time per bar"
+    assert np.all(b[:, 1] >= b.max(axis=1) - 1e-15) and np.all(b[:, 2] <= b.min(axis=1) + 1e-15), "OHLC"
+    return Bars(time=t, bid=b.copy(), ask=b + s, volume=np.zeros(b.shape[0]), symbol=symbol)
+
+
+def flat_bar(p: float) -> list[float]:
+    return [p, p, p, p]
+
+
+def hand_market(
+    bars: Bars,
+    day: Sequence[int] | np.ndarray,
+    *,
+    flags: Sequence[int] | np.ndarray | None = None,
+    session: int = L.SESSION_LONDON,
+) -> Market:
+    """A Market with explicit trading-day ids (and flags); no swaps, one session."""
+    n = len(bars)
+    return Market(
+        bars=bars,
+        session=np.full(n, session, dtype=np.int8),
+        day=np.asarray(day, dtype=np.int64),
+        swap_nights=np.zeros(n, dtype=np.int8),
+        flags=np.zeros(n, dtype=np.uint8) if flags is None else np.asarray(flags, dtype=np.uint8),
+    )
+
+
+@dataclass
+class Intents:
+    """What the kernel reads from a strategy: one row per bar, acted on at the next bar's open."""
+
+    dir: np.ndarray
+    sl: np.ndarray
+    tp: np.ndarray
+    size: np.ndarray
+
+    @classmethod
+    def empty(cls, n: int) -> Intents:
+        return cls(
+            np.zeros(n, dtype=np.int8), np.full(n, math.nan), np.full(n, math.nan), np.full(n, math.nan)
+        )
+
+
+def intents(n: int, rows: Mapping[int, int | tuple[float, ...]] | Iterable[tuple[int, int]] = ()) -> Intents:
+    """Intents with ``rows[t] = dir`` or ``(dir, sl, tp[, size])`` decided at bar t's close."""
+    out = Intents.empty(n)
+    items = rows.items() if isinstance(rows, Mapping) else rows
+    for t, v in items:
+        if isinstance(v, tuple):
+            out.dir[t] = int(v[0])
+            out.sl[t] = v[1] if len(v) > 1 else math.nan
+            out.tp[t] = v[2] if len(v) > 2 else math.nan
+            out.size[t] = v[3] if len(v) > 3 else math.nan
+        else:
+            out.dir[t] = int(v)
+    return out
+
+
+def plain_symbol(**changes: object):
+    """EURUSD with no commission and no swap (money = price move x 100,000 x lots), overridable."""
+    base = {"commission_per_lot": 0.0, "swap_long": 0.0, "swap_short": 0.0}
+    base.update(changes)
+    return get_symbol("EURUSD").with_overrides(**base)
+
+
+def rule_vector(**kw: float) -> np.ndarray:
+    """A hand-built RULE_* vector; keys are the layout names without the RULE_ prefix, lower case."""
+    v = np.zeros(L.RULE_SIZE, dtype=np.float64)
+    for k, x in kw.items():
+        v[getattr(L, "RULE_" + k.upper())] = x
+    return v
+
+
+def gov_vector(**kw: float) -> np.ndarray:
+    """A GOV_* vector starting from every governor off; keys are layout names without GOV_, lower case."""
+    from simlab.governors_nb import no_governors
+
+    g = no_governors()
+    for k, x in kw.items():
+        g[getattr(L, "GOV_" + k.upper())] = x
+    return g
+
+
+class Tape:
+    """Bars written one at a time, each with the decision taken at its close.
+
+    >>> tp = Tape()
+    >>> i = tp.bar("2024-03-05T08:00", 1.1, decide=L.DIR_LONG)
+    >>> j = tp.bar("2024-03-05T09:00", (1.1, 1.102, 1.099, 1.101))
+    >>> bars, it = tp.build()
+    >>> len(bars), int(it.dir[0])
+    (2, 1)
+    """
+
+    def __init__(self) -> None:
+        self.times: list[int] = []
+        self.rows: list[list[float]] = []
+        self.decisions: dict[int, int | tuple[float, ...]] = {}
+
+    def bar(
+        self,
+        when: str,
+        ohlc: float | Sequence[float],
+        decide: int | tuple[float, ...] | None = None,
+    ) -> int:
+        """Append a bar opening at ``when`` (UTC); a number is a flat bar. Returns its index."""
+        row = flat_bar(float(ohlc)) if isinstance(ohlc, int | float) else [float(x) for x in ohlc]
+        self.times.append(int(utc(when)[0]))
+        self.rows.append(row)
+        if decide is not None:
+            self.decisions[len(self.rows) - 1] = decide
+        return len(self.rows) - 1
+
+    def build(self, spread: float = 0.0) -> tuple[Bars, Intents]:
+        bars = make_bars(self.times, self.rows, spread)
+        return bars, intents(len(bars), self.decisions)
