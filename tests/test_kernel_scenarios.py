@@ -33,7 +33,7 @@ import pytest
 
 from simlab import layout as L
 from simlab.bars import Bars
-from simlab.engine import CostSetup, Market, run_backtest
+from simlab.engine import CostSetup, run_backtest
 from simlab.symbols import get_symbol
 
 PIP = 0.0001
