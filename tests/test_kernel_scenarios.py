@@ -54,8 +54,13 @@ class Plan:
     size: np.ndarray
 
 
-def make_bars(start: str, bid: list[tuple[float, float, float, float]], spread: float = PIP,
-              ask: list[tuple[float, float, float, float]] | None = None, freq: str = "1h") -> Bars:
+def make_bars(
+    start: str,
+    bid: list[tuple[float, float, float, float]],
+    spread: float = PIP,
+    ask: list[tuple[float, float, float, float]] | None = None,
+    freq: str = "1h",
+) -> Bars:
     """Bars opening at ``start`` (UTC) every ``freq``; ask = bid + spread unless given."""
     n = len(bid)
     t = pd.date_range(start, periods=n, freq=freq, tz="UTC").as_unit("ns").asi8
@@ -99,13 +104,16 @@ def only_trade(res) -> np.ndarray:
 
 def test_decision_on_bar_t_fills_at_next_open_buy_at_ask_sell_at_bid():
     # bar 1 decides long; its own prices (bid 1.1010 .. 1.0990) must not be traded.
-    bars = make_bars("2024-01-16 08:00", [
-        flat_bar(1.1000),
-        (1.1000, 1.1010, 1.0990, 1.1005),   # decision bar
-        (1.1020, 1.1030, 1.1015, 1.1025),   # fill: ask open = 1.1020 + 0.0001 = 1.1021
-        (1.1040, 1.1045, 1.1035, 1.1040),   # decides flat at this close
-        (1.1050, 1.1050, 1.1050, 1.1050),   # exit: bid open = 1.1050
-    ])
+    bars = make_bars(
+        "2024-01-16 08:00",
+        [
+            flat_bar(1.1000),
+            (1.1000, 1.1010, 1.0990, 1.1005),  # decision bar
+            (1.1020, 1.1030, 1.1015, 1.1025),  # fill: ask open = 1.1020 + 0.0001 = 1.1021
+            (1.1040, 1.1045, 1.1035, 1.1040),  # decides flat at this close
+            (1.1050, 1.1050, 1.1050, 1.1050),  # exit: bid open = 1.1050
+        ],
+    )
     res = run(bars, plan(5, {1: (L.DIR_LONG,), 3: (L.DIR_FLAT,)}))
     tr = only_trade(res)
     assert tr[L.TR_ENTRY_BAR] == 2 and tr[L.TR_EXIT_BAR] == 4
@@ -130,11 +138,14 @@ def test_decision_on_the_last_bar_is_never_filled():
 
 
 def test_short_fills_at_bid_and_exits_at_ask():
-    bars = make_bars("2024-01-16 08:00", [
-        flat_bar(1.1000),
-        (1.0990, 1.0995, 1.0980, 1.0985),   # short fills at the bid open 1.0990
-        (1.0970, 1.0975, 1.0965, 1.0970),   # flat: buys back at the ask open 1.0970 + 0.0001 = 1.0971
-    ])
+    bars = make_bars(
+        "2024-01-16 08:00",
+        [
+            flat_bar(1.1000),
+            (1.0990, 1.0995, 1.0980, 1.0985),  # short fills at the bid open 1.0990
+            (1.0970, 1.0975, 1.0965, 1.0970),  # flat: buys back at the ask open 1.0970 + 0.0001 = 1.0971
+        ],
+    )
     res = run(bars, plan(3, {0: (L.DIR_SHORT,), 1: (L.DIR_FLAT,)}))
     tr = only_trade(res)
     assert tr[L.TR_DIR] == -1.0
@@ -147,12 +158,15 @@ def test_short_fills_at_bid_and_exits_at_ask():
 
 
 def test_reversal_long_to_short_closes_then_opens_at_the_same_open():
-    bars = make_bars("2024-01-16 08:00", [
-        flat_bar(1.1000),
-        flat_bar(1.1000),                   # long fills at ask 1.1001; decides short at the close
-        (1.1030, 1.1035, 1.1025, 1.1030),   # reversal at this open: sell 1 lot at bid 1.1030, sell 1 more
-        (1.1010, 1.1010, 1.1010, 1.1010),   # flat: short buys back at ask 1.1011
-    ])
+    bars = make_bars(
+        "2024-01-16 08:00",
+        [
+            flat_bar(1.1000),
+            flat_bar(1.1000),  # long fills at ask 1.1001; decides short at the close
+            (1.1030, 1.1035, 1.1025, 1.1030),  # reversal at this open: sell 1 lot at bid 1.1030, sell 1 more
+            (1.1010, 1.1010, 1.1010, 1.1010),  # flat: short buys back at ask 1.1011
+        ],
+    )
     res = run(bars, plan(4, {0: (L.DIR_LONG,), 1: (L.DIR_SHORT,), 2: (L.DIR_FLAT,)}))
     tr = res.trades_raw
     assert tr.shape[0] == 2
@@ -173,12 +187,15 @@ def test_reversal_long_to_short_closes_then_opens_at_the_same_open():
 def test_long_stop_gapped_through_fills_at_the_open_not_the_stop():
     # long at ask 1.1000 (bid 1.0999); SL 50 pips below the fill: 1.0950.
     # the next bar's bid opens at 1.0900, below the stop: fill 1.0900, not 1.0950.
-    bars = make_bars("2024-01-16 08:00", [
-        flat_bar(1.0999),
-        (1.0999, 1.1005, 1.0990, 1.1000),   # entry bar: bid low 1.0990 stays above 1.0950
-        (1.0900, 1.0910, 1.0880, 1.0905),
-        flat_bar(1.0905),
-    ])
+    bars = make_bars(
+        "2024-01-16 08:00",
+        [
+            flat_bar(1.0999),
+            (1.0999, 1.1005, 1.0990, 1.1000),  # entry bar: bid low 1.0990 stays above 1.0950
+            (1.0900, 1.0910, 1.0880, 1.0905),
+            flat_bar(1.0905),
+        ],
+    )
     res = run(bars, plan(4, {0: (L.DIR_LONG, 0.0050)}))
     tr = only_trade(res)
     assert tr[L.TR_ENTRY_PRICE] == 1.1000
@@ -192,12 +209,15 @@ def test_long_stop_gapped_through_fills_at_the_open_not_the_stop():
 
 def test_short_stop_gapped_through_fills_at_the_ask_open():
     # short at bid 1.1000; SL 50 pips above: 1.1050. Next bar's ask opens 1.1100: fill 1.1100.
-    bars = make_bars("2024-01-16 08:00", [
-        flat_bar(1.1000),
-        (1.1000, 1.1010, 1.0995, 1.1000),   # entry bar: ask high 1.1011 stays below 1.1050
-        (1.1099, 1.1120, 1.1090, 1.1110),   # ask open = 1.1099 + 0.0001 = 1.1100
-        flat_bar(1.1110),
-    ])
+    bars = make_bars(
+        "2024-01-16 08:00",
+        [
+            flat_bar(1.1000),
+            (1.1000, 1.1010, 1.0995, 1.1000),  # entry bar: ask high 1.1011 stays below 1.1050
+            (1.1099, 1.1120, 1.1090, 1.1110),  # ask open = 1.1099 + 0.0001 = 1.1100
+            flat_bar(1.1110),
+        ],
+    )
     res = run(bars, plan(4, {0: (L.DIR_SHORT, 0.0050)}))
     tr = only_trade(res)
     assert tr[L.TR_ENTRY_PRICE] == 1.1000
@@ -210,30 +230,39 @@ def test_short_stop_gapped_through_fills_at_the_ask_open():
 
 def test_stop_touched_inside_the_bar_fills_at_the_stop():
     # the contrast to the gap: the bar opens above the stop and trades through it -> fill at 1.0950
-    bars = make_bars("2024-01-16 08:00", [
-        flat_bar(1.0999),
-        flat_bar(1.0999),
-        (1.0980, 1.0985, 1.0900, 1.0910),
-        flat_bar(1.0910),
-    ])
+    bars = make_bars(
+        "2024-01-16 08:00",
+        [
+            flat_bar(1.0999),
+            flat_bar(1.0999),
+            (1.0980, 1.0985, 1.0900, 1.0910),
+            flat_bar(1.0910),
+        ],
+    )
     res = run(bars, plan(4, {0: (L.DIR_LONG, 0.0050)}))
     tr = only_trade(res)
     assert tr[L.TR_EXIT_PRICE] == pytest.approx(1.0950, abs=1e-12)
     assert tr[L.TR_GROSS] == pytest.approx(-500.0, abs=1e-6)
 
 
-@pytest.mark.parametrize(("sl_first", "price", "reason", "gross"), [
-    (True, 1.0980, L.EXIT_STOP_LOSS, -200.0),      # (1.0980 - 1.1000) * 1e5
-    (False, 1.1020, L.EXIT_TAKE_PROFIT, 200.0),    # (1.1020 - 1.1000) * 1e5
-])
+@pytest.mark.parametrize(
+    ("sl_first", "price", "reason", "gross"),
+    [
+        (True, 1.0980, L.EXIT_STOP_LOSS, -200.0),  # (1.0980 - 1.1000) * 1e5
+        (False, 1.1020, L.EXIT_TAKE_PROFIT, 200.0),  # (1.1020 - 1.1000) * 1e5
+    ],
+)
 def test_sl_and_tp_inside_one_bar(sl_first, price, reason, gross):
     # long at ask 1.1000, SL 1.0980, TP 1.1020; the next bar's bid spans 1.0970 .. 1.1030
-    bars = make_bars("2024-01-16 08:00", [
-        flat_bar(1.0999),
-        flat_bar(1.0999),
-        (1.1000, 1.1030, 1.0970, 1.1000),
-        flat_bar(1.1000),
-    ])
+    bars = make_bars(
+        "2024-01-16 08:00",
+        [
+            flat_bar(1.0999),
+            flat_bar(1.0999),
+            (1.1000, 1.1030, 1.0970, 1.1000),
+            flat_bar(1.1000),
+        ],
+    )
     res = run(bars, plan(4, {0: (L.DIR_LONG, 0.0020, 0.0020)}), sl_first=sl_first)
     tr = only_trade(res)
     assert tr[L.TR_EXIT_BAR] == 2
@@ -244,23 +273,29 @@ def test_sl_and_tp_inside_one_bar(sl_first, price, reason, gross):
 
 def test_take_profit_gapped_fills_at_the_better_open_long_and_short():
     # long at ask 1.1000, TP 1.1020; the bid opens at 1.1050 -> fill 1.1050 (+500, not +200)
-    bars = make_bars("2024-01-16 08:00", [
-        flat_bar(1.0999),
-        flat_bar(1.0999),
-        (1.1050, 1.1060, 1.1040, 1.1055),
-        flat_bar(1.1055),
-    ])
+    bars = make_bars(
+        "2024-01-16 08:00",
+        [
+            flat_bar(1.0999),
+            flat_bar(1.0999),
+            (1.1050, 1.1060, 1.1040, 1.1055),
+            flat_bar(1.1055),
+        ],
+    )
     tr = only_trade(run(bars, plan(4, {0: (L.DIR_LONG, math.nan, 0.0020)})))
     assert tr[L.TR_EXIT_PRICE] == 1.1050
     assert tr[L.TR_EXIT_REASON] == L.EXIT_TAKE_PROFIT
     assert tr[L.TR_GROSS] == pytest.approx(500.0, abs=1e-6)
     # short at bid 1.1000, TP 1.0980; the ask opens at 1.0950 -> fill 1.0950 (+500)
-    bars = make_bars("2024-01-16 08:00", [
-        flat_bar(1.1000),
-        flat_bar(1.1000),
-        (1.0949, 1.0960, 1.0940, 1.0950),   # ask open 1.0950
-        flat_bar(1.0950),
-    ])
+    bars = make_bars(
+        "2024-01-16 08:00",
+        [
+            flat_bar(1.1000),
+            flat_bar(1.1000),
+            (1.0949, 1.0960, 1.0940, 1.0950),  # ask open 1.0950
+            flat_bar(1.0950),
+        ],
+    )
     tr = only_trade(run(bars, plan(4, {0: (L.DIR_SHORT, math.nan, 0.0020)})))
     assert tr[L.TR_EXIT_PRICE] == pytest.approx(1.0950, abs=1e-12)
     assert tr[L.TR_EXIT_REASON] == L.EXIT_TAKE_PROFIT
@@ -319,7 +354,9 @@ def test_triple_swap_day_follows_the_symbol_spec():
     # rollover, the triple one (3) = 6 nights -> 6 * -10 * 1e-5 * 2 * 1e5 = -120
     full = _hourly_flat("2024-01-16 12:00", "2024-01-22 12:00")
     ts = pd.to_datetime(full.time, utc=True)
-    keep = np.asarray((ts < pd.Timestamp("2024-01-19 22:00", tz="UTC")) | (ts >= pd.Timestamp("2024-01-21 22:00", tz="UTC")))
+    keep = np.asarray(
+        (ts < pd.Timestamp("2024-01-19 22:00", tz="UTC")) | (ts >= pd.Timestamp("2024-01-21 22:00", tz="UTC"))
+    )
     bars = Bars(full.time[keep], full.bid[keep], full.ask[keep], full.volume[keep])
     n = len(bars)
     res = run(bars, plan(n, {0: (L.DIR_LONG,), n - 2: (L.DIR_FLAT,)}), spec=spec, fixed_volume=2.0)
@@ -330,12 +367,15 @@ def test_commission_round_trip_entry_side_charged_at_entry():
     # 2 lots, 3.50 USD per lot per side: entry 7.00 into the balance at the fill, exit 7.00 with the
     # trade; round trip 2 * 3.50 * 2 = 14.00.
     spec = EURUSD.with_overrides(commission_per_lot=3.5)
-    bars = make_bars("2024-01-16 08:00", [
-        flat_bar(1.1000),
-        flat_bar(1.1000),                   # long 2 lots at ask 1.1001
-        flat_bar(1.1011),                   # exit at bid 1.1011 -> gross (1.1011 - 1.1001) * 2e5 = 200
-        flat_bar(1.1011),
-    ])
+    bars = make_bars(
+        "2024-01-16 08:00",
+        [
+            flat_bar(1.1000),
+            flat_bar(1.1000),  # long 2 lots at ask 1.1001
+            flat_bar(1.1011),  # exit at bid 1.1011 -> gross (1.1011 - 1.1001) * 2e5 = 200
+            flat_bar(1.1011),
+        ],
+    )
     res = run(bars, plan(4, {0: (L.DIR_LONG,), 1: (L.DIR_FLAT,)}), spec=spec, fixed_volume=2.0)
     tr = only_trade(res)
     assert res.curve[1, L.CURVE_BALANCE] == pytest.approx(100_000 - 7.0, abs=1e-9)
@@ -356,24 +396,42 @@ def test_jpy_quoted_tick_value_converts_at_the_exit_price():
     of 1 lot ending at 150.00 is 100,000 * 0.50 / 150.00 = 333.33 USD, and the same move
     from 150.00 to 150.50 is 100,000 * 0.50 / 150.50 = 332.23 USD, not 333.33.
     """
-    bars = make_bars("2024-01-16 08:00", [
-        flat_bar(149.490),
-        flat_bar(149.490),                  # long at ask 149.490 + 0.010 = 149.500
-        flat_bar(150.000),                  # exit at bid 150.000
-        flat_bar(150.000),
-    ], spread=0.010)
+    bars = make_bars(
+        "2024-01-16 08:00",
+        [
+            flat_bar(149.490),
+            flat_bar(149.490),  # long at ask 149.490 + 0.010 = 149.500
+            flat_bar(150.000),  # exit at bid 150.000
+            flat_bar(150.000),
+        ],
+        spread=0.010,
+    )
     tr = only_trade(run(bars, plan(4, {0: (L.DIR_LONG,), 1: (L.DIR_FLAT,)}), spec=USDJPY))
     assert tr[L.TR_ENTRY_PRICE] == pytest.approx(149.5, abs=1e-9)
     assert tr[L.TR_GROSS] == pytest.approx(100_000 * 0.5 / 150.0, rel=1e-12)  # 333.333...
-    bars = make_bars("2024-01-16 08:00", [
-        flat_bar(149.990), flat_bar(149.990), flat_bar(150.500), flat_bar(150.500),
-    ], spread=0.010)
+    bars = make_bars(
+        "2024-01-16 08:00",
+        [
+            flat_bar(149.990),
+            flat_bar(149.990),
+            flat_bar(150.500),
+            flat_bar(150.500),
+        ],
+        spread=0.010,
+    )
     tr = only_trade(run(bars, plan(4, {0: (L.DIR_LONG,), 1: (L.DIR_FLAT,)}), spec=USDJPY))
     assert tr[L.TR_GROSS] == pytest.approx(100_000 * 0.5 / 150.5, rel=1e-12)  # 332.2259...
     # a short of 1 lot from bid 150.000 bought back at ask 149.500: +0.50 yen at 149.50
-    bars = make_bars("2024-01-16 08:00", [
-        flat_bar(150.000), flat_bar(150.000), flat_bar(149.490), flat_bar(149.490),
-    ], spread=0.010)
+    bars = make_bars(
+        "2024-01-16 08:00",
+        [
+            flat_bar(150.000),
+            flat_bar(150.000),
+            flat_bar(149.490),
+            flat_bar(149.490),
+        ],
+        spread=0.010,
+    )
     tr = only_trade(run(bars, plan(4, {0: (L.DIR_SHORT,), 1: (L.DIR_FLAT,)}), spec=USDJPY))
     assert tr[L.TR_GROSS] == pytest.approx(100_000 * 0.5 / 149.5, rel=1e-12)  # 334.448...
 
@@ -391,8 +449,13 @@ def test_volume_rounds_down_to_the_step():
     # money at risk to the stop: 0.00237 * 4.21 * 100,000 = 997.77
     assert tr[L.TR_RISK] == pytest.approx(997.77, abs=1e-6)
     # a coarser step of 0.1 lots: 4.2
-    res = run(bars, plan(4, {0: (L.DIR_LONG, 0.00237)}), spec=EURUSD.with_overrides(volume_step=0.1),
-              fixed_volume=0.0, risk=0.01)
+    res = run(
+        bars,
+        plan(4, {0: (L.DIR_LONG, 0.00237)}),
+        spec=EURUSD.with_overrides(volume_step=0.1),
+        fixed_volume=0.0,
+        risk=0.01,
+    )
     assert only_trade(res)[L.TR_VOLUME] == pytest.approx(4.2, abs=1e-12)
 
 
@@ -416,23 +479,26 @@ def test_volume_below_the_minimum_is_refused():
 
 
 def test_worst_intrabar_equity_long_at_the_bid_low_short_at_the_ask_high():
-    bars = make_bars("2024-01-16 08:00", [
-        flat_bar(1.0999),
-        (1.0999, 1.1010, 1.0990, 1.1005),   # long at ask 1.1000; worst at bid low 1.0990
-        (1.1005, 1.1020, 1.0950, 1.1010),   # worst at bid low 1.0950
-        flat_bar(1.1010),
-    ])
+    bars = make_bars(
+        "2024-01-16 08:00",
+        [
+            flat_bar(1.0999),
+            (1.0999, 1.1010, 1.0990, 1.1005),  # long at ask 1.1000; worst at bid low 1.0990
+            (1.1005, 1.1020, 1.0950, 1.1010),  # worst at bid low 1.0950
+            flat_bar(1.1010),
+        ],
+    )
     res = run(bars, plan(4, {0: (L.DIR_LONG,)}))
     w = res.curve[:, L.CURVE_WORST_EQUITY]
     assert w[0] == 100_000.0
-    assert w[1] == pytest.approx(100_000 + (1.0990 - 1.1000) * 1e5, abs=1e-6)   # 99,900
-    assert w[2] == pytest.approx(100_000 + (1.0950 - 1.1000) * 1e5, abs=1e-6)   # 99,500
+    assert w[1] == pytest.approx(100_000 + (1.0990 - 1.1000) * 1e5, abs=1e-6)  # 99,900
+    assert w[2] == pytest.approx(100_000 + (1.0950 - 1.1000) * 1e5, abs=1e-6)  # 99,500
     assert res.curve[2, L.CURVE_EQUITY] == pytest.approx(100_000 + (1.1010 - 1.1000) * 1e5, abs=1e-6)
     # a short at bid 1.0999 suffers at the ask high: bar 2's ask high 1.1021 -> (1.0999 - 1.1021) * 1e5 = -220
     res = run(bars, plan(4, {0: (L.DIR_SHORT,)}))
     w = res.curve[:, L.CURVE_WORST_EQUITY]
-    assert w[1] == pytest.approx(100_000 + (1.0999 - 1.1011) * 1e5, abs=1e-6)   # 99,880
-    assert w[2] == pytest.approx(100_000 + (1.0999 - 1.1021) * 1e5, abs=1e-6)   # 99,780
+    assert w[1] == pytest.approx(100_000 + (1.0999 - 1.1011) * 1e5, abs=1e-6)  # 99,880
+    assert w[2] == pytest.approx(100_000 + (1.0999 - 1.1021) * 1e5, abs=1e-6)  # 99,780
 
 
 # ----------------------------------------------------------------------------- rule basics
@@ -457,13 +523,16 @@ def test_daily_loss_breach_on_floating_equity_ends_the_run_at_that_bar(low, brea
     # 10 lots long at ask 1.1000; daily limit = 100,000 - 5 % * 100,000 = 95,000 (equity, floating).
     # bar 2 dips to bid low 1.0940: worst equity = 100,000 + (1.0940 - 1.1000) * 1e6 = 94,000 < 95,000
     # -> breached at bar 2 although it closes at 1.0990 (99,000). At 1.0951: 95,100, no breach.
-    bars = make_bars("2024-01-16 08:00", [
-        flat_bar(1.0999),
-        flat_bar(1.0999),
-        (1.0990, 1.0995, low, 1.0990),
-        flat_bar(1.0990),
-        flat_bar(1.0990),
-    ])
+    bars = make_bars(
+        "2024-01-16 08:00",
+        [
+            flat_bar(1.0999),
+            flat_bar(1.0999),
+            (1.0990, 1.0995, low, 1.0990),
+            flat_bar(1.0990),
+            flat_bar(1.0990),
+        ],
+    )
     res = run(bars, plan(5, {0: (L.DIR_LONG,)}), fixed_volume=10.0, rules=_ftmo_like_daily())
     if breached:
         assert res.status == "breached" and res.breach_reason == "daily_loss"

@@ -68,11 +68,25 @@ class Plan:
 def _plan(d: np.ndarray, sl: np.ndarray | None = None, tp: np.ndarray | None = None) -> Plan:
     n = d.shape[0]
     nan = np.full(n, np.nan)
-    return Plan(d.astype(np.int8), nan.copy() if sl is None else sl, nan.copy() if tp is None else tp, nan.copy())
+    return Plan(
+        d.astype(np.int8), nan.copy() if sl is None else sl, nan.copy() if tp is None else tp, nan.copy()
+    )
 
 
-def _vbt(close, entries, exits, short_entries, short_exits, price, open_, high, low, sl_stop, tp_stop,
-         stop_exit_price: str = "stoplimit"):
+def _vbt(
+    close,
+    entries,
+    exits,
+    short_entries,
+    short_exits,
+    price,
+    open_,
+    high,
+    low,
+    sl_stop,
+    tp_stop,
+    stop_exit_price: str = "stoplimit",
+):
     """One call shape for every test (same array types: vectorbt's simulator compiles once per process)."""
     return vbt.Portfolio.from_signals(
         close=np.ascontiguousarray(close, np.float64),
@@ -154,8 +168,12 @@ def assert_same_trades(kernel_res, pf, rows_per_bar: int) -> None:
     rec = pf.positions.records_arr
     assert rec.shape[0] == tr.shape[0], (rec.shape[0], tr.shape[0])
     t = kernel_res.bars.time
-    np.testing.assert_array_equal(t[rec["entry_idx"] // rows_per_bar], t[tr[:, L.TR_ENTRY_BAR].astype(np.int64)])
-    np.testing.assert_array_equal(t[rec["exit_idx"] // rows_per_bar], t[tr[:, L.TR_EXIT_BAR].astype(np.int64)])
+    np.testing.assert_array_equal(
+        t[rec["entry_idx"] // rows_per_bar], t[tr[:, L.TR_ENTRY_BAR].astype(np.int64)]
+    )
+    np.testing.assert_array_equal(
+        t[rec["exit_idx"] // rows_per_bar], t[tr[:, L.TR_EXIT_BAR].astype(np.int64)]
+    )
     np.testing.assert_array_equal(np.where(rec["direction"] == 0, 1.0, -1.0), tr[:, L.TR_DIR])
     np.testing.assert_allclose(rec["entry_price"], tr[:, L.TR_ENTRY_PRICE], rtol=1e-9, atol=0)
     np.testing.assert_allclose(rec["exit_price"], tr[:, L.TR_EXIT_PRICE], rtol=1e-9, atol=0)
@@ -177,7 +195,9 @@ def h1() -> Bars:
     t = pd.to_datetime(df["time"], utc=True).dt.as_unit("ns").astype("int64").to_numpy()
     bid = df[["bid_open", "bid_high", "bid_low", "bid_close"]].to_numpy(np.float64)
     ask = df[["ask_open", "ask_high", "ask_low", "ask_close"]].to_numpy(np.float64)
-    return Bars(t, np.ascontiguousarray(bid), np.ascontiguousarray(ask), np.zeros(t.shape[0]), symbol="EURUSD")
+    return Bars(
+        t, np.ascontiguousarray(bid), np.ascontiguousarray(ask), np.zeros(t.shape[0]), symbol="EURUSD"
+    )
 
 
 def ma_cross(bars: Bars, fast: int = 24, slow: int = 96) -> tuple[np.ndarray, np.ndarray]:
@@ -224,7 +244,9 @@ def test_long_only_ma_cross_shifted_signals(h1):
     price = np.where(entries, h1.ask[:, 0], h1.bid[:, 0])  # buy at the ask open, sell at the bid open
     nan = np.full(n, np.nan)
     never = np.zeros(n, bool)
-    pf = _vbt(h1.bid[:, 3], entries, exits, never, never, price, h1.bid[:, 0], h1.bid[:, 1], h1.bid[:, 2], nan, nan)
+    pf = _vbt(
+        h1.bid[:, 3], entries, exits, never, never, price, h1.bid[:, 0], h1.bid[:, 1], h1.bid[:, 2], nan, nan
+    )
     assert_same_trades(res, pf, rows_per_bar=1)
     # and the equity curve at every close (a long is marked at the bid close)
     vbt_value = pf.value().to_numpy() - VBT_CASH + INIT
@@ -282,19 +304,22 @@ def test_gapped_stop_fill_conventions():
     gap fills at the close (1.0905); with ``stop_exit_price='close'`` every stop fills at
     the bar's close (1.0905), never at the stop or the open.
     """
-    bars = _hand_bars([
-        (1.0999, 1.0999, 1.0999, 1.0999),
-        (1.0999, 1.1005, 1.0990, 1.1000),   # long fills at the ask open 1.1000
-        (1.0900, 1.0910, 1.0880, 1.0905),   # gap: bid opens 1.0900 below the stop 1.0950
-        (1.0905, 1.0905, 1.0905, 1.0905),
-    ])
+    bars = _hand_bars(
+        [
+            (1.0999, 1.0999, 1.0999, 1.0999),
+            (1.0999, 1.1005, 1.0990, 1.1000),  # long fills at the ask open 1.1000
+            (1.0900, 1.0910, 1.0880, 1.0905),  # gap: bid opens 1.0900 below the stop 1.0950
+            (1.0905, 1.0905, 1.0905, 1.0905),
+        ]
+    )
     d = np.array([L.DIR_LONG, 0, 0, 0], np.int8)
     sl = np.array([0.0050, np.nan, np.nan, np.nan])
     res = _kernel(bars, _plan(d, sl))
     assert res.trades_raw[0, L.TR_EXIT_PRICE] == 1.0900
     assert res.trades_raw[0, L.TR_EXIT_REASON] == L.EXIT_STOP_LOSS
 
-    frac = np.full(4, 0.0050 / 1.1000)  # the same stop as a fraction of the fill: 1.1000 * (1 - frac) = 1.0950
+    # the same stop as a fraction of the fill: 1.1000 * (1 - frac) = 1.0950
+    frac = np.full(4, 0.0050 / 1.1000)
     entries = np.array([False, True, False, False])
     never = np.zeros(4, bool)
     price = np.where(entries, bars.ask[:, 0], bars.bid[:, 0])
@@ -302,7 +327,9 @@ def test_gapped_stop_fill_conventions():
     b = bars.bid
 
     def exit_price(open_, stop_exit_price):
-        pf = _vbt(b[:, 3], entries, never, never, never, price, open_, b[:, 1], b[:, 2], frac, nan, stop_exit_price)
+        pf = _vbt(
+            b[:, 3], entries, never, never, never, price, open_, b[:, 1], b[:, 2], frac, nan, stop_exit_price
+        )
         rec = pf.positions.records_arr
         assert rec.shape[0] == 1 and rec["exit_idx"][0] == 2
         return float(rec["exit_price"][0])
@@ -323,12 +350,14 @@ def test_stop_on_the_entry_bar_needs_the_open_as_its_own_row():
     Splitting each bar into (open, orders, body) rows lets vectorbt see bar 1's low after
     the fill, and the two agree.
     """
-    bars = _hand_bars([
-        (1.0999, 1.0999, 1.0999, 1.0999),
-        (1.0999, 1.1005, 1.0940, 1.0960),   # fill at ask 1.1000, then down through 1.0950
-        (1.0960, 1.0970, 1.0955, 1.0965),
-        (1.0965, 1.0965, 1.0965, 1.0965),
-    ])
+    bars = _hand_bars(
+        [
+            (1.0999, 1.0999, 1.0999, 1.0999),
+            (1.0999, 1.1005, 1.0940, 1.0960),  # fill at ask 1.1000, then down through 1.0950
+            (1.0960, 1.0970, 1.0955, 1.0965),
+            (1.0965, 1.0965, 1.0965, 1.0965),
+        ]
+    )
     d = np.array([L.DIR_LONG, 0, 0, 0], np.int8)
     sl = kernel_stop_distances(bars, d, 0.0050 / 1.1000)
     res = _kernel(bars, _plan(d, sl))
@@ -340,8 +369,19 @@ def test_stop_on_the_entry_bar_needs_the_open_as_its_own_row():
     never = np.zeros(4, bool)
     price = np.where(entries, bars.ask[:, 0], bars.bid[:, 0])
     nan = np.full(4, np.nan)
-    one_row = _vbt(bars.bid[:, 3], entries, never, never, never, price, bars.bid[:, 0], bars.bid[:, 1],
-                   bars.bid[:, 2], np.full(4, 0.0050 / 1.1000), nan)
+    one_row = _vbt(
+        bars.bid[:, 3],
+        entries,
+        never,
+        never,
+        never,
+        price,
+        bars.bid[:, 0],
+        bars.bid[:, 1],
+        bars.bid[:, 2],
+        np.full(4, 0.0050 / 1.1000),
+        nan,
+    )
     rec = one_row.positions.records_arr
     assert rec.shape[0] == 1 and rec["status"][0] == 0  # still open: the entry bar's low was never checked
 
