@@ -39,11 +39,13 @@ for Parquet), the field and what was expected. The first bad row is reported.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import datetime as _dt
 import gzip
 import io
 import re
 import zoneinfo
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -569,12 +571,12 @@ def _parse_times(table: _Table, problems: Problems) -> _Times:
         if _MT5_DT_RE.match(sample):
             formats = _mt5_formats(sample)
             expected = "a server time like 2014.05.01 03:00:00"
-            dt = pd.to_datetime(strings, format=formats[0], errors="coerce")
+            dt = _no_offsets(pd.to_datetime(strings, format=formats[0], errors="coerce"))
             for f in formats[1:]:
                 retry = dt.isna() & notna
                 if not retry.any():
                     break
-                dt = dt.where(~retry, pd.to_datetime(strings[retry], format=f, errors="coerce"))
+                dt = dt.where(~retry, _no_offsets(pd.to_datetime(strings[retry], format=f, errors="coerce")))
         else:
             aware = bool(_AWARE_RE.search(sample))
             expected = "an ISO 8601 time like 2014-05-01T03:00:00Z"
@@ -583,7 +585,8 @@ def _parse_times(table: _Table, problems: Problems) -> _Times:
             except (ValueError, TypeError):  # mixed offsets without utc=True
                 aware = True
                 dt = pd.to_datetime(strings, format="ISO8601", errors="coerce", utc=True)
-    if aware:
+    if getattr(dt.dtype, "tz", None) is not None:  # offsets in the file, whatever the first row said
+        aware = True
         dt = dt.dt.tz_convert("UTC").dt.tz_localize(None)
     lo, hi = pd.Timestamp("1970-01-01"), pd.Timestamp("2200-01-01")
     in_range = ((dt >= lo) & (dt < hi)).to_numpy(dtype=bool, na_value=False)
@@ -593,6 +596,15 @@ def _parse_times(table: _Table, problems: Problems) -> _Times:
     bad = ~valid
     _bad_times(problems, bad, raw, field_name, expected, parsed=~dt.isna().to_numpy())
     return _Times(ns, valid, aware, raw, field_name)
+
+
+def _no_offsets(dt: pd.Series) -> pd.Series:
+    """MT5 times never carry an offset: a parse that found one found garbage (all NaT)."""
+    import pandas as pd
+
+    if getattr(dt.dtype, "tz", None) is not None:
+        return pd.Series(pd.NaT, index=dt.index, dtype="datetime64[ns]")
+    return dt
 
 
 def _bad_times(
@@ -620,7 +632,7 @@ def _localize(times: _Times, tz: TzSpec | None, problems: Problems, meta: dict[s
     import pandas as pd
 
     if times.aware:
-        meta["tz"] = "UTC (offsets in the file)"
+        meta["tz"] = "offsets in the file"
         meta["tz_assumed"] = False
         if tz is not None and not tz.is_utc:
             meta["tz_ignored"] = tz.text
@@ -826,7 +838,7 @@ def _bars_from_table(
         meta["point"] = pt
         meta["digits"] = nd
     if "point" not in meta:
-        nd_i = infer_digits(bid)
+        nd_i = infer_digits(np.concatenate((bid.ravel(), ask.ravel())))
         if point is not None:
             meta["point"] = float(point)
         elif nd_i is not None:
@@ -1113,6 +1125,17 @@ def _resample_bars(bars: Bars, tf_ns: int) -> Bars:
 # ====================================================================== public loaders
 
 
+@contextlib.contextmanager
+def _reading(where: str) -> Iterator[None]:
+    """Errors of the parsing libraries on odd input become one-line InputErrors too (chained, for debugging)."""
+    try:
+        yield
+    except InputError:
+        raise
+    except (ValueError, TypeError, OverflowError, KeyError, IndexError, OSError, EOFError) as exc:
+        raise InputError(where, f"cannot read this file ({_one_line(exc)}); {_KNOWN_FORMATS_TEXT}") from exc
+
+
 def _tz_or_none(tz: str | None, where: str) -> TzSpec | None:
     if tz is None or str(tz).strip() == "":
         return None
@@ -1121,6 +1144,11 @@ def _tz_or_none(tz: str | None, where: str) -> TzSpec | None:
 
 def load_ticks_info(path: str | Path, *, fmt: str | None = None, tz: str | None = None) -> Ticks:
     """Like :func:`load_ticks`, returning a :class:`Ticks` with ``meta`` (format, tz, rows read)."""
+    with _reading(str(path)):
+        return _load_ticks_info(path, fmt=fmt, tz=tz)
+
+
+def _load_ticks_info(path: str | Path, *, fmt: str | None, tz: str | None) -> Ticks:
     p = Path(path)
     where = str(path)
     tzs = _tz_or_none(tz, where)
@@ -1169,6 +1197,19 @@ def load_bars(
     naive times taken as UTC), ``point`` and ``digits`` (where known), ``timeframe``,
     ``bar_ns``, ``rows``.
     """
+    with _reading(str(path)):
+        return _load_bars(path, fmt=fmt, tz=tz, symbol=symbol, timeframe=timeframe, point=point)
+
+
+def _load_bars(
+    path: str | Path,
+    *,
+    fmt: str | None,
+    tz: str | None,
+    symbol: str,
+    timeframe: str | None,
+    point: float | None,
+) -> Bars:
     p = Path(path)
     where = str(path)
     tzs = _tz_or_none(tz, where)
@@ -1182,7 +1223,7 @@ def load_bars(
         bars = _resample_ticks_ns(ticks.time, ticks.bid, ticks.ask, tf_ns or NS_PER_MIN, symbol)
         meta = dict(ticks.meta)
         meta.update(bars.meta)
-        digits = infer_digits(ticks.bid)
+        digits = infer_digits(np.concatenate((ticks.bid, ticks.ask)))
         if point is not None:
             meta["point"] = float(point)
         elif digits is not None:

@@ -78,6 +78,13 @@ GOOD_MT5 = [
     mt5_bar("2014.05.01", "03:03:00", "1.38689", "1.38689", "1.38685", "1.38685", 4, 12),
 ]
 
+TICKS = [
+    "time,bid,ask",
+    "2014-05-01T00:00:00.292Z,1.38676,1.38686",
+    "2014-05-01T00:00:09.222Z,1.38673,1.38687",
+    "2014-05-01T00:00:31.000Z,1.38690,1.38699",
+]
+
 
 def replace_line(lines: list[str], number: int, text: str) -> list[str]:
     """A copy of ``lines`` with file line ``number`` (1-based, header = 1) replaced."""

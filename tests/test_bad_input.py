@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from data_helpers import BAD_CASES, GOOD_BIDASK, GOOD_MT5, BadCase, replace_field, write
+from data_helpers import BAD_CASES, GOOD_BIDASK, GOOD_MT5, TICKS, BadCase, replace_field, write
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from simlab.errors import InputError
 from simlab.loaders import load_bars, load_ticks
@@ -165,3 +167,55 @@ def test_good_input_writes_the_json_summary(tmp_path):
     assert summary["start_utc"] == "2014-05-01 00:00:00 UTC" and summary["bar_size"] == "1min"
     assert summary["spread_points"]["by_session"]["all"]["median"] == 12.5
     assert summary["gaps"]["holes"] == []
+
+
+_PIECES = [
+    "",
+    "\t",
+    ",",
+    ";",
+    ".",
+    ":",
+    "-",
+    "+",
+    "Z",
+    "T",
+    "nan",
+    "inf",
+    "abc",
+    "\x00",
+    "é",
+    "\r",
+    "\n",
+    "<DATE>",
+    "9" * 20,
+]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    base=st.sampled_from(["bidask", "mt5", "ticks"]),
+    edits=st.lists(
+        st.tuples(st.floats(0, 1), st.sampled_from(["set", "insert", "delete"]), st.sampled_from(_PIECES)),
+        min_size=1,
+        max_size=5,
+    ),
+)
+def test_mangled_files_give_input_errors_or_bars_never_tracebacks(tmp_path, base, edits):
+    lines = {"bidask": GOOD_BIDASK, "mt5": GOOD_MT5, "ticks": TICKS}[base]
+    chars = list("\n".join(lines))
+    for where, op, piece in edits:
+        i = min(int(where * len(chars)), max(len(chars) - 1, 0))
+        if op == "set" and chars:
+            chars[i] = piece
+        elif op == "insert":
+            chars.insert(i, piece)
+        elif chars:
+            del chars[i]
+    f = tmp_path / "mangled.csv"
+    f.write_bytes("".join(chars).encode("utf-8", errors="surrogatepass"))
+    for load in (lambda: load_bars(f, tz="Europe/Helsinki"), lambda: load_ticks(f)):
+        try:
+            load()
+        except InputError as exc:
+            assert "\n" not in str(exc) and "\r" not in str(exc) and str(f) in str(exc)

@@ -111,7 +111,7 @@ def summarize(args: argparse.Namespace) -> dict[str, object]:
     point = args.point or meta.get("point")
     digits = meta.get("digits")
     if point is None:
-        digits = infer_digits(spread_bid)
+        digits = infer_digits(np.concatenate((spread_bid, spread_ask)))
         point = 10.0**-digits if digits is not None else None
     bar_ns = infer_bar_ns(bars.time)
     summary.update(
@@ -172,7 +172,7 @@ def _print(summary: dict[str, object]) -> None:
     line("bar size", summary["bar_size"] or "unknown (one bar)")
     if summary.get("point"):
         how = "given" if summary.get("point_given") else "from the prices' digits"
-        line("point", f"{summary['point']:g} ({how})")
+        line("point", f"{float(summary['point']):.10f}".rstrip("0").rstrip(".") + f" ({how})")  # type: ignore[arg-type]
         if summary.get("ask_from_spread"):
             line("ask", "bid + spread * point (the file has bid prices and a spread column)")
     spread = summary.get("spread_points")
