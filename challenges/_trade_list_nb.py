@@ -12,7 +12,15 @@ import numpy as np
 from numba import njit
 
 from simlab import layout as L
-from simlab.rng_nb import uniform_nb
+from simlab.rng_nb import key_hash_nb
+
+
+@njit(cache=True)
+def uniform_nb(seed: int, attempt: int, draw: int) -> float:
+    """``simlab.rng_nb.uniform_nb`` (same bits), as a plain call: inlining it at every call site
+    of the kernel below tripled its compile time."""
+    return float(key_hash_nb(seed, attempt, draw) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
 
 # per-run result columns
 (
@@ -140,7 +148,10 @@ def _attempt_nb(
     for h in range(n_hist):
         max_per_day = max(max_per_day, day_start[h + 1] - day_start[h])
     day_idx = np.empty(max_per_day, dtype=np.int64)
-    cap = 64
+    max_span = 0
+    for k in range(span.shape[0]):
+        max_span = max(max_span, span[k])
+    cap = max_per_day * (max_span + 2) + 1  # entries: open positions + today's closed ones, at most
     o_cs = np.empty(cap, dtype=np.int64)  # close slot
     o_ctod = np.empty(cap, dtype=np.int64)  # close time of day
     o_pnl = np.empty(cap, dtype=np.float64)  # scaled P/L
@@ -186,10 +197,13 @@ def _attempt_nb(
             for k in range(nd):
                 day_idx[k] = min(int(uniform_nb(seed, run, draw) * n_src), n_src - 1)
                 draw += 1
-            if nd > 1:
-                order = np.argsort(open_tod[day_idx[:nd]], kind="mergesort")
-                tmp = day_idx[:nd][order]
-                day_idx[:nd] = tmp
+            for a in range(1, nd):  # insertion sort by open time (stable)
+                v = day_idx[a]
+                b = a - 1
+                while b >= 0 and open_tod[day_idx[b]] > open_tod[v]:
+                    day_idx[b + 1] = day_idx[b]
+                    b -= 1
+                day_idx[b + 1] = v
             if j == 0:
                 first_wd = 0
         else:
@@ -299,17 +313,6 @@ def _attempt_nb(
                 if best_eq > peak_eq:
                     peak_eq = best_eq
                     daily, ml = _limits_nb(rules, init, day_start_bal, peak_eod, peak_eq, peak_bal, ml)
-            if n_open == cap:
-                cap *= 2
-                o_cs2 = np.empty(cap, dtype=np.int64)
-                o_ctod2 = np.empty(cap, dtype=np.int64)
-                o_pnl2 = np.empty(cap, dtype=np.float64)
-                o_act2 = np.zeros(cap, dtype=np.bool_)
-                o_cs2[:n_open] = o_cs[:n_open]
-                o_ctod2[:n_open] = o_ctod[:n_open]
-                o_pnl2[:n_open] = o_pnl[:n_open]
-                o_act2[:n_open] = o_act[:n_open]
-                o_cs, o_ctod, o_pnl, o_act = o_cs2, o_ctod2, o_pnl2, o_act2
             o_cs[n_open] = j + sp
             o_ctod[n_open] = close_tod[ref]
             o_pnl[n_open] = pnl[ref] * scale

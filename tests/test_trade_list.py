@@ -395,3 +395,10 @@ def test_import_errors_are_one_line(tmp_path: Path, text: str, fragment: str) ->
         load_trades(tmp_path / "missing.csv")
     with pytest.raises(ConfigError, match="unknown time zone"):
         load_trades(f, tz="Mars/Base")
+
+
+def test_kernel_uniform_is_the_project_rng() -> None:
+    from challenges._trade_list_nb import uniform_nb as local
+    from simlab.rng_nb import uniforms_nb
+
+    assert [local(7, 3, d) for d in range(5)] == uniforms_nb(7, 3, 0, 5).tolist()
