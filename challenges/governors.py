@@ -70,7 +70,9 @@ class GovernorConfig:
         """float64 ``GOV_SIZE`` vector; percents become fractions, off buffers become -1."""
         g = np.zeros(L.GOV_SIZE, dtype=np.float64)
         g[L.GOV_DAILY_BUFFER_PCT] = -1.0 if self.daily_buffer_pct is None else self.daily_buffer_pct / 100.0
-        g[L.GOV_MAXLOSS_BUFFER_PCT] = -1.0 if self.maxloss_buffer_pct is None else self.maxloss_buffer_pct / 100.0
+        g[L.GOV_MAXLOSS_BUFFER_PCT] = (
+            -1.0 if self.maxloss_buffer_pct is None else self.maxloss_buffer_pct / 100.0
+        )
         g[L.GOV_HALT_AT_TARGET] = 1.0 if self.halt_at_target else 0.0
         g[L.GOV_FLATTEN_BEFORE_RESET] = 1.0 if self.flatten_before_reset_min > 0 else 0.0
         g[L.GOV_FLATTEN_BEFORE_WEEKEND] = 1.0 if self.flatten_before_weekend_min > 0 else 0.0
@@ -98,7 +100,9 @@ class GovernorConfig:
         return self.flatten_before_weekend_min
 
     # ------------------------------------------------------------ building
-    def with_overrides(self, overrides: Iterable[str] | Mapping[str, Any], where: str = "--gov") -> GovernorConfig:
+    def with_overrides(
+        self, overrides: Iterable[str] | Mapping[str, Any], where: str = "--gov"
+    ) -> GovernorConfig:
         """A copy with ``key=value`` strings (CLI) or a mapping of typed values applied."""
         changes: dict[str, Any] = {}
         if isinstance(overrides, Mapping):
@@ -107,7 +111,9 @@ class GovernorConfig:
             items = []
             for item in overrides:
                 if "=" not in item:
-                    raise ConfigError(where, f"expected key=value, got {item!r}; keys: {', '.join(FIELD_NAMES)}")
+                    raise ConfigError(
+                        where, f"expected key=value, got {item!r}; keys: {', '.join(FIELD_NAMES)}"
+                    )
                 k, v = item.split("=", 1)
                 items.append((k.strip(), v.strip()))
         for k, v in items:
@@ -248,7 +254,9 @@ def governors_from_mapping(data: Mapping[str, Any], where: str) -> GovernorConfi
     return replace(GovernorConfig(), **changes)
 
 
-def load_governors(spec: str | Path | None = None, overrides: Sequence[str] | Mapping[str, Any] = ()) -> GovernorConfig:
+def load_governors(
+    spec: str | Path | None = None, overrides: Sequence[str] | Mapping[str, Any] = ()
+) -> GovernorConfig:
     """``spec``: a preset name (``none``, ``default``, ``conservative``), a TOML file path, or None (= ``none``);
     then ``overrides`` (``["daily_buffer_pct=1.5", ...]`` or a mapping) on top."""
     if spec is None or str(spec) == "none":
@@ -263,7 +271,8 @@ def load_governors(spec: str | Path | None = None, overrides: Sequence[str] | Ma
             if not preset.is_file():
                 known = ", ".join(list_governor_presets())
                 raise ConfigError(
-                    "--governors", f"unknown governor preset {s!r}; known: {known} (or the path of a .toml file)"
+                    "--governors",
+                    f"unknown governor preset {s!r}; known: {known} (or the path of a .toml file)",
                 )
             cfg = governors_from_mapping(read_toml(preset), str(preset))
     if overrides:

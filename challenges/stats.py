@@ -31,7 +31,9 @@ def wilson_interval(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     return lo, hi
 
 
-def quantiles(values: list[float] | tuple[float, ...], qs: tuple[float, ...] = (0.1, 0.5, 0.9)) -> list[float]:
+def quantiles(
+    values: list[float] | tuple[float, ...], qs: tuple[float, ...] = (0.1, 0.5, 0.9)
+) -> list[float]:
     """Linear-interpolation quantiles (numpy's default) without numpy; NaN for an empty sample."""
     xs = sorted(values)
     if not xs:
