@@ -787,9 +787,12 @@ def step_nb(
         acc[ACC_WORST_EQUITY] = acc[ACC_BALANCE]
         acc[ACC_BEST_EQUITY] = acc[ACC_BALANCE]
         _track_drawdowns_nb(acc, rules, acc[ACC_BALANCE])
-        # flat through the bar: equity is the balance, and the floating rules judge it too; a close at
-        # this open may have booked it below a limit. That loss came from the open (a gap, slippage)
-        # when the previous close's equity was not below the limit; otherwise from a day reset.
+
+    # flat now: equity is the balance, and the floating rules judge it too. A close in this bar books
+    # its exit commission; a close at this open may have booked a gap. The loss came through a gap or
+    # slippage when the bar's stop fill did (via_gap), or, for a close at the open, when the previous
+    # close's equity was not below the limit (otherwise a day reset moved the limit past it).
+    if pos[POS_DIR] == 0.0:
         bal = acc[ACC_BALANCE]
         breach = 0
         lim = 0.0
@@ -805,7 +808,7 @@ def step_nb(
             lim = acc[ACC_DAILY_LIMIT]
         if breach != 0:
             acc[ACC_EQUITY] = bal
-            via = 1.0 if closed_at_open and eq_prev >= lim else 0.0
+            via = 1.0 if via_gap > 0.0 or (closed_at_open and eq_prev >= lim) else 0.0
             _end_phase_nb(res, acc, STATUS_BREACHED, breach, t, via)
             return STATUS_BREACHED
 

@@ -115,6 +115,27 @@ def test_a_loss_booked_at_a_gapped_open_is_judged_by_the_equity_rule():
     assert status(res) == ("breached", "daily_loss", 2)
 
 
+def test_the_exit_commission_of_a_stop_fill_counts_against_the_equity_rule():
+    """FTMO checks equity including commissions: a stop that fills just above the limit breaches
+    when the exit commission takes the account below it, at the stop's bar."""
+    rules, boundary = preset("ftmo-2step")
+    spec = plain_symbol(commission_per_lot=3.5)  # 3.5 USD per lot per side: 35 USD for 10 lots
+    tp = Tape()
+    tp.bar("2024-03-05T08:00", 1.1000, decide=(LONG, 0.004945))  # stop 0.004945 below the fill
+    tp.bar("2024-03-05T09:00", (1.1000, 1.1000, 1.0900, 1.0950))  # 1: filled at 1.1000; the stop fills
+    tp.bar("2024-03-05T10:00", 1.0950)  # 2
+    bars, it = tp.build()
+    market = Market.build(bars, day_zone=boundary[0])
+    res = run_backtest(bars, it, spec, market=market, rules=rules, fixed_volume=LOTS)
+    # entry: balance 100,000 - 35 = 99,965; at the stop 1.095055 the equity is
+    # 99,965 - 0.004945 x 1,000,000 = 95,020 >= 95,000 (no breach inside the bar), but the exit
+    # commission books 95,020 - 35 = 94,985 < 95,000: daily loss at bar 1, not a gap
+    assert status(res) == ("breached", "daily_loss", 1)
+    assert res.res[L.RES_BALANCE] == pytest.approx(94_985.0)
+    assert res.res[L.RES_BREACH_VIA_GAP] == 0.0
+    assert res.trades()["exit_reason"].tolist() == ["stop_loss"]
+
+
 # =============================================================================== FTMO: previous day's balance
 
 
