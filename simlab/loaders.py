@@ -314,7 +314,7 @@ def _open_source(path: Path, where: str, fmt: str | None) -> _Source:
         src.kind = _kind_of_columns(src.columns)
         if fmt == "ticks" and src.kind != "ticks":
             raise InputError(
-                where, f"row 0 (schema): columns {', '.join(src.columns)}; expected time, bid, ask for ticks"
+                where, f"schema: columns {', '.join(src.columns)} are not ticks; expected time, bid, ask"
             )
         if not src.kind:
             _missing_time(src)
@@ -429,7 +429,7 @@ def _read_table(src: _Source) -> _Table:
         msg = str(exc)
         m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", msg)
         if m:
-            line = int(m.group(2)) + src.header_line - 1
+            line = int(m.group(2))  # the file's own line number (skipped leading lines included)
             raise InputError(
                 where,
                 f"line {line}: {m.group(3)} fields; expected {m.group(1)} fields like the header "
@@ -530,8 +530,8 @@ def _parse_times(table: _Table, problems: Problems) -> _Times:
     if combine:
         assert time_col is not None
         series = series.astype("str") + " " + df[time_col].astype("str")
-        both_na = df[main].isna().to_numpy() | df[time_col].isna().to_numpy()
-        series = series.mask(both_na)
+        either_na = df[main].isna().to_numpy() | df[time_col].isna().to_numpy()
+        series = series.mask(either_na)
         field_name = f"{main} {time_col}"
     n = len(series)
     raw: Any = None
@@ -559,7 +559,10 @@ def _parse_times(table: _Table, problems: Problems) -> _Times:
             ns_f = values * unit_ns
         valid = np.isfinite(ns_f) & (ns_f >= _MIN_NS) & (ns_f < _MAX_NS)
         ns = np.zeros(n, dtype=np.int64)
-        ns[valid] = np.rint(ns_f[valid]).astype(np.int64)
+        if pd.api.types.is_integer_dtype(series.dtype):  # exact: float64 cannot hold ns since the epoch
+            ns[valid] = series.to_numpy(dtype=np.int64)[valid] * unit_ns
+        else:
+            ns[valid] = np.rint(ns_f[valid]).astype(np.int64)
         _bad_times(problems, ~valid, raw, field_name, "epoch time between 1970 and 2200")
         return _Times(ns, valid, True, raw, field_name)
     else:

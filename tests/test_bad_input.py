@@ -219,3 +219,12 @@ def test_mangled_files_give_input_errors_or_bars_never_tracebacks(tmp_path, base
             load()
         except InputError as exc:
             assert "\n" not in str(exc) and "\r" not in str(exc) and str(f) in str(exc)
+
+
+def test_line_numbers_count_blank_and_leading_lines(tmp_path):
+    lines = ["", "", *GOOD_BIDASK[:3], "", GOOD_BIDASK[3], GOOD_BIDASK[4] + ",9"]
+    with pytest.raises(InputError, match=r"line 8: 10 fields; expected 9 fields like the header \(line 3\)"):
+        load_bars(write(tmp_path / "a.csv", lines))
+    lines = ["", *GOOD_BIDASK[:3], "", *replace_field(GOOD_BIDASK, 4, 3, "x")[3:]]
+    with pytest.raises(InputError, match=r"line 6, field 'bid_low': 'x' is not a number"):
+        load_bars(write(tmp_path / "b.csv", lines))

@@ -547,3 +547,10 @@ def test_m1_file_gap_report_flags_the_jump_to_2018(shared_data_dir):
     assert [(g.last_ns, g.next_ns) for g in report.holes] == [
         (ns("2014-05-15T23:59")[0], ns("2018-04-03T00:00")[0])
     ]
+
+
+def test_epoch_nanoseconds_are_exact(tmp_path):
+    t = np.array([1398902400123456789, 1398902400123456790])
+    lines = ["time,bid,ask", *(f"{x},1.1,1.1002" for x in t)]
+    got, _, _ = load_ticks(write(tmp_path / "epoch_ns.csv", lines))
+    np.testing.assert_array_equal(got, t)

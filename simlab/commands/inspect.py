@@ -79,10 +79,13 @@ def summarize(args: argparse.Namespace) -> dict[str, object]:
         infer_digits,
         load_bars,
         load_ticks_info,
+        parse_timeframe,
         resample_ticks,
     )
     from simlab.validate import fmt_ns
 
+    if args.timeframe is not None:
+        parse_timeframe(args.timeframe, str(args.data))  # a bad one is reported with the file's name
     fmt = detect_format(args.data, args.fmt)
     summary: dict[str, object] = {"file": str(args.data), "format": fmt, "symbol": args.symbol}
     if fmt in ("mt5-ticks", "ticks"):
