@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import textwrap
+from typing import TYPE_CHECKING, Any
 
 from simlab.errors import ConfigError
+
+if TYPE_CHECKING:
+    from challenges.rules import Program
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -78,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def list_table(programs: list) -> str:
+def list_table(programs: list[Program]) -> str:
     """One row per program: the readable overview of ``simlab programs``."""
     header = ("PROGRAM", "FIRM", "PHASES (TARGET)", "DAILY LOSS", "MAX LOSS", "MIN DAYS", "SIZES (USD)")
     rows = [header]
@@ -96,7 +100,8 @@ def list_table(programs: list) -> str:
         ml_s = "; ".join(f"{_pct(pct)} {mode}" if pct else "none" for pct, mode in sorted(mls))
         mds = {(x.min_days.count, x.min_days.counts) for x in ph}
         md_s = "; ".join(
-            ("-" if c == 0 else f"{c} {'traded' if m == 'trade_opened' else 'profitable'}") for c, m in sorted(mds)
+            ("-" if c == 0 else f"{c} {'traded' if m == 'trade_opened' else 'profitable'}")
+            for c, m in sorted(mds)
         )
         sizes = " ".join(_short_size(s) for s in p.sizes)
         rows.append((p.name, p.firm, f"{len(ph)} ({targets})", daily_s, ml_s, md_s, sizes))
@@ -108,7 +113,7 @@ def list_table(programs: list) -> str:
     return "\n".join(lines)
 
 
-def detail(program, size: float | None = None) -> str:
+def detail(program: Program, size: float | None = None) -> str:
     """The full rules of one program, one column per phase."""
     from challenges.rules import phase_limits
 
@@ -120,7 +125,9 @@ def detail(program, size: float | None = None) -> str:
     out.append(f"  day boundary:  {p.day_boundary.describe()} (daily loss resets, days are counted)")
     for prm in p.params:
         val = dict(p.param_values)[prm.name]
-        out.append(f"  parameter:     {prm.name} = {val:g} (default {prm.default:g}, {prm.lo:g}..{prm.hi:g}) {prm.help}")
+        out.append(
+            f"  parameter:     {prm.name} = {val:g} (default {prm.default:g}, {prm.lo:g}..{prm.hi:g}) {prm.help}"
+        )
     out.append("")
     descs = [ph.describe() for ph in p.phases]
     for i, (ph, d) in enumerate(zip(p.phases, descs)):
@@ -129,7 +136,11 @@ def detail(program, size: float | None = None) -> str:
             line = f"    {k:<14} {v}"
             if size is not None:
                 lim = phase_limits(ph, size)
-                money = {"profit target": lim["target"], "daily loss": lim["daily_loss"], "max loss": lim["max_loss"]}
+                money = {
+                    "profit target": lim["target"],
+                    "daily loss": lim["daily_loss"],
+                    "max loss": lim["max_loss"],
+                }
                 if k in money and money[k] > 0:
                     line += f"  [{_money(money[k])} {p.currency} on {_money(size)}]"
             out.append(line)
@@ -140,10 +151,10 @@ def detail(program, size: float | None = None) -> str:
     return "\n".join(out).rstrip()
 
 
-def program_to_json(p, size: float | None = None) -> dict:
+def program_to_json(p: Program, size: float | None = None) -> dict[str, Any]:
     from dataclasses import asdict
 
-    d = {
+    d: dict[str, Any] = {
         "name": p.name,
         "firm": p.firm,
         "title": p.title,
