@@ -676,7 +676,10 @@ def step_nb(
         stop_px = pos[POS_SL]
         stop_reason = EXIT_STOP_LOSS
         if floor > -math.inf:
-            fpx = price_for_pnl_nb(sym, d, entry, vol, floor - bal - pos[POS_SWAP] + 1e-9)
+            # the price at which closing (exit commission included) books the balance at the floor
+            fpx = price_for_pnl_nb(
+                sym, d, entry, vol, floor - bal - pos[POS_SWAP] + sym[SYM_COMMISSION] * vol + 1e-9
+            )
             if math.isnan(stop_px) or d * (fpx - stop_px) > 0.0:
                 stop_px = fpx
                 stop_reason = floor_reason
@@ -702,7 +705,7 @@ def step_nb(
         slip = 0.0
         if exit_kind == 1:
             slip = 0.0
-            if cfg[CFG_SLIPPAGE] > 0.0:
+            if cfg[CFG_SLIPPAGE] > 0.0 and not stop_gap:
                 slip = sample_cost_nb(
                     cost_q,
                     cost_probs,
@@ -712,8 +715,9 @@ def step_nb(
                     attempt,
                     t * N_DRAWS_PER_BAR + DRAW_STOP_SLIP,
                 )
-            base = xo if stop_gap else stop_px
-            fill = base - d * slip
+            # a stop gapped through fills at the open: the gap is its slippage (the calibrated
+            # stop slippage is the overshoot of quotes through the level, so adding it would count it twice)
+            fill = xo if stop_gap else stop_px - d * slip
             if stop_gap or slip > 0.0:
                 via_gap = 1.0
         elif exit_kind == 2:

@@ -99,13 +99,12 @@ def cost_setup_from_args(args: argparse.Namespace, spec: Any) -> tuple[Any, str]
     name = args.exec_model
     if name == "none":
         return CostSetup.fixed(), "none (data spread, no slippage)"
-    from execution_models import load_model
+    from execution_models import available_models, load_model
 
     if name == "auto":
-        try:
-            model = load_model(spec.name, model_dir=args.model_dir)
-        except ConfigError:
-            return CostSetup.fixed(), "none (no shipped model for this symbol: data spread, no slippage)"
+        if not available_models(spec.name, model_dir=args.model_dir):
+            return CostSetup.fixed(), "none (no execution model for this symbol: data spread, no slippage)"
+        model = load_model(spec.name, model_dir=args.model_dir)  # a broken file is an error, not "no costs"
     else:
         model = load_model(name, model_dir=args.model_dir)
     q, probs = model.to_kernel_tables(spec.point)
