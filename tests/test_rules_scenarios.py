@@ -562,3 +562,30 @@ def test_target_reached_on_the_last_allowed_day_passes():
     res, _ = run(tp, rules)
     assert status(res) == ("passed", "none", 3)
     assert math.isclose(res.res[L.RES_BALANCE], 101_500.0)
+
+
+# =============================================================================== governors at the limits
+
+
+def test_daily_buffer_governor_flattens_so_that_the_booked_balance_sits_at_its_floor():
+    """FTMO, daily buffer 1 %: floor = 95,000 + 1,000 = 96,000, commissions included."""
+    rules, boundary = preset("ftmo-2step")
+    spec = plain_symbol(commission_per_lot=3.5)  # 35 USD per side for 10 lots
+    gov = gov_vector(daily_buffer_pct=0.01)
+    tp = Tape()
+    tp.bar("2024-03-05T08:00", 1.1000, decide=LONG)  # 0
+    tp.bar("2024-03-05T09:00", (1.1000, 1.1000, 1.0900, 1.0920), decide=LONG)  # 1: dips to 1.0900
+    tp.bar("2024-03-05T10:00", 1.0920, decide=LONG)  # 2: a new long is refused (stopped for the day)
+    tp.bar("2024-03-05T11:00", 1.0920)  # 3
+    bars, it = tp.build()
+    market = Market.build(bars, day_zone=boundary[0])
+    res = run_backtest(bars, it, spec, market=market, rules=rules, gov=gov, fixed_volume=LOTS)
+    # after the entry commission the balance is 99,965; the floor exit books
+    # 99,965 + gross - 35 = 96,000  ->  gross = -3,930  ->  price 1.1000 - 0.003930 = 1.09607
+    tr = res.trades()
+    assert tr["exit_reason"].tolist() == ["governor_daily_buffer"]
+    assert tr["exit_price"].iloc[0] == pytest.approx(1.09607)
+    assert tr["exit_bar"].tolist() == [1]
+    assert res.res[L.RES_BALANCE] == pytest.approx(96_000.0, abs=1e-6)
+    assert status(res) == ("running", "none", 3)
+    assert res.res[L.RES_N_TRADES] == 1  # no entry for the rest of the day
