@@ -144,10 +144,19 @@ class Intents:
         i.e. none. Rows before ``warmup`` are HOLD.
         """
         d = np.zeros(n, np.int8)
-        lg = np.zeros(n, bool) if long is None else np.asarray(long, bool)
-        sh = np.zeros(n, bool) if short is None else np.asarray(short, bool)
+
+        def mask(name: str, m: np.ndarray | None) -> np.ndarray:
+            if m is None:
+                return np.zeros(n, bool)
+            a = np.asarray(m, bool)
+            if a.shape != (n,):
+                raise ConfigError("intents", f"{name} has shape {a.shape}, expected ({n},): one row per bar")
+            return a
+
+        lg = mask("long", long)
+        sh = mask("short", short)
         if flat is not None:
-            d[np.asarray(flat, bool)] = DIR_FLAT
+            d[mask("flat", flat)] = DIR_FLAT
         d[lg] = DIR_LONG
         d[sh] = DIR_SHORT
         d[lg & sh] = DIR_HOLD

@@ -152,6 +152,7 @@ def shift(x: np.ndarray, k: int = 1, fill: float = np.nan) -> np.ndarray:
     if k < 0:
         raise ValueError("shift(k < 0) would look ahead")
     x = np.asarray(x)
+    k = min(k, x.shape[0])
     out = np.empty(x.shape, dtype=np.result_type(x.dtype, np.asarray(fill).dtype))
     out[:k] = fill
     out[k:] = x[: x.shape[0] - k]

@@ -101,7 +101,9 @@ class OnnxModelStrategy(Strategy):
         if self.classes:
             bad = [x.strip() for x in self.classes.split(",") if x.strip().lower() not in _LABELS]
             if bad:
-                raise self.error(f"parameter 'classes': unknown label {bad[0]!r} (labels: long, short, flat, hold)")
+                raise self.error(
+                    f"parameter 'classes': unknown label {bad[0]!r} (labels: long, short, flat, hold)"
+                )
         if self.short_threshold > self.long_threshold:
             raise self.error(
                 f"short_threshold ({self.short_threshold}) must not exceed long_threshold ({self.long_threshold})"

@@ -27,14 +27,14 @@ takes the stop, where the kernel acts on the signal at the open first. No
 prop-firm rules, governors, swaps or sampled costs: for those, use
 ``simlab backtest``.
 
-vectorbt is imported lazily (it takes seconds to import).
+vectorbt is imported lazily: it takes seconds to import, and its first
+``from_signals`` in a process JIT-compiles for tens of seconds. Example::
 
->>> from strategies.ma_cross import MaCross
->>> from strategies.synthetic import random_walk_bars
->>> bars = random_walk_bars(2_000, seed=7)
->>> pf = intents_to_portfolio(bars, MaCross().signals(bars), size=10_000)
->>> int(pf.trades.count()) > 0
-True
+    from strategies.ma_cross import MaCross
+    from strategies.vbt_bridge import intents_to_portfolio
+
+    pf = intents_to_portfolio(bars, MaCross().signals(bars), size=100_000, fees=0.00002)
+    pf.stats()
 """
 
 from __future__ import annotations
