@@ -135,6 +135,14 @@ def _intent_arrays(intents: IntentArrays, n: int) -> tuple[np.ndarray, np.ndarra
     return d, sl, tp, size
 
 
+def reason_name(res: np.ndarray) -> str:
+    """What ended a phase, from its RES_* vector: a rule breach or the governor that halted it."""
+    status = int(res[L.RES_STATUS])
+    if status == L.STATUS_HALTED:
+        return "halted: " + L.EXIT_NAMES.get(int(res[L.RES_REASON]), "governor")
+    return L.BREACH_NAMES[int(res[L.RES_REASON])]
+
+
 def trade_capacity(sig_dir: np.ndarray) -> int:
     """An exact upper bound on trades: every entry needs its own long/short decision row."""
     return int(np.count_nonzero((sig_dir == L.DIR_LONG) | (sig_dir == L.DIR_SHORT))) + 1
@@ -158,13 +166,11 @@ class BacktestResult:
 
     @property
     def status(self) -> str:
-        return {L.STATUS_RUNNING: "running", L.STATUS_PASSED: "passed", L.STATUS_BREACHED: "breached"}[
-            int(self.res[L.RES_STATUS])
-        ]
+        return L.STATUS_NAMES[int(self.res[L.RES_STATUS])]
 
     @property
     def breach_reason(self) -> str:
-        return L.BREACH_NAMES[int(self.res[L.RES_REASON])]
+        return reason_name(self.res)
 
     def trades(self) -> Any:
         """The trade ledger as a pandas DataFrame (UTC times, prices, money, costs, reasons)."""
@@ -215,7 +221,12 @@ class BacktestResult:
             dd_pct = float(np.max((peak - np.minimum(worst, eq)) / peak))
         else:
             dd_money = dd_pct = 0.0
-        costs = tr[:, L.TR_SPREAD_COST] + tr[:, L.TR_SLIP_COST] + tr[:, L.TR_COMMISSION] - np.minimum(tr[:, L.TR_SWAP], 0.0)
+        costs = (
+            tr[:, L.TR_SPREAD_COST]
+            + tr[:, L.TR_SLIP_COST]
+            + tr[:, L.TR_COMMISSION]
+            - np.minimum(tr[:, L.TR_SWAP], 0.0)
+        )
         return {
             "trades": n,
             "win_rate": float((pnl > 0).mean()) if n else math.nan,
@@ -250,10 +261,12 @@ class BacktestResult:
         out: dict[str, dict[str, float]] = {}
         for code, name in enumerate(L.SESSION_NAMES):
             spreads = np.r_[
-                tr[tr[:, L.TR_ENTRY_SESSION] == code, L.TR_ENTRY_SPREAD], tr[tr[:, L.TR_EXIT_SESSION] == code, L.TR_EXIT_SPREAD]
+                tr[tr[:, L.TR_ENTRY_SESSION] == code, L.TR_ENTRY_SPREAD],
+                tr[tr[:, L.TR_EXIT_SESSION] == code, L.TR_EXIT_SPREAD],
             ]
             slips = np.r_[
-                tr[tr[:, L.TR_ENTRY_SESSION] == code, L.TR_ENTRY_SLIP], tr[tr[:, L.TR_EXIT_SESSION] == code, L.TR_EXIT_SLIP]
+                tr[tr[:, L.TR_ENTRY_SESSION] == code, L.TR_ENTRY_SLIP],
+                tr[tr[:, L.TR_EXIT_SESSION] == code, L.TR_EXIT_SLIP],
             ]
             if spreads.shape[0]:
                 out[name] = {
@@ -360,7 +373,11 @@ class Stepper:
         self.sym = spec.to_vector()
         self.costs = costs or CostSetup.fixed()
         self.cfg = config_vector(
-            initial_balance=initial_balance, risk=risk, fixed_volume=fixed_volume, sl_first=sl_first, costs=self.costs
+            initial_balance=initial_balance,
+            risk=risk,
+            fixed_volume=fixed_volume,
+            sl_first=sl_first,
+            costs=self.costs,
         )
         self.rules = no_rules() if rules is None else rules
         self.gov = no_governors() if gov is None else gov
@@ -376,7 +393,9 @@ class Stepper:
     def done(self) -> bool:
         return self.t >= self.end or int(self.res[L.RES_STATUS]) != L.STATUS_RUNNING
 
-    def step(self, direction: int = L.DIR_HOLD, sl: float = math.nan, tp: float = math.nan, size: float = math.nan) -> int:
+    def step(
+        self, direction: int = L.DIR_HOLD, sl: float = math.nan, tp: float = math.nan, size: float = math.nan
+    ) -> int:
         """Run the current bar, then decide; returns the phase status (``STATUS_*``)."""
         from simlab.kernel_nb import finish_nb, step_nb
 
@@ -393,7 +412,20 @@ class Stepper:
         )  # fmt: skip
         self.t += 1
         if status != L.STATUS_RUNNING or is_last:
-            finish_nb(t, self.bid, self.ask, m.session, m.day, self.sym, self.gov, self.acc, self.pos, self.res, self.trades, True)
+            finish_nb(
+                t,
+                self.bid,
+                self.ask,
+                m.session,
+                m.day,
+                self.sym,
+                self.gov,
+                self.acc,
+                self.pos,
+                self.res,
+                self.trades,
+                True,
+            )
         return int(status)
 
     @property

@@ -79,6 +79,7 @@ from simlab.layout import (
     ACC_WORST_EQUITY,
     BASIS_BALANCE,
     BASIS_EQUITY,
+    BLOCK_DAY_HALTED,
     BLOCK_NO_STOP,
     BLOCK_NONE,
     BLOCK_STOPS_LEVEL,
@@ -113,6 +114,8 @@ from simlab.layout import (
     DRAW_STOP_SLIP,
     EXIT_BREACH,
     EXIT_END,
+    EXIT_GOV_DAILY,
+    EXIT_GOV_MAXLOSS,
     EXIT_GOV_PROFIT_CAP,
     EXIT_GOV_RESET,
     EXIT_GOV_TARGET,
@@ -181,6 +184,7 @@ from simlab.layout import (
     SPREAD_FROM_DATA,
     SPREAD_FROM_MODEL,
     STATUS_BREACHED,
+    STATUS_HALTED,
     STATUS_PASSED,
     STATUS_RUNNING,
     SYM_COMMISSION,
@@ -328,7 +332,9 @@ def begin_nb(
     acc[ACC_WORST_EQUITY] = init
     acc[ACC_BEST_EQUITY] = init
     t = rules[RULE_TARGET_PCT]
-    acc[ACC_TARGET_LEVEL] = init * (1.0 + t) if t > 0.0 else math.inf
+    # init + t * init, less a micro-cent: 1.1 * 100000 is 110000.00000000001 in floats,
+    # and a balance of exactly 110,000 has reached a 10 % target
+    acc[ACC_TARGET_LEVEL] = init + t * init - 1e-6 if t > 0.0 else math.inf
     _update_limits_nb(acc, rules)
     res[RES_STATUS] = STATUS_RUNNING
     res[RES_END_BAR] = -1.0
@@ -608,8 +614,28 @@ def step_nb(
     # ---- orders at the open: governor flattening first, then the decision of bar t-1
     flat_reason = 0
     if gov[GOV_KILL_SWITCH] > 0.0:
-        flat_reason = EXIT_KILL_SWITCH
-        pos[POS_PENDING_DIR] = 0.0
+        # the kill switch wins over everything: flat now, and trading is over
+        if pos[POS_DIR] != 0.0:
+            slip = _slip_nb(COST_EXIT_SLIP, sess, t, DRAW_EXIT_SLIP, cfg, cost_q, cost_probs, seed, attempt)
+            fill = bo - slip if pos[POS_DIR] > 0 else ao + slip
+            _close_position_nb(
+                pos,
+                acc,
+                sym,
+                gov,
+                trades,
+                res,
+                fill,
+                spread_open,
+                slip,
+                t,
+                EXIT_KILL_SWITCH,
+                entry_sess_pos,
+                sess,
+            )
+        acc[ACC_EQUITY] = acc[ACC_BALANCE]
+        _end_phase_nb(res, acc, STATUS_HALTED, EXIT_KILL_SWITCH, t, 0.0)
+        return STATUS_HALTED
     else:
         fw = must_flatten_on_flags_nb(gov, fl)
         if fw == 1:
@@ -782,8 +808,14 @@ def step_nb(
             _close_position_nb(
                 pos, acc, sym, gov, trades, res, fill, spread_open, slip, t, reason, entry_sess_pos, sess
             )
-            if reason != EXIT_STOP_LOSS and reason != EXIT_TAKE_PROFIT:
-                acc[ACC_DAY_HALTED] = 1.0  # the governors' floor: done for the day
+            if reason == EXIT_GOV_DAILY:
+                acc[ACC_DAY_HALTED] = 1.0  # the daily buffer: done for the day
+            elif reason == EXIT_GOV_MAXLOSS:
+                # the max-loss buffer: the account is saved and the attempt is over; trading on
+                # from here would only bleed costs into the firm's limit
+                acc[ACC_EQUITY] = acc[ACC_BALANCE]
+                _end_phase_nb(res, acc, STATUS_HALTED, EXIT_GOV_MAXLOSS, t, via_gap)
+                return STATUS_HALTED
         if not high_first and best_eq > acc[ACC_PEAK_EQUITY]:
             acc[ACC_PEAK_EQUITY] = best_eq
             _update_limits_nb(acc, rules)
@@ -864,7 +896,21 @@ def step_nb(
     elif i_dir == DIR_LONG or i_dir == DIR_SHORT:
         if pos[POS_DIR] != i_dir:
             block = _entry_check_nb(
-                acc, gov, sym, cfg, pos, int(flags[t + 1]), vol_ratio, t, i_dir, i_sl, i_tp, i_size, bc, ac
+                acc,
+                gov,
+                sym,
+                cfg,
+                pos,
+                int(flags[t + 1]),
+                vol_ratio,
+                t,
+                i_dir,
+                i_sl,
+                i_tp,
+                i_size,
+                bc,
+                ac,
+                rules,
             )
             if block == BLOCK_NONE:
                 pos[POS_PENDING_DIR] = i_dir
@@ -889,6 +935,7 @@ def _entry_check_nb(
     i_size: float,
     bc: float,
     ac: float,
+    rules: np.ndarray,
 ) -> int:
     """Governors, stops level and sizing for an entry decided at bar t's close; sets the pending order."""
     vr = vol_ratio[t] if vol_ratio.shape[0] > 0 else math.nan
@@ -920,6 +967,13 @@ def _entry_check_nb(
         )
         if vol <= 0.0:
             return BLOCK_VOLUME
+    # the governors' floor: no entry whose own costs (commission both ways, the spread) would already
+    # take the equity to it - the floor would flatten it at once, with the costs booked
+    floor, _ = equity_floor_nb(acc, gov, rules)
+    if floor > -math.inf:
+        cost = 2.0 * sym[SYM_COMMISSION] * vol + (ac - bc) * vol * value_per_price_nb(sym, price)
+        if acc[ACC_EQUITY] - cost <= floor:
+            return BLOCK_DAY_HALTED
     pos[POS_PENDING_SL] = i_sl
     pos[POS_PENDING_TP] = i_tp
     pos[POS_PENDING_SIZE] = vol

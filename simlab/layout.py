@@ -285,6 +285,8 @@ RES_SIZE = 16
 STATUS_RUNNING = 0  # out of data before pass or breach
 STATUS_PASSED = 1
 STATUS_BREACHED = 2
+STATUS_HALTED = 3  # the trader's governors stopped trading for good (RES_REASON holds the EXIT_* code)
+STATUS_NAMES = ("running", "passed", "breached", "halted")
 
 BREACH_NONE = 0
 BREACH_DAILY_LOSS = 1

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from simlab import layout as L
-from simlab.engine import CostSetup, IntentArrays, Market, SymbolLike, config_vector
+from simlab.engine import CostSetup, IntentArrays, Market, SymbolLike, config_vector, reason_name
 from simlab.errors import InputError
 from simlab.stats import wilson_interval
 
@@ -70,7 +70,12 @@ class ChallengeSetup:
 
 
 def run_challenge(
-    setup: ChallengeSetup, runs: int, *, workers: int | None = None, progress: bool | None = None, where: str = "data"
+    setup: ChallengeSetup,
+    runs: int,
+    *,
+    workers: int | None = None,
+    progress: bool | None = None,
+    where: str = "data",
 ) -> ChallengeResult:
     """Run ``runs`` attempts; ``workers`` threads (default: all cores)."""
     import numba
@@ -89,7 +94,10 @@ def run_challenge(
     if workers is not None:
         numba.set_num_threads(max(1, min(int(workers), numba.config.NUMBA_NUM_THREADS)))
     cfg = config_vector(
-        initial_balance=setup.initial_balance, risk=setup.risk, fixed_volume=setup.fixed_volume, costs=setup.costs
+        initial_balance=setup.initial_balance,
+        risk=setup.risk,
+        fixed_volume=setup.fixed_volume,
+        costs=setup.costs,
     )
     arrays = (
         np.ascontiguousarray(m.bars.bid), np.ascontiguousarray(m.bars.ask), m.session, m.day, m.swap_nights, m.flags,
@@ -150,9 +158,11 @@ class ChallengeResult:
                 continue
             p = int(failed[0])
             if st[p] == L.STATUS_BREACHED:
-                name = L.BREACH_NAMES[int(self.out[a, p, L.RES_REASON])]
+                name = reason_name(self.out[a, p])
                 if self.out[a, p, L.RES_BREACH_VIA_GAP] > 0 and name in ("daily_loss", "max_loss"):
                     name += " (gap/slippage past the stop)"
+            elif st[p] == L.STATUS_HALTED:
+                name = reason_name(self.out[a, p]) + " (account kept, attempt given up)"
             else:
                 name = NOT_PASSED_IN_HORIZON
             key = f"{self.setup.phase_names[p]}: {name}"
@@ -198,8 +208,8 @@ class ChallengeResult:
                 phases.append(
                     {
                         "phase": self.setup.phase_names[p],
-                        "status": ("running", "passed", "breached")[int(r[L.RES_STATUS])],
-                        "reason": L.BREACH_NAMES[int(r[L.RES_REASON])],
+                        "status": L.STATUS_NAMES[int(r[L.RES_STATUS])],
+                        "reason": reason_name(r),
                         "via_gap_or_slippage": bool(r[L.RES_BREACH_VIA_GAP] > 0),
                         "calendar_days": int(r[L.RES_CAL_DAYS]),
                         "trading_days": int(r[L.RES_TRADING_DAYS]),
@@ -230,8 +240,16 @@ class ChallengeResult:
                 else None
             ),
             "breach_reasons": self.breach_reasons(),
-            "max_daily_drawdown": {"p50": _pct(daily_dd, 50), "p90": _pct(daily_dd, 90), "max": float(daily_dd.max())},
-            "max_total_drawdown": {"p50": _pct(total_dd, 50), "p90": _pct(total_dd, 90), "max": float(total_dd.max())},
+            "max_daily_drawdown": {
+                "p50": _pct(daily_dd, 50),
+                "p90": _pct(daily_dd, 90),
+                "max": float(daily_dd.max()),
+            },
+            "max_total_drawdown": {
+                "p50": _pct(total_dd, 50),
+                "p90": _pct(total_dd, 90),
+                "max": float(total_dd.max()),
+            },
             "trades_per_day": trades / days if days else 0.0,
             "attempts": attempts,
         }
