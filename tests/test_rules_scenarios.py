@@ -589,3 +589,24 @@ def test_daily_buffer_governor_flattens_so_that_the_booked_balance_sits_at_its_f
     assert res.res[L.RES_BALANCE] == pytest.approx(96_000.0, abs=1e-6)
     assert status(res) == ("running", "none", 3)
     assert res.res[L.RES_N_TRADES] == 1  # no entry for the rest of the day
+
+
+@pytest.mark.parametrize("buffer, opened", [(0.01, False), (0.009, True)])
+def test_no_entry_whose_own_costs_reach_the_governors_floor(buffer, opened):
+    """FTMO, max-loss buffer: floor = 90,000 + buffer x 100,000. 10 lots at 3.5 USD/side, no spread."""
+    rules, boundary = preset("ftmo-2step")
+    spec = plain_symbol(commission_per_lot=3.5)
+    gov = gov_vector(maxloss_buffer_pct=buffer)
+    tp = Tape()
+    round_trips(tp, "2024-03-04", [(1.1000, 1.0955)])  # Mon: -4,500 - 70 = -4,570 -> 95,430
+    round_trips(tp, "2024-03-05", [(1.0955, 1.0912)])  # Tue: -4,300 - 70 = -4,370 -> 91,060
+    round_trips(tp, "2024-03-06", [(1.0912, 1.0912)])  # Wed: a flat round trip, if it may open
+    bars, it = tp.build()
+    market = Market.build(bars, day_zone=boundary[0])
+    res = run_backtest(bars, it, spec, market=market, rules=rules, gov=gov, fixed_volume=LOTS)
+    assert status(res) == ("running", "none", 8)
+    # Wednesday: 91,060 - 70 (its round-trip commission) = 90,990:
+    #   buffer 1 %:   floor 91,000 -> at or below it: refused, the account stays at 91,060
+    #   buffer 0.9 %: floor 90,900 -> room: opened and closed flat, 91,060 - 70 = 90,990
+    assert res.res[L.RES_N_TRADES] == (3 if opened else 2)
+    assert res.res[L.RES_BALANCE] == pytest.approx(90_990.0 if opened else 91_060.0)
