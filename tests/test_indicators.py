@@ -213,6 +213,7 @@ def test_shift_and_last_event():
     x = np.arange(5.0)
     np.testing.assert_array_equal(ind.shift(x, 2), pd.Series(x).shift(2).to_numpy())
     np.testing.assert_array_equal(ind.shift(x, 0), x)
+    assert np.isnan(ind.shift(x, 7)).all() and ind.shift(x, 7).shape == (5,)
     with pytest.raises(ValueError):
         ind.shift(x, -1)
     codes = np.array([0, 0, 1, 0, -1, 0, 0, 1], np.int8)

@@ -227,7 +227,7 @@ def onnx_strategy(onnx_model):
     return OnnxModelStrategy(model=str(onnx_model), long_threshold=0.501, short_threshold=0.499)
 
 
-@settings(deadline=None, max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(bars=random_bars(), seed=st.integers(0, 1000))
 def test_onnx_strategy_passes_on_random_data(onnx_strategy, bars, seed):
     rep = check_lookahead(onnx_strategy, bars, n_prefixes=6, seed=seed)

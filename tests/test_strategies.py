@@ -418,6 +418,33 @@ def test_london_breakout_one_entry_per_day_and_no_late_entries():
         LondonBreakout(entry_end_hour=17, flat_hour=16)
 
 
+# ======================================================================= docstring examples
+@pytest.mark.parametrize(
+    "module",
+    [
+        "strategies.base",
+        "strategies.indicators",
+        "strategies.ma_cross",
+        "strategies.rsi_reversion",
+        "strategies.london_breakout",
+        "strategies.donchian",
+        "strategies.onnx_model",
+        "strategies.features",
+        "strategies.registry",
+        "strategies.lookahead",
+        "strategies.synthetic",
+    ],
+)
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    if module == "strategies.onnx_model":
+        pytest.importorskip("onnx")
+    res = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert res.failed == 0
+
+
 # ======================================================================= registry
 STRAT_FILE = """
 from strategies import Intents, Param, Strategy
@@ -537,36 +564,53 @@ def _cli_env() -> dict[str, str]:
     return env
 
 
-def test_check_strategy_cli_bad_input_is_one_line_exit_2(tmp_path):
+def _cli_cases(tmp_path: Path) -> dict[str, tuple[list[str], str]]:
     files = {}
     for fname, (src, _) in BROKEN_FILES.items():
         files[fname] = tmp_path / fname
         files[fname].write_text(src)
     good = tmp_path / "mine.py"
     good.write_text(STRAT_FILE)
+    crash = tmp_path / "crash.py"
+    crash.write_text(STRAT_FILE.replace("return Intents.hold(len(bars))", "return 1 / 0"))
     csv = tmp_path / "bars.csv"
     csv.write_text("time,bid_open,bid_high,bid_low,bid_close,ask_open,ask_high,ask_low,ask_close\n")
-    cases = {
+    small = random_walk_bars(300).to_frame().drop(columns="volume")
+    small.index = small.index.strftime("%Y-%m-%dT%H:%M:%SZ")
+    small.to_csv(tmp_path / "small.csv", index_label="time")
+    return {
+        # acceptance: a file that fails to import, a missing class, a bad parameter name or value
         "import": ([str(files["raises.py"])], "failed to import: RuntimeError: boom"),
-        "syntax": ([str(files["syntax.py"])], "SyntaxError"),
         "missing class": ([f"{good}:Nope"], "no class 'Nope'"),
-        "unknown name": (["nosuch"], "unknown strategy 'nosuch'"),
         "bad param name": (["ma_cross", "--param", "fsat=3"], "unknown parameter 'fsat'"),
         "bad param type": (["ma_cross", "--param", "fast=abc"], "expected an integer, got 'abc'"),
+        # more of the same kind
+        "syntax": ([str(files["syntax.py"])], "SyntaxError"),
+        "unknown name": (["nosuch"], "unknown strategy 'nosuch'"),
         "out of bounds": (["ma_cross", "--param", "atr_stop=-2"], "out of bounds"),
         "no equals": (["ma_cross", "--param", "fast"], "expected key=value"),
         "bad data": (["ma_cross", "--data", str(tmp_path / "none.csv")], "none.csv"),
+        "signals raise": ([str(crash), "--data", str(tmp_path / "small.csv")], "mine: signals() failed on "),
+        "empty data": (["ma_cross", "--data", str(csv)], "bars.csv"),
     }
+
+
+SUBPROCESS_CASES = ("import", "missing class", "bad param name", "bad param type", "syntax")
+
+
+def test_check_strategy_cli_bad_input_is_one_line_exit_2(tmp_path):
+    """As a user runs it: a fresh interpreter, exit code 2, one stderr line, no traceback."""
+    cases = _cli_cases(tmp_path)
     procs = {
         k: subprocess.Popen(
-            [sys.executable, "-m", "simlab.cli", "check-strategy", *argv],
+            [sys.executable, "-m", "simlab.cli", "check-strategy", *cases[k][0]],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
             cwd=tmp_path,
             env=_cli_env(),
         )
-        for k, (argv, _) in cases.items()
+        for k in SUBPROCESS_CASES
     }
     for k, p in procs.items():
         out, err = p.communicate(timeout=120)
@@ -576,3 +620,18 @@ def test_check_strategy_cli_bad_input_is_one_line_exit_2(tmp_path):
         assert "Traceback" not in err
         assert lines[0].startswith("simlab check-strategy: error: ")
         assert cases[k][1] in lines[0], (k, lines[0])
+
+
+def test_check_strategy_cli_bad_input_in_process(tmp_path, capsys, monkeypatch):
+    """The remaining cases through ``simlab.cli.main`` (cheaper than a process each)."""
+    from simlab.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    for k, (argv, needle) in _cli_cases(tmp_path).items():
+        if k in SUBPROCESS_CASES:
+            continue
+        assert main(["check-strategy", *argv]) == 2, k
+        err = capsys.readouterr().err
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("simlab check-strategy: error: "), (k, err)
+        assert needle in lines[0], (k, lines[0])
