@@ -251,6 +251,8 @@ class FeaturePipeline:
 
     def build(self, bars: Bars) -> np.ndarray:
         """Feature matrix float64 (n, F); NaN where a feature lacks history."""
+        if len(bars) == 0:
+            return np.zeros((0, self.n_features))
         ctx = _Ctx(bars, *ind.mid_ohlc(bars))
         cols = []
         for name, args in self.specs:
@@ -270,6 +272,8 @@ class FeaturePipeline:
         if self.window > 1:
             n, k = f.shape
             w = self.window
+            if n == 0:
+                return np.zeros((0, w, k)), np.zeros(0, bool)
             pad = np.concatenate([np.full((w - 1, k), np.nan), f], axis=0)
             x = np.lib.stride_tricks.sliding_window_view(pad, (w, k))[:, 0]  # (n, w, k)
             valid = np.isfinite(x).all(axis=(1, 2))

@@ -174,7 +174,7 @@ def read_params_toml(path: Path) -> dict[str, Any]:
 
 def load_strategy(
     spec: str,
-    params: Mapping[str, str] | None = None,
+    params: Mapping[str, Any] | None = None,
     params_toml: Path | str | None = None,
 ) -> Strategy:
     """A configured strategy instance.
