@@ -7,6 +7,8 @@ breached (with the rule that broke it) or out of its horizon. Costs are fresh
 samples for every attempt. Results are a pure function of (inputs, seed): the
 attempts are spread over threads by numba, and 1 or 16 workers give the same
 bytes.
+With ``--bootstrap-days`` (``simlab.bootstrap``) each attempt runs instead on
+its own block-bootstrapped history, through the same kernel.
 
 JSON schema (``ChallengeResult.to_json()``; all rates are fractions, money in
 account currency, drawdowns as fractions of the initial balance)::
@@ -14,7 +16,8 @@ account currency, drawdowns as fractions of the initial balance)::
     {
       "schema": "simlab.challenge/1",
       "setup": {program, size, symbol, strategy, params, data, exec_model, risk,
-                governors, seed, runs, horizon_days, phases: [names]},
+                governors, seed, runs, horizon_days, phases: [names],
+                bootstrap_block_days (day-bootstrap runs only)},
       "pass_rate": {"rate", "passed", "runs", "ci95": [lo, hi]},
       "phases": [{"name", "reached", "passed", "rate", "ci95": [lo, hi]}],
       "days_to_pass": {"median", "p10", "p90", "n"} | null,
@@ -23,6 +26,7 @@ account currency, drawdowns as fractions of the initial balance)::
       "max_total_drawdown": {"p50", "p90", "max"},
       "trades_per_day": float,
       "attempts": [{"start", "phases": [{"status", "reason", "days", "trades", ...}]}]
+                                              # day-bootstrap runs add "source_start", "blocks"
     }
 """
 
@@ -134,6 +138,12 @@ class ChallengeResult:
     setup: ChallengeSetup
     out: np.ndarray  # (runs, n_phases, RES_SIZE); status -1: phase not reached
     starts: np.ndarray  # (runs,) start bars
+    # Day-bootstrap runs (simlab.bootstrap): each attempt has its own history, so its start time,
+    # days to pass (NaN: not passed) and a few notes for its JSON entry are stored here; None: read
+    # them from setup.market.
+    start_times: np.ndarray | None = None  # (runs,) int64 UTC ns
+    pass_days: np.ndarray | None = None  # (runs,) float
+    attempt_notes: list[dict[str, Any]] | None = None
 
     @property
     def runs(self) -> int:
@@ -145,6 +155,8 @@ class ChallengeResult:
     def days_to_pass(self) -> np.ndarray:
         """Calendar days from each passing attempt's first day to the day it passed the last phase."""
         ok = self.passed_all()
+        if self.pass_days is not None:
+            return np.asarray(self.pass_days, dtype=np.float64)[ok]
         day = self.setup.market.day
         end = self.out[ok, -1, L.RES_END_BAR].astype(np.int64)
         return (day[end] - day[self.starts[ok]] + 1).astype(np.float64)
@@ -219,8 +231,12 @@ class ChallengeResult:
                         "max_total_drawdown": round(float(r[L.RES_MAX_TOTAL_DD]), 6),
                     }
                 )
-            start_iso = np.datetime_as_string(times[self.starts[a]].astype("datetime64[ns]"), unit="m") + "Z"
-            attempts.append({"attempt": a, "start": start_iso, "passed": bool(ok[a]), "phases": phases})
+            t0 = times[self.starts[a]] if self.start_times is None else self.start_times[a]
+            start_iso = np.datetime_as_string(np.int64(t0).astype("datetime64[ns]"), unit="m") + "Z"
+            entry = {"attempt": a, "start": start_iso, "passed": bool(ok[a]), "phases": phases}
+            if self.attempt_notes is not None:
+                entry |= self.attempt_notes[a]
+            attempts.append(entry)
         return {
             "schema": "simlab.challenge/1",
             "setup": self.setup.meta
@@ -261,7 +277,12 @@ class ChallengeResult:
         lines = [
             f"simlab challenge: {s.get('program', '?')} {s.get('size', '')} | {s.get('strategy', '?')} on {s.get('data', '?')}",
             f"  costs: {s.get('exec_model', '?')} | risk {100 * self.setup.risk:.2f}% per trade | governors: "
-            f"{s.get('governors', '?')} | seed {self.setup.seed} | horizon {self.setup.horizon_days} days",
+            f"{s.get('governors', '?')} | seed {self.setup.seed} | horizon {self.setup.horizon_days} days"
+            + (
+                f" | day bootstrap, mean block {s['bootstrap_block_days']} days"
+                if "bootstrap_block_days" in s
+                else ""
+            ),
             "",
             f"  PASS RATE   {100 * pr['rate']:5.1f}%   ({pr['passed']} of {pr['runs']} attempts)   "
             f"95% CI {100 * pr['ci95'][0]:.1f}% .. {100 * pr['ci95'][1]:.1f}%",
