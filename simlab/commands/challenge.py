@@ -28,7 +28,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         help="calendar days one attempt may take over all phases (default: the program's time limits, else 120)",
     )
-    g.add_argument("--bootstrap-days", type=int, default=0, metavar="BLOCK", help="resample trading days in blocks of BLOCK days")
+    g.add_argument(
+        "--bootstrap-days",
+        type=int,
+        default=0,
+        metavar="BLOCK",
+        help="give each attempt its own history: trading days resampled by a stationary block bootstrap "
+        "with a mean block of BLOCK days (default 0: off, attempts start on days of the real history)",
+    )
     g.add_argument("--trades", default=None, metavar="FILE", help="trade-list mode: bootstrap trades from an MT5 report / CSV")
     g.add_argument("--json", default=None, metavar="FILE", help="write the full result as JSON (schema simlab.challenge/1)")
     g.add_argument("--html", default=None, metavar="FILE", help="write an HTML report")
@@ -50,12 +57,19 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--runs", f"{args.runs}: expected a positive number of attempts")
     if not 0.0 < args.risk <= 0.2:
         raise ConfigError("--risk", f"{args.risk} is outside (0, 0.2]; give a fraction, e.g. 0.01 for 1%")
+    if args.bootstrap_days < 0:
+        raise ConfigError(
+            "--bootstrap-days",
+            f"{args.bootstrap_days}: expected 0 (off) or a mean block length of 1 or more days",
+        )
+    if args.bootstrap_days and args.trades:
+        raise ConfigError("--bootstrap-days", "resamples the price history; it does not apply to --trades")
     program = load_program(args.program, params={k: float(v) for k, v in C.parse_params(args.program_param, "--program-param").items()})
     size = program.check_size(args.size)
     gov = governors_from_args(args)
     if args.trades:
         return _run_trade_list(args, program, size)
-    from simlab.engine import Market
+    from simlab.bootstrap import MarketSettings, run_bootstrap_challenge
     from simlab.montecarlo import ChallengeSetup, run_challenge
 
     spec = C.load_symbol(args)
@@ -63,16 +77,21 @@ def run(args: argparse.Namespace) -> int:
     bars, data_name = C.load_data(args)
     costs, cost_name = C.cost_setup_from_args(args, spec)
     zone, reset = program.day_boundary
-    market = Market.build(
-        bars,
+    calendar = MarketSettings(
         day_zone=zone,
         day_reset=reset,
         triple_day=spec.triple_swap_day,
         reset_window_min=gov.reset_window_min,
         weekend_window_min=gov.weekend_window_min,
     )
+    market = calendar.build(bars)
     horizon = args.horizon_days or _default_horizon(program)
-    intents = strategy.signals(bars)
+    if args.bootstrap_days:  # the signals are computed on each attempt's resampled history instead
+        from strategies.base import Intents
+
+        intents = Intents.hold(len(bars))
+    else:
+        intents = strategy.signals(bars)
     setup = ChallengeSetup(
         market=market,
         intents=intents,
@@ -97,7 +116,13 @@ def run(args: argparse.Namespace) -> int:
             "governors": args.governors,
         },
     )
-    result = run_challenge(setup, args.runs, workers=args.workers, where=str(args.data))
+    where = str(args.data)
+    if args.bootstrap_days:
+        result = run_bootstrap_challenge(
+            setup, args.runs, strategy, args.bootstrap_days, calendar, workers=args.workers, where=where
+        )
+    else:
+        result = run_challenge(setup, args.runs, workers=args.workers, where=where)
     print(result.format_table())
     payload = result.to_json()
     if args.json:
@@ -134,8 +159,16 @@ def _default_horizon(program: object) -> int:
 def _run_trade_list(args: argparse.Namespace, program: object, size: float) -> int:
     from challenges.trade_list import evaluate_trades, load_trades
 
-    trades = load_trades(args.trades)
-    result = evaluate_trades(trades, program, size, seed=args.seed, n_runs=args.runs, workers=args.workers)
+    trades = load_trades(args.trades, tz=args.tz or "UTC")
+    result = evaluate_trades(
+        trades,
+        program,
+        size,
+        seed=args.seed,
+        n_runs=args.runs,
+        block_days=max(1, args.bootstrap_days),
+        workers=args.workers or 1,
+    )
     print(result.format_result())
     payload = result.to_json()
     if args.json:
