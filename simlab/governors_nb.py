@@ -21,6 +21,7 @@ import numpy as np
 from numba import njit
 
 from simlab.layout import (
+    ACC_BALANCE,
     ACC_CONSEC_LOSSES,
     ACC_COOLDOWN_UNTIL,
     ACC_DAILY_LIMIT,
@@ -31,7 +32,9 @@ from simlab.layout import (
     ACC_HALTED,
     ACC_INITIAL,
     ACC_MAXLOSS_LIMIT,
+    ACC_PEAK_EOD_BALANCE,
     ACC_TARGET_BANKED,
+    BASIS_EQUITY,
     BLOCK_COOLDOWN,
     BLOCK_DAY_HALTED,
     BLOCK_HALTED,
@@ -60,8 +63,13 @@ from simlab.layout import (
     GOV_POST_TARGET_RISK_MULT,
     GOV_SIZE,
     GOV_VOL_PAUSE_K,
+    MAXLOSS_TRAILING_EOD,
+    RULE_DAILY_BASIS,
     RULE_DAILY_PCT,
+    RULE_DAILY_SIZE_OF,
+    RULE_MAXLOSS_MODE,
     RULE_MAXLOSS_PCT,
+    SIZE_OF_INITIAL,
 )
 
 
@@ -120,6 +128,44 @@ def equity_floor_nb(acc: np.ndarray, gov: np.ndarray, rules: np.ndarray) -> tupl
             reason = EXIT_GOV_DAILY
     if gov[GOV_MAXLOSS_BUFFER_PCT] >= 0.0 and rules[RULE_MAXLOSS_PCT] > 0.0:
         f = acc[ACC_MAXLOSS_LIMIT] + gov[GOV_MAXLOSS_BUFFER_PCT] * init
+        if f > floor:
+            floor = f
+            reason = EXIT_GOV_MAXLOSS
+    return floor, reason
+
+
+@njit(cache=True)
+def reset_floor_nb(acc: np.ndarray, gov: np.ndarray, rules: np.ndarray) -> tuple[float, int]:
+    """The floor that the limits set by a daily reset *now* would give, and its exit reason.
+
+    A position held over the reset meets the new day's limits at once: FTMO's
+    daily limit becomes the balance at midnight minus 5 % of the initial, so a
+    floating loss of more than that, measured from the balance, breaches the
+    moment the day rolls, with no price move. The caller applies this floor
+    (the higher of it and ``equity_floor_nb``'s) on the last bar before a reset.
+    A day-start basis of equity moves with the equity and never binds here;
+    for ``max(balance, equity)`` the balance is the binding case. The end-of-day
+    trailing max loss rises to the balance at the reset likewise. ``-inf``: none.
+    """
+    floor = -math.inf
+    reason = 0
+    init = acc[ACC_INITIAL]
+    bal = acc[ACC_BALANCE]
+    if (
+        gov[GOV_DAILY_BUFFER_PCT] >= 0.0
+        and rules[RULE_DAILY_PCT] > 0.0
+        and int(rules[RULE_DAILY_BASIS]) != BASIS_EQUITY
+    ):
+        ref = init if int(rules[RULE_DAILY_SIZE_OF]) == SIZE_OF_INITIAL else bal
+        floor = bal - rules[RULE_DAILY_PCT] * ref + gov[GOV_DAILY_BUFFER_PCT] * init
+        reason = EXIT_GOV_DAILY
+    if (
+        gov[GOV_MAXLOSS_BUFFER_PCT] >= 0.0
+        and rules[RULE_MAXLOSS_PCT] > 0.0
+        and int(rules[RULE_MAXLOSS_MODE]) == MAXLOSS_TRAILING_EOD
+    ):
+        f = max(init, acc[ACC_PEAK_EOD_BALANCE], bal) - rules[RULE_MAXLOSS_PCT] * init
+        f += gov[GOV_MAXLOSS_BUFFER_PCT] * init
         if f > floor:
             floor = f
             reason = EXIT_GOV_MAXLOSS

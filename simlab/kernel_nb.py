@@ -44,6 +44,7 @@ from simlab.governors_nb import (
     must_flatten_on_flags_nb,
     on_trade_closed_nb,
     profit_cap_hit_nb,
+    reset_floor_nb,
     risk_fraction_nb,
     size_volume_nb,
 )
@@ -699,6 +700,12 @@ def step_nb(
         bal = acc[ACC_BALANCE]
         # the governors' floor, as a price stop on the position
         floor, floor_reason = equity_floor_nb(acc, gov, rules)
+        if t + 1 < day.shape[0] and day[t + 1] != d_t:
+            # the last bar before a daily reset: hold on only above the floor the reset will set
+            rfloor, rreason = reset_floor_nb(acc, gov, rules)
+            if rfloor > floor:
+                floor = rfloor
+                floor_reason = rreason
         stop_px = pos[POS_SL]
         stop_reason = EXIT_STOP_LOSS
         if floor > -math.inf:

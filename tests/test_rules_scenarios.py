@@ -610,3 +610,42 @@ def test_no_entry_whose_own_costs_reach_the_governors_floor(buffer, opened):
     #   buffer 0.9 %: floor 90,900 -> room: opened and closed flat, 91,060 - 70 = 90,990
     assert res.res[L.RES_N_TRADES] == (3 if opened else 2)
     assert res.res[L.RES_BALANCE] == pytest.approx(90_990.0 if opened else 91_060.0)
+
+
+def reset_tape() -> Tape:
+    """FTMO 1-step (3 % daily). Tue 2024-03-05: +2,000 closed (balance 102,000), then a long of 10 lots
+    at 1.1020 falls to 1.0985 (equity 98,500) and is held into Wednesday (00:00 Prague = 23:00 UTC)."""
+    tp = Tape()
+    round_trips(tp, "2024-03-05", [(1.1000, 1.1020)])  # bars 0-2: +2,000
+    tp.bar("2024-03-05T20:00", 1.1020, decide=LONG)  # 3
+    tp.bar("2024-03-05T21:00", (1.1020, 1.1020, 1.0985, 1.0985))  # 4: filled at 1.1020; equity 98,500
+    tp.bar("2024-03-05T22:00", 1.0985)  # 5: the last bar of Tuesday
+    tp.bar("2024-03-05T23:00", 1.0985)  # 6: Wednesday
+    tp.bar("2024-03-06T00:00", 1.0985)  # 7
+    return tp
+
+
+def test_a_floating_loss_held_over_midnight_meets_the_new_days_limit():
+    rules, boundary = preset("ftmo-1step")
+    res, snaps = run(reset_tape(), rules, boundary)
+    # Tuesday's limit 100,000 - 3,000 = 97,000: the 98,500 equity is above it all day
+    assert snaps[5][L.ACC_DAILY_LIMIT] == 97_000.0
+    # at midnight the limit becomes the balance 102,000 - 3,000 = 99,000 > 98,500: breached at once,
+    # with no price move at all (not a gap)
+    assert status(res) == ("breached", "daily_loss", 6)
+    assert res.res[L.RES_BREACH_VIA_GAP] == 0.0
+
+
+def test_daily_buffer_governor_flattens_before_a_reset_that_would_breach():
+    rules, boundary = preset("ftmo-1step")
+    gov = gov_vector(daily_buffer_pct=0.005)  # Tuesday's floor 97,000 + 500 = 97,500
+    res, snaps = run(reset_tape(), rules, boundary, gov=gov)
+    # on Tuesday's last bar the floor is also the one the reset will set: 102,000 - 3,000 + 500 = 99,500;
+    # the equity 98,500 is below it at the bar's open: flattened there, at 1.0985 -> balance 98,500
+    tr = res.trades()
+    assert tr["exit_reason"].iloc[-1] == "governor_daily_buffer"
+    assert tr["exit_bar"].iloc[-1] == 5
+    # Wednesday's limit: 98,500 - 3,000 = 95,500, and the account is flat at 98,500
+    assert snaps[6][L.ACC_DAILY_LIMIT] == pytest.approx(95_500.0)
+    assert status(res) == ("running", "none", 7)
+    assert res.res[L.RES_BALANCE] == pytest.approx(98_500.0)
