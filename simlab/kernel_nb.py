@@ -659,6 +659,8 @@ def step_nb(
             pos, acc, sym, gov, trades, res, fill, spread_open, slip, t, flat_reason, entry_sess_pos, sess
         )
         closed_at_open = True
+        if int(rules[RULE_MAXLOSS_MODE]) == MAXLOSS_TRAILING_LOCK:
+            _update_limits_nb(acc, rules)  # the closed-balance high moves the trailing limit at once
     if (pdir == DIR_LONG or pdir == DIR_SHORT) and pos[POS_DIR] == 0.0:
         # the order was sized at the decision; the calendar or kill switch may still veto it at the open
         if entry_block_nb(acc, gov, fl, math.nan, t) == BLOCK_NONE:

@@ -649,3 +649,20 @@ def test_daily_buffer_governor_flattens_before_a_reset_that_would_breach():
     assert snaps[6][L.ACC_DAILY_LIMIT] == pytest.approx(95_500.0)
     assert status(res) == ("running", "none", 7)
     assert res.res[L.RES_BALANCE] == pytest.approx(98_500.0)
+
+
+def test_e8_trailing_limit_moves_as_soon_as_a_close_at_the_open_raises_the_balance_high():
+    """E8: the closed-balance high-water mark is "updated immediately": a reversal that banks a profit at
+    a bar's open raises the max-loss limit for the new position's first bar already."""
+    rules, boundary = preset("e8-one", target_pct=20.0)
+    tp = Tape()
+    tp.bar("2024-03-05T08:00", 1.1000, decide=LONG)  # 0
+    tp.bar("2024-03-05T09:00", (1.1000, 1.1030, 1.1000, 1.1030), decide=SHORT)  # 1: long at 1.1000
+    # 2: the long is closed at 1.1030 (+3,000: balance 103,000, limit 103,000 - 6,000 = 97,000) and a
+    # short opened at 1.1030; the ask touches 1.1095: 103,000 - 0.0065 x 1,000,000 = 96,500 < 97,000
+    tp.bar("2024-03-05T10:00", (1.1030, 1.1095, 1.1030, 1.1030))
+    tp.bar("2024-03-05T11:00", 1.1030)  # 3
+    res, snaps = run(tp, rules, boundary)
+    # (the daily limit, 4 % of the day-start balance: 96,000, holds)
+    assert status(res) == ("breached", "max_loss", 2)
+    assert res.res[L.RES_BALANCE] == pytest.approx(96_500.0)
