@@ -34,7 +34,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=0,
         metavar="BLOCK",
         help="give each attempt its own history: trading days resampled by a stationary block bootstrap "
-        "with a mean block of BLOCK days (default 0: off, attempts start on days of the real history)",
+        "with a mean block of BLOCK days (default 0: off, attempts start on days of the real history); "
+        "with --trades: the trade bootstrap's block of days (default 1)",
     )
     g.add_argument("--trades", default=None, metavar="FILE", help="trade-list mode: bootstrap trades from an MT5 report / CSV")
     g.add_argument("--json", default=None, metavar="FILE", help="write the full result as JSON (schema simlab.challenge/1)")
@@ -62,8 +63,6 @@ def run(args: argparse.Namespace) -> int:
             "--bootstrap-days",
             f"{args.bootstrap_days}: expected 0 (off) or a mean block length of 1 or more days",
         )
-    if args.bootstrap_days and args.trades:
-        raise ConfigError("--bootstrap-days", "resamples the price history; it does not apply to --trades")
     program = load_program(args.program, params={k: float(v) for k, v in C.parse_params(args.program_param, "--program-param").items()})
     size = program.check_size(args.size)
     gov = governors_from_args(args)
