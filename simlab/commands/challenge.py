@@ -85,12 +85,12 @@ def run(args: argparse.Namespace) -> int:
     )
     market = calendar.build(bars)
     horizon = args.horizon_days or _default_horizon(program)
-    if args.bootstrap_days:  # the signals are computed on each attempt's resampled history instead
+    if not args.bootstrap_days:
+        intents = strategy.signals(bars)
+    else:  # the signals are computed on each attempt's resampled history instead
         from strategies.base import Intents
 
         intents = Intents.hold(len(bars))
-    else:
-        intents = strategy.signals(bars)
     setup = ChallengeSetup(
         market=market,
         intents=intents,
