@@ -16,8 +16,8 @@ How an attempt's history is made
   the rule set's day boundary). Only complete days are used: a day with fewer
   than half the median bar count is dropped (Sunday-evening stubs when the
   boundary is midnight Prague, holidays, data holes), and the first and last
-  day of the data are kept only when they hold at least the median count (the
-  data may start or end inside them). Stubs are *dropped*, not merged into the
+  day of the data are kept only when they hold at least the median count of
+  the days between them (the data may start or end inside them). Stubs are *dropped*, not merged into the
   following day: merged, they would start before the day boundary and collide
   with the previous day whenever that day is placed anywhere but on a Monday.
   The cost is the hour or two of thin Sunday trading per week.
@@ -183,7 +183,7 @@ def day_segments(market: Market, day_zone: str, day_reset: str, min_fraction: fl
     first = np.flatnonzero(np.r_[True, day[1:] != day[:-1]])
     stop = np.r_[first[1:], n]
     count = stop - first
-    med = float(np.median(count))
+    med = float(np.median(count[1:-1] if count.shape[0] > 2 else count))  # edge days may be cut short
     keep = count >= min_fraction * med
     keep[0] &= count[0] >= med
     keep[-1] &= count[-1] >= med
