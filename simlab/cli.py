@@ -64,6 +64,18 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"simlab {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug, not bad input: still one line, the traceback on request
+        import os
+
+        if os.environ.get("SIMLAB_DEBUG"):
+            raise
+        msg = str(exc).splitlines()[0] if str(exc) else ""
+        print(
+            f"simlab {args.command}: internal error: {type(exc).__name__}: {msg} "
+            "(set SIMLAB_DEBUG=1 for the traceback, and please report it)",
+            file=sys.stderr,
+        )
+        return 3
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -129,6 +129,19 @@ def run_challenge(
     return ChallengeResult(setup, np.concatenate(outs), np.concatenate(sts))
 
 
+def json_safe(v: Any) -> Any:
+    """Replace NaN / inf by None and numpy scalars by Python ones, recursively (strict JSON)."""
+    if isinstance(v, dict):
+        return {k: json_safe(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [json_safe(x) for x in v]
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v
+
+
 def _pct(a: np.ndarray, q: float) -> float:
     return float(np.percentile(a, q)) if a.shape[0] else math.nan
 
@@ -237,38 +250,45 @@ class ChallengeResult:
             if self.attempt_notes is not None:
                 entry |= self.attempt_notes[a]
             attempts.append(entry)
-        return {
-            "schema": "simlab.challenge/1",
-            "setup": self.setup.meta
-            | {
-                "seed": self.setup.seed,
-                "runs": self.runs,
-                "horizon_days": self.setup.horizon_days,
-                "phases": list(self.setup.phase_names),
-                "initial_balance": self.setup.initial_balance,
-                "risk": self.setup.risk,
-            },
-            "pass_rate": {"rate": k / self.runs, "passed": k, "runs": self.runs, "ci95": [lo, hi]},
-            "phases": self.phase_stats(),
-            "days_to_pass": (
-                {"median": _pct(dtp, 50), "p10": _pct(dtp, 10), "p90": _pct(dtp, 90), "n": int(dtp.shape[0])}
-                if dtp.shape[0]
-                else None
-            ),
-            "breach_reasons": self.breach_reasons(),
-            "max_daily_drawdown": {
-                "p50": _pct(daily_dd, 50),
-                "p90": _pct(daily_dd, 90),
-                "max": float(daily_dd.max()),
-            },
-            "max_total_drawdown": {
-                "p50": _pct(total_dd, 50),
-                "p90": _pct(total_dd, 90),
-                "max": float(total_dd.max()),
-            },
-            "trades_per_day": trades / days if days else 0.0,
-            "attempts": attempts,
-        }
+        return json_safe(
+            {
+                "schema": "simlab.challenge/1",
+                "setup": self.setup.meta
+                | {
+                    "seed": self.setup.seed,
+                    "runs": self.runs,
+                    "horizon_days": self.setup.horizon_days,
+                    "phases": list(self.setup.phase_names),
+                    "initial_balance": self.setup.initial_balance,
+                    "risk": self.setup.risk,
+                },
+                "pass_rate": {"rate": k / self.runs, "passed": k, "runs": self.runs, "ci95": [lo, hi]},
+                "phases": self.phase_stats(),
+                "days_to_pass": (
+                    {
+                        "median": _pct(dtp, 50),
+                        "p10": _pct(dtp, 10),
+                        "p90": _pct(dtp, 90),
+                        "n": int(dtp.shape[0]),
+                    }
+                    if dtp.shape[0]
+                    else None
+                ),
+                "breach_reasons": self.breach_reasons(),
+                "max_daily_drawdown": {
+                    "p50": _pct(daily_dd, 50),
+                    "p90": _pct(daily_dd, 90),
+                    "max": float(daily_dd.max()),
+                },
+                "max_total_drawdown": {
+                    "p50": _pct(total_dd, 50),
+                    "p90": _pct(total_dd, 90),
+                    "max": float(total_dd.max()),
+                },
+                "trades_per_day": trades / days if days else 0.0,
+                "attempts": attempts,
+            }
+        )
 
     def format_table(self) -> str:
         j = self.to_json()
@@ -296,7 +316,7 @@ class ChallengeResult:
         lines.append("")
         lines.append("  phase               reached   passed    rate     95% CI")
         for ph in j["phases"]:
-            rate = "   -  " if ph["reached"] == 0 else f"{100 * ph['rate']:5.1f}%"
+            rate = "   -  " if not ph["reached"] else f"{100 * ph['rate']:5.1f}%"
             lines.append(
                 f"  {ph['name']:<18} {ph['reached']:>7} {ph['passed']:>8}   {rate}   "
                 f"{100 * ph['ci95'][0]:5.1f}% .. {100 * ph['ci95'][1]:5.1f}%"

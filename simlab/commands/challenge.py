@@ -168,14 +168,15 @@ def _run_trade_list(args: argparse.Namespace, program: object, size: float) -> i
         block_days=max(1, args.bootstrap_days),
         workers=args.workers or 1,
     )
-    print(result.format_result())
+    print(result.format())
     payload = result.to_json()
     if args.json:
         from simlab.atomic import atomic_write_text
 
         atomic_write_text(args.json, json.dumps(payload, indent=1, allow_nan=False, default=_json_default))
         print(f"\n  wrote {args.json}")
-    rate = payload.get("pass_rate", {}).get("rate", 0.0)
+    rate = payload["summary"]["pass_rate"] or 0.0
     if args.min_pass_rate is not None and rate < args.min_pass_rate:
+        print(f"\n  pass rate {rate:.3f} is below --min-pass-rate {args.min_pass_rate}")
         return 1
     return 0
