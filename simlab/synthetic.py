@@ -48,7 +48,9 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import re
+from pathlib import Path
 
 import numpy as np
 from numba import njit
@@ -145,6 +147,7 @@ TICKS_PER_MIN = 29.0  # mean tick volume per minute (the tick file: 532,903 quot
 POINT = 0.00001
 MINUTES_PER_DAY = 1440
 MINUTES_PER_WEEK = 5 * MINUTES_PER_DAY
+GENERATOR_VERSION = 1  # bump when the generator changes: it names the on-disk cache
 DEFAULT_SEED = 20160103
 DEFAULT_START = "2016-01-03"
 DEFAULT_N_DAYS = 520  # two years of trading days
@@ -437,20 +440,74 @@ def synthetic_eurusd(
     )
 
 
-@functools.lru_cache(maxsize=1)
-def _default_bars() -> Bars:
-    bars = synthetic_eurusd(DEFAULT_N_DAYS, "1min", DEFAULT_SEED, start=DEFAULT_START)
+def _cache_dir() -> Path:
+    """Where generated default data are kept between runs (``SIMLAB_CACHE`` overrides)."""
+    root = os.environ.get("SIMLAB_CACHE") or os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(root) / "simlab"
+
+
+@functools.lru_cache(maxsize=2)
+def _default_bars(timeframe: str) -> Bars:
+    # Generating two years of minute bars takes a second or two; the result is a pure function of
+    # (generator version, seed, days, timeframe), so it is kept in a cache file named after them.
+    # A cache that cannot be read or written is simply regenerated: it is never trusted blindly.
+    key = f"eurusd_{timeframe}_{DEFAULT_SEED}_{DEFAULT_N_DAYS}_{DEFAULT_START}_v{GENERATOR_VERSION}_np{np.__version__}"
+    path = _cache_dir() / f"{key}.npz"
+    bars: Bars | None = None
+    try:
+        with np.load(path) as z:
+            n_days, tf = DEFAULT_N_DAYS, int(z["timeframe_min"])
+            bars = Bars(
+                time=z["time"],
+                bid=z["bid"],
+                ask=z["ask"],
+                volume=z["volume"],
+                symbol="EURUSD",
+                source=f"synthetic:eurusd(seed={DEFAULT_SEED}, n_days={n_days}, timeframe={timeframe}, start={DEFAULT_START})",
+                meta={
+                    "synthetic": True,
+                    "generator": "simlab.synthetic.synthetic_eurusd",
+                    "seed": DEFAULT_SEED,
+                    "n_days": n_days,
+                    "timeframe_min": tf,
+                    "start": DEFAULT_START,
+                    "digits": 5,
+                },
+            )
+    except (OSError, KeyError, ValueError):
+        bars = None
+    if bars is None:
+        bars = synthetic_eurusd(DEFAULT_N_DAYS, timeframe, DEFAULT_SEED, start=DEFAULT_START)
+        try:
+            import io
+
+            from simlab.atomic import atomic_write_bytes
+
+            buf = io.BytesIO()
+            np.savez(
+                buf,
+                time=bars.time,
+                bid=bars.bid,
+                ask=bars.ask,
+                volume=bars.volume,
+                timeframe_min=np.int64(bars.meta["timeframe_min"]),
+            )
+            atomic_write_bytes(path, buf.getvalue())
+        except OSError:
+            pass  # a read-only home is fine: we regenerate next time
     for a in (bars.time, bars.bid, bars.ask, bars.volume):
         a.setflags(write=False)
     return bars
 
 
-def default_bars() -> Bars:
-    """The bundled default data: two years of synthetic 1-minute EURUSD (748,800 bars), cached, read-only.
+def default_bars(timeframe: str = "1min") -> Bars:
+    """The bundled default data: two years of synthetic EURUSD, cached, read-only.
 
-    ``bars.meta["synthetic"]`` is True: these are not market prices (see the module docstring).
+    ``timeframe="1min"`` gives the 748,800 minute bars; ``"1h"`` the same path as 12,480 hourly
+    bars (what ``simlab challenge`` runs by default). ``bars.meta["synthetic"]`` is True: these
+    are not market prices (see the module docstring).
     """
-    b = _default_bars()
+    b = _default_bars(timeframe)
     return Bars(
         time=b.time,
         bid=b.bid,

@@ -8,7 +8,8 @@ from typing import Any
 
 from simlab.errors import ConfigError
 
-BUNDLED = "bundled"  # --data value meaning the synthetic default that ships with simlab
+BUNDLED = "bundled"  # --data value meaning the synthetic default that ships with simlab (H1)
+BUNDLED_M1 = "bundled-m1"  # the same synthetic path as one-minute bars
 
 
 def add_data_arguments(p: argparse.ArgumentParser) -> None:
@@ -17,19 +18,39 @@ def add_data_arguments(p: argparse.ArgumentParser) -> None:
         "--data",
         default=BUNDLED,
         metavar="FILE",
-        help="bars or ticks: MT5 export, CSV/Parquet with bid/ask OHLC, tick file (default: the bundled synthetic EURUSD)",
+        help="bars or ticks: MT5 export, CSV/Parquet with bid/ask OHLC, tick file; 'bundled' (default): two years "
+        "of synthetic EURUSD H1, 'bundled-m1': the same as minute bars",
     )
-    g.add_argument("--tz", default=None, metavar="ZONE", help="server time zone of the file: Europe/Helsinki, UTC+2 (default: UTC)")
-    g.add_argument("--format", dest="fmt", default=None, help="force the file format (mt5-bars, mt5-ticks, csv, parquet, ticks)")
+    g.add_argument(
+        "--tz",
+        default=None,
+        metavar="ZONE",
+        help="server time zone of the file: Europe/Helsinki, UTC+2 (default: UTC)",
+    )
+    g.add_argument(
+        "--format",
+        dest="fmt",
+        default=None,
+        help="force the file format (mt5-bars, mt5-ticks, csv, parquet, ticks)",
+    )
     g.add_argument("--timeframe", default=None, help="bar size when --data holds ticks (default 1min)")
     g.add_argument("--symbol", default="EURUSD", help="symbol spec preset (default EURUSD)")
-    g.add_argument("--symbol-file", default=None, metavar="TOML", help="overrides of symbol specs (commission, swaps, ...)")
+    g.add_argument(
+        "--symbol-file",
+        default=None,
+        metavar="TOML",
+        help="overrides of symbol specs (commission, swaps, ...)",
+    )
 
 
 def add_strategy_arguments(p: argparse.ArgumentParser, default: str = "ma_cross") -> None:
     g = p.add_argument_group("strategy")
-    g.add_argument("--strategy", default=default, help=f"name, module:Class or path.py[:Class] (default {default})")
-    g.add_argument("--param", action="append", default=[], metavar="K=V", help="strategy parameter (repeatable)")
+    g.add_argument(
+        "--strategy", default=default, help=f"name, module:Class or path.py[:Class] (default {default})"
+    )
+    g.add_argument(
+        "--param", action="append", default=[], metavar="K=V", help="strategy parameter (repeatable)"
+    )
     g.add_argument("--params-file", default=None, metavar="TOML", help="strategy parameters from a TOML file")
 
 
@@ -50,7 +71,12 @@ def add_cost_arguments(p: argparse.ArgumentParser) -> None:
         help="ask = bid + the data's spread, the model's sampled spread, or the wider of both (default)",
     )
     g.add_argument("--no-slippage", action="store_true", help="do not sample slippage")
-    g.add_argument("--latency-budget-ms", type=float, default=0.0, help="decisions slower than this fill at the session's p90 slippage")
+    g.add_argument(
+        "--latency-budget-ms",
+        type=float,
+        default=0.0,
+        help="decisions slower than this fill at the session's p90 slippage",
+    )
 
 
 def parse_params(items: list[str], where: str = "--param") -> dict[str, str]:
@@ -65,10 +91,11 @@ def parse_params(items: list[str], where: str = "--param") -> dict[str, str]:
 
 def load_data(args: argparse.Namespace) -> tuple[Any, str]:
     """The bars of --data (or the bundled default) and a short description of them."""
-    if args.data == BUNDLED:
+    if args.data in (BUNDLED, BUNDLED_M1):
         from simlab.synthetic import default_bars
 
-        return default_bars(), "bundled synthetic EURUSD M1 (not real prices)"
+        tf = "1h" if args.data == BUNDLED else "1min"
+        return default_bars(tf), f"bundled synthetic EURUSD {'H1' if tf == '1h' else 'M1'} (not real prices)"
     from simlab.errors import InputError
     from simlab.loaders import load_bars
 

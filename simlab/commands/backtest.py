@@ -21,6 +21,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--tp-first", action="store_true", help="when SL and TP both lie inside one bar, assume TP first")
     g.add_argument("--seed", type=int, default=7, help="seed of sampled costs (default 7)")
     p.add_argument("--json", default=None, metavar="FILE", help="write summary, trade ledger and equity curve as JSON")
+    p.add_argument(
+        "--curve",
+        choices=("daily", "bars"),
+        default="daily",
+        help="equity curve in the JSON: one point per trading day (default) or per bar",
+    )
 
 
 def _fmt(v: float, spec: str = ",.2f") -> str:
@@ -93,8 +99,18 @@ def _json_payload(result: Any, summary: dict[str, Any], args: argparse.Namespace
     for col in ("entry_time", "exit_time"):
         trades[col] = trades[col].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
     ledger = [{k: _clean(v) for k, v in row.items()} for row in trades.to_dict(orient="records")]
-    times = result.bars.time[result.start : result.start + result.curve.shape[0]]
-    iso = np.datetime_as_string(times.astype("datetime64[s]"), unit="s")
+    n = result.curve.shape[0]
+    times = result.bars.time[result.start : result.start + n]
+    curve = result.curve
+    worst = curve[:, 2]
+    if args.curve == "daily":
+        # the last bar of each trading day, with that day's worst intrabar equity
+        day = result.market.day[result.start : result.start + n]
+        last = np.flatnonzero(np.r_[day[1:] != day[:-1], True])
+        first = np.r_[0, last[:-1] + 1]
+        worst = np.minimum.reduceat(np.minimum(curve[:, 2], curve[:, 1]), first)
+        times, curve = times[last], curve[last]
+    iso = np.datetime_as_string(times.astype("datetime64[ns]"), unit="s")
     return {
         "schema": "simlab.backtest/1",
         "setup": {
@@ -112,8 +128,10 @@ def _json_payload(result: Any, summary: dict[str, Any], args: argparse.Namespace
         "costs_by_session": result.costs_by_session(),
         "trades": ledger,
         "equity_curve": {
+            "resolution": args.curve,
             "time": [s + "Z" for s in iso.tolist()],
-            "balance": np.round(result.curve[:, 0], 6).tolist(),
-            "equity": np.round(result.curve[:, 1], 6).tolist(),
+            "balance": np.round(curve[:, 0], 6).tolist(),
+            "equity": np.round(curve[:, 1], 6).tolist(),
+            "worst_equity": np.round(worst, 6).tolist(),
         },
     }

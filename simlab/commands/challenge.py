@@ -19,14 +19,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--program", default="ftmo-2step", help="rule preset name or rule file (see `simlab programs`)")
     g.add_argument("--size", type=float, default=100_000.0, help="account size (default 100000)")
     g.add_argument("--program-param", action="append", default=[], metavar="K=V", help="program parameter, e.g. target_pct=8")
-    g.add_argument("--risk", type=float, default=0.005, help="fraction of equity risked per trade (default 0.005)")
+    g.add_argument("--risk", type=float, default=0.01, help="fraction of equity risked per trade (default 0.01)")
     g.add_argument("--seed", type=int, default=7, help="run seed (default 7)")
     g.add_argument("--workers", type=int, default=None, help="threads (default: all cores); results do not depend on it")
     g.add_argument(
         "--horizon-days",
         type=int,
         default=None,
-        help="calendar days one attempt may take over all phases (default: the program's time limits, else 120)",
+        help="calendar days one attempt may take over all phases (default: the program's time limits, else 180)",
     )
     g.add_argument(
         "--bootstrap-days",
@@ -152,7 +152,7 @@ def _default_horizon(program: object) -> int:
     limits = [int(getattr(ph, "max_calendar_days", 0) or 0) for ph in program.phases]  # type: ignore[attr-defined]
     if all(lim > 0 for lim in limits):
         return sum(limits) + 7 * (len(limits) - 1)
-    return 120
+    return 180
 
 
 def _run_trade_list(args: argparse.Namespace, program: object, size: float) -> int:
