@@ -1,10 +1,10 @@
 """Developer sessions: tests, property tests, lint, type check, benchmarks.
 
-    nox -s tests       # the suite, as CI runs it
-    nox -s props       # hypothesis properties with thousands of examples
-    nox -s lint        # ruff
-    nox -s typecheck   # mypy
-    nox -s bench       # pytest-benchmark: kernel vs vectorbt, sampled vs fixed costs, Monte Carlo bar-steps/s
+nox -s tests       # the suite, as CI runs it
+nox -s props       # hypothesis properties with thousands of examples
+nox -s lint        # ruff
+nox -s typecheck   # mypy
+nox -s bench       # pytest-benchmark: kernel vs vectorbt, sampled vs fixed costs, Monte Carlo bar-steps/s
 """
 
 from __future__ import annotations
@@ -26,9 +26,7 @@ def tests(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def props(session: nox.Session) -> None:
     session.install("-e", ".[test]")
-    session.run(
-        "pytest", "-q", "-k", "propert", *session.posargs, env={"HYPOTHESIS_PROFILE": "props"}
-    )
+    session.run("pytest", "-q", "-k", "propert", *session.posargs, env={"HYPOTHESIS_PROFILE": "props"})
 
 
 @nox.session(python="3.11")

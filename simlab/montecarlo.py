@@ -96,7 +96,7 @@ def run_challenge(
             f"{setup.horizon_days} days (lower --horizon-days or give more data)",
         )
     if workers is not None:
-        numba.set_num_threads(max(1, min(int(workers), numba.config.NUMBA_NUM_THREADS)))
+        numba.set_num_threads(max(1, min(int(workers), int(numba.config.NUMBA_NUM_THREADS))))  # type: ignore[attr-defined]
     cfg = config_vector(
         initial_balance=setup.initial_balance,
         risk=setup.risk,

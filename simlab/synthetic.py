@@ -490,7 +490,7 @@ def _default_bars(timeframe: str) -> Bars:
                 bid=bars.bid,
                 ask=bars.ask,
                 volume=bars.volume,
-                timeframe_min=np.int64(bars.meta["timeframe_min"]),
+                timeframe_min=np.int64(int(str(bars.meta["timeframe_min"]))),
             )
             atomic_write_bytes(path, buf.getvalue())
         except OSError:

@@ -410,5 +410,3 @@ def test_build_calendar_bundles_everything():
     part = cal.slice(10, 20)
     assert len(part) == 10 and part.day_zone == "Europe/Prague"
     np.testing.assert_array_equal(part.day, cal.day[10:20])
-
-

@@ -9,19 +9,35 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
 
 from simlab.commands import _common as C
+
+if TYPE_CHECKING:
+    from challenges.rules import Program
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("program")
     g.add_argument("--runs", type=int, default=20, help="number of attempts (default 20)")
-    g.add_argument("--program", default="ftmo-2step", help="rule preset name or rule file (see `simlab programs`)")
+    g.add_argument(
+        "--program", default="ftmo-2step", help="rule preset name or rule file (see `simlab programs`)"
+    )
     g.add_argument("--size", type=float, default=100_000.0, help="account size (default 100000)")
-    g.add_argument("--program-param", action="append", default=[], metavar="K=V", help="program parameter, e.g. target_pct=8")
-    g.add_argument("--risk", type=float, default=0.01, help="fraction of equity risked per trade (default 0.01)")
+    g.add_argument(
+        "--program-param",
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="program parameter, e.g. target_pct=8",
+    )
+    g.add_argument(
+        "--risk", type=float, default=0.01, help="fraction of equity risked per trade (default 0.01)"
+    )
     g.add_argument("--seed", type=int, default=7, help="run seed (default 7)")
-    g.add_argument("--workers", type=int, default=None, help="threads (default: all cores); results do not depend on it")
+    g.add_argument(
+        "--workers", type=int, default=None, help="threads (default: all cores); results do not depend on it"
+    )
     g.add_argument(
         "--horizon-days",
         type=int,
@@ -37,10 +53,25 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "with a mean block of BLOCK days (default 0: off, attempts start on days of the real history); "
         "with --trades: the trade bootstrap's block of days (default 1)",
     )
-    g.add_argument("--trades", default=None, metavar="FILE", help="trade-list mode: bootstrap trades from an MT5 report / CSV")
-    g.add_argument("--json", default=None, metavar="FILE", help="write the full result as JSON (schema simlab.challenge/1)")
+    g.add_argument(
+        "--trades",
+        default=None,
+        metavar="FILE",
+        help="trade-list mode: bootstrap trades from an MT5 report / CSV",
+    )
+    g.add_argument(
+        "--json",
+        default=None,
+        metavar="FILE",
+        help="write the full result as JSON (schema simlab.challenge/1)",
+    )
     g.add_argument("--html", default=None, metavar="FILE", help="write an HTML report")
-    g.add_argument("--min-pass-rate", type=float, default=None, help="exit 1 when the pass rate is below this (a CI gate)")
+    g.add_argument(
+        "--min-pass-rate",
+        type=float,
+        default=None,
+        help="exit 1 when the pass rate is below this (a CI gate)",
+    )
     C.add_data_arguments(p)
     C.add_strategy_arguments(p)
     C.add_cost_arguments(p)
@@ -63,7 +94,10 @@ def run(args: argparse.Namespace) -> int:
             "--bootstrap-days",
             f"{args.bootstrap_days}: expected 0 (off) or a mean block length of 1 or more days",
         )
-    program = load_program(args.program, params={k: float(v) for k, v in C.parse_params(args.program_param, "--program-param").items()})
+    program = load_program(
+        args.program,
+        params={k: float(v) for k, v in C.parse_params(args.program_param, "--program-param").items()},
+    )
     size = program.check_size(args.size)
     gov = governors_from_args(args)
     if args.trades:
@@ -135,7 +169,9 @@ def run(args: argparse.Namespace) -> int:
         write_challenge_report(payload, args.html)
         print(f"  wrote {args.html}")
     if args.min_pass_rate is not None and payload["pass_rate"]["rate"] < args.min_pass_rate:
-        print(f"\n  pass rate {payload['pass_rate']['rate']:.3f} is below --min-pass-rate {args.min_pass_rate}")
+        print(
+            f"\n  pass rate {payload['pass_rate']['rate']:.3f} is below --min-pass-rate {args.min_pass_rate}"
+        )
         return 1
     return 0
 
@@ -155,7 +191,7 @@ def _default_horizon(program: object) -> int:
     return 180
 
 
-def _run_trade_list(args: argparse.Namespace, program: object, size: float) -> int:
+def _run_trade_list(args: argparse.Namespace, program: Program, size: float) -> int:
     from challenges.trade_list import evaluate_trades, load_trades
 
     trades = load_trades(args.trades, tz=args.tz or "UTC")
