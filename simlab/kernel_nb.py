@@ -35,7 +35,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from simlab.costs_nb import quantile_at_nb, sample_cost_nb
 from simlab.governors_nb import (
@@ -224,6 +226,38 @@ from simlab.layout import (
     TR_TP,
     TR_VOLUME,
 )
+
+# ------------------------------------------------------------------ borrowed views
+
+
+@intrinsic
+def _borrowed(typingctx, arr):
+    """The same array without a meminfo: numba's reference counting skips it.
+
+    ``simulate_nb`` runs ``step_nb`` (inlined) once per bar; every array it
+    touches would otherwise be incref'ed and decref'ed on each bar, atomic
+    operations that cost more than the bar's arithmetic and that two threads of
+    the Monte Carlo runner contend for when they share the market arrays. The
+    view is only used inside the call that owns the original, so it can never
+    outlive it.
+    """
+    if not isinstance(arr, types.Array):
+        return None
+
+    def codegen(context, builder, sig, args):
+        src = cgutils.create_struct_proxy(sig.args[0])(context, builder, value=args[0])
+        dst = cgutils.create_struct_proxy(sig.return_type)(context, builder)
+        dst.meminfo = cgutils.get_null_value(dst.meminfo.type)
+        dst.parent = cgutils.get_null_value(dst.parent.type)
+        dst.nitems = src.nitems
+        dst.itemsize = src.itemsize
+        dst.data = src.data
+        dst.shape = src.shape
+        dst.strides = src.strides
+        return dst._getvalue()
+
+    return arr(arr), codegen
+
 
 # ------------------------------------------------------------------ money
 
@@ -516,7 +550,7 @@ def _end_phase_nb(res: np.ndarray, acc: np.ndarray, status: int, reason: int, t:
 # ------------------------------------------------------------------ one bar
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")  # inlined into simulate_nb's loop: no per-bar call
 def step_nb(
     t: int,
     bid: np.ndarray,
@@ -1121,6 +1155,15 @@ def simulate_nb(
     """
     begin_nb(acc, pos, res, cfg, rules, day[start])
     record = curve.shape[0] > 0
+    # borrowed views: no reference counting inside the loop (see _borrowed); same data, same results
+    bid, ask, session, day = _borrowed(bid), _borrowed(ask), _borrowed(session), _borrowed(day)
+    swap_nights, flags, vol_ratio = _borrowed(swap_nights), _borrowed(flags), _borrowed(vol_ratio)
+    sig_dir, sig_sl = _borrowed(sig_dir), _borrowed(sig_sl)
+    sig_tp, sig_size = _borrowed(sig_tp), _borrowed(sig_size)
+    sym, cfg, rules, gov = _borrowed(sym), _borrowed(cfg), _borrowed(rules), _borrowed(gov)
+    cost_q, cost_probs = _borrowed(cost_q), _borrowed(cost_probs)
+    acc, pos, res = _borrowed(acc), _borrowed(pos), _borrowed(res)
+    trades, curve = _borrowed(trades), _borrowed(curve)
     last = start
     for t in range(start, end):
         status = step_nb(
