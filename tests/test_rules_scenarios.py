@@ -493,6 +493,25 @@ def test_minimum_trading_days_count_only_days_with_a_trade_opened():
     assert res.res[L.RES_BALANCE] == pytest.approx(111_000.0)
 
 
+def test_the5ers_counts_only_days_with_a_closed_profit_of_half_a_percent():
+    rules, boundary = preset("the5ers-high-stakes")  # 8 % target, 3 days of >= 0.5 % (500 USD)
+    assert rules[L.RULE_DAY_COUNT_MODE] == L.DAYCOUNT_PROFITABLE and rules[L.RULE_MIN_DAYS] == 3
+    tp = Tape()
+    round_trips(tp, "2024-03-04", [(1.1000, 1.1004)])  # Mon +400: traded, but < 500: does not count
+    round_trips(tp, "2024-03-05", [(1.1004, 1.1010)])  # Tue +600: day 1
+    round_trips(tp, "2024-03-06", [(1.1010, 1.1080)])  # Wed +7,000: 108,000 = target, day 2 (bar 8)
+    round_trips(tp, "2024-03-07", [(1.1080, 1.1076)])  # Thu -400: does not count
+    round_trips(tp, "2024-03-08", [(1.1076, 1.1082)])  # Fri +600: day 3 -> passed (bar 14)
+    res, snaps = run(tp, rules, boundary)
+    # Wednesday: 100,000 + 400 + 600 + 7,000 = 108,000 >= target with 2 counted days: banked, not passed
+    assert snaps[8][L.ACC_BALANCE] == pytest.approx(108_000.0) and snaps[8][L.ACC_TARGET_BANKED] == 1.0
+    # Friday: 108,200, flat, 3 counted days (Tue, Wed, Fri): passed when Friday's trade is closed
+    assert status(res) == ("passed", "none", 14)
+    assert res.res[L.RES_BALANCE] == pytest.approx(108_200.0)
+    assert res.res[L.RES_DAYS_COUNTED] == 3
+    assert res.res[L.RES_TRADING_DAYS] == 5
+
+
 # =============================================================================== best day (FTMO 1-step)
 
 
