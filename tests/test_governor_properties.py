@@ -301,7 +301,8 @@ def test_a_sized_trade_risks_at_most_risk_pct_of_equity_plus_one_step(case: Case
 # ----------------------------------------------------------------------------- 1 worker = 2 workers
 
 
-@SETTINGS
+# each example runs 24 attempts on two thread counts: the profile's count, capped at 1,000 for `props`
+@settings(SETTINGS, max_examples=min(settings.default.max_examples, 1000))
 @given(
     bars=price_paths(gaps=True, min_n=150),
     data=st.data(),
