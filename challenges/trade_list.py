@@ -88,7 +88,6 @@ so results are identical for any ``workers``.
 from __future__ import annotations
 
 import csv
-import html.parser
 import io
 import math
 import re
@@ -115,6 +114,7 @@ from challenges.rules import Program, load_program
 from challenges.stats import quantiles, wilson_interval
 from simlab import layout as L
 from simlab.errors import ConfigError, InputError
+from simlab.mt5_report import decode_report, norm_name, titled_tables
 
 START_MODES = ("bootstrap", "trades", "sequential", "replay")
 
@@ -142,10 +142,6 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "volume": ("volume", "lots", "size"),
     "type": ("type",),
 }
-
-
-def _norm(name: str) -> str:
-    return re.sub(r"[\s_\-]+", "", str(name).strip().lower())
 
 
 _TIME_RE = re.compile(
@@ -307,7 +303,7 @@ def _number(v: Any, source: str, row: int, fname: str, *, empty: float | None = 
 
 def _map_columns(header: list[str], source: str) -> dict[str, int]:
     """field -> column index, from a header row (MT5's duplicate "Time" columns included)."""
-    normed = [_norm(h) for h in header]
+    normed = [norm_name(h) for h in header]
     found: dict[str, int] = {}
     for fname, aliases in _ALIASES.items():
         for j, h in enumerate(normed):
@@ -419,7 +415,7 @@ def _deals_to_trades(
             skipped += 1
             continue
         symbol = r[cols["symbol"]].strip()
-        direction = _norm(r[cols["direction"]])
+        direction = norm_name(r[cols["direction"]])
         if not symbol or direction not in ("in", "out", "in/out", "inout", "out/in"):
             skipped += 1  # balance, credit, ...
             continue
@@ -463,106 +459,6 @@ def _deals_to_trades(
     )
 
 
-class _TableParser(html.parser.HTMLParser):
-    """All table rows of an HTML document as lists of cell texts (colspan expanded)."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.rows: list[list[str]] = []
-        self._row: list[str] | None = None
-        self._cell: list[str] | None = None
-        self._span = 1
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "tr":
-            self._close_cell()
-            self._row = []
-        elif tag in ("td", "th"):
-            self._close_cell()
-            if self._row is None:
-                self._row = []
-            self._cell = []
-            span = dict(attrs).get("colspan") or "1"
-            self._span = int(span) if span.isdigit() else 1
-        elif tag == "br" and self._cell is not None:
-            self._cell.append(" ")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("td", "th"):
-            self._close_cell()
-        elif tag == "tr":
-            self._close_cell()
-            if self._row is not None:
-                self.rows.append(self._row)
-            self._row = None
-
-    def handle_data(self, data: str) -> None:
-        if self._cell is not None:
-            self._cell.append(data)
-
-    def _close_cell(self) -> None:
-        if self._cell is not None and self._row is not None:
-            text = " ".join("".join(self._cell).split())
-            self._row.append(text)
-            self._row.extend([""] * (max(self._span, 1) - 1))
-        self._cell = None
-        self._span = 1
-
-
-_SECTIONS = (
-    "positions",
-    "deals",
-    "orders",
-    "openpositions",
-    "workingorders",
-    "summary",
-    "results",
-    "results:",
-)
-
-
-def _html_tables(text: str) -> dict[str, tuple[list[str], list[list[str]], int]]:
-    """Section name -> (header, rows, index of the first data row) of an MT5 report."""
-    p = _TableParser()
-    p.feed(text)
-    p.close()
-    rows = p.rows
-    out: dict[str, tuple[list[str], list[list[str]], int]] = {}
-    i = 0
-    while i < len(rows):
-        cells = [c for c in rows[i] if c]
-        if len(cells) == 1 and _norm(cells[0]) in _SECTIONS and i + 1 < len(rows):
-            name = _norm(cells[0])
-            header = rows[i + 1]
-            body: list[list[str]] = []
-            j = i + 2
-            while j < len(rows):
-                cj = [c for c in rows[j] if c]
-                if len(cj) == 1 and _norm(cj[0]) in _SECTIONS:
-                    break
-                if len(rows[j]) >= len(header) - 1 and len(cj) >= 3 and rows[j][0].strip():
-                    body.append(rows[j])
-                elif body:
-                    break  # a totals line or the end of the table
-                j += 1
-            out.setdefault(name, (header, body, i + 3))
-            i = j
-            continue
-        i += 1
-    return out
-
-
-def _decode(raw: bytes) -> str:
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16")
-    if len(raw) > 3 and raw[1:2] == b"\x00" and raw[3:4] == b"\x00":
-        return raw.decode("utf-16-le")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("cp1252")
-
-
 def load_trades(path: str | Path, *, tz: str = "UTC") -> TradeList:
     """Load closed trades from a CSV or an MT5 HTML report; times in ``tz`` (MT5: the server's zone)."""
     from simlab.calendar import check_zone
@@ -579,12 +475,12 @@ def load_trades(path: str | Path, *, tz: str = "UTC") -> TradeList:
         raise InputError(source, "file not found") from None
     except OSError as exc:
         raise InputError(source, f"cannot read: {exc.strerror or exc}") from None
-    text = _decode(raw)
+    text = decode_report(raw)
     head = text.lstrip()[:2000].lower()
     if p.suffix.lower() in (".html", ".htm") or head.startswith(("<!doctype", "<html")) or "<table" in head:
-        tables = _html_tables(text)
+        tables = titled_tables(text)
         for name in ("positions", "deals"):
-            if name in tables and tables[name][1]:
+            if name in tables and tables[name].rows:
                 header, body, first = tables[name]
                 return _rows_to_trades(header, body, f"{source} ({name.capitalize()})", tz, first)
         raise InputError(source, "no Positions or Deals table found in this HTML report")

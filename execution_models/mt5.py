@@ -16,6 +16,7 @@ names (lower case, no spaces: ``time``, ``deal``, ``symbol``, ``type``,
 ``direction``, ``volume``, ``price``, ``order``, ``commission``, ``fee``,
 ``swap``, ``profit``, ``balance``, ``comment`` and, when the user added one,
 ``requested_price``) and the file line (CSV) or table row (HTML) of each row.
+Decoding, HTML rows and name normalising are :mod:`simlab.mt5_report`'s.
 """
 
 from __future__ import annotations
@@ -23,12 +24,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
 
 from simlab.errors import InputError
+from simlab.mt5_report import decode_report, html_rows, norm_name
 
 REQUIRED = ("time", "symbol", "type", "volume", "price")
 _ALIASES = {
@@ -41,75 +42,8 @@ _ALIASES = {
 
 
 def _norm(name: str) -> str:
-    n = re.sub(r"[\s_/\-]+", "", str(name).strip().lower())
+    n = norm_name(name, drop="/")
     return _ALIASES.get(n, n)
-
-
-def decode_report(raw: bytes) -> str:
-    """Text of a report file: UTF-16 (MT5's HTML reports; with or without BOM), UTF-8, else Latin-1."""
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16")
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8", errors="replace")
-    head = raw[:200]
-    if head and head.count(b"\x00") > len(head) // 4:
-        return raw.decode("utf-16-le" if head[1:2] == b"\x00" else "utf-16-be", errors="replace")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("latin-1")
-
-
-class _Rows(HTMLParser):
-    """Every <tr> of the document as a list of cell texts; a cell with colspan=k counts k times."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.rows: list[list[str]] = []
-        self._row: list[str] | None = None
-        self._cell: list[str] | None = None
-        self._span = 1
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "tr":
-            self._close_row()
-            self._row = []
-        elif tag in ("td", "th"):
-            self._close_cell()
-            if self._row is None:
-                self._row = []
-            self._cell = []
-            span = dict(attrs).get("colspan") or "1"
-            self._span = int(span) if span.isdigit() and int(span) > 0 else 1
-        elif tag == "br" and self._cell is not None:
-            self._cell.append(" ")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("td", "th"):
-            self._close_cell()
-        elif tag in ("tr", "table"):
-            self._close_row()
-
-    def handle_data(self, data: str) -> None:
-        if self._cell is not None:
-            self._cell.append(data)
-
-    def _close_cell(self) -> None:
-        if self._cell is not None and self._row is not None:
-            text = " ".join("".join(self._cell).split())
-            self._row.extend([text] + [""] * (self._span - 1))
-        self._cell = None
-        self._span = 1
-
-    def _close_row(self) -> None:
-        self._close_cell()
-        if self._row is not None:
-            self.rows.append(self._row)
-        self._row = None
-
-    def close(self) -> None:
-        super().close()
-        self._close_row()
 
 
 def _is_deals_header(cells: list[str]) -> bool:
@@ -118,10 +52,7 @@ def _is_deals_header(cells: list[str]) -> bool:
 
 
 def _from_html(text: str, where: str) -> tuple[pd.DataFrame, list[str]]:
-    parser = _Rows()
-    parser.feed(text)
-    parser.close()
-    rows = parser.rows
+    rows = html_rows(text)
     start = next((i for i, r in enumerate(rows) if _is_deals_header(r)), None)
     if start is None:
         raise InputError(
