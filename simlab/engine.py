@@ -365,7 +365,7 @@ class Stepper:
         max_trades: int = 100_000,
     ) -> None:
         from simlab.governors_nb import no_governors
-        from simlab.kernel_nb import begin_nb, new_state
+        from simlab.kernel_nb import begin_nb, cost_guide_nb, new_state
 
         self.market = market
         self.bid = np.ascontiguousarray(market.bars.bid)
@@ -386,6 +386,7 @@ class Stepper:
         self.start = start
         self.end = len(market.bars) if end is None else end
         self.acc, self.pos, self.res, self.trades = new_state(max_trades)
+        self.cost_guide = cost_guide_nb(self.costs.cost_probs)
         begin_nb(self.acc, self.pos, self.res, self.cfg, self.rules, int(market.day[start]))
         self.t = start
 
@@ -407,7 +408,7 @@ class Stepper:
         status = step_nb(
             t, self.bid, self.ask, m.session, m.day, m.swap_nights, m.flags, m.vol_ratio,
             int(direction), float(sl), float(tp), float(size),
-            self.sym, self.cfg, self.rules, self.gov, self.costs.cost_q, self.costs.cost_probs,
+            self.sym, self.cfg, self.rules, self.gov, self.costs.cost_q, self.costs.cost_probs, self.cost_guide,
             self.seed, self.attempt, self.acc, self.pos, self.res, self.trades, is_last,
         )  # fmt: skip
         self.t += 1
