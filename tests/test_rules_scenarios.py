@@ -685,3 +685,31 @@ def test_e8_trailing_limit_moves_as_soon_as_a_close_at_the_open_raises_the_balan
     # (the daily limit, 4 % of the day-start balance: 96,000, holds)
     assert status(res) == ("breached", "max_loss", 2)
     assert res.res[L.RES_BALANCE] == pytest.approx(96_500.0)
+
+
+def test_a_max_loss_buffer_exit_slipped_through_the_limit_is_a_breach_not_a_halt():
+    """Max loss 10 % static only; max-loss buffer 0.5 %: floor 90,500 booked. 10 lots, 3.5 USD/side;
+    every stop fill slips 0.00052 (a constant slippage table)."""
+    from simlab.engine import CostSetup
+
+    rules = rule_vector(maxloss_pct=0.10, maxloss_floating=1)
+    spec = plain_symbol(commission_per_lot=3.5)
+    gov = gov_vector(maxloss_buffer_pct=0.005)
+    q = np.zeros((L.N_COST_KINDS, L.N_SESSIONS, 2))
+    q[L.COST_STOP_SLIP] = 0.00052
+    costs = CostSetup(q, np.array([0.0, 1.0]), slippage=True)
+    tp = Tape()
+    tp.bar("2024-03-05T08:00", 1.1000, decide=LONG)  # 0
+    tp.bar("2024-03-05T09:00", (1.1000, 1.1000, 1.0800, 1.0850))  # 1: filled at 1.1000, falls to 1.0800
+    tp.bar("2024-03-05T10:00", 1.0850)  # 2
+    bars, it = tp.build()
+    market = Market.build(bars)
+    res = run_backtest(bars, it, spec, market=market, rules=rules, gov=gov, costs=costs, fixed_volume=LOTS)
+    # entry: 100,000 - 35 = 99,965. Floor price: 99,965 + gross - 35 = 90,500 -> gross -9,430 -> 1.09057;
+    # the stop fills 0.00052 lower at 1.09005: gross -9,950, equity 90,015 (not below 90,000 yet), and the
+    # exit commission books 90,015 - 35 = 89,980 < 90,000: the firm's max loss is breached, through
+    # the stop's slippage - the governor did not save the account
+    assert res.trades()["exit_price"].iloc[0] == pytest.approx(1.09005)
+    assert status(res) == ("breached", "max_loss", 1)
+    assert res.res[L.RES_BALANCE] == pytest.approx(89_980.0)
+    assert res.res[L.RES_BREACH_VIA_GAP] == 1.0
