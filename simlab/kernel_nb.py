@@ -435,7 +435,7 @@ def cost_guide_nb(cost_probs: np.ndarray) -> np.ndarray:
     return guide
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")  # a call per bar costs as much as the draw
 def _sample_guided_nb(
     cost_q: np.ndarray,
     cost_probs: np.ndarray,
