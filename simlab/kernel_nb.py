@@ -308,7 +308,7 @@ def new_state(n_trades_capacity: int = 0) -> tuple[np.ndarray, np.ndarray, np.nd
     return acc, pos, res, trades
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")  # called on every bar that raises a peak
 def _update_limits_nb(acc: np.ndarray, rules: np.ndarray) -> None:
     """Recompute the daily and max-loss limits from the current references (they never fall)."""
     init = acc[ACC_INITIAL]
@@ -601,6 +601,12 @@ def _end_phase_nb(res: np.ndarray, acc: np.ndarray, status: int, reason: int, t:
     acc[ACC_HALTED] = 1.0
 
 
+# The governors' floor, needed on every bar with a position: the same Python source as
+# ``simlab.governors_nb.equity_floor_nb`` (one definition for the kernel and the live runner),
+# compiled inline here because a call per bar cost more than the floor itself.
+_equity_floor_inl = njit(inline="always")(equity_floor_nb.py_func)
+
+
 # ------------------------------------------------------------------ one bar
 
 
@@ -797,7 +803,7 @@ def step_nb(
             xadv = ah
         bal = acc[ACC_BALANCE]
         # the governors' floor, as a price stop on the position
-        floor, floor_reason = equity_floor_nb(acc, gov, rules)
+        floor, floor_reason = _equity_floor_inl(acc, gov, rules)
         if t + 1 < day.shape[0] and day[t + 1] != d_t:
             # the last bar before a daily reset: hold on only above the floor the reset will set
             rfloor, rreason = reset_floor_nb(acc, gov, rules)
