@@ -461,6 +461,34 @@ def _sample_guided_nb(
     return cost_q[kind, sess, lo] + w * (cost_q[kind, sess, hi] - cost_q[kind, sess, lo])
 
 
+@njit(cache=True, inline="always")
+def _model_ask_nb(
+    cost_q: np.ndarray,
+    cost_probs: np.ndarray,
+    cost_guide: np.ndarray,
+    smode: int,
+    sess: int,
+    seed: int,
+    attempt: int,
+    t: int,
+    bo: float,
+    bh: float,
+    bl: float,
+    bc: float,
+    ao: float,
+    ah: float,
+    al: float,
+    ac: float,
+) -> tuple[float, float, float, float]:
+    """Bar t's ask OHLC under spread mode ``smode`` (model or wider) from its sampled spread."""
+    s = _sample_guided_nb(
+        cost_q, cost_probs, cost_guide, COST_SPREAD, sess, seed, attempt, t * N_DRAWS_PER_BAR + DRAW_SPREAD
+    )
+    if smode == SPREAD_FROM_MODEL:
+        return bo + s, bh + s, bl + s, bc + s
+    return bo + max(ao - bo, s), bh + max(ah - bh, s), bl + max(al - bl, s), bc + max(ac - bc, s)
+
+
 # ------------------------------------------------------------------ fills
 
 
@@ -658,27 +686,24 @@ def step_nb(
     al = ask[t, 2]
     ac = ask[t, 3]
     smode = int(cfg[CFG_SPREAD_MODE])
-    if smode != SPREAD_FROM_DATA:
-        s = _sample_guided_nb(
-            cost_q,
-            cost_probs,
-            cost_guide,
-            COST_SPREAD,
-            sess,
-            seed,
-            attempt,
-            t * N_DRAWS_PER_BAR + DRAW_SPREAD,
+    # A sampled spread is drawn only on a bar that uses the ask (the draw is keyed by the bar, so
+    # when it is drawn changes nothing): not on a bar that starts flat or long with no order at its
+    # open, no calendar flag, no new day, no kill switch and no entry decided at its close, unless
+    # something closes inside it (a trade records the spread; see the draws further down).
+    lazy_ask = (
+        smode != SPREAD_FROM_DATA
+        and pos[POS_DIR] >= 0.0
+        and pos[POS_PENDING_DIR] == 0.0
+        and pos[POS_PENDING_FLATTEN] <= 0.0
+        and fl == 0
+        and day[t] == acc[ACC_DAY]
+        and gov[GOV_KILL_SWITCH] <= 0.0
+        and (is_last or (i_dir != DIR_LONG and i_dir != DIR_SHORT))
+    )
+    if smode != SPREAD_FROM_DATA and not lazy_ask:
+        ao, ah, al, ac = _model_ask_nb(
+            cost_q, cost_probs, cost_guide, smode, sess, seed, attempt, t, bo, bh, bl, bc, ao, ah, al, ac
         )
-        if smode == SPREAD_FROM_MODEL:
-            ao = bo + s
-            ah = bh + s
-            al = bl + s
-            ac = bc + s
-        else:
-            ao = bo + max(ao - bo, s)
-            ah = bh + max(ah - bh, s)
-            al = bl + max(al - bl, s)
-            ac = bc + max(ac - bc, s)
     spread_open = ao - bo
 
     eq_prev = acc[ACC_EQUITY]  # marked at the previous bar's close
@@ -894,6 +919,12 @@ def step_nb(
         acc[ACC_WORST_EQUITY] = worst_eq
         acc[ACC_BEST_EQUITY] = best_eq
         _track_drawdowns_nb(acc, rules, worst_eq)
+        if lazy_ask and (breach != 0 or exit_kind != 0):  # a close records the bar's spread
+            ao, ah, al, ac = _model_ask_nb(
+                cost_q, cost_probs, cost_guide, smode, sess, seed, attempt, t, bo, bh, bl, bc, ao, ah, al, ac
+            )
+            spread_open = ao - bo
+            lazy_ask = False
         if breach != 0:
             bfill = worst_px
             _close_position_nb(
@@ -965,6 +996,19 @@ def step_nb(
 
     # closed-balance rules (floating not counted) judge the balance after this bar's closes
     bal = acc[ACC_BALANCE]
+    if lazy_ask and (
+        (
+            rules[RULE_MAXLOSS_PCT] > 0.0
+            and rules[RULE_MAXLOSS_FLOATING] <= 0.0
+            and bal < acc[ACC_MAXLOSS_LIMIT]
+        )
+        or (rules[RULE_DAILY_PCT] > 0.0 and rules[RULE_DAILY_FLOATING] <= 0.0 and bal < acc[ACC_DAILY_LIMIT])
+    ):  # a close at this bar's close below
+        ao, ah, al, ac = _model_ask_nb(
+            cost_q, cost_probs, cost_guide, smode, sess, seed, attempt, t, bo, bh, bl, bc, ao, ah, al, ac
+        )
+        spread_open = ao - bo
+        lazy_ask = False
     if rules[RULE_MAXLOSS_PCT] > 0.0 and rules[RULE_MAXLOSS_FLOATING] <= 0.0 and bal < acc[ACC_MAXLOSS_LIMIT]:
         _close_open_at_close_nb(pos, acc, sym, gov, trades, res, bc, ac, t, entry_sess_pos, sess)
         _end_phase_nb(res, acc, STATUS_BREACHED, BREACH_MAX_LOSS, t, via_gap)
