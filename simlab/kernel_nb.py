@@ -716,7 +716,19 @@ def step_nb(
             if pos[POS_DIR] != 0.0:
                 fill = bo if pos[POS_DIR] > 0 else ao
                 _close_position_nb(
-                    pos, acc, sym, gov, trades, res, fill, spread_open, 0.0, t, EXIT_BREACH, sess, sess
+                    pos,
+                    acc,
+                    sym,
+                    gov,
+                    trades,
+                    res,
+                    fill,
+                    spread_open,
+                    0.0,
+                    t,
+                    EXIT_BREACH,
+                    int(session[int(pos[POS_ENTRY_BAR])]),  # the trade's entry session
+                    sess,
                 )
             acc[ACC_EQUITY] = acc[ACC_BALANCE]
             _end_phase_nb(res, acc, STATUS_BREACHED, BREACH_TIME_LIMIT, t, 0.0)

@@ -548,3 +548,22 @@ def test_daily_loss_breach_on_floating_equity_ends_the_run_at_that_bar(low, brea
         assert res.res[L.RES_END_BAR] == 4
         assert res.curve[2, L.CURVE_WORST_EQUITY] == pytest.approx(95_100.0, abs=1e-6)
         assert res.res[L.RES_MAX_DAILY_DD] == pytest.approx(0.049, abs=1e-9)
+
+
+def test_time_limit_close_records_the_entry_session():
+    """A phase with a 1-day time limit ends at the first bar of the next day, closing what is open;
+    the ledger keeps the session the trade was opened in (the London-New York overlap, 13:00 UTC),
+    not that of the closing bar (23:00 UTC, Prague midnight: Asia)."""
+    from simlab.engine import no_rules
+
+    r = no_rules()
+    r[L.RULE_MAX_DAYS] = 1
+    bars = _hourly_flat("2024-01-16 12:00", "2024-01-17 00:00")
+    n = len(bars)
+    res = run(bars, plan(n, {0: (L.DIR_LONG,)}), rules=r)
+    assert res.status == "breached" and res.breach_reason == "time_limit"
+    tr = only_trade(res)
+    assert tr[L.TR_ENTRY_BAR] == 1 and res.market.session[1] == L.SESSION_OVERLAP
+    assert res.market.session[int(tr[L.TR_EXIT_BAR])] == L.SESSION_ASIA
+    assert tr[L.TR_ENTRY_SESSION] == L.SESSION_OVERLAP
+    assert tr[L.TR_EXIT_SESSION] == L.SESSION_ASIA
