@@ -398,7 +398,7 @@ class Stepper:
         self, direction: int = L.DIR_HOLD, sl: float = math.nan, tp: float = math.nan, size: float = math.nan
     ) -> int:
         """Run the current bar, then decide; returns the phase status (``STATUS_*``)."""
-        from simlab.kernel_nb import finish_nb, step_nb
+        from simlab.kernel_nb import bar_ask_close_nb, finish_nb, step_nb
 
         if self.done:
             raise RuntimeError("the episode is over: build a new Stepper")
@@ -426,6 +426,18 @@ class Stepper:
                 self.res,
                 self.trades,
                 True,
+                bar_ask_close_nb(
+                    t,
+                    self.bid,
+                    self.ask,
+                    m.session,
+                    self.cfg,
+                    self.costs.cost_q,
+                    self.costs.cost_probs,
+                    self.cost_guide,
+                    self.seed,
+                    self.attempt,
+                ),
             )
         return int(status)
 

@@ -1207,6 +1207,44 @@ def _track_drawdowns_nb(acc: np.ndarray, rules: np.ndarray, worst_eq: float) -> 
 
 
 @njit(cache=True)
+def bar_ask_close_nb(
+    t: int,
+    bid: np.ndarray,
+    ask: np.ndarray,
+    session: np.ndarray,
+    cfg: np.ndarray,
+    cost_q: np.ndarray,
+    cost_probs: np.ndarray,
+    cost_guide: np.ndarray,
+    seed: int,
+    attempt: int,
+) -> float:
+    """Bar t's ask close as ``step_nb`` prices it: the data's, or bid + the sampled spread (model / wider)."""
+    smode = int(cfg[CFG_SPREAD_MODE])
+    if smode == SPREAD_FROM_DATA:
+        return ask[t, 3]
+    _, _, _, ac = _model_ask_nb(
+        cost_q,
+        cost_probs,
+        cost_guide,
+        smode,
+        int(session[t]),
+        seed,
+        attempt,
+        t,
+        bid[t, 0],
+        bid[t, 1],
+        bid[t, 2],
+        bid[t, 3],
+        ask[t, 0],
+        ask[t, 1],
+        ask[t, 2],
+        ask[t, 3],
+    )
+    return ac
+
+
+@njit(cache=True)
 def finish_nb(
     t: int,
     bid: np.ndarray,
@@ -1220,15 +1258,20 @@ def finish_nb(
     res: np.ndarray,
     trades: np.ndarray,
     close_open: bool,
+    ask_close: float,
 ) -> None:
-    """Fill the result vector after the last bar run (t); optionally close what is open at its close."""
+    """Fill the result vector after the last bar run (t); optionally close what is open at its close.
+
+    ``ask_close``: bar t's ask close as the kernel priced it (``bar_ask_close_nb``), so that a short
+    closed at the end pays the same spread the bar was marked with.
+    """
     if res[RES_STATUS] == STATUS_RUNNING:
         if close_open and pos[POS_DIR] != 0.0:
             sess = int(session[t])
-            fill = bid[t, 3] if pos[POS_DIR] > 0 else ask[t, 3]
+            fill = bid[t, 3] if pos[POS_DIR] > 0 else ask_close
             es = int(session[int(pos[POS_ENTRY_BAR])])
             _close_position_nb(
-                pos, acc, sym, gov, trades, res, fill, ask[t, 3] - bid[t, 3], 0.0, t, EXIT_END, es, sess
+                pos, acc, sym, gov, trades, res, fill, ask_close - bid[t, 3], 0.0, t, EXIT_END, es, sess
             )
             acc[ACC_EQUITY] = acc[ACC_BALANCE]
         res[RES_END_BAR] = t
@@ -1309,7 +1352,8 @@ def simulate_nb(
             curve[i, CURVE_WORST_EQUITY] = acc[ACC_WORST_EQUITY]
         if status != STATUS_RUNNING:
             break
-    finish_nb(last, bid, ask, session, day, sym, gov, acc, pos, res, trades, close_at_end)
+    ask_close = bar_ask_close_nb(last, bid, ask, session, cfg, cost_q, cost_probs, cost_guide, seed, attempt)
+    finish_nb(last, bid, ask, session, day, sym, gov, acc, pos, res, trades, close_at_end, ask_close)
     if record and res[RES_STATUS] == STATUS_RUNNING and close_at_end:
         i = last - start
         curve[i, CURVE_BALANCE] = acc[ACC_BALANCE]

@@ -550,6 +550,37 @@ def test_daily_loss_breach_on_floating_equity_ends_the_run_at_that_bar(low, brea
         assert res.res[L.RES_MAX_DAILY_DD] == pytest.approx(0.049, abs=1e-9)
 
 
+# ----------------------------------------------------------------------------- modelled spread at the end
+
+
+def _constant_spread_model(spread: float) -> CostSetup:
+    """A cost table whose spread is ``spread`` in every session (no slippage): SPREAD_FROM_MODEL."""
+    q = np.zeros((L.N_COST_KINDS, L.N_SESSIONS, 2))
+    q[L.COST_SPREAD] = spread
+    return CostSetup(q, np.array([0.0, 1.0]), spread_mode=L.SPREAD_FROM_MODEL, name="constant 5 pips")
+
+
+def test_end_of_data_close_uses_the_modelled_spread():
+    """With the spread from the model, every ask is bid + the model's spread, the last bar's close too.
+
+    A short of 1 lot from bid 1.1000 still open at the end is bought back at the last bar's bid
+    close 1.0980 + the modelled 5 pips = 1.0985 (not the data's ask 1.0981): gross
+    (1.1000 - 1.0985) * 1e5 = 150, and the final balance equals the equity marked at that close.
+    """
+    bars = make_bars(
+        "2024-01-16 08:00",
+        [flat_bar(1.1000), flat_bar(1.1000), (1.0990, 1.0995, 1.0975, 1.0980)],
+    )
+    res = run(bars, plan(3, {0: (L.DIR_SHORT,)}), costs=_constant_spread_model(0.0005))
+    tr = only_trade(res)
+    assert tr[L.TR_EXIT_REASON] == L.EXIT_END
+    assert tr[L.TR_ENTRY_PRICE] == 1.1000
+    assert tr[L.TR_EXIT_PRICE] == pytest.approx(1.0985, abs=1e-12)
+    assert tr[L.TR_EXIT_SPREAD] == pytest.approx(0.0005, abs=1e-12)
+    assert tr[L.TR_GROSS] == pytest.approx(150.0, abs=1e-6)
+    assert res.res[L.RES_BALANCE] == pytest.approx(100_150.0, abs=1e-6)
+
+
 def test_time_limit_close_records_the_entry_session():
     """A phase with a 1-day time limit ends at the first bar of the next day, closing what is open;
     the ledger keeps the session the trade was opened in (the London-New York overlap, 13:00 UTC),
