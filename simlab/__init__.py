@@ -4,4 +4,8 @@ Kept import-light on purpose: ``simlab --help`` must answer in well under a
 second, so heavy modules (numba, pandas) load only when a command needs them.
 """
 
+from simlab import _numba_cache
+
+_numba_cache.configure()
+
 __version__ = "0.1.0"
