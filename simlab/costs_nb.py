@@ -46,7 +46,14 @@ def sample_cost_nb(
 
 @njit(cache=True)
 def sample_many_nb(
-    cost_q: np.ndarray, cost_probs: np.ndarray, kind: int, session: int, seed: int, attempt: int, first_draw: int, n: int
+    cost_q: np.ndarray,
+    cost_probs: np.ndarray,
+    kind: int,
+    session: int,
+    seed: int,
+    attempt: int,
+    first_draw: int,
+    n: int,
 ) -> np.ndarray:
     """``n`` draws (consecutive draw counters) — for fidelity tests and reports."""
     out = np.empty(n, dtype=np.float64)

@@ -1327,15 +1327,15 @@ def simulate_nb(
     begin_nb(acc, pos, res, cfg, rules, day[start])
     record = curve.shape[0] > 0
     # borrowed views: no reference counting inside the loop (see _borrowed); same data, same results
-    bid, ask, session, day = _borrowed(bid), _borrowed(ask), _borrowed(session), _borrowed(day)
-    swap_nights, flags, vol_ratio = _borrowed(swap_nights), _borrowed(flags), _borrowed(vol_ratio)
-    sig_dir, sig_sl = _borrowed(sig_dir), _borrowed(sig_sl)
-    sig_tp, sig_size = _borrowed(sig_tp), _borrowed(sig_size)
-    sym, cfg, rules, gov = _borrowed(sym), _borrowed(cfg), _borrowed(rules), _borrowed(gov)
+    bid, ask, session, day = _borrowed(bid), _borrowed(ask), _borrowed(session), _borrowed(day)  # type: ignore[call-arg]  # numba intrinsic: typingctx is numba's
+    swap_nights, flags, vol_ratio = _borrowed(swap_nights), _borrowed(flags), _borrowed(vol_ratio)  # type: ignore[call-arg]  # numba intrinsic: typingctx is numba's
+    sig_dir, sig_sl = _borrowed(sig_dir), _borrowed(sig_sl)  # type: ignore[call-arg]  # numba intrinsic: typingctx is numba's
+    sig_tp, sig_size = _borrowed(sig_tp), _borrowed(sig_size)  # type: ignore[call-arg]  # numba intrinsic: typingctx is numba's
+    sym, cfg, rules, gov = _borrowed(sym), _borrowed(cfg), _borrowed(rules), _borrowed(gov)  # type: ignore[call-arg]  # numba intrinsic: typingctx is numba's
     cost_guide = cost_guide_nb(cost_probs)
-    cost_q, cost_probs = _borrowed(cost_q), _borrowed(cost_probs)
-    acc, pos, res = _borrowed(acc), _borrowed(pos), _borrowed(res)
-    trades, curve = _borrowed(trades), _borrowed(curve)
+    cost_q, cost_probs = _borrowed(cost_q), _borrowed(cost_probs)  # type: ignore[call-arg]  # numba intrinsic: typingctx is numba's
+    acc, pos, res = _borrowed(acc), _borrowed(pos), _borrowed(res)  # type: ignore[call-arg]  # numba intrinsic: typingctx is numba's
+    trades, curve = _borrowed(trades), _borrowed(curve)  # type: ignore[call-arg]  # numba intrinsic: typingctx is numba's
     last = start
     for t in range(start, end):
         status = step_nb(

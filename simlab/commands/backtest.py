@@ -15,12 +15,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     C.add_strategy_arguments(p)
     C.add_cost_arguments(p)
     g = p.add_argument_group("account")
-    g.add_argument("--risk", type=float, default=0.01, help="fraction of equity risked per trade (default 0.01 = 1%%)")
+    g.add_argument(
+        "--risk", type=float, default=0.01, help="fraction of equity risked per trade (default 0.01 = 1%%)"
+    )
     g.add_argument("--volume", type=float, default=0.0, help="fixed lots per trade instead of risk sizing")
     g.add_argument("--balance", type=float, default=100_000.0, help="initial balance (default 100000)")
-    g.add_argument("--tp-first", action="store_true", help="when SL and TP both lie inside one bar, assume TP first")
+    g.add_argument(
+        "--tp-first", action="store_true", help="when SL and TP both lie inside one bar, assume TP first"
+    )
     g.add_argument("--seed", type=int, default=7, help="seed of sampled costs (default 7)")
-    p.add_argument("--json", default=None, metavar="FILE", help="write summary, trade ledger and equity curve as JSON")
+    p.add_argument(
+        "--json", default=None, metavar="FILE", help="write summary, trade ledger and equity curve as JSON"
+    )
     p.add_argument(
         "--curve",
         choices=("daily", "bars"),
@@ -58,7 +64,9 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
     )
     s = result.summary()
-    print(f"simlab backtest: {getattr(strategy, 'name', args.strategy)} on {data_name} ({len(bars):,} bars, {spec.name})")
+    print(
+        f"simlab backtest: {getattr(strategy, 'name', args.strategy)} on {data_name} ({len(bars):,} bars, {spec.name})"
+    )
     print(f"  costs: {cost_name} | seed {args.seed}")
     rows = [
         ("trades", f"{s['trades']:,}"),
@@ -77,11 +85,16 @@ def run(args: argparse.Namespace) -> int:
     if by_session:
         print("  costs paid per session (points)   fills   avg spread   avg slippage")
         for name, c in by_session.items():
-            print(f"    {name:<31} {c['fills']:>5}   {c['avg_spread_points']:>10.2f}   {c['avg_slippage_points']:>12.2f}")
+            print(
+                f"    {name:<31} {c['fills']:>5}   {c['avg_spread_points']:>10.2f}   {c['avg_slippage_points']:>12.2f}"
+            )
     if args.json:
         from simlab.atomic import atomic_write_text
 
-        atomic_write_text(args.json, json.dumps(_json_payload(result, s, args, data_name, cost_name), indent=1, allow_nan=False))
+        atomic_write_text(
+            args.json,
+            json.dumps(_json_payload(result, s, args, data_name, cost_name), indent=1, allow_nan=False),
+        )
         print(f"  wrote {args.json}")
     return 0
 
@@ -92,7 +105,9 @@ def _clean(v: Any) -> Any:
     return v
 
 
-def _json_payload(result: Any, summary: dict[str, Any], args: argparse.Namespace, data_name: str, cost_name: str) -> dict[str, Any]:
+def _json_payload(
+    result: Any, summary: dict[str, Any], args: argparse.Namespace, data_name: str, cost_name: str
+) -> dict[str, Any]:
     import numpy as np
 
     trades = result.trades()
