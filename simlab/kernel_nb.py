@@ -629,6 +629,34 @@ def _end_phase_nb(res: np.ndarray, acc: np.ndarray, status: int, reason: int, t:
     acc[ACC_HALTED] = 1.0
 
 
+@njit(cache=True)
+def _close_and_end_nb(
+    pos: np.ndarray,
+    acc: np.ndarray,
+    sym: np.ndarray,
+    gov: np.ndarray,
+    trades: np.ndarray,
+    res: np.ndarray,
+    fill: float,
+    spread: float,
+    slip: float,
+    t: int,
+    exit_reason: int,
+    entry_sess: int,
+    sess: int,
+    status: int,
+    code: int,
+) -> int:
+    """Close what is open at ``fill`` (booked as ``exit_reason``) and end the phase: ``status``, ``code``."""
+    if pos[POS_DIR] != 0.0:
+        _close_position_nb(
+            pos, acc, sym, gov, trades, res, fill, spread, slip, t, exit_reason, entry_sess, sess
+        )
+    acc[ACC_EQUITY] = acc[ACC_BALANCE]
+    _end_phase_nb(res, acc, status, code, t, 0.0)
+    return status
+
+
 # The governors' floor, needed on every bar with a position: the same Python source as
 # ``simlab.governors_nb.equity_floor_nb`` (one definition for the kernel and the live runner),
 # compiled inline here because a call per bar cost more than the floor itself.
@@ -713,26 +741,12 @@ def step_nb(
     if d_t != acc[ACC_DAY]:
         _new_day_nb(acc, rules, d_t)
         if rules[RULE_MAX_DAYS] > 0.0 and d_t - acc[ACC_PHASE_START_DAY] >= rules[RULE_MAX_DAYS]:
-            if pos[POS_DIR] != 0.0:
-                fill = bo if pos[POS_DIR] > 0 else ao
-                _close_position_nb(
-                    pos,
-                    acc,
-                    sym,
-                    gov,
-                    trades,
-                    res,
-                    fill,
-                    spread_open,
-                    0.0,
-                    t,
-                    EXIT_BREACH,
-                    int(session[int(pos[POS_ENTRY_BAR])]),  # the trade's entry session
-                    sess,
-                )
-            acc[ACC_EQUITY] = acc[ACC_BALANCE]
-            _end_phase_nb(res, acc, STATUS_BREACHED, BREACH_TIME_LIMIT, t, 0.0)
-            return STATUS_BREACHED
+            fill = bo if pos[POS_DIR] > 0 else ao
+            entry_sess = int(session[int(pos[POS_ENTRY_BAR])])  # the trade's entry session
+            return _close_and_end_nb(
+                pos, acc, sym, gov, trades, res, fill, spread_open, 0.0, t, EXIT_BREACH, entry_sess, sess,
+                STATUS_BREACHED, BREACH_TIME_LIMIT,
+            )  # fmt: skip
 
     entry_sess_pos = int(session[int(pos[POS_ENTRY_BAR])]) if pos[POS_DIR] != 0.0 else sess
 
@@ -740,12 +754,10 @@ def step_nb(
     if pos[POS_DIR] != 0.0:
         if rules[RULE_NO_WEEKEND_HOLDING] > 0.0 and (fl & FLAG_WEEKEND_GAP) != 0:
             fill = bo if pos[POS_DIR] > 0 else ao
-            _close_position_nb(
-                pos, acc, sym, gov, trades, res, fill, spread_open, 0.0, t, EXIT_BREACH, entry_sess_pos, sess
-            )
-            acc[ACC_EQUITY] = acc[ACC_BALANCE]
-            _end_phase_nb(res, acc, STATUS_BREACHED, BREACH_WEEKEND_HOLDING, t, 0.0)
-            return STATUS_BREACHED
+            return _close_and_end_nb(
+                pos, acc, sym, gov, trades, res, fill, spread_open, 0.0, t, EXIT_BREACH, entry_sess_pos, sess,
+                STATUS_BREACHED, BREACH_WEEKEND_HOLDING,
+            )  # fmt: skip
         nights = swap_nights[t]
         if nights > 0:
             pts = sym[SYM_SWAP_LONG] if pos[POS_DIR] > 0 else sym[SYM_SWAP_SHORT]
@@ -755,27 +767,14 @@ def step_nb(
     flat_reason = 0
     if gov[GOV_KILL_SWITCH] > 0.0:
         # the kill switch wins over everything: flat now, and trading is over
+        slip = 0.0
         if pos[POS_DIR] != 0.0:
             slip = _slip_nb(COST_EXIT_SLIP, sess, t, DRAW_EXIT_SLIP, cfg, cost_q, cost_probs, seed, attempt)
-            fill = bo - slip if pos[POS_DIR] > 0 else ao + slip
-            _close_position_nb(
-                pos,
-                acc,
-                sym,
-                gov,
-                trades,
-                res,
-                fill,
-                spread_open,
-                slip,
-                t,
-                EXIT_KILL_SWITCH,
-                entry_sess_pos,
-                sess,
-            )
-        acc[ACC_EQUITY] = acc[ACC_BALANCE]
-        _end_phase_nb(res, acc, STATUS_HALTED, EXIT_KILL_SWITCH, t, 0.0)
-        return STATUS_HALTED
+        fill = bo - slip if pos[POS_DIR] > 0 else ao + slip
+        return _close_and_end_nb(
+            pos, acc, sym, gov, trades, res, fill, spread_open, slip, t, EXIT_KILL_SWITCH, entry_sess_pos, sess,
+            STATUS_HALTED, EXIT_KILL_SWITCH,
+        )  # fmt: skip
     else:
         fw = must_flatten_on_flags_nb(gov, fl)
         if fw == 1:
