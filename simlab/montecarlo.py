@@ -290,8 +290,9 @@ class ChallengeResult:
             }
         )
 
-    def format_table(self) -> str:
-        j = self.to_json()
+    def format_table(self, payload: dict[str, Any] | None = None) -> str:
+        """The terminal table; pass ``to_json()``'s payload when you have it, to build it only once."""
+        j = self.to_json() if payload is None else payload
         s = j["setup"]
         pr = j["pass_rate"]
         lines = [

@@ -156,8 +156,8 @@ def run(args: argparse.Namespace) -> int:
         )
     else:
         result = run_challenge(setup, args.runs, workers=args.workers, where=where)
-    print(result.format_table())
     payload = result.to_json()
+    print(result.format_table(payload))
     if args.json:
         from simlab.atomic import atomic_write_text
 
