@@ -96,11 +96,8 @@ def load_data(args: argparse.Namespace) -> tuple[Any, str]:
 
         tf = "1h" if args.data == BUNDLED else "1min"
         return default_bars(tf), f"bundled synthetic EURUSD {'H1' if tf == '1h' else 'M1'} (not real prices)"
-    from simlab.errors import InputError
-    from simlab.loaders import load_bars
+    from simlab.loaders import load_bars  # it reports a missing file as one line itself
 
-    if not Path(args.data).exists():
-        raise InputError(args.data, "no such file")
     bars = load_bars(args.data, fmt=args.fmt, tz=args.tz, symbol=args.symbol, timeframe=args.timeframe)
     return bars, str(args.data)
 
