@@ -82,6 +82,7 @@ from simlab.bars import Bars
 from simlab.calendar import NEW_YORK, NS_DAY, NS_HOUR, local_time_ns, parse_reset
 from simlab.engine import Market, _intent_arrays, config_vector
 from simlab.errors import ConfigError, InputError
+from simlab.kernel_nb import cost_index_nb
 from simlab.montecarlo import ChallengeResult, ChallengeSetup
 from simlab.montecarlo_nb import attempt_nb
 from simlab.rng_nb import uniforms_nb
@@ -313,9 +314,10 @@ def _attempt_nogil_nb(
     a, bid, ask, session, day, swap_nights, flags, vol_ratio, sig_dir, sig_sl, sig_tp, sig_size,
     sym, cfg, phase_rules, gov, cost_q, cost_probs, seed, start_bars, horizon_days, out,
 ):  # fmt: skip
+    cost_guide, spread_lut = cost_index_nb(cost_q, cost_probs)
     return attempt_nb(
         a, bid, ask, session, day, swap_nights, flags, vol_ratio, sig_dir, sig_sl, sig_tp, sig_size,
-        sym, cfg, phase_rules, gov, cost_q, cost_probs, seed, start_bars, horizon_days, out,
+        sym, cfg, phase_rules, gov, cost_q, cost_probs, cost_guide, spread_lut, seed, start_bars, horizon_days, out,
     )  # fmt: skip
 
 

@@ -299,7 +299,7 @@ def run_backtest(
 ) -> BacktestResult:
     """Run the kernel over bars [start, end) and collect the result."""
     from simlab.governors_nb import no_governors
-    from simlab.kernel_nb import new_state, simulate_nb
+    from simlab.kernel_nb import cost_index_nb, new_state, simulate_nb
 
     n = len(bars)
     end = n if end is None else end
@@ -319,7 +319,7 @@ def run_backtest(
         np.ascontiguousarray(bars.bid), np.ascontiguousarray(bars.ask),
         market.session, market.day, market.swap_nights, market.flags, market.vol_ratio,
         d, sl, tp, size, spec.to_vector(), cfg, rules, gov, costs.cost_q, costs.cost_probs,
-        seed, attempt, start, end, acc, pos, res, trades, curve, close_at_end,
+        *cost_index_nb(costs.cost_q, costs.cost_probs), seed, attempt, start, end, acc, pos, res, trades, curve, close_at_end,
     )  # fmt: skip
     n_tr = int(min(res[L.RES_N_TRADES], trades.shape[0]))
     ran = int(res[L.RES_END_BAR]) - start + 1
@@ -365,7 +365,7 @@ class Stepper:
         max_trades: int = 100_000,
     ) -> None:
         from simlab.governors_nb import no_governors
-        from simlab.kernel_nb import begin_nb, cost_guide_nb, new_state
+        from simlab.kernel_nb import begin_nb, cost_index_nb, new_state
 
         self.market = market
         self.bid = np.ascontiguousarray(market.bars.bid)
@@ -386,7 +386,7 @@ class Stepper:
         self.start = start
         self.end = len(market.bars) if end is None else end
         self.acc, self.pos, self.res, self.trades = new_state(max_trades)
-        self.cost_guide = cost_guide_nb(self.costs.cost_probs)
+        self.cost_guide, self.spread_lut = cost_index_nb(self.costs.cost_q, self.costs.cost_probs)
         begin_nb(self.acc, self.pos, self.res, self.cfg, self.rules, int(market.day[start]))
         self.t = start
 
@@ -409,7 +409,7 @@ class Stepper:
             t, self.bid, self.ask, m.session, m.day, m.swap_nights, m.flags, m.vol_ratio,
             int(direction), float(sl), float(tp), float(size),
             self.sym, self.cfg, self.rules, self.gov, self.costs.cost_q, self.costs.cost_probs, self.cost_guide,
-            self.seed, self.attempt, self.acc, self.pos, self.res, self.trades, is_last,
+            self.spread_lut, self.seed, self.attempt, self.acc, self.pos, self.res, self.trades, is_last,
         )  # fmt: skip
         self.t += 1
         if status != L.STATUS_RUNNING or is_last:
@@ -435,6 +435,7 @@ class Stepper:
                     self.costs.cost_q,
                     self.costs.cost_probs,
                     self.cost_guide,
+                    self.spread_lut,
                     self.seed,
                     self.attempt,
                 ),

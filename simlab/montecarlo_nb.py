@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from simlab.kernel_nb import simulate_nb
+from simlab.kernel_nb import cost_index_nb, simulate_nb
 from simlab.layout import (
     ACC_SIZE,
     CURVE_SIZE,
@@ -58,6 +58,8 @@ def attempt_nb(
     gov: np.ndarray,
     cost_q: np.ndarray,
     cost_probs: np.ndarray,
+    cost_guide: np.ndarray,
+    spread_lut: np.ndarray,
     seed: int,
     start_bars: np.ndarray,
     horizon_days: int,
@@ -68,6 +70,7 @@ def attempt_nb(
     ``out[p]`` receives phase p's RES_* vector; phases not reached keep
     status -1. The attempt ends at the first trading day at or after
     ``start day + horizon_days`` (the horizon caps programs with no time limit).
+    ``cost_guide``, ``spread_lut``: ``simlab.kernel_nb.cost_index_nb(cost_q, cost_probs)``.
     Returns the start bar.
     """
     k = start_bars.shape[0]
@@ -89,7 +92,7 @@ def attempt_nb(
             break
         simulate_nb(
             bid, ask, session, day, swap_nights, flags, vol_ratio, sig_dir, sig_sl, sig_tp, sig_size,
-            sym, cfg, phase_rules[p], gov, cost_q, cost_probs, seed, a, s, end, acc, pos, res, trades, curve, True,
+            sym, cfg, phase_rules[p], gov, cost_q, cost_probs, cost_guide, spread_lut, seed, a, s, end, acc, pos, res, trades, curve, True,
         )  # fmt: skip
         out[p, :] = res[:RES_SIZE]
         if res[RES_STATUS] != STATUS_PASSED:
@@ -131,9 +134,11 @@ def run_attempts_nb(
     n_phases = phase_rules.shape[0]
     out = np.zeros((n_attempts, n_phases, RES_SIZE))
     starts = np.zeros(n_attempts, dtype=np.int64)
+    cost_guide, spread_lut = cost_index_nb(cost_q, cost_probs)  # once, shared read-only by every attempt
     for i in prange(n_attempts):
         starts[i] = attempt_nb(
             first_attempt + i, bid, ask, session, day, swap_nights, flags, vol_ratio, sig_dir, sig_sl, sig_tp,
-            sig_size, sym, cfg, phase_rules, gov, cost_q, cost_probs, seed, start_bars, horizon_days, out[i],
+            sig_size, sym, cfg, phase_rules, gov, cost_q, cost_probs, cost_guide, spread_lut, seed, start_bars,
+            horizon_days, out[i],
         )  # fmt: skip
     return out, starts

@@ -37,9 +37,15 @@ def key_hash_nb(seed: int, attempt: int, draw: int) -> np.uint64:
 
 
 @njit(cache=True, inline="always")
+def uniform_from_hash_nb(h: np.uint64) -> float:
+    """The uniform in [0, 1) a key hash stands for: its top 53 bits, scaled."""
+    return float(h >> _S11) * _INV53
+
+
+@njit(cache=True, inline="always")
 def uniform_nb(seed: int, attempt: int, draw: int) -> float:
     """A float in [0, 1) with 53 random bits, keyed by (seed, attempt, draw)."""
-    return float(key_hash_nb(seed, attempt, draw) >> _S11) * _INV53
+    return uniform_from_hash_nb(key_hash_nb(seed, attempt, draw))
 
 
 @njit(cache=True)
