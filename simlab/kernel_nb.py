@@ -13,8 +13,9 @@ Conventions (each has a test in tests/test_kernel_scenarios.py):
 * Buys fill at the ask, sells at the bid, plus sampled slippage (adverse > 0).
 * Stop-loss / take-profit are checked against the bar's bid extremes for a
   long and ask extremes for a short. A stop the bar gaps through fills at the
-  open (plus stop slippage), not at the stop; a target gapped through fills at
-  the (better) open. When both lie inside one bar, the stop is assumed first
+  open, not at the stop (the gap is its slippage: no stop slippage is added);
+  a stop hit inside the bar fills at the stop plus sampled stop slippage; a
+  target gapped through fills at the (better) open. When both lie inside one bar, the stop is assumed first
   (``CFG_SL_FIRST``; 0 assumes the target first).
 * The rules see the *worst* equity inside the bar (floating P/L, swaps and
   commissions included). For trailing-intraday rules the bar's path is taken
@@ -27,7 +28,15 @@ Conventions (each has a test in tests/test_kernel_scenarios.py):
 * Volume: fixed, or sized from risk % of equity and the stop distance,
   rounded down to the volume step, refused below the minimum.
 * Randomness: ``uniform_nb(seed, attempt, bar * N_DRAWS_PER_BAR + purpose)``,
-  so a draw never depends on what happened before it.
+  so a draw never depends on what happened before it. Cost draws go through
+  ``cost_index_nb``'s guide and spread table: faster, and bit for bit the draws
+  of ``simlab.costs_nb.sample_cost_nb``.
+
+Speed vs compile time: helpers that run on every bar are inlined into
+``step_nb`` at numba-IR level (``inline="always"``: LLVM does not inline them
+across numba functions, and the calls cost about a third of the bar). Helpers on
+event paths (fills, stop slippage, limit updates, a spread drawn late) are
+ordinary calls: every inlined copy costs about a second of cold compile.
 """
 
 from __future__ import annotations
@@ -308,7 +317,9 @@ def new_state(n_trades_capacity: int = 0) -> tuple[np.ndarray, np.ndarray, np.nd
     return acc, pos, res, trades
 
 
-@njit(cache=True, inline="always")  # called on every bar that raises a peak
+# an ordinary call, not inlined: it runs on events (a new peak, a new day), and each inlined copy
+# costs about a second of numba compile time
+@njit(cache=True)
 def _update_limits_nb(acc: np.ndarray, rules: np.ndarray) -> None:
     """Recompute the daily and max-loss limits from the current references (they never fall)."""
     init = acc[ACC_INITIAL]
@@ -552,10 +563,52 @@ def _model_ask_nb(
     return bo + max(ao - bo, s), bh + max(ah - bh, s), bl + max(al - bl, s), bc + max(ac - bc, s)
 
 
+@njit(cache=True)
+def _model_ask_outlined_nb(
+    cost_q: np.ndarray,
+    cost_probs: np.ndarray,
+    cost_guide: np.ndarray,
+    spread_lut: np.ndarray,
+    smode: int,
+    sess: int,
+    seed: int,
+    attempt: int,
+    t: int,
+    bo: float,
+    bh: float,
+    bl: float,
+    bc: float,
+    ao: float,
+    ah: float,
+    al: float,
+    ac: float,
+) -> tuple[float, float, float, float]:
+    """``_model_ask_nb`` as an ordinary call, for the rare paths (a close on a bar that skipped its draw)."""
+    return _model_ask_nb(
+        cost_q, cost_probs, cost_guide, spread_lut, smode, sess, seed, attempt, t, bo, bh, bl, bc, ao, ah, al, ac
+    )  # fmt: skip
+
+
+@njit(cache=True)
+def _sample_outlined_nb(
+    cost_q: np.ndarray,
+    cost_probs: np.ndarray,
+    cost_guide: np.ndarray,
+    spread_lut: np.ndarray,
+    kind: int,
+    sess: int,
+    seed: int,
+    attempt: int,
+    draw: int,
+) -> float:
+    """``_sample_guided_nb`` as an ordinary call, for the rare paths (a stop's slippage)."""
+    return _sample_guided_nb(cost_q, cost_probs, cost_guide, spread_lut, kind, sess, seed, attempt, draw)
+
+
 # ------------------------------------------------------------------ fills
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)  # fills are rare: an ordinary call keeps the kernel small to compile
 def _slip_nb(
     kind: int,
     sess: int,
@@ -820,6 +873,7 @@ def step_nb(
     spread_open = ao - bo
 
     eq_prev = acc[ACC_EQUITY]  # marked at the previous bar's close
+    peak_bal_open = acc[ACC_PEAK_BALANCE]  # the limits already follow it (see the trailing lock below)
 
     # ---- a new trading day: close the books of the old one, check the time limit
     d_t = day[t]
@@ -1000,7 +1054,7 @@ def step_nb(
         if exit_kind == 1:
             slip = 0.0
             if cfg[CFG_SLIPPAGE] > 0.0 and not stop_gap:
-                slip = _sample_guided_nb(
+                slip = _sample_outlined_nb(
                     cost_q,
                     cost_probs,
                     cost_guide,
@@ -1054,7 +1108,7 @@ def step_nb(
         acc[ACC_BEST_EQUITY] = best_eq
         _track_drawdowns_nb(acc, rules, worst_eq)
         if lazy_ask and (breach != 0 or exit_kind != 0):  # a close records the bar's spread
-            ao, ah, al, ac = _model_ask_nb(
+            ao, ah, al, ac = _model_ask_outlined_nb(
                 cost_q,
                 cost_probs,
                 cost_guide,
@@ -1154,7 +1208,7 @@ def step_nb(
         )
         or (rules[RULE_DAILY_PCT] > 0.0 and rules[RULE_DAILY_FLOATING] <= 0.0 and bal < acc[ACC_DAILY_LIMIT])
     ):  # a close at this bar's close below
-        ao, ah, al, ac = _model_ask_nb(
+        ao, ah, al, ac = _model_ask_outlined_nb(
             cost_q,
             cost_probs,
             cost_guide,
@@ -1185,8 +1239,8 @@ def step_nb(
         return STATUS_BREACHED
     if bal > acc[ACC_PEAK_BALANCE]:
         acc[ACC_PEAK_BALANCE] = bal
-    if int(rules[RULE_MAXLOSS_MODE]) == MAXLOSS_TRAILING_LOCK:
-        _update_limits_nb(acc, rules)
+    if int(rules[RULE_MAXLOSS_MODE]) == MAXLOSS_TRAILING_LOCK and acc[ACC_PEAK_BALANCE] != peak_bal_open:
+        _update_limits_nb(acc, rules)  # the lock follows the closed-balance high (closes in this bar move it)
 
     # ---- the close: mark to market
     mark = bc if pos[POS_DIR] > 0 else ac
@@ -1378,7 +1432,7 @@ def bar_ask_close_nb(
     smode = int(cfg[CFG_SPREAD_MODE])
     if smode == SPREAD_FROM_DATA:
         return ask[t, 3]
-    _, _, _, ac = _model_ask_nb(
+    _, _, _, ac = _model_ask_outlined_nb(
         cost_q,
         cost_probs,
         cost_guide,
