@@ -290,6 +290,10 @@ def _attempt_nb(
             n_trades += 1
             traded = True
             sp = span[ref]
+            if rules[L.RULE_NO_OVERNIGHT_HOLDING] > 0.0 and sp >= 1:  # closed on a later day
+                status = L.STATUS_BREACHED
+                reason = L.BREACH_OVERNIGHT_HOLDING
+                break
             if rules[L.RULE_NO_WEEKEND_HOLDING] > 0.0 and wd + sp >= 5:
                 status = L.STATUS_BREACHED
                 reason = L.BREACH_WEEKEND_HOLDING

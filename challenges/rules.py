@@ -51,7 +51,7 @@ Schema (see ``challenges/presets/ftmo-2step.toml`` for a complete example)::
     min_day_profit_pct = 0.0              # with "profitable": a day counts if closed P/L >= this % of initial
     [phases.holding]                      # omit: everything allowed
     weekend = true                        # false: holding a position over the weekend is a breach
-    overnight = true                      # false: recorded, NOT enforced by the kernel yet (no RULE_ slot)
+    overnight = true                      # false: a position held through the daily reset is a breach
 """
 
 from __future__ import annotations
@@ -232,15 +232,11 @@ class MinDays:
 @dataclass(frozen=True)
 class Holding:
     weekend: bool = True  # allowed
-    overnight: bool = True  # allowed (not enforced by the kernel: no RULE_ slot)
+    overnight: bool = True  # allowed
 
     def describe(self) -> str:
         w = "weekend allowed" if self.weekend else "NO weekend holding"
-        o = (
-            "overnight allowed"
-            if self.overnight
-            else "NO overnight holding (not enforced by the simulator yet)"
-        )
+        o = "overnight allowed" if self.overnight else "NO overnight holding (flat by the daily reset)"
         return f"{w}; {o}"
 
 
@@ -272,6 +268,7 @@ class Phase:
         v[L.RULE_BEST_DAY_MAX_SHARE] = self.best_day_max_share_pct / 100.0
         v[L.RULE_MAX_DAYS] = self.max_calendar_days
         v[L.RULE_NO_WEEKEND_HOLDING] = 0.0 if self.holding.weekend else 1.0
+        v[L.RULE_NO_OVERNIGHT_HOLDING] = 0.0 if self.holding.overnight else 1.0
         return v
 
     def describe(self) -> dict[str, str]:

@@ -98,6 +98,7 @@ from simlab.layout import (
     BLOCK_VOLUME,
     BREACH_DAILY_LOSS,
     BREACH_MAX_LOSS,
+    BREACH_OVERNIGHT_HOLDING,
     BREACH_TIME_LIMIT,
     BREACH_WEEKEND_HOLDING,
     CFG_FIXED_VOLUME,
@@ -190,6 +191,7 @@ from simlab.layout import (
     RULE_MAXLOSS_PCT,
     RULE_MIN_DAY_PROFIT_PCT,
     RULE_MIN_DAYS,
+    RULE_NO_OVERNIGHT_HOLDING,
     RULE_NO_WEEKEND_HOLDING,
     RULE_TARGET_PCT,
     SIZE_OF_INITIAL,
@@ -877,7 +879,8 @@ def step_nb(
 
     # ---- a new trading day: close the books of the old one, check the time limit
     d_t = day[t]
-    if d_t != acc[ACC_DAY]:
+    new_day = d_t != acc[ACC_DAY]
+    if new_day:
         _new_day_nb(acc, rules, d_t)
         if rules[RULE_MAX_DAYS] > 0.0 and d_t - acc[ACC_PHASE_START_DAY] >= rules[RULE_MAX_DAYS]:
             fill = bo if pos[POS_DIR] > 0 else ao
@@ -891,6 +894,12 @@ def step_nb(
 
     # ---- holding restrictions and swap, at the open
     if pos[POS_DIR] != 0.0:
+        if rules[RULE_NO_OVERNIGHT_HOLDING] > 0.0 and new_day:  # held through the rule day's reset
+            fill = bo if pos[POS_DIR] > 0 else ao
+            return _close_and_end_nb(
+                pos, acc, sym, gov, trades, res, fill, spread_open, 0.0, t, EXIT_BREACH, entry_sess_pos, sess,
+                STATUS_BREACHED, BREACH_OVERNIGHT_HOLDING,
+            )  # fmt: skip
         if rules[RULE_NO_WEEKEND_HOLDING] > 0.0 and (fl & FLAG_WEEKEND_GAP) != 0:
             fill = bo if pos[POS_DIR] > 0 else ao
             return _close_and_end_nb(

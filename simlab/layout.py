@@ -109,7 +109,8 @@ RULE_MIN_DAY_PROFIT_PCT = 10  # for DAYCOUNT_PROFITABLE: a day counts if its P/L
 RULE_BEST_DAY_MAX_SHARE = 11  # 0 = off; 0.5: best day <= 50 % of total profit before target counts
 RULE_MAX_DAYS = 12  # calendar days for the phase; 0 = unlimited
 RULE_NO_WEEKEND_HOLDING = 13  # 1: a position held into a FLAG_WEEKEND_GAP bar is a breach
-RULE_SIZE = 14
+RULE_NO_OVERNIGHT_HOLDING = 14  # 1: a position held into the first bar of a new rule day is a breach
+RULE_SIZE = 15
 
 BASIS_BALANCE = 0
 BASIS_EQUITY = 1
@@ -293,12 +294,14 @@ BREACH_DAILY_LOSS = 1
 BREACH_MAX_LOSS = 2
 BREACH_TIME_LIMIT = 3
 BREACH_WEEKEND_HOLDING = 4
+BREACH_OVERNIGHT_HOLDING = 5
 BREACH_NAMES = {
     BREACH_NONE: "none",
     BREACH_DAILY_LOSS: "daily_loss",
     BREACH_MAX_LOSS: "max_loss",
     BREACH_TIME_LIMIT: "time_limit",
     BREACH_WEEKEND_HOLDING: "weekend_holding",
+    BREACH_OVERNIGHT_HOLDING: "overnight_holding",
 }
 
 # curve columns (float64 (n, CURVE_SIZE)), filled when a curve buffer is given

@@ -234,7 +234,12 @@ def test_user_file_loads(tmp_path: Path) -> None:
     assert p.name == "my-firm" and p.currency == "USD" and p.sizes == (10000, 50000)
     v = p.phases[0].to_rule_vector()
     assert v[L.RULE_NO_WEEKEND_HOLDING] == 1.0 and v[L.RULE_MIN_DAYS] == 4
-    assert p.phases[0].holding.overnight is True
+    assert p.phases[0].holding.overnight is True and v[L.RULE_NO_OVERNIGHT_HOLDING] == 0.0
+    no_overnight = load_program(
+        write(tmp_path, GOOD.replace("weekend = false", "weekend = false\novernight = false"))
+    )
+    assert no_overnight.phases[0].to_rule_vector()[L.RULE_NO_OVERNIGHT_HOLDING] == 1.0
+    assert "NO overnight holding" in no_overnight.phases[0].holding.describe()
     # optional tables: no daily rule, no minimum days
     text = GOOD.replace(
         '[phases.daily_loss]\npct = 5.0\nbasis = "balance"\nsize_of = "initial"\nfloating = true\n', ""

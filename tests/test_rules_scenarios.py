@@ -453,6 +453,60 @@ def test_weekend_holding_is_allowed_where_the_program_allows_it():
     assert status(res) == ("running", "none", 4)
 
 
+# =============================================================================== overnight holding
+
+
+def overnight_tape() -> Tape:
+    """Tue 2024-03-05 (Prague = UTC+1, so the FTMO day resets at 23:00 UTC): long held into Wednesday."""
+    tp = Tape()
+    tp.bar("2024-03-05T20:00", 1.1000, decide=LONG)  # 0
+    tp.bar("2024-03-05T21:00", (1.1000, 1.1010, 1.1000, 1.1010))  # 1: filled long at 1.1000
+    tp.bar("2024-03-05T22:00", 1.1010)  # 2: last bar before the reset (in a governor's window)
+    tp.bar("2024-03-05T23:00", 1.1020)  # 3: 00:00 Prague, Wednesday: first bar of the new rule day
+    tp.bar("2024-03-06T00:00", 1.1020)  # 4
+    return tp
+
+
+def test_no_overnight_holding_breaches_a_position_held_through_the_reset():
+    rules, boundary = preset("ftmo-2step")
+    assert rules[L.RULE_NO_OVERNIGHT_HOLDING] == 0.0  # FTMO allows it; here the rule is switched on
+    rules[L.RULE_NO_OVERNIGHT_HOLDING] = 1.0
+    res, _ = run(overnight_tape(), rules, boundary)
+    assert status(res) == ("breached", "overnight_holding", 3)
+    # closed at the new day's first bid open 1.1020: +0.0020 x 1,000,000 = +2,000 (a breach, though in profit)
+    assert res.res[L.RES_BALANCE] == pytest.approx(102_000.0)
+    assert res.trades()["exit_reason"].tolist() == ["rule_breach"]
+
+
+def test_flatten_before_reset_governor_avoids_the_overnight_breach():
+    rules, boundary = preset("ftmo-2step")
+    rules[L.RULE_NO_OVERNIGHT_HOLDING] = 1.0
+    gov = gov_vector(flatten_before_reset=1.0)
+    res, _ = run(overnight_tape(), rules, boundary, gov=gov, reset_window_min=30)
+    # bar 2 (22:00 UTC) is the last bar before the reset: flattened at its open, 1.1010: +1,000
+    assert status(res) == ("running", "none", 4)
+    tr = res.trades()
+    assert tr["exit_reason"].tolist() == ["governor_before_reset"]
+    assert tr["exit_bar"].tolist() == [2]
+    assert res.res[L.RES_BALANCE] == pytest.approx(101_000.0)
+
+
+def test_a_day_trade_is_no_overnight_breach_and_holding_is_allowed_where_the_program_allows_it():
+    rules, boundary = preset("ftmo-2step")
+    res, _ = run(overnight_tape(), rules, boundary)
+    assert status(res) == ("running", "none", 4)  # the preset allows overnight holding
+    rules[L.RULE_NO_OVERNIGHT_HOLDING] = 1.0
+    tp = Tape()
+    tp.bar("2024-03-05T20:00", 1.1000, decide=LONG)  # 0
+    tp.bar("2024-03-05T21:00", 1.1000, decide=FLAT)  # 1: filled long at 1.1000
+    tp.bar("2024-03-05T22:00", 1.1010)  # 2: closed at 1.1010 before the reset: +1,000
+    tp.bar("2024-03-05T23:00", 1.1020, decide=LONG)  # 3: the new day, flat
+    tp.bar("2024-03-06T00:00", 1.1020)  # 4: opened on the new day: not held through a reset
+    res, _ = run(tp, rules, boundary)
+    assert status(res) == ("running", "none", 4)
+    assert res.res[L.RES_BALANCE] == pytest.approx(101_000.0)
+
+
 # =============================================================================== minimum trading days
 
 

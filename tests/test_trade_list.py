@@ -191,6 +191,16 @@ def test_trailing_eod_uses_day_end_balances() -> None:
     assert intraday[R_STATUS] == L.STATUS_BREACHED and intraday[R_REASON] == L.BREACH_MAX_LOSS  # < 95,000
 
 
+def test_overnight_holding() -> None:
+    # one trade held from Tuesday evening to Wednesday morning (Prague), one opened and closed on Wednesday
+    held = trades_from_arrays(["2024.03.05 20:00"], ["2024.03.06 09:00"], [100.0], tz="Europe/Prague")
+    r = replay(held, one_phase(holding={"overnight": False}))
+    assert r[R_STATUS] == L.STATUS_BREACHED and r[R_REASON] == L.BREACH_OVERNIGHT_HOLDING
+    assert replay(held, one_phase())[R_STATUS] == L.STATUS_RUNNING
+    day = trades_from_arrays(["2024.03.06 08:00"], ["2024.03.06 09:00"], [100.0], tz="Europe/Prague")
+    assert replay(day, one_phase(holding={"overnight": False}))[R_STATUS] == L.STATUS_RUNNING
+
+
 def test_weekend_holding_and_time_limit() -> None:
     # a trade opened Friday, closed Monday
     trades = trades_from_arrays(["2024.03.08 20:00"], ["2024.03.11 09:00"], [100.0], tz="Europe/Prague")
