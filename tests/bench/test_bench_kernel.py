@@ -102,12 +102,14 @@ class Timing:
     def __init__(self) -> None:
         self.wall = float("inf")
         self.cpu = float("inf")
+        self.last_wall = self.last_cpu = math.nan  # the latest run's own times
 
     def run(self, fn):
         w, c = time.perf_counter(), time.process_time()
         out = fn()
-        self.wall = min(self.wall, time.perf_counter() - w)
-        self.cpu = min(self.cpu, time.process_time() - c)
+        self.last_wall, self.last_cpu = time.perf_counter() - w, time.process_time() - c
+        self.wall = min(self.wall, self.last_wall)
+        self.cpu = min(self.cpu, self.last_cpu)
         return out
 
 
@@ -215,26 +217,12 @@ def test_bench_kernel_sampled_vs_fixed_costs(bench_record, benchmark, minute_mar
     _kernel(market, ma_intents, model_costs, end=2000)
     tf, ts = Timing(), Timing()
     pair_wall, pair_cpu = [], []
+    runs = [(tf, fixed), (ts, model_costs)]
     for i in range(15):
-        w0, c0 = time.perf_counter(), time.process_time()
-        if i % 2 == 0:
-            res_f = _kernel(market, ma_intents, fixed)
-            w1, c1 = time.perf_counter(), time.process_time()
-            res_s = _kernel(market, ma_intents, model_costs)
-            w2, c2 = time.perf_counter(), time.process_time()
-            wf, cf, ws, cs = w1 - w0, c1 - c0, w2 - w1, c2 - c1
-        else:
-            res_s = _kernel(market, ma_intents, model_costs)
-            w1, c1 = time.perf_counter(), time.process_time()
-            res_f = _kernel(market, ma_intents, fixed)
-            w2, c2 = time.perf_counter(), time.process_time()
-            ws, cs, wf, cf = w1 - w0, c1 - c0, w2 - w1, c2 - c1
-        tf.wall, tf.cpu = min(tf.wall, wf), min(tf.cpu, cf)
-        ts.wall, ts.cpu = min(ts.wall, ws), min(ts.cpu, cs)
-        pair_wall.append(ws / wf)
-        pair_cpu.append(cs / cf if cf > 0 else math.nan)
-    _check_full_run(res_f)
-    _check_full_run(res_s)
+        for timing, costs in runs if i % 2 == 0 else runs[::-1]:
+            _check_full_run(timing.run(lambda c=costs: _kernel(market, ma_intents, c)))
+        pair_wall.append(ts.last_wall / tf.last_wall)
+        pair_cpu.append(ts.last_cpu / tf.last_cpu if tf.last_cpu > 0 else math.nan)
     benchmark.pedantic(_kernel, args=(market, ma_intents, model_costs), rounds=3, warmup_rounds=0)
     median_wall = float(np.median(pair_wall))
     median_cpu = float(np.nanmedian(pair_cpu))
