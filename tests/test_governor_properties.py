@@ -18,6 +18,9 @@ Properties:
   passed as soon as the account is flat above the target; nothing is traded after;
 * a sized trade risks at most risk % of the equity at the decision (times the
   intent's size multiplier) plus one volume step;
+* under a no-overnight-holding rule every trade opens and closes on one rule
+  day, except the one the breach closes at the first bar of the next day; with
+  the flatten-before-reset governor on, that breach never happens;
 * Monte Carlo attempts give byte-identical results on 1 and 2 threads.
 """
 
@@ -135,6 +138,8 @@ class Case:
     gov: np.ndarray
     risk: float
     program: str
+    market_zone: str = "Europe/Prague"
+    market_reset: str = "00:00"
 
 
 @st.composite
@@ -152,7 +157,7 @@ def cases(draw, gaps: bool, kill: bool = False, phase_filter=None) -> Case:
     )
     risk = draw(st.sampled_from([0.0025, 0.01, 0.02, 0.03]))
     market = Market.build(bars, day_zone=zone, day_reset=reset)
-    return Case(bars, market, it, rules.copy(), gov, risk, f"{name}[{i}]")
+    return Case(bars, market, it, rules.copy(), gov, risk, f"{name}[{i}]", zone, reset)
 
 
 def run(case: Case, costs: CostSetup | None = None, seed: int = 0):
@@ -229,6 +234,35 @@ def test_kill_switch_means_no_position_ever(case: Case):
     assert r.trades_raw.shape[0] == 0
     assert r.res[L.RES_BALANCE] == 100_000.0
     assert r.status == "halted" and r.breach_reason == "halted: kill_switch"
+
+
+# ----------------------------------------------------------------------------- no overnight holding
+
+
+@SETTINGS
+@given(case=cases(gaps=True), flatten=st.booleans(), window=st.sampled_from([1.0, 30.0, 90.0]))
+def test_no_overnight_holding_keeps_every_trade_inside_one_rule_day(case: Case, flatten: bool, window: float):
+    case.rules[L.RULE_NO_OVERNIGHT_HOLDING] = 1.0
+    if flatten:  # the governor flattens on the last bar of each rule day (and vetoes entries there)
+        case.gov[L.GOV_FLATTEN_BEFORE_RESET] = 1.0
+        case.market = Market.build(
+            case.bars, day_zone=case.market_zone, day_reset=case.market_reset, reset_window_min=window
+        )
+    r = run(case, costs=slippage_costs(0.0002))
+    day = case.market.day
+    tr = r.trades_raw
+    for k in range(tr.shape[0]):
+        e, x = int(tr[k, L.TR_ENTRY_BAR]), int(tr[k, L.TR_EXIT_BAR])
+        if day[e] == day[x]:
+            continue
+        # only the breach closes a trade on a later day: the phase's last trade, at the new day's first bar
+        assert k == tr.shape[0] - 1 and r.breach_reason == "overnight_holding", f"{case.program}: trade {k}"
+        assert int(tr[k, L.TR_EXIT_REASON]) == L.EXIT_BREACH
+        assert x == int(r.res[L.RES_END_BAR]) and day[x] != day[x - 1]
+    if r.breach_reason == "overnight_holding":
+        assert tr.shape[0] > 0 and day[int(tr[-1, L.TR_ENTRY_BAR])] != day[int(tr[-1, L.TR_EXIT_BAR])]
+    if flatten:
+        assert r.breach_reason != "overnight_holding", f"{case.program}: held through a reset"
 
 
 # ----------------------------------------------------------------------------- target reached -> halted
