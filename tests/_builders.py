@@ -166,3 +166,23 @@ class Tape:
     def build(self, spread: float = 0.0) -> tuple[Bars, Intents]:
         bars = make_bars(self.times, self.rows, spread)
         return bars, intents(len(bars), self.decisions)
+
+
+def ma_cross(bars: Bars, fast: int = 24, slow: int = 96) -> tuple[np.ndarray, np.ndarray]:
+    """Cross up / cross down of two SMAs of the mid close, known at each bar's close."""
+    mid = 0.5 * (bars.bid[:, 3] + bars.ask[:, 3])
+    c = np.cumsum(np.r_[0.0, mid])
+
+    def sma(k: int) -> np.ndarray:
+        out = np.full(mid.shape[0], np.nan)
+        out[k - 1 :] = (c[k:] - c[:-k]) / k
+        return out
+
+    f, s = sma(fast), sma(slow)
+    valid = ~np.isnan(s)
+    above = f > s
+    up = np.zeros(mid.shape[0], bool)
+    dn = np.zeros(mid.shape[0], bool)
+    up[1:] = above[1:] & ~above[:-1] & valid[:-1]
+    dn[1:] = ~above[1:] & above[:-1] & valid[:-1]
+    return up, dn

@@ -42,6 +42,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from _builders import ma_cross
 
 from simlab import layout as L
 from simlab.bars import Bars
@@ -198,26 +199,6 @@ def h1() -> Bars:
     return Bars(
         t, np.ascontiguousarray(bid), np.ascontiguousarray(ask), np.zeros(t.shape[0]), symbol="EURUSD"
     )
-
-
-def ma_cross(bars: Bars, fast: int = 24, slow: int = 96) -> tuple[np.ndarray, np.ndarray]:
-    """Cross up / cross down of two SMAs of the mid close, known at each bar's close."""
-    mid = 0.5 * (bars.bid[:, 3] + bars.ask[:, 3])
-    c = np.cumsum(np.r_[0.0, mid])
-
-    def sma(k):
-        out = np.full(mid.shape[0], np.nan)
-        out[k - 1 :] = (c[k:] - c[:-k]) / k
-        return out
-
-    f, s = sma(fast), sma(slow)
-    valid = ~np.isnan(s)
-    above = f > s
-    up = np.zeros(mid.shape[0], bool)
-    dn = np.zeros(mid.shape[0], bool)
-    up[1:] = above[1:] & ~above[:-1] & valid[:-1]
-    dn[1:] = ~above[1:] & above[:-1] & valid[:-1]
-    return up, dn
 
 
 def decisions(bars: Bars, long_only: bool) -> np.ndarray:

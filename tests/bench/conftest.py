@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _builders import Intents, ma_cross
 
 N_BARS = 1_000_000
 
@@ -41,33 +42,6 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG0
         terminalreporter.write_line(f"{name:<44} {text}")
 
 
-def ma_cross_decisions(bars, fast: int = 60, slow: int = 240) -> tuple[np.ndarray, np.ndarray]:
-    """(up, down) crosses of two SMAs of the mid close, known at each bar's close."""
-    mid = 0.5 * (bars.bid[:, 3] + bars.ask[:, 3])
-    c = np.cumsum(np.r_[0.0, mid])
-
-    def sma(k: int) -> np.ndarray:
-        out = np.full(mid.shape[0], np.nan)
-        out[k - 1 :] = (c[k:] - c[:-k]) / k
-        return out
-
-    f, s = sma(fast), sma(slow)
-    valid = ~np.isnan(s)
-    above = f > s
-    up = np.zeros(mid.shape[0], bool)
-    dn = np.zeros(mid.shape[0], bool)
-    up[1:] = above[1:] & ~above[:-1] & valid[:-1]
-    dn[1:] = ~above[1:] & above[:-1] & valid[:-1]
-    return up, dn
-
-
-class Intents:
-    """Per-bar intents in the shape the kernel reads."""
-
-    def __init__(self, d: np.ndarray, sl: np.ndarray, tp: np.ndarray, size: np.ndarray) -> None:
-        self.dir, self.sl, self.tp, self.size = d, sl, tp, size
-
-
 @pytest.fixture(scope="session")
 def minute_market():
     """(market, up, down): 1,000,000 synthetic one-minute EURUSD bars, their calendar, MA-cross crosses."""
@@ -77,7 +51,7 @@ def minute_market():
     bars = synthetic_eurusd(n_days=695, timeframe="1min", seed=2024)  # 1,000,800 bars
     bars = bars.slice(0, N_BARS)
     market = Market.build(bars)  # FTMO's day: midnight Europe/Prague; triple swap Wednesday
-    up, dn = ma_cross_decisions(bars)
+    up, dn = ma_cross(bars, fast=60, slow=240)
     return market, up, dn
 
 
@@ -87,49 +61,29 @@ def ma_intents(minute_market) -> Intents:
     from simlab import layout as L
 
     market, up, dn = minute_market
-    n = len(market.bars)
-    d = np.zeros(n, np.int8)
-    d[up] = L.DIR_LONG
-    d[dn] = L.DIR_SHORT
-    nan = np.full(n, np.nan)
-    return Intents(d, nan, nan.copy(), nan.copy())
+    it = Intents.empty(len(market.bars))
+    it.dir[up] = L.DIR_LONG
+    it.dir[dn] = L.DIR_SHORT
+    return it
 
 
 @pytest.fixture(scope="session")
-def ma_intents_with_stop(minute_market) -> Intents:
+def ma_intents_with_stop(ma_intents) -> Intents:
     """The same crosses with a 20-pip stop (risk sizing needs one): what a challenge attempt trades."""
-    from simlab import layout as L
-
-    market, up, dn = minute_market
-    n = len(market.bars)
-    d = np.zeros(n, np.int8)
-    d[up] = L.DIR_LONG
-    d[dn] = L.DIR_SHORT
-    nan = np.full(n, np.nan)
-    return Intents(d, np.full(n, 0.0020), nan, nan.copy())
+    return Intents(ma_intents.dir, np.full(ma_intents.dir.shape[0], 0.0020), ma_intents.tp, ma_intents.size)
 
 
 @pytest.fixture(scope="session")
 def model_costs():
     """Per-bar sampled costs: the shipped EURUSD execution model, spread = the wider of data and model,
     entry/exit/stop slippage sampled, a 250 ms latency budget (the CLI's ``--spread wider``)."""
+    from execution_models import load_model
     from simlab import layout as L
     from simlab.engine import CostSetup
 
-    try:
-        from execution_models import load_model
-
-        model = load_model("EURUSD")
-        q, probs = model.to_kernel_tables(model.point)
-        name = model.ident
-    except Exception:  # pragma: no cover - the model package is absent or broken: a hand table
-        probs = np.linspace(0.0, 1.0, 33)
-        q = np.zeros((L.N_COST_KINDS, L.N_SESSIONS, probs.shape[0]))
-        q[L.COST_SPREAD] = (8.0 + 40.0 * probs**8) * 1e-5
-        q[L.COST_ENTRY_SLIP] = q[L.COST_EXIT_SLIP] = (-1.0 + 6.0 * probs**4) * 1e-5
-        q[L.COST_STOP_SLIP] = (10.0 * probs**4) * 1e-5
-        q[L.COST_LATENCY] = 20.0 + 500.0 * probs**6
-        name = "hand table"
+    model = load_model("EURUSD")
+    q, probs = model.to_kernel_tables(model.point)
+    name = model.ident
     return CostSetup(
         q, probs, spread_mode=L.SPREAD_WIDER, slippage=True, latency_budget_ms=250.0, name=f"{name} (wider)"
     )

@@ -33,40 +33,17 @@ BIG_BALANCE = 10_000_000.0  # 1 lot never moves the account near a limit: every 
 
 def ftmo_phases() -> np.ndarray:
     """The FTMO 2-step rule matrix (challenge, verification) for a 100k account."""
-    try:
-        from challenges.rules import load_program
+    from challenges.rules import load_program
 
-        return np.ascontiguousarray(load_program("ftmo-2step").rule_matrix())
-    except Exception:  # pragma: no cover - the challenges package is absent: the same numbers by hand
-        from simlab.engine import no_rules
-
-        rows = []
-        for target in (0.10, 0.05):
-            r = no_rules()
-            r[L.RULE_TARGET_PCT] = target
-            r[L.RULE_DAILY_PCT] = 0.05
-            r[L.RULE_DAILY_BASIS] = L.BASIS_BALANCE
-            r[L.RULE_DAILY_SIZE_OF] = L.SIZE_OF_INITIAL
-            r[L.RULE_DAILY_FLOATING] = 1.0
-            r[L.RULE_MAXLOSS_PCT] = 0.10
-            r[L.RULE_MAXLOSS_MODE] = L.MAXLOSS_STATIC
-            r[L.RULE_MAXLOSS_FLOATING] = 1.0
-            r[L.RULE_MIN_DAYS] = 4
-            rows.append(r)
-        return np.array(rows)
+    return np.ascontiguousarray(load_program("ftmo-2step").rule_matrix())
 
 
 def default_governors() -> tuple[np.ndarray, float, float]:
     """The ``default`` governor preset: (GOV vector, reset window min, weekend window min)."""
-    try:
-        from challenges.governors import load_governors
+    from challenges.governors import load_governors
 
-        g = load_governors("default")
-        return g.to_vector(), float(g.reset_window_min), float(g.weekend_window_min)
-    except Exception:  # pragma: no cover
-        from simlab.governors_nb import no_governors
-
-        return no_governors(), 0.0, 0.0
+    g = load_governors("default")
+    return g.to_vector(), float(g.reset_window_min), float(g.weekend_window_min)
 
 
 def _kernel(market, intents, costs, *, record_curve=True, start=0, end=None):
