@@ -854,24 +854,8 @@ def step_nb(
     )
     if smode != SPREAD_FROM_DATA and not lazy_ask:
         ao, ah, al, ac = _model_ask_nb(
-            cost_q,
-            cost_probs,
-            cost_guide,
-            spread_lut,
-            smode,
-            sess,
-            seed,
-            attempt,
-            t,
-            bo,
-            bh,
-            bl,
-            bc,
-            ao,
-            ah,
-            al,
-            ac,
-        )
+            cost_q, cost_probs, cost_guide, spread_lut, smode, sess, seed, attempt, t, bo, bh, bl, bc, ao, ah, al, ac
+        )  # fmt: skip
     spread_open = ao - bo
 
     eq_prev = acc[ACC_EQUITY]  # marked at the previous bar's close
@@ -1118,24 +1102,8 @@ def step_nb(
         _track_drawdowns_nb(acc, rules, worst_eq)
         if lazy_ask and (breach != 0 or exit_kind != 0):  # a close records the bar's spread
             ao, ah, al, ac = _model_ask_outlined_nb(
-                cost_q,
-                cost_probs,
-                cost_guide,
-                spread_lut,
-                smode,
-                sess,
-                seed,
-                attempt,
-                t,
-                bo,
-                bh,
-                bl,
-                bc,
-                ao,
-                ah,
-                al,
-                ac,
-            )
+                cost_q, cost_probs, cost_guide, spread_lut, smode, sess, seed, attempt, t, bo, bh, bl, bc, ao, ah, al, ac
+            )  # fmt: skip
             spread_open = ao - bo
             lazy_ask = False
         if breach != 0:
@@ -1209,42 +1177,21 @@ def step_nb(
 
     # closed-balance rules (floating not counted) judge the balance after this bar's closes
     bal = acc[ACC_BALANCE]
-    if lazy_ask and (
-        (
-            rules[RULE_MAXLOSS_PCT] > 0.0
-            and rules[RULE_MAXLOSS_FLOATING] <= 0.0
-            and bal < acc[ACC_MAXLOSS_LIMIT]
-        )
-        or (rules[RULE_DAILY_PCT] > 0.0 and rules[RULE_DAILY_FLOATING] <= 0.0 and bal < acc[ACC_DAILY_LIMIT])
-    ):  # a close at this bar's close below
-        ao, ah, al, ac = _model_ask_outlined_nb(
-            cost_q,
-            cost_probs,
-            cost_guide,
-            spread_lut,
-            smode,
-            sess,
-            seed,
-            attempt,
-            t,
-            bo,
-            bh,
-            bl,
-            bc,
-            ao,
-            ah,
-            al,
-            ac,
-        )
-        spread_open = ao - bo
-        lazy_ask = False
-    if rules[RULE_MAXLOSS_PCT] > 0.0 and rules[RULE_MAXLOSS_FLOATING] <= 0.0 and bal < acc[ACC_MAXLOSS_LIMIT]:
+    ml_closed = (
+        rules[RULE_MAXLOSS_PCT] > 0.0 and rules[RULE_MAXLOSS_FLOATING] <= 0.0 and bal < acc[ACC_MAXLOSS_LIMIT]
+    )
+    dl_closed = (
+        rules[RULE_DAILY_PCT] > 0.0 and rules[RULE_DAILY_FLOATING] <= 0.0 and bal < acc[ACC_DAILY_LIMIT]
+    )
+    if ml_closed or dl_closed:
+        if lazy_ask:  # the close below records the bar's spread
+            ao, ah, al, ac = _model_ask_outlined_nb(
+                cost_q, cost_probs, cost_guide, spread_lut, smode, sess, seed, attempt, t, bo, bh, bl, bc, ao, ah, al, ac
+            )  # fmt: skip
         _close_open_at_close_nb(pos, acc, sym, gov, trades, res, bc, ac, t, entry_sess_pos, sess)
-        _end_phase_nb(res, acc, STATUS_BREACHED, BREACH_MAX_LOSS, t, via_gap)
-        return STATUS_BREACHED
-    if rules[RULE_DAILY_PCT] > 0.0 and rules[RULE_DAILY_FLOATING] <= 0.0 and bal < acc[ACC_DAILY_LIMIT]:
-        _close_open_at_close_nb(pos, acc, sym, gov, trades, res, bc, ac, t, entry_sess_pos, sess)
-        _end_phase_nb(res, acc, STATUS_BREACHED, BREACH_DAILY_LOSS, t, via_gap)
+        _end_phase_nb(
+            res, acc, STATUS_BREACHED, BREACH_MAX_LOSS if ml_closed else BREACH_DAILY_LOSS, t, via_gap
+        )
         return STATUS_BREACHED
     if bal > acc[ACC_PEAK_BALANCE]:
         acc[ACC_PEAK_BALANCE] = bal
