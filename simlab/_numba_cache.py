@@ -42,9 +42,17 @@ def sources_key(root: Path) -> str:
     return h.hexdigest()[:16]
 
 
+def cache_dir() -> Path:
+    """simlab's cache folder: ``$SIMLAB_CACHE/simlab``, else ``$XDG_CACHE_HOME/simlab``, else ``~/.cache/simlab``.
+
+    It holds the compiled kernels (``numba/<key>``) and the generated default data.
+    """
+    base = os.environ.get("SIMLAB_CACHE") or os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "simlab"
+
+
 def configure() -> None:
     if "NUMBA_CACHE_DIR" in os.environ:
         return
     root = Path(__file__).resolve().parents[1]
-    base = os.environ.get("SIMLAB_CACHE") or os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    os.environ["NUMBA_CACHE_DIR"] = str(Path(base) / "simlab" / "numba" / sources_key(root))
+    os.environ["NUMBA_CACHE_DIR"] = str(cache_dir() / "numba" / sources_key(root))

@@ -48,14 +48,13 @@ from __future__ import annotations
 
 import functools
 import math
-import os
 import re
-from pathlib import Path
 
 import numpy as np
 from numba import njit
 
 from simlab import layout
+from simlab._numba_cache import cache_dir
 from simlab.bars import Bars
 from simlab.calendar import NEW_YORK, NS_DAY, NS_HOUR, NS_MIN, local_time_ns, sessions
 from simlab.errors import ConfigError
@@ -421,6 +420,21 @@ def synthetic_eurusd(
 
     bid = bid_pts / 1e5
     ask = (bid_pts + spread_pts[:, None]) / 1e5
+    return _synthetic_bars(time, bid, ask, volume, seed, int(n_days), timeframe, tf, start)
+
+
+def _synthetic_bars(
+    time: np.ndarray,
+    bid: np.ndarray,
+    ask: np.ndarray,
+    volume: np.ndarray,
+    seed: int,
+    n_days: int,
+    timeframe: str,
+    tf: int,
+    start: str,
+) -> Bars:
+    """The generator's output as ``Bars``, labelled with how it was made (fresh or from the cache file)."""
     return Bars(
         time=time,
         bid=bid,
@@ -432,18 +446,12 @@ def synthetic_eurusd(
             "synthetic": True,
             "generator": "simlab.synthetic.synthetic_eurusd",
             "seed": seed,
-            "n_days": int(n_days),
+            "n_days": n_days,
             "timeframe_min": tf,
             "start": start,
             "digits": 5,
         },
     )
-
-
-def _cache_dir() -> Path:
-    """Where generated default data are kept between runs (``SIMLAB_CACHE`` overrides)."""
-    root = os.environ.get("SIMLAB_CACHE") or os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(root) / "simlab"
 
 
 @functools.lru_cache(maxsize=2)
@@ -452,28 +460,14 @@ def _default_bars(timeframe: str) -> Bars:
     # (generator version, seed, days, timeframe), so it is kept in a cache file named after them.
     # A cache that cannot be read or written is simply regenerated: it is never trusted blindly.
     key = f"eurusd_{timeframe}_{DEFAULT_SEED}_{DEFAULT_N_DAYS}_{DEFAULT_START}_v{GENERATOR_VERSION}_np{np.__version__}"
-    path = _cache_dir() / f"{key}.npz"
+    path = cache_dir() / f"{key}.npz"
     bars: Bars | None = None
     try:
         with np.load(path) as z:
-            n_days, tf = DEFAULT_N_DAYS, int(z["timeframe_min"])
-            bars = Bars(
-                time=z["time"],
-                bid=z["bid"],
-                ask=z["ask"],
-                volume=z["volume"],
-                symbol="EURUSD",
-                source=f"synthetic:eurusd(seed={DEFAULT_SEED}, n_days={n_days}, timeframe={timeframe}, start={DEFAULT_START})",
-                meta={
-                    "synthetic": True,
-                    "generator": "simlab.synthetic.synthetic_eurusd",
-                    "seed": DEFAULT_SEED,
-                    "n_days": n_days,
-                    "timeframe_min": tf,
-                    "start": DEFAULT_START,
-                    "digits": 5,
-                },
-            )
+            bars = _synthetic_bars(
+                z["time"], z["bid"], z["ask"], z["volume"],
+                DEFAULT_SEED, DEFAULT_N_DAYS, timeframe, int(z["timeframe_min"]), DEFAULT_START,
+            )  # fmt: skip
     except (OSError, KeyError, ValueError):
         bars = None
     if bars is None:
