@@ -9,8 +9,11 @@ and compute the expected money by hand. Prices are EURUSD-like (quote currency
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -186,3 +189,10 @@ def ma_cross(bars: Bars, fast: int = 24, slow: int = 96) -> tuple[np.ndarray, np
     up[1:] = above[1:] & ~above[:-1] & valid[:-1]
     dn[1:] = ~above[1:] & above[:-1] & valid[:-1]
     return up, dn
+
+
+def run_simlab(*args: str, cwd: Path | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """``python -m simlab.cli *args`` in a subprocess, as a user runs it: exit code, stdout, stderr."""
+    return subprocess.run(
+        [sys.executable, "-m", "simlab.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=timeout
+    )

@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 import math
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from _builders import run_simlab
 
 from simlab import layout as L
 from simlab.bars import Bars
@@ -280,13 +280,7 @@ def test_bad_inputs(bars: Bars) -> None:
 
 # ---------------------------------------------------------------- the command
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "simlab.cli", "challenge", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-    )
+    return run_simlab("challenge", *args, cwd=ROOT, timeout=300)
 
 
 def test_cli_bootstrap_runs(tmp_path: Path) -> None:

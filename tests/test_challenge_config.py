@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from _builders import run_simlab
 
 from challenges.governors import (
     FIELD_NAMES,
@@ -382,9 +382,7 @@ def test_bad_rule_file_structure(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------- simlab programs
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "simlab.cli", "programs", *args], capture_output=True, text=True, timeout=60
-    )
+    return run_simlab("programs", *args, timeout=60)
 
 
 def test_programs_cli(tmp_path: Path) -> None:

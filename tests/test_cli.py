@@ -4,23 +4,17 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from _builders import run_simlab
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = ["--horizon-days", "30"]
 
 
 def simlab(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "simlab.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd or ROOT,
-        timeout=600,
-    )
+    return run_simlab(*args, cwd=cwd or ROOT)
 
 
 def one_line_error(p: subprocess.CompletedProcess[str], *needles: str) -> None:

@@ -10,12 +10,12 @@ from __future__ import annotations
 import concurrent.futures as cf
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from _builders import run_simlab
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -694,13 +694,7 @@ def test_invalid_model_files_are_one_line_config_errors(shipped, tmp_path, edit,
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "simlab.cli", "calibrate", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=120,
-    )
+    return run_simlab("calibrate", *args, cwd=cwd, timeout=120)
 
 
 def _error_case(case: str, shipped: ExecutionModel, tmp: Path) -> tuple[list[str], str]:
