@@ -126,6 +126,7 @@ def _attempt_nb(
     mfe: np.ndarray,
     has_mae: bool,
     has_mfe: bool,
+    horizon_days: int,
     out: np.ndarray,
 ) -> None:
     """One attempt through every phase at trade granularity; fills ``out`` (``R_SIZE``).
@@ -133,6 +134,8 @@ def _attempt_nb(
     The mechanics follow ``simlab.kernel_nb`` (limits, day books, objectives),
     evaluated at trade opens and closes instead of bars. Random draws come from
     ``uniform_nb(seed, run, draw)``: a pure function of the run index.
+    ``horizon_days`` > 0: the attempt ends before the first simulated day whose calendar day
+    (0 = its first day) is at or past it, as ``simlab.montecarlo_nb.attempt_nb`` counts its horizon.
     """
     n_hist = day_start.shape[0] - 1
     n_src = pnl.shape[0]
@@ -220,6 +223,8 @@ def _attempt_nb(
             if j == 0:
                 first_wd = weekday[h]
         cal = j + 2 * ((first_wd + j) // 5)
+        if horizon_days > 0 and cal >= horizon_days:
+            break
         wd = (first_wd + j) % 5
         last_j = j
         last_cal = cal
@@ -391,6 +396,7 @@ def _runs_nb(
     mfe: np.ndarray,
     has_mae: bool,
     has_mfe: bool,
+    horizon_days: int,
 ) -> np.ndarray:
     out = np.zeros((hi - lo, R_SIZE), dtype=np.float64)
     for i in range(lo, hi):
@@ -414,6 +420,7 @@ def _runs_nb(
             mfe,
             has_mae,
             has_mfe,
+            horizon_days,
             out[i - lo],
         )
     return out

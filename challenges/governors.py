@@ -196,8 +196,8 @@ def _convert(key: str, value: Any, where: str) -> Any:
             raise bad(_expect(kind, lo, hi)) from None
     else:
         raise bad(_expect(kind, lo, hi))
-    if kind == "buffer" and x < 0:
-        return None  # the kernel's own convention: negative = off
+    # a negative buffer is refused, not read as "off" (the kernel's -1 convention is not the user's):
+    # -50 % or -inf would otherwise silently switch the guard rail off
     if not math.isfinite(x) or x < lo or x > hi:
         raise bad(_expect(kind, lo, hi))
     if kind == "int":

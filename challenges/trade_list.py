@@ -115,6 +115,13 @@ from challenges.stats import quantiles, wilson_interval
 from simlab import layout as L
 from simlab.errors import ConfigError, InputError
 from simlab.mt5_report import decode_report, norm_name, titled_tables
+from simlab.results import (
+    NOT_PASSED_IN_HORIZON,
+    challenge_result,
+    envelope,
+    failure_label,
+    format_challenge_table,
+)
 
 START_MODES = ("bootstrap", "trades", "sequential", "replay")
 
@@ -583,6 +590,7 @@ class _Job:
     risk: float
     post_target_risk_mult: float
     max_trading_days: int
+    horizon_days: int = 0  # calendar days per attempt; 0: none (max_trading_days only)
 
 
 # ---------------------------------------------------------------- many attempts
@@ -610,6 +618,7 @@ def _run_range(job: _Job, lo: int, hi: int) -> np.ndarray:
         p.mfe,
         p.has_mae,
         p.has_mfe,
+        int(job.horizon_days),
     )
 
 
@@ -638,6 +647,7 @@ class TradeListResult:
     skipped: int
     runs: np.ndarray  # (n_runs, R_SIZE)
     rules: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, L.RULE_SIZE)))
+    horizon_days: int = 0  # calendar days per attempt (0: none, max_trading_days only)
 
     # ------------------------------------------------------------ summary
     def summary(self) -> dict[str, Any]:
@@ -741,157 +751,90 @@ class TradeListResult:
         )
         return out
 
-    # ------------------------------------------------------------ output
-    def format(self) -> str:
-        return format_result(self)
+    # ------------------------------------------------------------ output (schema simlab.result/1)
+    @property
+    def effective_horizon_days(self) -> int:
+        """The calendar days an attempt may last: ``horizon_days``, else what ``max_trading_days`` allows."""
+        if self.horizon_days > 0:
+            return self.horizon_days
+        return (self.max_trading_days // 5) * 7 + self.max_trading_days % 5
 
-    def to_json(self) -> dict[str, Any]:
-        return to_json(self)
+    def attempts(self) -> list[dict[str, Any]]:
+        """One entry per attempt in the ``simlab.result`` layout (see :mod:`simlab.results`)."""
+        unfinished = (
+            NOT_PASSED_IN_HORIZON
+            if self.start_mode in ("bootstrap", "trades")
+            else "history_or_horizon_ended"
+        )
+        out = []
+        for a, row in enumerate(self.runs):
+            st = int(row[R_STATUS])
+            done = min(int(row[R_PHASES_PASSED]), len(self.phases))
+            phases: list[dict[str, Any]] = [
+                {"phase": self.phases[p], "status": "passed", "reason": "none"} for p in range(done)
+            ]
+            failure = None
+            if st != L.STATUS_PASSED:
+                status = "breached" if st == L.STATUS_BREACHED else "running"
+                reason = L.BREACH_NAMES[int(row[R_REASON])] if status == "breached" else unfinished
+                phases.append({"phase": self.phases[done], "status": status, "reason": reason})
+                failure = failure_label(self.phases[done], status, reason)
+            out.append(
+                {
+                    "attempt": a,
+                    "passed": st == L.STATUS_PASSED,
+                    "days_to_pass": int(row[R_CAL_DAYS]) if st == L.STATUS_PASSED else None,
+                    "failure": failure,
+                    "calendar_days": int(row[R_CAL_DAYS]),
+                    "trading_days": int(row[R_TRADING_DAYS]),
+                    "trades": int(row[R_N_TRADES]),
+                    "max_daily_drawdown": round(float(row[R_MAX_DAILY_DD]), 6),
+                    "max_total_drawdown": round(float(row[R_MAX_TOTAL_DD]), 6),
+                    "phases": phases,
+                }
+            )
+        return out
 
+    def to_json(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The ``result`` body of the ``simlab.result`` schema, the same layout as bar mode's."""
+        return challenge_result(
+            self.attempts(), self.phases, self.effective_horizon_days, caveats=self.caveats(), extra=extra
+        )
 
-def _p(x: float | None) -> str:
-    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.1f}%"
+    def document(self, provenance: dict[str, Any], extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The whole result file: envelope, ``provenance`` and body."""
+        return envelope("challenge", "trade_list", provenance, self.to_json(extra))
 
+    def basic_provenance(self) -> dict[str, Any]:
+        """What the run itself knows, for a document built outside the CLI."""
+        return {
+            "argv": [],
+            "seed": self.seed,
+            "runs": self.n_runs,
+            "horizon": {
+                "days": self.effective_horizon_days,
+                "source": "--horizon-days" if self.horizon_days else f"{self.max_trading_days} trading days",
+                "program_time_limited": False,
+            },
+            "program": {"name": self.program, "size": self.size, "currency": self.currency},
+            "trades": {"name": self.source, "trades": self.n_trades_source},
+            "bootstrap_block_days": self.block_days,
+            "trade_scale": self.risk,
+        }
 
-def _d(x: float) -> str:
-    return "-" if math.isnan(x) else f"{x:.0f}"
+    def format(self, doc: dict[str, Any] | None = None) -> str:
+        """The terminal table, drawn from the result document (built here when not given)."""
+        return format_challenge_table(self.document(self.basic_provenance()) if doc is None else doc)
 
 
 def format_result(res: TradeListResult) -> str:
-    """The terminal table of a trade-list run."""
-    s = res.summary()
-    mode = {
-        "bootstrap": f"block bootstrap of trading days (block {res.block_days})",
-        "trades": "i.i.d. trades, trades-per-day resampled",
-        "sequential": "real day order from a random start",
-        "replay": "real day order from the first day",
-    }[res.start_mode]
-    lines = [
-        f"Trade-list challenge: {res.program} {res.size:,.0f} {res.currency} | {res.n_runs} runs | seed {res.seed} "
-        f"| {mode} | risk x{res.risk:g}",
-        f"Trades: {res.n_trades_source} from {res.source} over {res.n_days_source} weekdays "
-        f"({res.n_active_days_source} with trades); MAE: {'yes' if res.has_mae else 'NO'}"
-        + (f"; {res.skipped} rows skipped (open / balance)" if res.skipped else ""),
-        "",
-    ]
-    rows = [("phase", "reached", "passed", "pass rate", "95% interval")]
-    for i, ph in enumerate(s["phases"]):
-        lo, hi = ph["wilson95"]
-        rows.append(
-            (
-                f"{i + 1} {ph['phase']}",
-                str(ph["reached"]),
-                str(ph["passed"]),
-                _p(ph["pass_rate"]),
-                f"{_p(lo)} - {_p(hi)}",
-            )
-        )
-    lo, hi = s["wilson95"]
-    rows.append(("overall", str(s["runs"]), str(s["passed"]), _p(s["pass_rate"]), f"{_p(lo)} - {_p(hi)}"))
-    widths = [max(len(r[c]) for r in rows) for c in range(5)]
-    for r in rows:
-        lines.append("  ".join(r[c].ljust(widths[c]) if c == 0 else r[c].rjust(widths[c]) for c in range(5)))
-    width = hi - lo
-    if s["runs"] and width > 0.2:
-        lines.append(
-            f"  ({s['runs']} runs: the interval is {100 * width:.0f} points wide; more runs narrow it)"
-        )
-    lines.append("")
-    d, t = s["days_to_pass"], s["trading_days_to_pass"]
-    if s["passed"]:
-        lines.append(
-            f"days to pass:   median {_d(d['median'])} calendar days (p10 {_d(d['p10'])}, p90 {_d(d['p90'])}); "
-            f"trading days median {_d(t['median'])} (p10 {_d(t['p10'])}, p90 {_d(t['p90'])})"
-        )
-    else:
-        lines.append("days to pass:   - (no attempt passed)")
-    ended = " | ".join(f"{k} {v}" for k, v in s["ended_by"].items())
-    lines.append(f"attempts ended: {ended}")
-    if "unfinished" in s["ended_by"]:
-        why = (
-            f"no pass or breach within {res.max_trading_days} trading days"
-            if res.start_mode in ("bootstrap", "trades")
-            else "ran out of trade history"
-        )
-        lines.append(f"                (unfinished: {why})")
-    dd, tdd = s["max_daily_drawdown"], s["max_total_drawdown"]
-    lines.append(
-        f"max daily drawdown: median {_p(dd['median'])}, p90 {_p(dd['p90'])}, worst {_p(dd['max'])} of initial"
-    )
-    lines.append(
-        f"max total drawdown: median {_p(tdd['median'])}, p90 {_p(tdd['p90'])}, worst {_p(tdd['max'])} of initial"
-    )
-    lines.append(f"trades per trading day: {s['trades_per_trading_day']:.2f}")
-    lines.append("")
-    lines.append("What trade granularity cannot see:")
-    lines.extend(f"  - {c}" for c in res.caveats())
-    return "\n".join(lines)
+    """The terminal table of a trade-list run (the one challenge table of :mod:`simlab.results`)."""
+    return res.format()
 
 
 def to_json(res: TradeListResult) -> dict[str, Any]:
-    """A JSON-ready dict: inputs, summary, caveats and the per-run outcomes.
-
-    Schema: ``{"mode": "trade_list", "program", "phases", "size", "currency", "seed", "n_runs",
-    "start_mode", "block_days", "risk", "post_target_risk_mult", "max_trading_days",
-    "input": {"source", "trades", "weekdays", "active_weekdays", "has_mae", "has_mfe", "skipped"},
-    "summary": {...see TradeListResult.summary...}, "caveats": [str],
-    "runs": [{"status": "passed|breached|unfinished", "reason", "phases_passed", "calendar_days",
-    "trading_days", "trades", "max_daily_dd", "max_total_dd"}]}``; fractions, not percents.
-    """
-
-    def clean(x: Any) -> Any:
-        if isinstance(x, float) and (math.isnan(x) or math.isinf(x)):
-            return None
-        if isinstance(x, dict):
-            return {k: clean(v) for k, v in x.items()}
-        if isinstance(x, list | tuple):
-            return [clean(v) for v in x]
-        return x
-
-    names = {L.STATUS_PASSED: "passed", L.STATUS_BREACHED: "breached", L.STATUS_RUNNING: "unfinished"}
-    runs = []
-    for row in res.runs:
-        st = int(row[R_STATUS])
-        runs.append(
-            {
-                "status": names[st],
-                "reason": L.BREACH_NAMES[int(row[R_REASON])] if st == L.STATUS_BREACHED else None,
-                "phases_passed": int(row[R_PHASES_PASSED]),
-                "calendar_days": int(row[R_CAL_DAYS]),
-                "trading_days": int(row[R_TRADING_DAYS]),
-                "trades": int(row[R_N_TRADES]),
-                "max_daily_dd": float(row[R_MAX_DAILY_DD]),
-                "max_total_dd": float(row[R_MAX_TOTAL_DD]),
-            }
-        )
-    return clean(
-        {
-            "mode": "trade_list",
-            "program": res.program,
-            "phases": list(res.phases),
-            "size": res.size,
-            "currency": res.currency,
-            "seed": res.seed,
-            "n_runs": res.n_runs,
-            "start_mode": res.start_mode,
-            "block_days": res.block_days,
-            "risk": res.risk,
-            "post_target_risk_mult": res.post_target_risk_mult,
-            "max_trading_days": res.max_trading_days,
-            "input": {
-                "source": res.source,
-                "trades": res.n_trades_source,
-                "weekdays": res.n_days_source,
-                "active_weekdays": res.n_active_days_source,
-                "has_mae": res.has_mae,
-                "has_mfe": res.has_mfe,
-                "skipped": res.skipped,
-            },
-            "summary": res.summary(),
-            "caveats": res.caveats(),
-            "runs": runs,
-        }
-    )
+    """The ``result`` body of a trade-list run in the ``simlab.result`` schema."""
+    return res.to_json()
 
 
 def evaluate_trades(
@@ -907,6 +850,7 @@ def evaluate_trades(
     post_target_risk_mult: float = 1.0,
     max_trading_days: int = 260,
     workers: int = 1,
+    horizon_days: int = 0,
 ) -> TradeListResult:
     """Bootstrap ``n_runs`` challenge attempts from ``trades`` and judge them by ``program``'s rules.
 
@@ -917,7 +861,8 @@ def evaluate_trades(
     are not met yet (pass a GovernorConfig's ``post_target_risk_mult`` to
     mirror the governors). ``start_mode`` / ``block_days``: see the module
     docstring. ``workers`` > 1 spreads runs over threads (the numba kernel
-    releases the GIL); results do not depend on it.
+    releases the GIL); results do not depend on it. ``horizon_days`` > 0: each
+    attempt ends after that many calendar days (weekends count), as in bar mode.
     """
     prog = program if isinstance(program, Program) else load_program(program)
     size = prog.check_size(size)
@@ -935,6 +880,8 @@ def evaluate_trades(
         raise ConfigError("post_target_risk_mult", f"expected a multiplier >= 0, got {post_target_risk_mult}")
     if max_trading_days < 1:
         raise ConfigError("max_trading_days", f"expected a whole number >= 1, got {max_trading_days}")
+    if horizon_days < 0:
+        raise ConfigError("horizon_days", f"expected a whole number >= 0 (0: none), got {horizon_days}")
     prep = _prepare(trades, prog)
     job = _Job(
         prep=prep,
@@ -946,6 +893,7 @@ def evaluate_trades(
         risk=float(risk),
         post_target_risk_mult=float(post_target_risk_mult),
         max_trading_days=int(max_trading_days),
+        horizon_days=int(horizon_days),
     )
     workers = max(1, int(workers))
     if workers == 1 or n_runs < 2 * workers:
@@ -981,6 +929,7 @@ def evaluate_trades(
         skipped=trades.skipped,
         runs=runs,
         rules=prog.rule_matrix(),
+        horizon_days=int(horizon_days),
     )
 
 

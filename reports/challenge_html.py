@@ -1,7 +1,8 @@
 """A self-contained HTML report of a challenge run (``simlab challenge --html out.html``).
 
 One file, no scripts, no external assets: the charts are inline SVG drawn from
-the run's JSON (schema ``simlab.challenge/1``), so the report opens anywhere
+the run's result document (schema ``simlab.result/1``, any challenge mode) and
+nothing else, so the report opens anywhere
 and can be attached to an e-mail or a CI artefact.
 """
 
@@ -65,25 +66,37 @@ def _bar_rows(counts: dict[str, int], total: int) -> str:
     return "".join(rows)
 
 
-def render_challenge_report(payload: dict[str, Any]) -> str:
-    """The report as an HTML string."""
-    s = payload["setup"]
-    pr = payload["pass_rate"]
+def _prov_rows(prov: dict[str, Any]) -> str:
+    """Every provenance member as a table row (nested members as compact JSON)."""
+    import json
+
+    rows = []
+    for k, v in prov.items():
+        text = v if isinstance(v, str) else json.dumps(v, sort_keys=False)
+        rows.append(f"<tr><td>{html.escape(str(k))}</td><td><code>{html.escape(str(text))}</code></td></tr>")
+    return "".join(rows)
+
+
+def render_challenge_report(doc: dict[str, Any]) -> str:
+    """The report as an HTML string, drawn from a ``simlab.result`` challenge document alone."""
+    prov = doc["provenance"]
+    r = doc["result"]
+    pr = r["pass_rate"]
     runs = pr["runs"]
-    attempts = payload.get("attempts", [])
-    passed_days = [sum(ph["calendar_days"] for ph in a["phases"]) for a in attempts if a.get("passed")]
-    daily_dd = [100 * max((ph["max_daily_drawdown"] for ph in a["phases"]), default=0.0) for a in attempts]
-    total_dd = [100 * max((ph["max_total_drawdown"] for ph in a["phases"]), default=0.0) for a in attempts]
+    attempts = r.get("attempts", [])
+    passed_days = [float(a["days_to_pass"]) for a in attempts if a.get("passed")]
+    daily_dd = [100 * a["max_daily_drawdown"] for a in attempts]
+    total_dd = [100 * a["max_total_drawdown"] for a in attempts]
     phase_rows = "".join(
         f"<tr><td>{html.escape(p['name'])}</td><td>{p['reached']}</td><td>{p['passed']}</td>"
         f"<td>{'-' if not p['reached'] else format(100 * p['rate'], '.1f') + '%'}</td>"
         f"<td>{100 * p['ci95'][0]:.1f}% .. {100 * p['ci95'][1]:.1f}%</td></tr>"
-        for p in payload["phases"]
+        for p in r["phases"]
     )
-    setup_rows = "".join(
-        f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>"
-        for k, v in s.items()
-        if k != "phases"
+    within_rows = "".join(
+        f"<tr><td>{p['days']}</td><td>{p['passed']}</td><td>{100 * p['rate']:.1f}%</td>"
+        f"<td>{100 * p['ci95'][0]:.1f}% .. {100 * p['ci95'][1]:.1f}%</td></tr>"
+        for p in r["pass_within_days"]
     )
     width = 100 * (pr["ci95"][1] - pr["ci95"][0])
     note = (
@@ -92,25 +105,35 @@ def render_challenge_report(payload: dict[str, Any]) -> str:
         if runs < 100
         else ""
     )
-    dtp = payload.get("days_to_pass")
+    dtp = r.get("days_to_pass")
     dtp_text = (
         f"median {dtp['median']:.0f}, p10 {dtp['p10']:.0f}, p90 {dtp['p90']:.0f} calendar days (n={dtp['n']})"
         if dtp
         else "no attempt passed"
     )
-    reasons = payload.get("breach_reasons", {})
-    title = f"{s.get('program', '')} {s.get('size', '')} — {s.get('strategy', '')}"
+    reasons = r.get("failure_reasons", {})
+    prog = prov.get("program") or {}
+    if doc.get("mode") == "trade_list":
+        subject = f"trade list {(prov.get('trades') or {}).get('name', '')}"
+    else:
+        subject = str((prov.get("strategy") or {}).get("name", ""))
+    title = f"{prog.get('name', '')} {prog.get('size', '')} — {subject}"
+    horizon = prov.get("horizon") or {}
+    caveats = "".join(f"<li>{html.escape(c)}</li>" for c in r.get("caveats", []))
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>simlab challenge: {html.escape(title)}</title>
 <style>{_CSS}</style></head><body>
 <h1>Will it pass? {html.escape(title)}</h1>
-<p class="sub">{html.escape(str(s.get("data", "")))} · costs: {html.escape(str(s.get("exec_model", "")))} · seed {s.get("seed")}</p>
+<p class="sub"><code>{html.escape(str(prov.get("command", "")))}</code></p>
 <p><span class="big">{100 * pr["rate"]:.1f}%</span> passed ({pr["passed"]} of {runs})
 <span class="ci">· 95% Wilson interval {100 * pr["ci95"][0]:.1f}% .. {100 * pr["ci95"][1]:.1f}%</span></p>
 {note}
+<p>Horizon: {horizon.get("days")} calendar days per attempt ({html.escape(str(horizon.get("source", "")))}).</p>
+<h2>Passed within</h2>
+<table><tr><th>days</th><th>passed</th><th>rate</th><th>95% CI</th></tr>{within_rows}</table>
 <h2>Phases</h2>
 <table><tr><th>phase</th><th>reached</th><th>passed</th><th>rate</th><th>95% CI</th></tr>{phase_rows}</table>
-<p>Days to pass: {dtp_text}. Trades per day: {payload.get("trades_per_day", 0):.2f}.</p>
+<p>Days to pass: {dtp_text}. Trades per day: {r.get("trades_per_day", 0):.2f}.</p>
 <h2>What ended the failed attempts</h2>
 <table>{_bar_rows(reasons, runs) or "<tr><td>no attempt failed</td></tr>"}</table>
 <h2>Distributions</h2>
@@ -119,13 +142,14 @@ def render_challenge_report(payload: dict[str, Any]) -> str:
 {_histogram_svg(daily_dd, title="worst daily drawdown", unit="%")}
 {_histogram_svg(total_dd, title="worst total drawdown", unit="%")}
 </div>
-<h2>Setup</h2>
-<table>{setup_rows}</table>
-<p class="sub">simlab · schema {html.escape(payload.get("schema", ""))}</p>
+{"<h2>What this mode cannot see</h2><ul>" + caveats + "</ul>" if caveats else ""}
+<h2>Provenance</h2>
+<table>{_prov_rows(prov)}</table>
+<p class="sub">simlab · schema {html.escape(doc.get("schema", ""))} · mode {html.escape(str(doc.get("mode", "")))}</p>
 </body></html>
 """
 
 
-def write_challenge_report(payload: dict[str, Any], path: str | Path) -> None:
+def write_challenge_report(doc: dict[str, Any], path: str | Path) -> None:
     """Render and write atomically."""
-    atomic_write_text(path, render_challenge_report(payload))
+    atomic_write_text(path, render_challenge_report(doc))

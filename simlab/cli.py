@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from typing import NoReturn
 
 # name -> one-line help. Order is the order shown by --help.
 COMMANDS: dict[str, str] = {
@@ -19,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "check-strategy": "look-ahead check: do decisions change when the future is added?",
     "programs": "list the prop-firm programs (rule presets) and their account sizes",
     "inspect": "describe a data file: rows, span, bar size, spread by session, gaps",
+    "rerun": "run a result file's recorded settings again (same inputs and seed: the same bytes)",
 }
 
 
@@ -26,8 +28,33 @@ def _module_name(command: str) -> str:
     return "simlab.commands." + command.replace("-", "_")
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse with simlab's error convention: one line on stderr, exit code 2 (no usage block)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def command_parser(name: str) -> argparse.ArgumentParser:
+    """The parser of one sub-command on its own (``simlab NAME``): what provenance and tests walk."""
+    p = OneLineParser(prog=f"simlab {name}", description=COMMANDS[name])
+    importlib.import_module(_module_name(name)).add_arguments(p)
+    return p
+
+
+def given_options(name: str, argv: list[str]) -> set[str]:
+    """The ``dest`` of every option of command ``name`` given on ``argv`` (the words after the command),
+    so that a command can tell "left at its default" from "given with the default value"."""
+    p = command_parser(name)
+    for action in p._actions:
+        action.default = argparse.SUPPRESS
+        action.required = False
+    ns, _ = p.parse_known_args(argv)
+    return set(vars(ns))
+
+
 def build_parser(selected: str | None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="simlab",
         description="Will your strategy pass the prop-firm challenge? Simulate it under your broker's real costs.",
     )
@@ -36,7 +63,7 @@ def build_parser(selected: str | None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"simlab {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, help_text in COMMANDS.items():
-        p = sub.add_parser(name, help=help_text, description=help_text)
+        p = sub.add_parser(name, help=help_text, description=help_text, prog=f"simlab {name}")
         if name == selected:
             module = importlib.import_module(_module_name(name))
             module.add_arguments(p)
@@ -53,6 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    rest = list(argv)
+    rest.remove(args.command)
+    args._argv = rest  # the command's own words: simlab.commands._common.given() reads them
     from simlab.errors import SimlabError
 
     try:

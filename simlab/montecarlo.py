@@ -10,24 +10,9 @@ bytes.
 With ``--bootstrap-days`` (``simlab.bootstrap``) each attempt runs instead on
 its own block-bootstrapped history, through the same kernel.
 
-JSON schema (``ChallengeResult.to_json()``; all rates are fractions, money in
-account currency, drawdowns as fractions of the initial balance)::
-
-    {
-      "schema": "simlab.challenge/1",
-      "setup": {program, size, symbol, strategy, params, data, exec_model, risk,
-                governors, seed, runs, horizon_days, phases: [names],
-                bootstrap_block_days (day-bootstrap runs only)},
-      "pass_rate": {"rate", "passed", "runs", "ci95": [lo, hi]},
-      "phases": [{"name", "reached", "passed", "rate", "ci95": [lo, hi]}],
-      "days_to_pass": {"median", "p10", "p90", "n"} | null,
-      "breach_reasons": {reason: count},      # reason of the phase that ended each failed attempt
-      "max_daily_drawdown": {"p50", "p90", "max"},
-      "max_total_drawdown": {"p50", "p90", "max"},
-      "trades_per_day": float,
-      "attempts": [{"start", "phases": [{"status", "reason", "days", "trades", ...}]}]
-                                              # day-bootstrap runs add "source_start", "blocks"
-    }
+The result (``ChallengeResult.to_json()``: the ``result`` body; ``document()``: the
+whole file) follows the one schema of :mod:`simlab.results`, built from
+:meth:`ChallengeResult.attempts` so that every attempt is counted exactly once.
 """
 
 from __future__ import annotations
@@ -43,9 +28,13 @@ import numpy as np
 from simlab import layout as L
 from simlab.engine import CostSetup, IntentArrays, Market, SymbolLike, config_vector, reason_name
 from simlab.errors import InputError
-from simlab.stats import wilson_interval
-
-NOT_PASSED_IN_HORIZON = "no_pass_within_horizon"
+from simlab.results import (
+    NOT_PASSED_IN_HORIZON,
+    challenge_result,
+    envelope,
+    failure_label,
+    format_challenge_table,
+)
 
 
 def eligible_starts(day: np.ndarray, horizon_days: int, warmup_bars: int = 0) -> np.ndarray:
@@ -129,23 +118,6 @@ def run_challenge(
     return ChallengeResult(setup, np.concatenate(outs), np.concatenate(sts))
 
 
-def json_safe(v: Any) -> Any:
-    """Replace NaN / inf by None and numpy scalars by Python ones, recursively (strict JSON)."""
-    if isinstance(v, dict):
-        return {k: json_safe(x) for k, x in v.items()}
-    if isinstance(v, list | tuple):
-        return [json_safe(x) for x in v]
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    return v
-
-
-def _pct(a: np.ndarray, q: float) -> float:
-    return float(np.percentile(a, q)) if a.shape[0] else math.nan
-
-
 @dataclass
 class ChallengeResult:
     setup: ChallengeSetup
@@ -167,74 +139,54 @@ class ChallengeResult:
 
     def days_to_pass(self) -> np.ndarray:
         """Calendar days from each passing attempt's first day to the day it passed the last phase."""
+        return self._days_to_pass_all()[self.passed_all()]
+
+    def _days_to_pass_all(self) -> np.ndarray:
+        """(runs,) calendar days to pass, NaN for attempts that did not pass."""
         ok = self.passed_all()
         if self.pass_days is not None:
-            return np.asarray(self.pass_days, dtype=np.float64)[ok]
+            return np.where(ok, np.asarray(self.pass_days, dtype=np.float64), math.nan)
         day = self.setup.market.day
-        end = self.out[ok, -1, L.RES_END_BAR].astype(np.int64)
-        return (day[end] - day[self.starts[ok]] + 1).astype(np.float64)
+        end = self.out[:, -1, L.RES_END_BAR].astype(np.int64).clip(0, day.shape[0] - 1)
+        return np.where(ok, (day[end] - day[self.starts] + 1).astype(np.float64), math.nan)
 
-    def breach_reasons(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for a in range(self.runs):
-            st = self.out[a, :, L.RES_STATUS]
-            failed = np.flatnonzero((st != L.STATUS_PASSED) & (st >= 0))
-            if failed.shape[0] == 0:
-                continue
-            p = int(failed[0])
-            if st[p] == L.STATUS_BREACHED:
-                name = reason_name(self.out[a, p])
-                if self.out[a, p, L.RES_BREACH_VIA_GAP] > 0 and name in ("daily_loss", "max_loss"):
-                    name += " (gap/slippage past the stop)"
-            elif st[p] == L.STATUS_HALTED:
-                name = reason_name(self.out[a, p]) + " (account kept, attempt given up)"
-            else:
-                name = NOT_PASSED_IN_HORIZON
-            key = f"{self.setup.phase_names[p]}: {name}"
-            counts[key] = counts.get(key, 0) + 1
-        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    @property
+    def mode(self) -> str:
+        """``"bars"`` (starts on the real history) or ``"day_bootstrap"`` (an own history per attempt)."""
+        return "bars" if self.pass_days is None else "day_bootstrap"
 
-    def phase_stats(self) -> list[dict[str, Any]]:
-        rows = []
-        for p, name in enumerate(self.setup.phase_names):
-            st = self.out[:, p, L.RES_STATUS]
-            reached = int(np.count_nonzero(st >= 0))
-            passed = int(np.count_nonzero(st == L.STATUS_PASSED))
-            lo, hi = wilson_interval(passed, reached)
-            rows.append(
-                {
-                    "name": name,
-                    "reached": reached,
-                    "passed": passed,
-                    "rate": passed / reached if reached else math.nan,
-                    "ci95": [lo, hi],
-                }
-            )
-        return rows
+    def attempts(self) -> list[dict[str, Any]]:
+        """One entry per attempt in the ``simlab.result`` layout: each phase it reached, and its failure.
 
-    def to_json(self) -> dict[str, Any]:
+        A phase counts as reached when the one before it passed, even when the horizon ended that very
+        day (the kernel then never started it): it is "running" with 0 days, not passed within the
+        horizon. So every attempt is accounted for exactly once.
+        """
+        names = self.setup.phase_names
         ok = self.passed_all()
-        k = int(ok.sum())
-        lo, hi = wilson_interval(k, self.runs)
-        reached = self.out[:, :, L.RES_STATUS] >= 0
-        daily_dd = np.where(reached, self.out[:, :, L.RES_MAX_DAILY_DD], 0.0).max(axis=1)
-        total_dd = np.where(reached, self.out[:, :, L.RES_MAX_TOTAL_DD], 0.0).max(axis=1)
-        trades = float(np.where(reached, self.out[:, :, L.RES_N_TRADES], 0.0).sum())
-        days = float(np.where(reached, self.out[:, :, L.RES_CAL_DAYS], 0.0).sum())
-        dtp = self.days_to_pass()
-        attempts = []
+        dtp = self._days_to_pass_all()
         times = self.setup.market.bars.time
+        init = float(self.setup.initial_balance)
+        out = []
         for a in range(self.runs):
-            phases = []
+            phases: list[dict[str, Any]] = []
+            failure = None
             for p in range(self.out.shape[1]):
                 r = self.out[a, p]
-                if r[L.RES_STATUS] < 0:
-                    break
-                phases.append(
-                    {
-                        "phase": self.setup.phase_names[p],
-                        "status": L.STATUS_NAMES[int(r[L.RES_STATUS])],
-                        "reason": reason_name(r),
+                st = int(r[L.RES_STATUS])
+                entry: dict[str, Any]
+                if st < 0:  # never started: the horizon ended on the day the phase before passed
+                    entry = {
+                        "phase": names[p], "status": "running", "reason": NOT_PASSED_IN_HORIZON,
+                        "via_gap_or_slippage": False, "calendar_days": 0, "trading_days": 0, "trades": 0,
+                        "final_balance": round(init, 2), "max_daily_drawdown": 0.0, "max_total_drawdown": 0.0,
+                    }  # fmt: skip
+                else:
+                    status = L.STATUS_NAMES[st]
+                    entry = {
+                        "phase": names[p],
+                        "status": status,
+                        "reason": NOT_PASSED_IN_HORIZON if status == "running" else reason_name(r),
                         "via_gap_or_slippage": bool(r[L.RES_BREACH_VIA_GAP] > 0),
                         "calendar_days": int(r[L.RES_CAL_DAYS]),
                         "trading_days": int(r[L.RES_TRADING_DAYS]),
@@ -243,108 +195,63 @@ class ChallengeResult:
                         "max_daily_drawdown": round(float(r[L.RES_MAX_DAILY_DD]), 6),
                         "max_total_drawdown": round(float(r[L.RES_MAX_TOTAL_DD]), 6),
                     }
-                )
+                phases.append(entry)
+                if entry["status"] != "passed":
+                    failure = failure_label(
+                        names[p], entry["status"], entry["reason"], entry["via_gap_or_slippage"]
+                    )
+                    break
             t0 = times[self.starts[a]] if self.start_times is None else self.start_times[a]
             start_iso = np.datetime_as_string(np.int64(t0).astype("datetime64[ns]"), unit="m") + "Z"
-            entry = {"attempt": a, "start": start_iso, "passed": bool(ok[a]), "phases": phases}
-            if self.attempt_notes is not None:
-                entry |= self.attempt_notes[a]
-            attempts.append(entry)
-        return json_safe(
-            {
-                "schema": "simlab.challenge/1",
-                "setup": self.setup.meta
-                | {
-                    "seed": self.setup.seed,
-                    "runs": self.runs,
-                    "horizon_days": self.setup.horizon_days,
-                    "phases": list(self.setup.phase_names),
-                    "initial_balance": self.setup.initial_balance,
-                    "risk": self.setup.risk,
-                },
-                "pass_rate": {"rate": k / self.runs, "passed": k, "runs": self.runs, "ci95": [lo, hi]},
-                "phases": self.phase_stats(),
-                "days_to_pass": (
-                    {
-                        "median": _pct(dtp, 50),
-                        "p10": _pct(dtp, 10),
-                        "p90": _pct(dtp, 90),
-                        "n": int(dtp.shape[0]),
-                    }
-                    if dtp.shape[0]
-                    else None
-                ),
-                "breach_reasons": self.breach_reasons(),
-                "max_daily_drawdown": {
-                    "p50": _pct(daily_dd, 50),
-                    "p90": _pct(daily_dd, 90),
-                    "max": float(daily_dd.max()),
-                },
-                "max_total_drawdown": {
-                    "p50": _pct(total_dd, 50),
-                    "p90": _pct(total_dd, 90),
-                    "max": float(total_dd.max()),
-                },
-                "trades_per_day": trades / days if days else 0.0,
-                "attempts": attempts,
+            item: dict[str, Any] = {
+                "attempt": a,
+                "start": start_iso,
+                "passed": bool(ok[a]),
+                "days_to_pass": None if math.isnan(dtp[a]) else int(dtp[a]),
+                "failure": failure,
+                "calendar_days": sum(ph["calendar_days"] for ph in phases),
+                "trades": sum(ph["trades"] for ph in phases),
+                "max_daily_drawdown": max(ph["max_daily_drawdown"] for ph in phases),
+                "max_total_drawdown": max(ph["max_total_drawdown"] for ph in phases),
+                "phases": phases,
             }
+            if self.attempt_notes is not None:
+                item |= self.attempt_notes[a]
+            out.append(item)
+        return out
+
+    def breach_reasons(self) -> dict[str, int]:
+        """``"<phase>: <reason>"`` -> count over the failed attempts (each counted once)."""
+        counts: dict[str, int] = {}
+        for a in self.attempts():
+            if a["failure"] is not None:
+                counts[a["failure"]] = counts.get(a["failure"], 0) + 1
+        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    def to_json(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The ``result`` body of the ``simlab.result`` schema (see :mod:`simlab.results`)."""
+        # optional members the run may carry: orders refused per reason, start days excluded
+        found = {k: getattr(self, k) for k in ("refused_orders", "excluded_starts") if getattr(self, k, None)}
+        return challenge_result(
+            self.attempts(), self.setup.phase_names, self.setup.horizon_days, extra=found | (extra or {})
         )
 
-    def format_table(self, payload: dict[str, Any] | None = None) -> str:
-        """The terminal table; pass ``to_json()``'s payload when you have it, to build it only once."""
-        j = self.to_json() if payload is None else payload
-        s = j["setup"]
-        pr = j["pass_rate"]
-        lines = [
-            f"simlab challenge: {s.get('program', '?')} {s.get('size', '')} | {s.get('strategy', '?')} on {s.get('data', '?')}",
-            f"  costs: {s.get('exec_model', '?')} | risk {100 * self.setup.risk:.2f}% per trade | governors: "
-            f"{s.get('governors', '?')} | seed {self.setup.seed} | horizon {self.setup.horizon_days} days"
-            + (
-                f" | day bootstrap, mean block {s['bootstrap_block_days']} days"
-                if "bootstrap_block_days" in s
-                else ""
-            ),
-            "",
-            f"  PASS RATE   {100 * pr['rate']:5.1f}%   ({pr['passed']} of {pr['runs']} attempts)   "
-            f"95% CI {100 * pr['ci95'][0]:.1f}% .. {100 * pr['ci95'][1]:.1f}%",
-        ]
-        if self.runs < 100:
-            width = 100 * (pr["ci95"][1] - pr["ci95"][0])
-            lines.append(
-                f"              {self.runs} attempts pin the rate down only to a {width:.0f}-point-wide interval; "
-                "use --runs 1000 for a tight one."
-            )
-        lines.append("")
-        lines.append("  phase               reached   passed    rate     95% CI")
-        for ph in j["phases"]:
-            rate = "   -  " if not ph["reached"] else f"{100 * ph['rate']:5.1f}%"
-            lines.append(
-                f"  {ph['name']:<18} {ph['reached']:>7} {ph['passed']:>8}   {rate}   "
-                f"{100 * ph['ci95'][0]:5.1f}% .. {100 * ph['ci95'][1]:5.1f}%"
-            )
-        d = j["days_to_pass"]
-        lines.append("")
-        if d:
-            lines.append(
-                f"  days to pass (calendar)   median {d['median']:.0f}   p10 {d['p10']:.0f}   p90 {d['p90']:.0f}   (n={d['n']})"
-            )
-        else:
-            lines.append("  days to pass: no attempt passed")
-        dd = j["max_daily_drawdown"]
-        td = j["max_total_drawdown"]
-        lines.append(
-            f"  worst daily drawdown      p50 {100 * dd['p50']:.2f}%   p90 {100 * dd['p90']:.2f}%   max {100 * dd['max']:.2f}%"
-        )
-        lines.append(
-            f"  worst total drawdown      p50 {100 * td['p50']:.2f}%   p90 {100 * td['p90']:.2f}%   max {100 * td['max']:.2f}%"
-        )
-        lines.append(f"  trades per day            {j['trades_per_day']:.2f}")
-        lines.append("")
-        reasons = j["breach_reasons"]
-        if reasons:
-            lines.append("  what ended the failed attempts")
-            for r, c in reasons.items():
-                lines.append(f"    {c:>6}  {r}")
-        else:
-            lines.append("  no attempt failed")
-        return "\n".join(lines)
+    def document(self, provenance: dict[str, Any], extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The whole result file: envelope, ``provenance`` (``simlab.provenance``) and body."""
+        return envelope("challenge", self.mode, provenance, self.to_json(extra))
+
+    def basic_provenance(self) -> dict[str, Any]:
+        """What the run itself knows (seed, runs, horizon, the setup's notes), for a document built
+        outside the CLI."""
+        meta = dict(self.setup.meta)
+        return meta | {
+            "argv": [],
+            "seed": self.setup.seed,
+            "runs": self.runs,
+            "risk": self.setup.risk,
+            "horizon": {"days": self.setup.horizon_days, "source": "setup", "program_time_limited": False},
+        }
+
+    def format_table(self, doc: dict[str, Any] | None = None) -> str:
+        """The terminal table, drawn from the result document (built here when not given)."""
+        return format_challenge_table(self.document(self.basic_provenance()) if doc is None else doc)

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -175,3 +176,103 @@ def check_lookahead(
         if d is not None and (best is None or d[0] < best.bar):
             best = leak_at(d[0], d[1], k, pre)
     return LookaheadReport(name, n, tuple(ks), best, False, time.perf_counter() - t0, warmup)
+
+
+# ----------------------------------------------------------------------------- the gate before a run
+
+GATE_PREFIXES = 32  # random prefixes the gate checks, besides the fixed ones
+GATE_SEED = 0
+
+
+def _gate_key(strategy: Strategy, data_sha256: str) -> str:
+    """What the verdict depends on: the strategy's source file, its class and parameters, the data."""
+    import hashlib
+    import inspect
+    import json
+
+    from simlab import __version__
+
+    cls = type(strategy)
+    try:
+        source = Path(inspect.getfile(cls)).read_bytes()
+    except (TypeError, OSError):
+        source = b""
+    params = json.dumps(
+        {k: repr(v) for k, v in sorted(strategy.param_values().items())}, sort_keys=True
+    ).encode()
+    h = hashlib.sha256()
+    for part in (
+        __version__.encode(),
+        cls.__qualname__.encode(),
+        hashlib.sha256(source).digest(),
+        params,
+        data_sha256.encode(),
+        f"{GATE_PREFIXES}/{GATE_SEED}".encode(),
+    ):
+        h.update(part)
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def lookahead_gate(
+    strategy: Strategy, bars: Bars, data_sha256: str, *, data_name: str = "data"
+) -> dict[str, Any]:
+    """Run :func:`check_lookahead` before a backtest or challenge, and refuse a leaking strategy.
+
+    The verdict is cached on disk (``<simlab cache>/lookahead/<key>.json``) under a key of the
+    strategy's source file, class, parameters and the data's sha256, so a second run on the same
+    inputs costs nothing. A leak (or non-determinism) raises a one-line ConfigError naming the first
+    leaking bar. Returns the provenance record ``{"ran": True, "ok": True, "prefixes": n}``; the
+    record is the same whether the verdict came from the cache or not.
+    """
+    import json
+
+    from simlab._numba_cache import cache_dir
+    from simlab.atomic import atomic_write_text
+    from simlab.errors import SimlabError
+
+    name = getattr(strategy, "name", "") or type(strategy).__name__
+    path = cache_dir() / "lookahead" / f"{_gate_key(strategy, data_sha256)}.json"
+    verdict: dict[str, Any] | None = None
+    try:
+        cached = json.loads(path.read_text(encoding="utf-8"))
+        if (
+            isinstance(cached, dict)
+            and isinstance(cached.get("ok"), bool)
+            and isinstance(cached.get("prefixes"), int)
+        ):
+            verdict = cached
+    except (OSError, ValueError):
+        verdict = None  # absent or damaged: check again
+    if verdict is None:
+        try:
+            report = check_lookahead(strategy, bars, n_prefixes=GATE_PREFIXES, seed=GATE_SEED)
+        except SimlabError:
+            raise
+        except Exception as exc:
+            lines = str(exc).strip().splitlines()
+            msg = f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+            raise ConfigError(name, f"signals() failed on {data_name}: {msg}") from None
+        verdict = {
+            "ok": report.ok,
+            "prefixes": len(report.prefixes),
+            "leak": None if report.leak is None else str(report.leak),
+            "nondeterministic": report.nondeterministic,
+        }
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(path, json.dumps(verdict))
+        except OSError:
+            pass  # a read-only cache only costs the check next time
+    if not verdict["ok"]:
+        kind = (
+            "gives different decisions on the same data"
+            if verdict.get("nondeterministic")
+            else "reads the future"
+        )
+        raise ConfigError(
+            name,
+            f"look-ahead check: the strategy {kind}: {verdict['leak']} "
+            "(fix it; or skip this check with --no-lookahead-check)",
+        )
+    return {"ran": True, "ok": True, "prefixes": int(verdict["prefixes"])}

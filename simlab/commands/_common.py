@@ -3,10 +3,175 @@
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from simlab.errors import ConfigError
+
+SEED_MAX = 2**63 - 1  # seeds are 0 .. 2**63-1: the generator keys on a signed 64-bit integer
+
+
+# ----------------------------------------------------------------------------- option value types
+# argparse calls these on the text of an option; an ArgumentTypeError becomes one line, exit 2
+# (simlab.cli.OneLineParser), before anything runs.
+
+
+def _finite(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(x):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a finite number")
+    return x
+
+
+def finite_float(text: str) -> float:
+    """Any finite number (NaN and inf refused)."""
+    return _finite(text)
+
+
+def positive_float(text: str) -> float:
+    """A finite number > 0."""
+    x = _finite(text)
+    if not x > 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a number > 0")
+    return x
+
+
+def nonnegative_float(text: str) -> float:
+    """A finite number >= 0."""
+    x = _finite(text)
+    if x < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a number >= 0")
+    return x
+
+
+def fraction(text: str) -> float:
+    """A number in [0, 1] (a rate, not a percent)."""
+    x = _finite(text)
+    if not 0.0 <= x <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a fraction in [0, 1], e.g. 0.7 for 70%")
+    return x
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
+def positive_int(text: str) -> int:
+    """A whole number >= 1."""
+    n = _int(text)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number >= 1")
+    return n
+
+
+def nonnegative_int(text: str) -> int:
+    """A whole number >= 0."""
+    n = _int(text)
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number >= 0")
+    return n
+
+
+def seed(text: str) -> int:
+    """A seed in 0 .. 2**63-1 (two different seeds never give the same attempts)."""
+    n = _int(text)
+    if not 0 <= n <= SEED_MAX:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a seed in 0 .. 2**63-1 ({SEED_MAX})")
+    return n
+
+
+# ----------------------------------------------------------------------------- given options
+
+
+def given(args: argparse.Namespace) -> set[str]:
+    """The dests of the options given on the command line (``simlab.cli.main`` records the words).
+
+    Without the words (a namespace built by hand), the options whose value differs from the default.
+    """
+    from simlab.cli import command_parser, given_options
+
+    words = getattr(args, "_argv", None)
+    if words is not None:
+        return given_options(args.command, words)
+    parser = command_parser(args.command)
+    return {
+        a.dest for a in parser._actions if a.option_strings and getattr(args, a.dest, a.default) != a.default
+    }
+
+
+def refuse_given(args: argparse.Namespace, dests: dict[str, str], mode: str) -> None:
+    """One-line ConfigError for the first option of ``dests`` (dest -> why) that was given."""
+    got = given(args)
+    from simlab.cli import command_parser
+
+    parser = command_parser(args.command)
+    for action in parser._actions:
+        if action.dest in dests and action.dest in got:
+            opt = max(action.option_strings, key=len)
+            raise ConfigError(opt, f"does not apply in {mode}: {dests[action.dest]}")
+
+
+def is_bundled(args: argparse.Namespace) -> bool:
+    return args.data in (BUNDLED, BUNDLED_M1)
+
+
+def refuse_given_on_bundled(args: argparse.Namespace) -> None:
+    """The reading options of --data mean nothing for the bundled data: refuse them there."""
+    if is_bundled(args):
+        refuse_given(
+            args,
+            {
+                "tz": "the bundled data are generated in UTC",
+                "fmt": "the bundled data are not read from a file",
+                "timeframe": "the bundled data are H1 ('bundled') or M1 ('bundled-m1')",
+            },
+            f"--data {args.data}",
+        )
+
+
+def parse_number_params(items: list[str], where: str) -> dict[str, float]:
+    """``["target_pct=8"]`` -> ``{"target_pct": 8.0}``; one line for a value that is not a finite number."""
+    out: dict[str, float] = {}
+    for k, v in parse_params(items, where).items():
+        try:
+            x = float(v)
+        except ValueError:
+            raise ConfigError(where, f"{k}={v}: expected a number") from None
+        if not math.isfinite(x):
+            raise ConfigError(where, f"{k}={v}: expected a finite number")
+        out[k] = x
+    return out
+
+
+def input_paths(args: argparse.Namespace) -> dict[str, str | None]:
+    """Option -> path of every input file a command reads (for simlab.atomic.check_output_paths)."""
+    out: dict[str, str | None] = {}
+    if not is_bundled(args):
+        out["--data"] = args.data
+    for dest, opt in (
+        ("trades", "--trades"),
+        ("symbol_file", "--symbol-file"),
+        ("params_file", "--params-file"),
+    ):
+        out[opt] = getattr(args, dest, None)
+    for dest, opt in (("program", "--program"), ("governors", "--governors"), ("exec_model", "--exec-model")):
+        v = getattr(args, dest, None)
+        if v and Path(v).is_file():
+            out[opt] = v
+    strat = getattr(args, "strategy", None)
+    if strat:
+        head = strat.rpartition(":")[0] if strat.rpartition(":")[2].isidentifier() and ":" in strat else strat
+        if head.endswith(".py"):
+            out["--strategy"] = head
+    return out
+
 
 BUNDLED = "bundled"  # --data value meaning the synthetic default that ships with simlab (H1)
 BUNDLED_M1 = "bundled-m1"  # the same synthetic path as one-minute bars
@@ -73,7 +238,7 @@ def add_cost_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--no-slippage", action="store_true", help="do not sample slippage")
     g.add_argument(
         "--latency-budget-ms",
-        type=float,
+        type=nonnegative_float,
         default=0.0,
         help="decisions slower than this fill at the session's p90 slippage",
     )
@@ -115,22 +280,46 @@ def load_strategy_from_args(args: argparse.Namespace) -> Any:
     return load_strategy(args.strategy, params, Path(args.params_file) if args.params_file else None)
 
 
-def cost_setup_from_args(args: argparse.Namespace, spec: Any) -> tuple[Any, str]:
-    """A ``CostSetup`` and the exact name of the calibration it uses."""
+class Costs(NamedTuple):
+    """The cost setup of a run, its label for people, its provenance, and the ``--exec-model`` value
+    that names the same calibration again (``auto`` resolved)."""
+
+    setup: Any
+    label: str
+    info: dict[str, Any]
+    resolved: str
+
+
+def costs_from_args(args: argparse.Namespace, spec: Any) -> Costs:
+    """The execution model of ``--exec-model`` (and ``--spread``, ``--no-slippage``, ``--latency-budget-ms``)."""
     from simlab import layout as L
     from simlab.engine import CostSetup
 
     name = args.exec_model
-    if name == "none":
-        return CostSetup.fixed(), "none (data spread, no slippage)"
-    from execution_models import available_models, load_model
+    model = None
+    if name != "none":
+        from execution_models import available_models, load_model
 
-    if name == "auto":
-        if not available_models(spec.name, model_dir=args.model_dir):
-            return CostSetup.fixed(), "none (no execution model for this symbol: data spread, no slippage)"
-        model = load_model(spec.name, model_dir=args.model_dir)  # a broken file is an error, not "no costs"
-    else:
-        model = load_model(name, model_dir=args.model_dir)
+        if name != "auto" or available_models(spec.name, model_dir=args.model_dir):
+            # a broken file is an error, not "no costs"
+            model = load_model(spec.name if name == "auto" else name, model_dir=args.model_dir)
+    if model is None:
+        got = given(args)
+        if "spread" in got and args.spread != "data":
+            raise ConfigError(
+                "--spread", f"'{args.spread}' needs an execution model, and --exec-model is none"
+            )
+        if "no_slippage" in got:
+            raise ConfigError("--no-slippage", "there is no slippage to switch off: --exec-model is none")
+        if "latency_budget_ms" in got:
+            raise ConfigError(
+                "--latency-budget-ms", "needs an execution model's latency; --exec-model is none"
+            )
+        why = "" if name == "none" else f" (no execution model for {spec.name})"
+        info = {"ident": "none", "spread_mode": "data", "slippage": False, "latency_budget_ms": 0.0}
+        return Costs(CostSetup.fixed(), f"none: the data's spread, no slippage{why}", info, "none")
+    from simlab.provenance import sha256_file
+
     q, probs = model.to_kernel_tables(spec.point)
     mode = {"data": L.SPREAD_FROM_DATA, "model": L.SPREAD_FROM_MODEL, "wider": L.SPREAD_WIDER}[args.spread]
     label = f"{model.ident} (spread: {args.spread}, slippage: {'off' if args.no_slippage else 'on'})"
@@ -142,4 +331,19 @@ def cost_setup_from_args(args: argparse.Namespace, spec: Any) -> tuple[Any, str]
         latency_budget_ms=float(args.latency_budget_ms),
         name=label,
     )
-    return setup, label
+    # a file path names itself; SYMBOL / auto resolve to the dated calibration (with the same --model-dir)
+    resolved = name if name.endswith(".json") or "/" in name or "\\" in name else model.name
+    info = {
+        "ident": model.ident,
+        "sha256": sha256_file(model.path) if model.path else None,
+        "spread_mode": args.spread,
+        "slippage": not args.no_slippage,
+        "latency_budget_ms": float(args.latency_budget_ms),
+    }
+    return Costs(setup, label, info, resolved)
+
+
+def cost_setup_from_args(args: argparse.Namespace, spec: Any) -> tuple[Any, str]:
+    """A ``CostSetup`` and the exact name of the calibration it uses."""
+    c = costs_from_args(args, spec)
+    return c.setup, c.label

@@ -1,9 +1,12 @@
-"""``simlab backtest``: one run of a strategy over a data file — trades, P/L, drawdown, costs paid."""
+"""``simlab backtest``: one run of a strategy over a data file — trades, P/L, drawdown, costs paid.
+
+The result is a ``simlab.result/1`` document of kind ``backtest`` (``simlab.results``):
+the same envelope and provenance as a challenge, its own body.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
 import math
 from typing import Any
 
@@ -16,16 +19,36 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     C.add_cost_arguments(p)
     g = p.add_argument_group("account")
     g.add_argument(
-        "--risk", type=float, default=0.01, help="fraction of equity risked per trade (default 0.01 = 1%%)"
+        "--risk",
+        type=C.finite_float,
+        default=0.01,
+        help="fraction of equity risked per trade (default 0.01 = 1%%)",
     )
-    g.add_argument("--volume", type=float, default=0.0, help="fixed lots per trade instead of risk sizing")
-    g.add_argument("--balance", type=float, default=100_000.0, help="initial balance (default 100000)")
+    g.add_argument(
+        "--volume",
+        type=C.positive_float,
+        default=None,
+        help="fixed lots per trade instead of risk sizing (within the symbol's volume min/step/max)",
+    )
+    g.add_argument(
+        "--balance", type=C.positive_float, default=100_000.0, help="initial balance (default 100000)"
+    )
     g.add_argument(
         "--tp-first", action="store_true", help="when SL and TP both lie inside one bar, assume TP first"
     )
-    g.add_argument("--seed", type=int, default=7, help="seed of sampled costs (default 7)")
+    g.add_argument(
+        "--seed",
+        type=C.seed,
+        default=7,
+        help="seed of sampled costs, 0 .. 2**63-1 (default 7); needs an execution model",
+    )
+    g.add_argument(
+        "--no-lookahead-check",
+        action="store_true",
+        help="skip the look-ahead check of the strategy that runs before the backtest",
+    )
     p.add_argument(
-        "--json", default=None, metavar="FILE", help="write summary, trade ledger and equity curve as JSON"
+        "--json", default=None, metavar="FILE", help="write the result as JSON (schema simlab.result/1)"
     )
     p.add_argument(
         "--curve",
@@ -35,20 +58,57 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _fmt(v: float, spec: str = ",.2f") -> str:
-    return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, spec)
+def check_volume(volume: float, spec: Any) -> None:
+    """A fixed volume must be one MT5 would accept: within [min, max] and on the step grid (refused,
+    not rounded, so the run trades exactly what was asked)."""
+    from simlab.errors import ConfigError
+
+    lo, step, hi = float(spec.volume_min), float(spec.volume_step), float(spec.volume_max)
+    if volume < lo - 1e-12:
+        raise ConfigError("--volume", f"{volume:g} lots is below {spec.name}'s minimum volume {lo:g}")
+    if volume > hi + 1e-12:
+        raise ConfigError("--volume", f"{volume:g} lots is above {spec.name}'s maximum volume {hi:g}")
+    k = volume / step
+    if step > 0 and abs(k - round(k)) > 1e-9 * max(1.0, k):
+        below = math.floor(k) * step
+        raise ConfigError(
+            "--volume",
+            f"{volume:g} lots is not a multiple of {spec.name}'s volume step {step:g} "
+            f"(e.g. {below:g} or {below + step:g})",
+        )
 
 
 def run(args: argparse.Namespace) -> int:
+    from simlab import provenance as P
+    from simlab.atomic import check_output_paths
     from simlab.engine import Market, run_backtest
     from simlab.errors import ConfigError
+    from simlab.results import envelope, format_backtest_table, write_result
 
-    if not 0.0 < args.risk <= 0.2 and args.volume <= 0.0:
+    got = C.given(args)
+    if args.volume is not None and "risk" in got:
+        raise ConfigError("--risk", "give --risk or --volume, not both (--volume trades fixed lots)")
+    if args.volume is None and not 0.0 < args.risk <= 0.2:
         raise ConfigError("--risk", f"{args.risk} is outside (0, 0.2]; give a fraction, e.g. 0.01 for 1%")
+    C.refuse_given_on_bundled(args)
+    check_output_paths({"--json": args.json}, C.input_paths(args))
     spec = C.load_symbol(args)
+    if args.volume is not None:
+        check_volume(args.volume, spec)
     strategy = C.load_strategy_from_args(args)
+    costs = C.costs_from_args(args, spec)
+    if costs.resolved == "none" and "seed" in got:
+        raise ConfigError(
+            "--seed", "nothing is drawn at random without an execution model (--exec-model none)"
+        )
     bars, data_name = C.load_data(args)
-    costs, cost_name = C.cost_setup_from_args(args, spec)
+    data = P.data_info(bars, data_name, None if C.is_bundled(args) else args.data)
+    if args.no_lookahead_check:
+        lookahead: dict[str, Any] = {"ran": False, "reason": "--no-lookahead-check"}
+    else:
+        from strategies.lookahead import lookahead_gate
+
+        lookahead = lookahead_gate(strategy, bars, data["sha256"], data_name=data_name)
     intents = strategy.signals(bars)
     market = Market.build(bars, triple_day=getattr(spec, "triple_swap_day", 2))
     result = run_backtest(
@@ -56,69 +116,47 @@ def run(args: argparse.Namespace) -> int:
         intents,
         spec,
         market=market,
-        costs=costs,
+        costs=costs.setup,
         initial_balance=args.balance,
         risk=args.risk,
-        fixed_volume=args.volume,
+        fixed_volume=args.volume or 0.0,
         sl_first=not args.tp_first,
         seed=args.seed,
     )
-    s = result.summary()
-    print(
-        f"simlab backtest: {getattr(strategy, 'name', args.strategy)} on {data_name} ({len(bars):,} bars, {spec.name})"
-    )
-    print(f"  costs: {cost_name} | seed {args.seed}")
-    rows = [
-        ("trades", f"{s['trades']:,}"),
-        ("win rate", _fmt(100 * s["win_rate"], ".1f") + " %"),
-        ("net P/L", _fmt(s["net_pnl"])),
-        ("final balance", _fmt(s["final_balance"])),
-        ("max drawdown", f"{_fmt(s['max_drawdown'])} ({_fmt(100 * s['max_drawdown_pct'], '.2f')} %)"),
-        ("profit factor", _fmt(s["profit_factor"], ".2f")),
-        ("Sharpe (daily, annualised)", _fmt(s["sharpe"], ".2f")),
-        ("average cost paid per trade", _fmt(s["avg_cost_per_trade"])),
-        ("total costs paid", _fmt(s["total_costs"])),
-    ]
-    for k, v in rows:
-        print(f"  {k:<30} {v:>18}")
-    by_session = result.costs_by_session()
-    if by_session:
-        print("  costs paid per session (points)   fills   avg spread   avg slippage")
-        for name, c in by_session.items():
-            print(
-                f"    {name:<31} {c['fills']:>5}   {c['avg_spread_points']:>10.2f}   {c['avg_slippage_points']:>12.2f}"
-            )
+    argv = P.canonical_argv("backtest", args, values={"exec_model": costs.resolved})
+    prov = P.base(argv) | {
+        "seed": args.seed if costs.resolved != "none" else None,
+        "balance": args.balance,
+        "risk": None if args.volume is not None else args.risk,
+        "volume": args.volume,
+        "tp_first": bool(args.tp_first),
+        "symbol": P.symbol_info(spec, args.symbol_file),
+        "exec_model": costs.info,
+        "time_zone": P.time_zone_info(bars, args.tz, C.is_bundled(args)),
+        "data": data,
+        "strategy": P.strategy_info(strategy, args.strategy),
+        "lookahead_check": lookahead,
+    }
+    doc = envelope("backtest", "bars", prov, _body(result, args.curve))
+    print(format_backtest_table(doc))
     if args.json:
-        from simlab.atomic import atomic_write_text
-
-        atomic_write_text(
-            args.json,
-            json.dumps(_json_payload(result, s, args, data_name, cost_name), indent=1, allow_nan=False),
-        )
+        write_result(args.json, doc)
         print(f"  wrote {args.json}")
     return 0
 
 
-def _clean(v: Any) -> Any:
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    return v
-
-
-def _json_payload(
-    result: Any, summary: dict[str, Any], args: argparse.Namespace, data_name: str, cost_name: str
-) -> dict[str, Any]:
+def _body(result: Any, resolution: str) -> dict[str, Any]:
     import numpy as np
 
     trades = result.trades()
     for col in ("entry_time", "exit_time"):
         trades[col] = trades[col].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-    ledger = [{k: _clean(v) for k, v in row.items()} for row in trades.to_dict(orient="records")]
+    ledger = trades.to_dict(orient="records")
     n = result.curve.shape[0]
     times = result.bars.time[result.start : result.start + n]
     curve = result.curve
     worst = curve[:, 2]
-    if args.curve == "daily":
+    if resolution == "daily":
         # the last bar of each trading day, with that day's worst intrabar equity
         day = result.market.day[result.start : result.start + n]
         last = np.flatnonzero(np.r_[day[1:] != day[:-1], True])
@@ -126,27 +164,19 @@ def _json_payload(
         worst = np.minimum.reduceat(np.minimum(curve[:, 2], curve[:, 1]), first)
         times, curve = times[last], curve[last]
     iso = np.datetime_as_string(times.astype("datetime64[ns]"), unit="s")
-    return {
-        "schema": "simlab.backtest/1",
-        "setup": {
-            "strategy": args.strategy,
-            "params": C.parse_params(args.param),
-            "data": data_name,
-            "symbol": result.symbol,
-            "costs": cost_name,
-            "risk": args.risk,
-            "volume": args.volume,
-            "balance": args.balance,
-            "seed": args.seed,
-        },
-        "summary": {k: _clean(v) for k, v in summary.items()},
+    body: dict[str, Any] = {
+        "summary": result.summary(),
         "costs_by_session": result.costs_by_session(),
         "trades": ledger,
         "equity_curve": {
-            "resolution": args.curve,
+            "resolution": resolution,
             "time": [s + "Z" for s in iso.tolist()],
             "balance": np.round(curve[:, 0], 6).tolist(),
             "equity": np.round(curve[:, 1], 6).tolist(),
             "worst_equity": np.round(worst, 6).tolist(),
         },
     }
+    refused = getattr(result, "refused_orders", None)
+    if refused:
+        body["refused_orders"] = refused
+    return body

@@ -2,28 +2,61 @@
 
 With no options it runs the bundled default: 20 attempts of FTMO's 2-step
 $100k challenge for the moving-average cross on the bundled synthetic EURUSD
-minute bars, with the shipped EURUSD execution model and the default governors.
+hourly bars, with the shipped EURUSD execution model and the default governors.
+
+Three modes write one result schema (``simlab.results``): bar mode (attempts
+start on days of the real history), day-bootstrap mode (``--bootstrap-days``:
+each attempt on its own resampled history) and trade-list mode (``--trades``:
+a report's trades bootstrapped). Every option either applies in a mode or is
+refused there with one line; :data:`TRADE_LIST_ONLY` and :data:`BAR_ONLY` say
+which.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-from typing import TYPE_CHECKING
+import os
+from typing import TYPE_CHECKING, Any
 
 from simlab.commands import _common as C
 
 if TYPE_CHECKING:
     from challenges.rules import Program
 
+DEFAULT_HORIZON = 180  # calendar days, for programs without a time limit in every phase
+
+# options that mean nothing for a list of past trades -> why (refused in trade-list mode)
+BAR_ONLY: dict[str, str] = {
+    "risk": "the trades' P/L is replayed in money; scale it with --trade-scale",
+    "data": "the trades come from --trades; no bars are read",
+    "fmt": "no bars are read (--trades)",
+    "timeframe": "no bars are read (--trades)",
+    "symbol": "the trades' P/L is already in money; no symbol spec is used",
+    "symbol_file": "no symbol spec is used with --trades",
+    "strategy": "the trades are already taken; no strategy runs",
+    "param": "no strategy runs with --trades",
+    "params_file": "no strategy runs with --trades",
+    "exec_model": "the trades' costs are those in the report",
+    "model_dir": "the trades' costs are those in the report",
+    "spread": "the trades' costs are those in the report",
+    "no_slippage": "the trades' costs are those in the report",
+    "latency_budget_ms": "the trades' costs are those in the report",
+    "no_lookahead_check": "no strategy runs with --trades",
+}
+TRADE_LIST_ONLY: dict[str, str] = {
+    "trade_scale": "it scales the P/L of --trades; size bar-mode trades with --risk",
+}
+# governor fields trade-list mode can apply (the rest act inside trades, which are already taken)
+TRADE_LIST_GOVERNORS = ("post_target_risk_mult",)
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("program")
-    g.add_argument("--runs", type=int, default=20, help="number of attempts (default 20)")
+    g.add_argument("--runs", type=C.positive_int, default=20, help="number of attempts (default 20)")
     g.add_argument(
         "--program", default="ftmo-2step", help="rule preset name or rule file (see `simlab programs`)"
     )
-    g.add_argument("--size", type=float, default=100_000.0, help="account size (default 100000)")
+    g.add_argument("--size", type=C.positive_float, default=100_000.0, help="account size (default 100000)")
     g.add_argument(
         "--program-param",
         action="append",
@@ -32,21 +65,28 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="program parameter, e.g. target_pct=8",
     )
     g.add_argument(
-        "--risk", type=float, default=0.01, help="fraction of equity risked per trade (default 0.01)"
+        "--risk",
+        type=C.finite_float,
+        default=0.01,
+        help="fraction of equity risked per trade (default 0.01); bar modes only",
     )
-    g.add_argument("--seed", type=int, default=7, help="run seed (default 7)")
+    g.add_argument("--seed", type=C.seed, default=7, help="run seed, 0 .. 2**63-1 (default 7)")
     g.add_argument(
-        "--workers", type=int, default=None, help="threads (default: all cores); results do not depend on it"
+        "--workers",
+        type=C.positive_int,
+        default=None,
+        help="threads (default: all cores); results do not depend on it",
     )
     g.add_argument(
         "--horizon-days",
-        type=int,
+        type=C.positive_int,
         default=None,
-        help="calendar days one attempt may take over all phases (default: the program's time limits, else 180)",
+        help="calendar days one attempt may take over all its phases, counted from its first day, in every "
+        f"mode (default: the program's time limits, else {DEFAULT_HORIZON})",
     )
     g.add_argument(
         "--bootstrap-days",
-        type=int,
+        type=C.nonnegative_int,
         default=0,
         metavar="BLOCK",
         help="give each attempt its own history: trading days resampled by a stationary block bootstrap "
@@ -57,20 +97,32 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--trades",
         default=None,
         metavar="FILE",
-        help="trade-list mode: bootstrap trades from an MT5 report / CSV",
+        help="trade-list mode: bootstrap trades from an MT5 report / CSV (times in --tz)",
+    )
+    g.add_argument(
+        "--trade-scale",
+        type=C.positive_float,
+        default=1.0,
+        metavar="X",
+        help="trade-list mode: multiply every trade's P/L (and MAE/MFE) by X (default 1: as traded)",
     )
     g.add_argument(
         "--json",
         default=None,
         metavar="FILE",
-        help="write the full result as JSON (schema simlab.challenge/1)",
+        help="write the full result as JSON (schema simlab.result/1)",
     )
     g.add_argument("--html", default=None, metavar="FILE", help="write an HTML report")
     g.add_argument(
         "--min-pass-rate",
-        type=float,
+        type=C.fraction,
         default=None,
-        help="exit 1 when the pass rate is below this (a CI gate)",
+        help="exit 1 when the pass rate is below this fraction in [0, 1] (a CI gate)",
+    )
+    g.add_argument(
+        "--no-lookahead-check",
+        action="store_true",
+        help="skip the look-ahead check of the strategy that runs before the attempts",
     )
     C.add_data_arguments(p)
     C.add_strategy_arguments(p)
@@ -81,34 +133,100 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from challenges.governors import governors_from_args
     from challenges.rules import load_program
+    from simlab.atomic import check_output_paths
     from simlab.errors import ConfigError
 
-    if args.runs < 1:
-        raise ConfigError("--runs", f"{args.runs}: expected a positive number of attempts")
-    if not 0.0 < args.risk <= 0.2:
-        raise ConfigError("--risk", f"{args.risk} is outside (0, 0.2]; give a fraction, e.g. 0.01 for 1%")
-    if args.bootstrap_days < 0:
-        raise ConfigError(
-            "--bootstrap-days",
-            f"{args.bootstrap_days}: expected 0 (off) or a mean block length of 1 or more days",
-        )
-    program = load_program(
-        args.program,
-        params={k: float(v) for k, v in C.parse_params(args.program_param, "--program-param").items()},
-    )
+    trade_mode = bool(args.trades)
+    mode = "trade-list mode (--trades)" if trade_mode else "bar mode (no --trades)"
+    C.refuse_given(args, BAR_ONLY if trade_mode else TRADE_LIST_ONLY, mode)
+    if not trade_mode:
+        if not 0.0 < args.risk <= 0.2:
+            raise ConfigError("--risk", f"{args.risk} is outside (0, 0.2]; give a fraction, e.g. 0.01 for 1%")
+        C.refuse_given_on_bundled(args)
+    check_output_paths({"--json": args.json, "--html": args.html}, C.input_paths(args))
+    program = load_program(args.program, params=C.parse_number_params(args.program_param, "--program-param"))
     size = program.check_size(args.size)
-    gov = governors_from_args(args)
-    if args.trades:
-        return _run_trade_list(args, program, size)
+    horizon, horizon_info = _horizon(args, program)
+    if trade_mode:
+        return _run_trade_list(args, program, size, horizon, horizon_info)
+    return _run_bars(args, program, size, horizon, horizon_info)
+
+
+def _horizon(args: argparse.Namespace, program: Program) -> tuple[int, dict[str, Any]]:
+    limits = [int(ph.max_calendar_days or 0) for ph in program.phases]
+    limited = all(lim > 0 for lim in limits)
+    if args.horizon_days is not None:
+        days, src = int(args.horizon_days), "--horizon-days"
+    elif limited:
+        # the next phase starts on the next rule day: a week between phases covers a weekend and a gap
+        days = sum(limits) + 7 * (len(limits) - 1)
+        src = (
+            "the program's time limits " + " + ".join(str(x) for x in limits) + " days, a week between phases"
+        )
+    else:
+        days, src = DEFAULT_HORIZON, f"default {DEFAULT_HORIZON}: the program has no time limit"
+    return days, {"days": days, "source": src, "program_time_limited": limited}
+
+
+def _governors(args: argparse.Namespace, trade_mode: bool) -> tuple[Any, dict[str, Any]]:
+    from challenges.governors import load_governors
+    from simlab.errors import ConfigError
+    from simlab.provenance import governors_info
+
+    given = C.given(args)
+    preset = args.governors if (not trade_mode or "governors" in given) else "none"
+    cfg = load_governors(preset, list(args.gov))
+    info = governors_info(cfg, preset, list(args.gov))
+    if trade_mode:
+        bad = [f for f in info["active"] if f not in TRADE_LIST_GOVERNORS]
+        if bad:
+            raise ConfigError(
+                "--governors",
+                f"trade-list mode can apply only {', '.join(TRADE_LIST_GOVERNORS)} to past trades; "
+                f"{preset!r} also sets {', '.join(bad)} (use --governors none, or --gov post_target_risk_mult=X)",
+            )
+    return cfg, info
+
+
+def _finish(args: argparse.Namespace, doc: dict[str, Any]) -> int:
+    from simlab.results import format_challenge_table, write_result
+
+    print(format_challenge_table(doc))
+    if args.json:
+        write_result(args.json, doc)
+        print(f"\n  wrote {args.json}")
+    if args.html:
+        from reports.challenge_html import write_challenge_report
+
+        write_challenge_report(doc, args.html)
+        print(f"  wrote {args.html}")
+    rate = doc["result"]["pass_rate"]["rate"]
+    if args.min_pass_rate is not None and rate < args.min_pass_rate:
+        print(f"\n  pass rate {rate:.3f} is below --min-pass-rate {args.min_pass_rate}")
+        return 1
+    return 0
+
+
+def _run_bars(
+    args: argparse.Namespace, program: Program, size: float, horizon: int, horizon_info: dict[str, Any]
+) -> int:
+    from simlab import provenance as P
     from simlab.bootstrap import MarketSettings, run_bootstrap_challenge
     from simlab.montecarlo import ChallengeSetup, run_challenge
 
+    gov, gov_info = _governors(args, False)
     spec = C.load_symbol(args)
     strategy = C.load_strategy_from_args(args)
+    costs = C.costs_from_args(args, spec)
     bars, data_name = C.load_data(args)
-    costs, cost_name = C.cost_setup_from_args(args, spec)
+    data = P.data_info(bars, data_name, None if C.is_bundled(args) else args.data)
+    if args.no_lookahead_check:
+        lookahead: dict[str, Any] = {"ran": False, "reason": "--no-lookahead-check"}
+    else:
+        from strategies.lookahead import lookahead_gate
+
+        lookahead = lookahead_gate(strategy, bars, data["sha256"], data_name=data_name)
     zone, reset = program.day_boundary
     calendar = MarketSettings(
         day_zone=zone,
@@ -118,7 +236,6 @@ def run(args: argparse.Namespace) -> int:
         weekend_window_min=gov.weekend_window_min,
     )
     market = calendar.build(bars)
-    horizon = args.horizon_days or _default_horizon(program)
     if not args.bootstrap_days:
         intents = strategy.signals(bars)
     else:  # the signals are computed on each attempt's resampled history instead
@@ -132,22 +249,13 @@ def run(args: argparse.Namespace) -> int:
         phase_rules=program.rule_matrix(),
         phase_names=[ph.name for ph in program.phases],
         gov=gov.to_vector(),
-        costs=costs,
+        costs=costs.setup,
         initial_balance=size,
         risk=args.risk,
         horizon_days=horizon,
         warmup_bars=int(getattr(strategy, "warmup", 0) or 0),
         seed=args.seed,
-        meta={
-            "program": program.name,
-            "size": size,
-            "symbol": spec.name,
-            "strategy": args.strategy,
-            "params": C.parse_params(args.param),
-            "data": data_name,
-            "exec_model": cost_name,
-            "governors": args.governors,
-        },
+        meta={"program": program.name, "strategy": args.strategy},
     )
     where = str(args.data)
     if args.bootstrap_days:
@@ -156,63 +264,70 @@ def run(args: argparse.Namespace) -> int:
         )
     else:
         result = run_challenge(setup, args.runs, workers=args.workers, where=where)
-    payload = result.to_json()
-    print(result.format_table(payload))
-    if args.json:
-        from simlab.atomic import atomic_write_text
-
-        atomic_write_text(args.json, json.dumps(payload, indent=1, allow_nan=False, default=_json_default))
-        print(f"\n  wrote {args.json}")
-    if args.html:
-        from reports.challenge_html import write_challenge_report
-
-        write_challenge_report(payload, args.html)
-        print(f"  wrote {args.html}")
-    if args.min_pass_rate is not None and payload["pass_rate"]["rate"] < args.min_pass_rate:
-        print(
-            f"\n  pass rate {payload['pass_rate']['rate']:.3f} is below --min-pass-rate {args.min_pass_rate}"
-        )
-        return 1
-    return 0
-
-
-def _json_default(v: object) -> object:
-    import numpy as np
-
-    if isinstance(v, np.generic):
-        return v.item()
-    raise TypeError(f"not JSON serialisable: {type(v).__name__}")
+    argv = P.canonical_argv(
+        "challenge",
+        args,
+        always=("program", "size", "runs", "seed", "horizon_days"),
+        values={"horizon_days": horizon, "exec_model": costs.resolved},
+        skip=TRADE_LIST_ONLY,
+    )
+    prov = P.base(argv) | {
+        "seed": args.seed,
+        "runs": args.runs,
+        "horizon": horizon_info,
+        "program": P.program_info(program, size),
+        "governors": gov_info,
+        "symbol": P.symbol_info(spec, args.symbol_file),
+        "exec_model": costs.info,
+        "time_zone": P.time_zone_info(bars, args.tz, C.is_bundled(args)),
+        "data": data,
+        "strategy": P.strategy_info(strategy, args.strategy),
+        "risk": args.risk,
+        "lookahead_check": lookahead,
+    }
+    if args.bootstrap_days:
+        prov["bootstrap_block_days"] = int(args.bootstrap_days)
+    return _finish(args, result.document(prov))
 
 
-def _default_horizon(program: object) -> int:
-    limits = [int(getattr(ph, "max_calendar_days", 0) or 0) for ph in program.phases]  # type: ignore[attr-defined]
-    if all(lim > 0 for lim in limits):
-        return sum(limits) + 7 * (len(limits) - 1)
-    return 180
-
-
-def _run_trade_list(args: argparse.Namespace, program: Program, size: float) -> int:
+def _run_trade_list(
+    args: argparse.Namespace, program: Program, size: float, horizon: int, horizon_info: dict[str, Any]
+) -> int:
     from challenges.trade_list import evaluate_trades, load_trades
+    from simlab import provenance as P
 
+    gov, gov_info = _governors(args, True)
     trades = load_trades(args.trades, tz=args.tz or "UTC")
+    block = max(1, args.bootstrap_days)
     result = evaluate_trades(
         trades,
         program,
         size,
         seed=args.seed,
         n_runs=args.runs,
-        block_days=max(1, args.bootstrap_days),
-        workers=args.workers or 1,
+        block_days=block,
+        risk=args.trade_scale,
+        post_target_risk_mult=gov.post_target_risk_mult,
+        max_trading_days=horizon,  # weekdays never outnumber calendar days: the horizon binds
+        horizon_days=horizon,
+        workers=args.workers or os.cpu_count() or 1,
     )
-    print(result.format())
-    payload = result.to_json()
-    if args.json:
-        from simlab.atomic import atomic_write_text
-
-        atomic_write_text(args.json, json.dumps(payload, indent=1, allow_nan=False, default=_json_default))
-        print(f"\n  wrote {args.json}")
-    rate = payload["summary"]["pass_rate"] or 0.0
-    if args.min_pass_rate is not None and rate < args.min_pass_rate:
-        print(f"\n  pass rate {rate:.3f} is below --min-pass-rate {args.min_pass_rate}")
-        return 1
-    return 0
+    argv = P.canonical_argv(
+        "challenge",
+        args,
+        always=("program", "size", "runs", "seed", "horizon_days", "trades"),
+        values={"horizon_days": horizon},
+        skip=BAR_ONLY,
+    )
+    prov = P.base(argv) | {
+        "seed": args.seed,
+        "runs": args.runs,
+        "horizon": horizon_info,
+        "program": P.program_info(program, size),
+        "governors": gov_info,
+        "time_zone": {"tz": args.tz or "UTC", "source": "--tz" if args.tz else "assumed UTC: no --tz given"},
+        "trades": P.trades_info(trades, args.trades),
+        "trade_scale": args.trade_scale,
+        "bootstrap_block_days": block,
+    }
+    return _finish(args, result.document(prov))
