@@ -819,6 +819,7 @@ class TradeListResult:
             "program": {"name": self.program, "size": self.size, "currency": self.currency},
             "trades": {"name": self.source, "trades": self.n_trades_source},
             "bootstrap_block_days": self.block_days,
+            "start_mode": self.start_mode,
             "trade_scale": self.risk,
         }
 

@@ -244,6 +244,11 @@ class ChallengeResult:
         """What the run itself knows (seed, runs, horizon, the setup's notes), for a document built
         outside the CLI."""
         meta = dict(self.setup.meta)
+        for key in ("program", "strategy"):  # names in the setup's notes; provenance holds records
+            if key in meta and not isinstance(meta[key], dict):
+                meta[key] = {"name": meta[key], "spec": meta[key]}
+        if "program" in meta:
+            meta["program"].setdefault("size", self.setup.initial_balance)
         return meta | {
             "argv": [],
             "seed": self.setup.seed,

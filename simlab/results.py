@@ -256,7 +256,7 @@ def failure_label(phase: str, status: str, reason: str, via_gap: bool = False) -
     elif status == "halted":
         text = reason + " (account kept, attempt given up)"
     elif status == "running":
-        text = NOT_PASSED_IN_HORIZON
+        text = reason if reason and reason != "none" else NOT_PASSED_IN_HORIZON
     else:
         raise ValueError(f"phase status {status!r} does not end an attempt")
     return f"{phase}: {text}"
@@ -390,10 +390,10 @@ def header_lines(doc: Mapping[str, Any]) -> list[str]:
     """The provenance lines at the top of a challenge or backtest table."""
     prov = doc["provenance"]
     lines = []
-    prog = prov.get("program")
+    prog = prov.get("program") or {}
     sym = prov.get("symbol") or {}
     tz = prov.get("time_zone") or {}
-    if prog:
+    if prog.get("sha256"):
         lines.append(
             f"  rules: {prog.get('name')} {_money(prog.get('size'))} {prog.get('currency', '')}"
             f" (verified {prog.get('verified')}, sha256 {str(prog.get('sha256', ''))[:12]})"
@@ -401,13 +401,14 @@ def header_lines(doc: Mapping[str, Any]) -> list[str]:
         )
     if doc["mode"] == "trade_list":
         tr = prov.get("trades") or {}
-        lines.append(
-            f"  trades: {tr.get('name')} ({tr.get('trades')} trades, {tr.get('first')} .. {tr.get('last')}, "
-            f"sha256 {str(tr.get('sha256', ''))[:12]}) | time zone {tz.get('tz')} ({tz.get('source')})"
-        )
+        if tr.get("sha256"):
+            lines.append(
+                f"  trades: {tr.get('name')} ({tr.get('trades')} trades, {tr.get('first')} .. {tr.get('last')}, "
+                f"sha256 {str(tr.get('sha256', ''))[:12]}) | time zone {tz.get('tz')} ({tz.get('source')})"
+            )
         if prov.get("trade_scale", 1.0) != 1.0:
             lines.append(f"  every trade's P/L scaled x{prov['trade_scale']:g}")
-    else:
+    elif prov.get("data"):
         data = prov.get("data") or {}
         em = prov.get("exec_model") or {}
         st = prov.get("strategy") or {}
@@ -453,7 +454,12 @@ def format_challenge_table(doc: Mapping[str, Any]) -> str:
     mode = doc["mode"]
     if mode == "trade_list":
         what = f"trade list {(prov.get('trades') or {}).get('name')}"
-        how = f"block bootstrap of trading days (block {prov.get('bootstrap_block_days', 1)} days)"
+        how = {
+            "bootstrap": f"block bootstrap of trading days (block {prov.get('bootstrap_block_days', 1)} days)",
+            "trades": "i.i.d. trades, trades per day resampled",
+            "sequential": "the real order of days from a random start",
+            "replay": "the real order of days from the first",
+        }.get(str(prov.get("start_mode", "bootstrap")), "")
     else:
         what = f"{(prov.get('strategy') or {}).get('name')} on {(prov.get('data') or {}).get('name')}"
         how = (
@@ -477,11 +483,9 @@ def format_challenge_table(doc: Mapping[str, Any]) -> str:
             "use --runs 1000 for a tight one."
         )
     pw = r["pass_within_days"]
-    lines.append(
-        "  passed within "
-        + "  ".join(f"{p['days']:>4}d {100 * p['rate']:5.1f}%" for p in pw)
-        + "  (calendar days)"
-    )
+    for i in range(0, len(pw), 6):  # six points a line: a two-year horizon has 25
+        lead = "  passed within" if i == 0 else " " * 15
+        lines.append(lead + "".join(f"  {p['days']:>4}d {100 * p['rate']:5.1f}%" for p in pw[i : i + 6]))
     lines.append("")
     lines.append("  phase               reached   passed    rate     95% CI")
     for ph in r["phases"]:

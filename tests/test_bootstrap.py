@@ -215,7 +215,9 @@ def test_determinism_over_seeds_and_workers(bars: Bars) -> None:
         make_setup(bars, seed=8), 6, Flipper(), 4, PRAGUE, workers=2, progress=False
     )
     assert json.dumps(other.to_json()["attempts"]) != json.dumps(one["attempts"])
-    assert one["setup"]["bootstrap_block_days"] == 4 and one["setup"]["seed"] == 7
+    doc = run_bootstrap_challenge(setup, 6, Flipper(), 4, PRAGUE, workers=1, progress=False)
+    assert doc.mode == "day_bootstrap" and doc.basic_provenance()["bootstrap_block_days"] == 4
+    assert doc.basic_provenance()["seed"] == 7
     assert {"attempt", "start", "passed", "phases", "source_start", "blocks"} <= set(one["attempts"][0])
 
 
@@ -289,8 +291,10 @@ def test_cli_bootstrap_runs(tmp_path: Path) -> None:
     assert p.returncode == 0, p.stderr
     assert "PASS RATE" in p.stdout and "day bootstrap, mean block 5 days" in p.stdout
     j = json.loads(out.read_text())
-    assert j["setup"]["bootstrap_block_days"] == 5 and j["pass_rate"]["runs"] == 3
-    assert len(j["attempts"]) == 3 and all("source_start" in a for a in j["attempts"])
+    assert j["mode"] == "day_bootstrap" and j["provenance"]["bootstrap_block_days"] == 5
+    r = j["result"]
+    assert r["pass_rate"]["runs"] == 3
+    assert len(r["attempts"]) == 3 and all("source_start" in a for a in r["attempts"])
 
 
 @pytest.mark.parametrize("value", ["-1", "-20"])

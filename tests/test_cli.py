@@ -40,8 +40,9 @@ def test_challenge_json_is_byte_identical_across_runs_and_workers(tmp_path):
     assert p1.returncode == 0, p1.stderr
     assert p2.returncode == 0, p2.stderr
     assert a.read_bytes() == b.read_bytes()
-    j = json.loads(a.read_text())
-    assert j["schema"] == "simlab.challenge/1"
+    doc = json.loads(a.read_text())
+    assert doc["schema"] == "simlab.result/1" and doc["kind"] == "challenge" and doc["mode"] == "bars"
+    j = doc["result"]
     assert j["pass_rate"]["runs"] == 6
     lo, hi = j["pass_rate"]["ci95"]
     assert 0.0 <= lo <= j["pass_rate"]["rate"] <= hi <= 1.0
@@ -50,7 +51,7 @@ def test_challenge_json_is_byte_identical_across_runs_and_workers(tmp_path):
 
 def test_challenge_min_pass_rate_gate_and_html(tmp_path):
     html = tmp_path / "r.html"
-    p = simlab("challenge", "--runs", "3", *FAST, "--min-pass-rate", "1.01", "--html", str(html))
+    p = simlab("challenge", "--runs", "3", *FAST, "--min-pass-rate", "1.0", "--html", str(html))
     assert p.returncode == 1
     assert "below --min-pass-rate" in p.stdout
     text = html.read_text()
@@ -104,7 +105,9 @@ def test_backtest_json_is_byte_identical(tmp_path):
     assert p1.returncode == 0, p1.stderr
     assert p2.returncode == 0, p2.stderr
     assert a.read_bytes() == b.read_bytes()
-    j = json.loads(a.read_text())
+    doc = json.loads(a.read_text())
+    assert doc["schema"] == "simlab.result/1" and doc["kind"] == "backtest"
+    j = doc["result"]
     assert j["summary"]["trades"] == len(j["trades"]) > 0
     for key in ("win rate", "net P/L", "max drawdown", "profit factor", "Sharpe", "average cost paid"):
         assert key in p1.stdout
@@ -138,6 +141,8 @@ def test_challenge_trade_list_mode(tmp_path):
     p = simlab("challenge", "--trades", str(trades), "--runs", "50", "--json", str(j))
     assert p.returncode == 0, p.stderr
     assert "MAE" in p.stdout  # says what trade granularity cannot see
-    summary = json.loads(j.read_text())["summary"]
-    assert summary["runs"] == 50
-    assert 0.0 <= summary["wilson95"][0] <= summary["pass_rate"] <= summary["wilson95"][1] <= 1.0
+    doc = json.loads(j.read_text())
+    assert doc["schema"] == "simlab.result/1" and doc["mode"] == "trade_list"
+    pr = doc["result"]["pass_rate"]
+    assert pr["runs"] == 50
+    assert 0.0 <= pr["ci95"][0] <= pr["rate"] <= pr["ci95"][1] <= 1.0

@@ -116,7 +116,7 @@ def test_same_trades_without_mae_pass_the_challenge() -> None:
     res = evaluate_trades(daily_trades(FIVE), "ftmo-2step", 100000, n_runs=1, start_mode="replay")
     text = format_result(res)
     assert "No MAE column: the floating drawdown inside a trade is invisible" in text
-    assert "1 Challenge" in text and "unfinished" in text
+    assert "Verification: history_or_horizon_ended" in text
 
 
 def test_closed_balance_daily_rule_ignores_the_mae() -> None:
@@ -261,11 +261,14 @@ def test_modes_run_and_summarise(mode: str) -> None:
     assert s["phases"][0]["reached"] == 40
     assert 0 <= s["wilson95"][0] <= (s["pass_rate"] or 0) <= s["wilson95"][1] <= 1
     text = res.format()
-    assert "overall" in text and "What trade granularity cannot see" in text
-    doc = json.loads(json.dumps(res.to_json()))
-    assert doc["mode"] == "trade_list" and len(doc["runs"]) == 40 and doc["input"]["has_mae"] is True
+    assert "PASS RATE" in text and "What this mode cannot see" in text
+    doc = json.loads(json.dumps(res.document(res.basic_provenance())))
+    assert doc["mode"] == "trade_list" and len(doc["result"]["attempts"]) == 40
+    assert doc["result"]["pass_rate"]["passed"] == s["passed"]
+    assert sum(doc["result"]["failure_reasons"].values()) == 40 - s["passed"]
     if mode == "replay":
-        assert len({tuple(r.values()) for r in (dict(x) for x in doc["runs"])}) == 1
+        runs = [{k: v for k, v in a.items() if k != "attempt"} for a in doc["result"]["attempts"]]
+        assert all(r == runs[0] for r in runs)
 
 
 def test_risk_scales_every_trade() -> None:

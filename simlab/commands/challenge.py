@@ -156,9 +156,7 @@ def run(args: argparse.Namespace) -> int:
 def _horizon(args: argparse.Namespace, program: Program) -> tuple[int, dict[str, Any]]:
     limits = [int(ph.max_calendar_days or 0) for ph in program.phases]
     limited = all(lim > 0 for lim in limits)
-    if args.horizon_days is not None:
-        days, src = int(args.horizon_days), "--horizon-days"
-    elif limited:
+    if limited:
         # the next phase starts on the next rule day: a week between phases covers a weekend and a gap
         days = sum(limits) + 7 * (len(limits) - 1)
         src = (
@@ -166,6 +164,9 @@ def _horizon(args: argparse.Namespace, program: Program) -> tuple[int, dict[str,
         )
     else:
         days, src = DEFAULT_HORIZON, f"default {DEFAULT_HORIZON}: the program has no time limit"
+    # the recorded command always names the horizon; the same number given again keeps its reason
+    if args.horizon_days is not None and args.horizon_days != days:
+        days, src = int(args.horizon_days), "--horizon-days"
     return days, {"days": days, "source": src, "program_time_limited": limited}
 
 
@@ -329,5 +330,6 @@ def _run_trade_list(
         "trades": P.trades_info(trades, args.trades),
         "trade_scale": args.trade_scale,
         "bootstrap_block_days": block,
+        "start_mode": "bootstrap",
     }
     return _finish(args, result.document(prov))
