@@ -30,8 +30,9 @@ from typing import Any
 
 import numpy as np
 
-# options never recorded: where the result goes, and settings the result does not depend on
-UNRECORDED = frozenset({"json", "html", "workers", "help"})
+# options never recorded: where the result goes, and settings the result does not depend on (the
+# --min-pass-rate gate sets only the exit code)
+UNRECORDED = frozenset({"json", "html", "workers", "min_pass_rate", "help"})
 
 
 def sha256_file(path: str | Path) -> str:

@@ -321,6 +321,22 @@ def costs_from_args(args: argparse.Namespace, spec: Any) -> Costs:
     from simlab.provenance import sha256_file
 
     q, probs = model.to_kernel_tables(spec.point)
+    if args.latency_budget_ms > 0:
+        # the budget swaps a market fill's sampled slippage for the session's p90 when the decision was
+        # slower: with no latency above it, or no entry/exit slippage at all, it could change nothing
+        slowest = max(float(max(t.q)) for t in model.tables["latency"].values())
+        slips = [float(max(t.q)) for k in ("entry_slippage", "exit_slippage") for t in model.tables[k].values()]
+        if slowest <= args.latency_budget_ms:
+            raise ConfigError(
+                "--latency-budget-ms",
+                f"{args.latency_budget_ms:g} ms is never exceeded: {model.ident}'s latency is at most "
+                f"{slowest:g} ms" + (" (it has no latency measurements)" if slowest == 0 else ""),
+            )
+        if max(slips) <= 0:
+            raise ConfigError(
+                "--latency-budget-ms",
+                f"changes nothing: {model.ident} has no entry or exit slippage to take the p90 of",
+            )
     mode = {"data": L.SPREAD_FROM_DATA, "model": L.SPREAD_FROM_MODEL, "wider": L.SPREAD_WIDER}[args.spread]
     label = f"{model.ident} (spread: {args.spread}, slippage: {'off' if args.no_slippage else 'on'})"
     setup = CostSetup(
