@@ -531,13 +531,19 @@ def _params(top: Section) -> tuple[Param, ...]:
     return tuple(out)
 
 
+MAX_ACCOUNT_SIZE = 1e9
+
+
 def _sizes(top: Section) -> tuple[float, ...]:
     raw = top.required("sizes")
     if not isinstance(raw, list) or not raw:
         top.fail("sizes", "expected a non-empty list of account sizes, e.g. [10000, 25000]")
     out: list[float] = []
     for j, v in enumerate(raw):
-        x = top.number(f"sizes[{j}]", value=v, lo=0, lo_open=True, what="an account size")
+        # a billion: far above any account sold, far below what overflows the kernel's volume sizing
+        x = top.number(
+            f"sizes[{j}]", value=v, lo=0, lo_open=True, hi=MAX_ACCOUNT_SIZE, what="an account size"
+        )
         if x in out:
             top.fail(f"sizes[{j}]", f"duplicate size {x:g}")
         out.append(x)

@@ -48,13 +48,27 @@ def files(tmp_path_factory) -> dict[str, str]:
     b = default_bars("1h")
     n = 24 * 5 * 30  # about 150 weekdays of hourly bars
     iso = np.datetime_as_string(b.time[:n].astype("datetime64[ns]"), unit="s")
-    cols = ["time", "bid_open", "bid_high", "bid_low", "bid_close", "ask_open", "ask_high", "ask_low", "ask_close"]
+    cols = [
+        "time",
+        "bid_open",
+        "bid_high",
+        "bid_low",
+        "bid_close",
+        "ask_open",
+        "ask_high",
+        "ask_low",
+        "ask_close",
+    ]
     rows = [",".join(cols)]
     for i in range(n):
         rows.append(",".join([iso[i], *(f"{x:.5f}" for x in b.bid[i]), *(f"{x:.5f}" for x in b.ask[i])]))
     (d / "bars.csv").write_text("\n".join(rows) + "\n")
     (d / "symbols.toml").write_text(
-        "[EURUSD]\n" + "\n".join(f"{k} = {v!r}" if isinstance(v, str) else f"{k} = {v}" for k, v in _eurusd(commission=9.0).items()) + "\n"
+        "[EURUSD]\n"
+        + "\n".join(
+            f"{k} = {v!r}" if isinstance(v, str) else f"{k} = {v}" for k, v in _eurusd(commission=9.0).items()
+        )
+        + "\n"
     )
     (d / "params.toml").write_text("fast = 10\nslow = 30\n")
     (d / "govs.toml").write_text("daily_buffer_pct = 2.0\nhalt_at_target = true\n")
@@ -121,7 +135,10 @@ CHALLENGE_BARS: dict[str, list[tuple[list[str], list[str], str]]] = {
     "data": [([], ["--data", "{data}"], "result")],
     "tz": [([], ["--tz", "UTC+2"], "refused"), (["--data", "{data}"], ["--tz", "UTC+5"], "result")],
     "fmt": [([], ["--format", "csv"], "refused"), (["--data", "{data}"], ["--format", "mt5-bars"], "error")],
-    "timeframe": [([], ["--timeframe", "2h"], "refused"), (["--data", "{data}"], ["--timeframe", "2h"], "result")],
+    "timeframe": [
+        ([], ["--timeframe", "2h"], "refused"),
+        (["--data", "{data}"], ["--timeframe", "2h"], "result"),
+    ],
     "symbol": [([], ["--symbol", "GBPUSD"], "result")],
     "symbol_file": [([], ["--symbol-file", "{symbols}"], "result")],
     "strategy": [([], ["--strategy", "donchian"], "result")],
@@ -129,8 +146,14 @@ CHALLENGE_BARS: dict[str, list[tuple[list[str], list[str], str]]] = {
     "params_file": [([], ["--params-file", "{params}"], "result")],
     "exec_model": [([], ["--exec-model", "none"], "result")],
     "model_dir": [([], ["--model-dir", "{models}"], "provenance")],
-    "spread": [([], ["--spread", "data"], "result"), (["--exec-model", "none"], ["--spread", "model"], "refused")],
-    "no_slippage": [([], ["--no-slippage"], "result"), (["--exec-model", "none"], ["--no-slippage"], "refused")],
+    "spread": [
+        ([], ["--spread", "data"], "result"),
+        (["--exec-model", "none"], ["--spread", "model"], "refused"),
+    ],
+    "no_slippage": [
+        ([], ["--no-slippage"], "result"),
+        (["--exec-model", "none"], ["--no-slippage"], "refused"),
+    ],
     "latency_budget_ms": [
         (["--exec-model", "{latency}"], ["--latency-budget-ms", "50"], "result"),
         ([], ["--latency-budget-ms", "1"], "refused"),  # the shipped model measured no latency
@@ -177,7 +200,10 @@ BACKTEST: dict[str, list[tuple[list[str], list[str], str]]] = {
     "data": [([], ["--data", "{data}"], "result")],
     "tz": [([], ["--tz", "UTC+2"], "refused"), (["--data", "{data}"], ["--tz", "UTC+5"], "result")],
     "fmt": [([], ["--format", "csv"], "refused"), (["--data", "{data}"], ["--format", "mt5-bars"], "error")],
-    "timeframe": [([], ["--timeframe", "2h"], "refused"), (["--data", "{data}"], ["--timeframe", "2h"], "result")],
+    "timeframe": [
+        ([], ["--timeframe", "2h"], "refused"),
+        (["--data", "{data}"], ["--timeframe", "2h"], "result"),
+    ],
     "symbol": [([], ["--symbol", "GBPUSD"], "result")],
     "symbol_file": [([], ["--symbol-file", "{symbols}"], "result")],
     "strategy": [([], ["--strategy", "donchian"], "result")],
@@ -185,8 +211,14 @@ BACKTEST: dict[str, list[tuple[list[str], list[str], str]]] = {
     "params_file": [([], ["--params-file", "{params}"], "result")],
     "exec_model": [([], ["--exec-model", "none"], "result")],
     "model_dir": [([], ["--model-dir", "{models}"], "provenance")],
-    "spread": [([], ["--spread", "data"], "result"), (["--exec-model", "none"], ["--spread", "wider"], "refused")],
-    "no_slippage": [([], ["--no-slippage"], "result"), (["--exec-model", "none"], ["--no-slippage"], "refused")],
+    "spread": [
+        ([], ["--spread", "data"], "result"),
+        (["--exec-model", "none"], ["--spread", "wider"], "refused"),
+    ],
+    "no_slippage": [
+        ([], ["--no-slippage"], "result"),
+        (["--exec-model", "none"], ["--no-slippage"], "refused"),
+    ],
     "latency_budget_ms": [
         (["--exec-model", "{latency}"], ["--latency-budget-ms", "50"], "result"),
         ([], ["--latency-budget-ms", "1"], "refused"),  # the shipped model measured no latency

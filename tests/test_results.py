@@ -27,7 +27,9 @@ from simlab.errors import InputError
 from simlab.montecarlo import ChallengeSetup, run_challenge
 from simlab.results import SCHEMA, pass_within_days, pass_within_points, read_result
 
-PROGRAMS = sorted(p.stem for p in (Path(__file__).resolve().parents[1] / "challenges" / "presets").glob("*.toml"))
+PROGRAMS = sorted(
+    p.stem for p in (Path(__file__).resolve().parents[1] / "challenges" / "presets").glob("*.toml")
+)
 
 
 # ----------------------------------------------------------------------------- a lost attempt, by hand
@@ -231,7 +233,9 @@ def test_the_reported_case_governors_none_phase_1_passed_on_the_last_day(tmp_pat
     code, stdout, stderr = run_cli(*argv, "--json", str(out))
     assert code == 0, stderr
     doc = json.loads(out.read_text())
-    lost = [a for a in doc["result"]["attempts"] if len(a["phases"]) == 2 and a["phases"][1]["calendar_days"] == 0]
+    lost = [
+        a for a in doc["result"]["attempts"] if len(a["phases"]) == 2 and a["phases"][1]["calendar_days"] == 0
+    ]
     assert [a["attempt"] for a in lost] == [87]
     assert lost[0]["failure"] == "Verification: no_pass_within_horizon"
     check_accounting(doc, stdout)

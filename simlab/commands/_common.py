@@ -40,6 +40,14 @@ def positive_float(text: str) -> float:
     return x
 
 
+def account_size(text: str) -> float:
+    """An account size: > 0 and at most a billion (rule files are held to the same bound)."""
+    x = positive_float(text)
+    if x > 1e9:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected an account size up to 1e9")
+    return x
+
+
 def nonnegative_float(text: str) -> float:
     """A finite number >= 0."""
     x = _finite(text)
@@ -325,7 +333,9 @@ def costs_from_args(args: argparse.Namespace, spec: Any) -> Costs:
         # the budget swaps a market fill's sampled slippage for the session's p90 when the decision was
         # slower: with no latency above it, or no entry/exit slippage at all, it could change nothing
         slowest = max(float(max(t.q)) for t in model.tables["latency"].values())
-        slips = [float(max(t.q)) for k in ("entry_slippage", "exit_slippage") for t in model.tables[k].values()]
+        slips = [
+            float(max(t.q)) for k in ("entry_slippage", "exit_slippage") for t in model.tables[k].values()
+        ]
         if slowest <= args.latency_budget_ms:
             raise ConfigError(
                 "--latency-budget-ms",

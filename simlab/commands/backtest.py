@@ -31,7 +31,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="fixed lots per trade instead of risk sizing (within the symbol's volume min/step/max)",
     )
     g.add_argument(
-        "--balance", type=C.positive_float, default=100_000.0, help="initial balance (default 100000)"
+        "--balance", type=C.account_size, default=100_000.0, help="initial balance (default 100000)"
     )
     g.add_argument(
         "--tp-first", action="store_true", help="when SL and TP both lie inside one bar, assume TP first"

@@ -56,7 +56,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--program", default="ftmo-2step", help="rule preset name or rule file (see `simlab programs`)"
     )
-    g.add_argument("--size", type=C.positive_float, default=100_000.0, help="account size (default 100000)")
+    g.add_argument("--size", type=C.account_size, default=100_000.0, help="account size (default 100000)")
     g.add_argument(
         "--program-param",
         action="append",
