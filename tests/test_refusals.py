@@ -254,3 +254,20 @@ def test_an_absurd_account_size_in_a_rule_file(work):
         "out.json",
         needles=("big.toml", "sizes[0]"),
     )
+
+
+def test_an_unwritable_folder_is_refused_in_one_line(tmp_path, monkeypatch):
+    """The folder probe's failure (what a read-only folder gives a non-root user) names the option."""
+    import simlab.atomic as atomic
+    from simlab.errors import ConfigError
+
+    def denied(*a, **k):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(atomic.tempfile, "mkstemp", denied)
+    with pytest.raises(ConfigError) as ei:
+        atomic.check_output_paths({"--json": str(tmp_path / "r.json")})
+    assert (
+        str(ei.value) == f"--json {tmp_path / 'r.json'}: cannot write in folder {tmp_path}: Permission denied"
+    )
+    assert not (tmp_path / "r.json").exists()
