@@ -378,11 +378,12 @@ def horizon_lines(prov: Mapping[str, Any]) -> list[str]:
     days = h.get("days")
     src = h.get("source", "")
     if h.get("program_time_limited"):
-        return [f"  horizon: {days} calendar days per attempt ({src}): the program's own time limits decide."]
+        return [f"  horizon: {days} calendar days per attempt ({src}): the program's own time limits end it."]
     return [
-        f"  horizon: {days} calendar days per attempt ({src}). This program has no time limit for every phase:",
-        "           an attempt still going at the horizon counts as not passed, so a longer horizon gives a",
-        "           higher pass rate; read the pass-within-days line to see how the rate grows with time.",
+        f"  horizon: {days} calendar days per attempt ({src}).",
+        "           Without a time limit the horizon decides the answer: an attempt still trading on day "
+        f"{days} counts as",
+        "           not passed, so a longer --horizon-days gives a higher pass rate; 'passed within' shows how it grows.",
     ]
 
 
