@@ -50,14 +50,17 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
 def check_output_paths(
     outputs: Mapping[str, str | os.PathLike[str] | None],
     inputs: Mapping[str, str | os.PathLike[str] | None] = {},
+    *,
+    create_folders: bool = False,
 ) -> None:
     """Refuse, before any work, every output path that could not be written or would destroy something.
 
     ``outputs`` / ``inputs``: option name -> path (None: not given). One-line ``ConfigError`` naming
     the option when an output is also an input or another output, is a directory or a special file
     (a device, a FIFO: never renamed over), lies under a regular file, or its folder is missing or not
-    writable (probed by creating and removing a temporary file there). Every command that writes
-    files calls this first.
+    writable (probed by creating and removing a temporary file there). ``create_folders``: a missing
+    folder is fine when the nearest existing one is a writable folder (the writer creates the rest).
+    Every command that writes files calls this first.
     """
     from simlab.errors import ConfigError
 
@@ -88,12 +91,13 @@ def check_output_paths(
             ancestor = ancestor.parent
         if ancestor.exists() and not ancestor.is_dir():
             raise ConfigError(where, f"{ancestor} is a file, not a folder")
-        if not parent.is_dir():
+        if not parent.is_dir() and not create_folders:
             raise ConfigError(where, f"folder {parent} does not exist")
+        folder = parent if parent.is_dir() else ancestor
         try:
-            fd, probe = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".probe", dir=parent)
+            fd, probe = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".probe", dir=folder)
         except OSError as exc:
-            raise ConfigError(where, f"cannot write in folder {parent}: {exc.strerror or exc}") from None
+            raise ConfigError(where, f"cannot write in folder {folder}: {exc.strerror or exc}") from None
         os.close(fd)
         with contextlib.suppress(OSError):
             os.unlink(probe)

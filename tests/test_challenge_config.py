@@ -321,7 +321,7 @@ BAD_CASES = [
     (
         "sizes = [10000, 50000]",
         "sizes = [10000, -5]",
-        "field 'sizes[1]': expected an account size in (0, inf], got -5",
+        "field 'sizes[1]': expected an account size in (0, 1e+09], got -5",
     ),
     ("sizes = [10000, 50000]", "", "field 'sizes': missing (required)"),
     (

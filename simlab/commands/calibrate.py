@@ -111,6 +111,15 @@ def run(args: argparse.Namespace) -> int:
 
     if not _SYMBOL_RE.match(args.symbol):
         raise ConfigError("--symbol", f"expected a symbol name like EURUSD, got {args.symbol!r}")
+    import datetime as dt
+
+    from simlab.atomic import check_output_paths
+
+    # where the model will go, checked before the calibration runs (the date is today's unless given)
+    planned = model_path(args.out_dir, args.symbol, args.date or dt.datetime.now(dt.UTC).date().isoformat())
+    sources = {f"{opt} {f}": f for opt, files in (("--ticks", args.ticks), ("--fills", args.fills),
+               ("--mt5-deals", args.mt5_deals)) for f in files}  # fmt: skip
+    check_output_paths({"--out-dir": planned}, sources, create_folders=True)
     model = calibrate(
         args.symbol,
         ticks=args.ticks,
