@@ -116,22 +116,8 @@ def _eurusd(**changes: float) -> dict:
 # ----------------------------------------------------------------------------- the cases
 # dest -> list of (extra baseline args, option args, expectation); "{name}" is filled from the files
 
-CHALLENGE_BARS: dict[str, list[tuple[list[str], list[str], str]]] = {
-    "runs": [([], ["--runs", "5"], "result")],
-    "program": [([], ["--program", "ftmo-1step"], "result")],
-    "size": [([], ["--size", "200000"], "result")],
-    "program_param": [(["--program", "e8-one"], ["--program-param", "target_pct=1"], "result")],
-    "risk": [([], ["--risk", "0.02"], "result")],
-    "seed": [([], ["--seed", "8"], "result")],
-    "workers": [([], ["--workers", "1"], "same")],
-    "horizon_days": [([], ["--horizon-days", "25"], "result")],
-    "bootstrap_days": [([], ["--bootstrap-days", "3"], "result")],
-    "trades": [([], ["--trades", "{trades}"], "result")],
-    "trade_scale": [([], ["--trade-scale", "2"], "refused")],
-    "json": [([], [], "output")],
-    "html": [([], [], "output")],
-    "min_pass_rate": [([], ["--min-pass-rate", "1"], "exit")],
-    "no_lookahead_check": [([], ["--no-lookahead-check"], "provenance")],
+# the options of --data, the strategy and the costs: the same in bar-mode challenge and backtest
+DATA_AND_COSTS: dict[str, list[tuple[list[str], list[str], str]]] = {
     "data": [([], ["--data", "{data}"], "result")],
     "tz": [([], ["--tz", "UTC+2"], "refused"), (["--data", "{data}"], ["--tz", "UTC+5"], "result")],
     "fmt": [([], ["--format", "csv"], "refused"), (["--data", "{data}"], ["--format", "mt5-bars"], "error")],
@@ -159,6 +145,25 @@ CHALLENGE_BARS: dict[str, list[tuple[list[str], list[str], str]]] = {
         ([], ["--latency-budget-ms", "1"], "refused"),  # the shipped model measured no latency
         (["--exec-model", "none"], ["--latency-budget-ms", "1"], "refused"),
     ],
+}
+
+CHALLENGE_BARS: dict[str, list[tuple[list[str], list[str], str]]] = {
+    "runs": [([], ["--runs", "5"], "result")],
+    "program": [([], ["--program", "ftmo-1step"], "result")],
+    "size": [([], ["--size", "200000"], "result")],
+    "program_param": [(["--program", "e8-one"], ["--program-param", "target_pct=1"], "result")],
+    "risk": [([], ["--risk", "0.02"], "result")],
+    "seed": [([], ["--seed", "8"], "result")],
+    "workers": [([], ["--workers", "1"], "same")],
+    "horizon_days": [([], ["--horizon-days", "25"], "result")],
+    "bootstrap_days": [([], ["--bootstrap-days", "3"], "result")],
+    "trades": [([], ["--trades", "{trades}"], "result")],
+    "trade_scale": [([], ["--trade-scale", "2"], "refused")],
+    "json": [([], [], "output")],
+    "html": [([], [], "output")],
+    "min_pass_rate": [([], ["--min-pass-rate", "1"], "exit")],
+    "no_lookahead_check": [([], ["--no-lookahead-check"], "provenance")],
+    **DATA_AND_COSTS,
     "governors": [([], ["--governors", "none"], "result"), ([], ["--governors", "{govs}"], "result")],
     "gov": [([], ["--gov", "daily_buffer_pct=2.5"], "provenance")],
 }
@@ -197,33 +202,7 @@ CHALLENGE_TRADES: dict[str, list[tuple[list[str], list[str], str]]] = {
 }
 
 BACKTEST: dict[str, list[tuple[list[str], list[str], str]]] = {
-    "data": [([], ["--data", "{data}"], "result")],
-    "tz": [([], ["--tz", "UTC+2"], "refused"), (["--data", "{data}"], ["--tz", "UTC+5"], "result")],
-    "fmt": [([], ["--format", "csv"], "refused"), (["--data", "{data}"], ["--format", "mt5-bars"], "error")],
-    "timeframe": [
-        ([], ["--timeframe", "2h"], "refused"),
-        (["--data", "{data}"], ["--timeframe", "2h"], "result"),
-    ],
-    "symbol": [([], ["--symbol", "GBPUSD"], "result")],
-    "symbol_file": [([], ["--symbol-file", "{symbols}"], "result")],
-    "strategy": [([], ["--strategy", "donchian"], "result")],
-    "param": [([], ["--param", "fast=10"], "result")],
-    "params_file": [([], ["--params-file", "{params}"], "result")],
-    "exec_model": [([], ["--exec-model", "none"], "result")],
-    "model_dir": [([], ["--model-dir", "{models}"], "provenance")],
-    "spread": [
-        ([], ["--spread", "data"], "result"),
-        (["--exec-model", "none"], ["--spread", "wider"], "refused"),
-    ],
-    "no_slippage": [
-        ([], ["--no-slippage"], "result"),
-        (["--exec-model", "none"], ["--no-slippage"], "refused"),
-    ],
-    "latency_budget_ms": [
-        (["--exec-model", "{latency}"], ["--latency-budget-ms", "50"], "result"),
-        ([], ["--latency-budget-ms", "1"], "refused"),  # the shipped model measured no latency
-        (["--exec-model", "none"], ["--latency-budget-ms", "1"], "refused"),
-    ],
+    **DATA_AND_COSTS,
     "risk": [([], ["--risk", "0.02"], "result"), (["--volume", "0.5"], ["--risk", "0.02"], "refused")],
     "volume": [([], ["--volume", "0.5"], "result")],
     "balance": [([], ["--balance", "50000"], "result")],

@@ -190,6 +190,34 @@ def _governors(args: argparse.Namespace, trade_mode: bool) -> tuple[Any, dict[st
     return cfg, info
 
 
+def _provenance(
+    args: argparse.Namespace,
+    program: Program,
+    size: float,
+    horizon_info: dict[str, Any],
+    gov_info: dict[str, Any],
+    resolved: dict[str, Any],
+) -> dict[str, Any]:
+    """The provenance members of every mode: the canonical command line (this mode's options only,
+    ``resolved`` values in place of the given ones), seed, runs, horizon, rules, governors."""
+    from simlab import provenance as P
+
+    argv = P.canonical_argv(
+        "challenge",
+        args,
+        always=("program", "size", "runs", "seed", "horizon_days"),
+        values={"horizon_days": horizon_info["days"], **resolved},
+        skip=BAR_ONLY if args.trades else TRADE_LIST_ONLY,
+    )
+    return P.base(argv) | {
+        "seed": args.seed,
+        "runs": args.runs,
+        "horizon": horizon_info,
+        "program": P.program_info(program, size),
+        "governors": gov_info,
+    }
+
+
 def _finish(args: argparse.Namespace, doc: dict[str, Any]) -> int:
     from simlab.results import format_challenge_table, write_result
 
@@ -265,19 +293,7 @@ def _run_bars(
         )
     else:
         result = run_challenge(setup, args.runs, workers=args.workers, where=where)
-    argv = P.canonical_argv(
-        "challenge",
-        args,
-        always=("program", "size", "runs", "seed", "horizon_days"),
-        values={"horizon_days": horizon, "exec_model": costs.resolved},
-        skip=TRADE_LIST_ONLY,
-    )
-    prov = P.base(argv) | {
-        "seed": args.seed,
-        "runs": args.runs,
-        "horizon": horizon_info,
-        "program": P.program_info(program, size),
-        "governors": gov_info,
+    prov = _provenance(args, program, size, horizon_info, gov_info, {"exec_model": costs.resolved}) | {
         "symbol": P.symbol_info(spec, args.symbol_file),
         "exec_model": costs.info,
         "time_zone": P.time_zone_info(bars, args.tz, C.is_bundled(args)),
@@ -313,19 +329,7 @@ def _run_trade_list(
         horizon_days=horizon,
         workers=args.workers or os.cpu_count() or 1,
     )
-    argv = P.canonical_argv(
-        "challenge",
-        args,
-        always=("program", "size", "runs", "seed", "horizon_days", "trades"),
-        values={"horizon_days": horizon},
-        skip=BAR_ONLY,
-    )
-    prov = P.base(argv) | {
-        "seed": args.seed,
-        "runs": args.runs,
-        "horizon": horizon_info,
-        "program": P.program_info(program, size),
-        "governors": gov_info,
+    prov = _provenance(args, program, size, horizon_info, gov_info, {}) | {
         "time_zone": {"tz": args.tz or "UTC", "source": "--tz" if args.tz else "assumed UTC: no --tz given"},
         "trades": P.trades_info(trades, args.trades),
         "trade_scale": args.trade_scale,
