@@ -21,13 +21,16 @@ PACKAGES = ["simlab", "strategies", "execution_models", "challenges", "live", "r
 @nox.session(python="3.11")
 def tests(session: nox.Session) -> None:
     session.install("-e", ".[test]")
-    session.run("pytest", "-q", *session.posargs)
+    # python -m pytest: the checkout's root on sys.path, as the tests import each other (tests.test_x)
+    session.run("python", "-m", "pytest", "-q", *session.posargs)
 
 
 @nox.session(python="3.11")
 def props(session: nox.Session) -> None:
     session.install("-e", ".[test]")
-    session.run("pytest", "-q", "-k", "propert", *session.posargs, env={"HYPOTHESIS_PROFILE": "props"})
+    session.run(
+        "python", "-m", "pytest", "-q", "-k", "propert", *session.posargs, env={"HYPOTHESIS_PROFILE": "props"}
+    )
 
 
 @nox.session(python="3.11")
@@ -49,6 +52,6 @@ def bench(session: nox.Session) -> None:
     session.install("-e", ".[test]")
     # addopts skips benchmarks in the normal suite; clear it here and run only them
     session.run(
-        "pytest", "-o", "addopts=", "tests/bench", "--benchmark-only", "-s",
+        "python", "-m", "pytest", "-o", "addopts=", "tests/bench", "--benchmark-only", "-s",
         "--benchmark-columns=min,median,max,rounds", *session.posargs,
     )  # fmt: skip
