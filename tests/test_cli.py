@@ -138,8 +138,12 @@ def test_challenge_trade_list_mode(tmp_path):
             day = 2
     trades.write_text("\n".join(rows) + "\n")
     j = tmp_path / "t.json"
-    p = simlab("challenge", "--trades", str(trades), "--runs", "50", "--json", str(j))
+    html = tmp_path / "t.html"
+    p = simlab("challenge", "--trades", str(trades), "--runs", "50", "--json", str(j), "--html", str(html))
     assert p.returncode == 0, p.stderr
+    page = html.read_text()  # the same report as bar mode, from the same schema
+    for needle in ("<!doctype html>", "Passed within", "trade list", "Wilson", "What this mode cannot see"):
+        assert needle in page, needle
     assert "MAE" in p.stdout  # says what trade granularity cannot see
     doc = json.loads(j.read_text())
     assert doc["schema"] == "simlab.result/1" and doc["mode"] == "trade_list"
