@@ -239,7 +239,7 @@ def _times_to_utc(
     values: list[Any], tz: str, source: str, fname: str, rows: list[int] | None = None
 ) -> np.ndarray:
     """Times (MT5 strings, datetime64, int ns) -> int64 UTC ns; strings are wall times in ``tz``."""
-    from simlab.calendar import check_zone, fixed_offset_ns
+    from simlab.calendar import check_zone
 
     try:
         check_zone(tz, "tz")
@@ -272,15 +272,9 @@ def _times_to_utc(
         local[i] = int(base.astype(np.int64)) + (int(frac.ljust(9, "0")) if frac else 0)
     if all(isinstance(v, np.integer | int) and not isinstance(v, bool) for v in values):
         return local  # already UTC ns
-    off = fixed_offset_ns(tz)
-    if off is not None:
-        return local - np.int64(off)
-    import pandas as pd
+    from simlab.timezones import parse_tz  # the one --tz parser (America/New_York+7 too)
 
-    idx = pd.DatetimeIndex(local.view("datetime64[ns]")).tz_localize(
-        tz, ambiguous=np.zeros(n, dtype=bool), nonexistent="shift_forward"
-    )
-    return np.asarray(idx.tz_convert("UTC").tz_localize(None).as_unit("ns").asi8, dtype=np.int64)
+    return parse_tz(tz, source).to_utc(local, ambiguous=np.zeros(n, dtype=bool), nonexistent="shift_forward")
 
 
 def _number(v: Any, source: str, row: int, fname: str, *, empty: float | None = 0.0) -> float:

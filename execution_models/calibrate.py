@@ -164,7 +164,7 @@ def _sessions(time_ns: np.ndarray) -> np.ndarray:
 
 
 def _tz(tz: str | None, where: str = "--tz") -> Any:
-    from simlab.loaders import parse_tz
+    from simlab.timezones import parse_tz
 
     return None if tz is None else parse_tz(tz, where)
 
@@ -197,9 +197,9 @@ def parse_times(raw: pd.Series, labels: Sequence[str], where: str, field: str, t
         off = 0 if spec is None else int(spec.offset_ns)
         return np.asarray(local.asi8, dtype=np.int64) - np.int64(off)
     try:
-        utc = local.tz_localize(spec.zone, ambiguous="raise", nonexistent="raise")
+        utc = spec.localize(local, ambiguous="raise", nonexistent="raise")
     except Exception:
-        bad = _first_dst_problem(local, spec.zone)
+        bad = _first_dst_problem(local, spec)
         raise InputError(
             where,
             f"{labels[bad]}, field '{field}': time {s.iloc[bad]!r} does not exist or is ambiguous in "
@@ -218,10 +218,10 @@ def _parses(v: str) -> bool:
     return False
 
 
-def _first_dst_problem(local: pd.DatetimeIndex, zone: Any) -> int:
+def _first_dst_problem(local: pd.DatetimeIndex, spec: Any) -> int:
     for i in range(len(local)):
         try:
-            local[i : i + 1].tz_localize(zone, ambiguous="raise", nonexistent="raise")
+            spec.localize(local[i : i + 1], ambiguous="raise", nonexistent="raise")
         except Exception:
             return i
     return 0

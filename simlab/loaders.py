@@ -44,7 +44,6 @@ import datetime as _dt
 import gzip
 import io
 import re
-import zoneinfo
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +53,7 @@ import numpy as np
 
 from simlab.bars import Bars
 from simlab.errors import InputError
+from simlab.timezones import TzSpec, parse_tz
 from simlab.validate import (
     Problems,
     RowLabels,
@@ -103,57 +103,6 @@ _KNOWN_FORMATS_TEXT = (
 )
 _MIN_NS = 0  # 1970-01-01
 _MAX_NS = int(np.datetime64("2200-01-01", "ns").astype(np.int64))
-
-
-# ====================================================================== time zones
-
-
-@dataclass(frozen=True)
-class TzSpec:
-    """A parsed ``tz`` option: a fixed offset (``offset_ns``) or a named zone (``zone``)."""
-
-    text: str
-    offset_ns: int | None = None
-    zone: zoneinfo.ZoneInfo | None = None
-
-    @property
-    def is_utc(self) -> bool:
-        return self.offset_ns == 0
-
-
-_OFFSET_RE = re.compile(r"^(?:(?:UTC|GMT)\s*)?([+-])\s*(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
-_TZ_EXPECTED = (
-    "expected an IANA zone name like 'Europe/Helsinki', 'UTC', or a fixed offset like '+02:00' / 'UTC+3'"
-)
-
-
-def parse_tz(tz: str, where: str = "tz") -> TzSpec:
-    """Parse a ``tz`` option.
-
-    >>> parse_tz("UTC+3").offset_ns // 3_600_000_000_000
-    3
-    >>> parse_tz("-05:30").offset_ns / 3_600_000_000_000
-    -5.5
-    >>> parse_tz("Europe/Helsinki").zone.key
-    'Europe/Helsinki'
-    """
-    text = str(tz).strip()
-    if text.upper() in ("UTC", "GMT", "Z", "UTC+0", "UTC-0", "+00:00", "ETC/UTC"):
-        return TzSpec(text, offset_ns=0)
-    m = _OFFSET_RE.match(text)
-    if m:
-        sign = -1 if m.group(1) == "-" else 1
-        hours, minutes = int(m.group(2)), int(m.group(3) or 0)
-        if hours > 14 or minutes >= 60 or hours * 60 + minutes > 14 * 60:
-            raise InputError(where, f"tz {text!r}: offset out of range; expected -14:00 .. +14:00")
-        return TzSpec(text, offset_ns=sign * (hours * 3600 + minutes * 60) * NS_PER_S)
-    if re.search(r"\d", text) and re.match(r"^(UTC|GMT)?\s*[+-]", text, re.IGNORECASE):
-        raise InputError(where, f"tz {text!r}: not a valid offset; {_TZ_EXPECTED}")
-    try:
-        zone = zoneinfo.ZoneInfo(text)
-    except Exception:  # ZoneInfoNotFoundError, ValueError (bad key), IsADirectoryError ('Europe')
-        raise InputError(where, f"tz {text!r}: unknown time zone; {_TZ_EXPECTED}") from None
-    return TzSpec(text, zone=zone)
 
 
 # ====================================================================== format detection
@@ -649,16 +598,15 @@ def _localize(times: _Times, tz: TzSpec | None, problems: Problems, meta: dict[s
     if tz.offset_ns is not None:
         times.ns[times.valid] -= tz.offset_ns
         return
-    assert tz.zone is not None
     idx_valid = np.flatnonzero(times.valid)
     local = pd.DatetimeIndex(times.ns[idx_valid].view("datetime64[ns]"))
     try:
-        utc = local.tz_localize(tz.zone, ambiguous="infer", nonexistent="raise")
+        utc = tz.localize(local, ambiguous="infer", nonexistent="raise")
     except Exception:
         _dst_problem(times, tz, local, idx_valid, problems)
         times.valid[:] = False
         return
-    times.ns[idx_valid] = utc.tz_convert("UTC").tz_localize(None).to_numpy("datetime64[ns]").view(np.int64)
+    times.ns[idx_valid] = utc.tz_localize(None).to_numpy("datetime64[ns]").view(np.int64)
 
 
 def _dst_problem(
@@ -670,7 +618,7 @@ def _dst_problem(
             return repr(str(times.raw[i]))
         return str(local[k])
 
-    nonexistent = local.tz_localize(tz.zone, ambiguous=np.ones(len(local), dtype=bool), nonexistent="NaT")
+    nonexistent = tz.localize(local, ambiguous=np.ones(len(local), dtype=bool), nonexistent="NaT")
     k = first_true(np.asarray(nonexistent.isna()))
     if k >= 0:
         problems.add(
@@ -680,7 +628,7 @@ def _dst_problem(
             "expected the file's server time zone (is the tz right? a fixed offset like '+02:00'?)",
         )
         return
-    ambiguous = local.tz_localize(tz.zone, ambiguous="NaT", nonexistent="shift_forward")
+    ambiguous = tz.localize(local, ambiguous="NaT", nonexistent="shift_forward")
     k = first_true(np.asarray(ambiguous.isna()))
     k = max(k, 0)
     problems.add(

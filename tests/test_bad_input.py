@@ -104,7 +104,7 @@ def test_api_bad_input_raises_input_error(tmp_path, cid):
 
 
 def test_missing_file_and_directory(tmp_path):
-    with pytest.raises(InputError, match="no such file"):
+    with pytest.raises(InputError, match="file not found"):
         load_bars(tmp_path / "nope.csv")
     with pytest.raises(InputError, match="is a directory"):
         load_bars(tmp_path)
