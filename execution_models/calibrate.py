@@ -85,7 +85,6 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 import gzip
-import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Sequence
@@ -107,6 +106,7 @@ from execution_models.model import (
     Table,
 )
 from simlab.errors import ConfigError, InputError
+from simlab.files import sha256_of
 
 SPREAD_DECIMALS = 3
 SLIP_DECIMALS = 3
@@ -128,14 +128,6 @@ _TIME_FORMATS = ("ISO8601", "%Y.%m.%d %H:%M:%S", "%Y.%m.%d %H:%M:%S.%f", "%Y.%m.
 
 
 # ----------------------------------------------------------------------------- small helpers
-
-
-def sha256_of(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def iso_ns(ns: int) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-MAX_LINE = 300  # characters: a file of NUL bytes or one huge field must not become a 100 KB error line
+MAX_LINE = 300  # characters (plus the file name): a file of NUL bytes must not become a 100 KB error line
 
 
 def one_line(text: str, limit: int = MAX_LINE) -> str:
@@ -47,6 +47,10 @@ class InputError(SimlabError):
         self.where = where
         self.what = what
         super().__init__(f"{where}: {what}" if where else what)
+
+    def __str__(self) -> str:  # a long path does not eat the message's room
+        what = one_line(str(self.what))
+        return f"{one_line(str(self.where), 200)}: {what}" if self.where else what
 
 
 class ConfigError(InputError):

@@ -10,6 +10,7 @@ that Windows Notepad writes.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 import tomllib
@@ -18,7 +19,7 @@ from typing import Any
 
 from simlab.errors import ConfigError, InputError
 
-__all__ = ["check_input_file", "read_text", "read_toml"]
+__all__ = ["check_input_file", "read_bytes", "read_text", "read_toml", "sha256_of"]
 
 _STDIN_NAMES = {"-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"}
 
@@ -99,3 +100,12 @@ def read_toml(path: str | Path, where: str | None = None) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(where, f"not valid TOML: {' '.join(str(exc).split())}") from None
+
+
+def sha256_of(path: str | Path) -> str:
+    """The SHA-256 of a file's bytes as stored (a .gz file: of the compressed bytes), hex."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

@@ -103,9 +103,13 @@ def test_mt5_bars_point_given_and_three_digit_prices(tmp_path):
     np.testing.assert_array_equal(bars.ask[0], [102.138, 102.145, 102.115, 102.125])
     np.testing.assert_array_equal(bars.ask[1], [102.13, 102.22, 102.12, 102.22])
     assert bars.meta["timeframe"] == "5min" and bars.symbol == "USDJPY"
-    # the point given explicitly wins over the digits seen
-    bars = load_bars(f, tz="UTC", point=0.01)
-    np.testing.assert_array_equal(bars.ask[0], [102.273, 102.28, 102.25, 102.26])
+    assert bars.meta["point_source"] == "spec" and bars.meta["symbol_source"] == "--symbol"
+    # a point given explicitly is used, and checked against the prices like a spec's
+    bars = load_bars(f, tz="UTC", point=0.001)
+    assert bars.meta["point_source"] == "--point" and bars.meta["symbol_source"] == "file name"
+    np.testing.assert_array_equal(bars.ask[0], [102.138, 102.145, 102.115, 102.125])
+    with pytest.raises(InputError, match=r"line 2, field '<OPEN>': 102.123 has 3 decimals but --point is 0.01"):
+        load_bars(f, tz="UTC", point=0.01)
 
 
 def test_mt5_daily_export_with_date_only(tmp_path):
@@ -114,13 +118,13 @@ def test_mt5_daily_export_with_date_only(tmp_path):
         "2014.05.01\t1.3867\t1.3890\t1.3850\t1.3880\t1000\t0\t10",
         "2014.05.02\t1.3880\t1.3900\t1.3860\t1.3870\t900\t0\t8",
     ]
-    bars = load_bars(write(tmp_path / "D1.csv", [header, *rows]))
+    bars = load_bars(write(tmp_path / "D1.csv", [header, *rows]), point=0.0001)  # a 4-digit broker's export
     np.testing.assert_array_equal(bars.time, ns("2014-05-01", "2014-05-02"))
-    assert bars.meta["digits"] == 4
+    assert bars.meta["digits"] == 4 and bars.meta["file_digits"] == 4
     np.testing.assert_array_equal(bars.ask[:, 3], [1.3890, 1.3878])
     # and the variant with the time inside <DATE>
     rows = [r.replace("\t", " 00:00\t", 1) for r in rows]
-    bars2 = load_bars(write(tmp_path / "D1b.csv", [header, *rows]), tz="+02:00")
+    bars2 = load_bars(write(tmp_path / "D1b.csv", [header, *rows]), tz="+02:00", point=0.0001)
     np.testing.assert_array_equal(bars2.time, ns("2014-04-30T22:00", "2014-05-01T22:00"))
 
 
