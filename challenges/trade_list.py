@@ -114,6 +114,7 @@ from challenges.rules import Program, load_program
 from challenges.stats import quantiles, wilson_interval
 from simlab import layout as L
 from simlab.errors import ConfigError, InputError
+from simlab.files import read_bytes
 from simlab.mt5_report import decode_report, norm_name, titled_tables
 
 START_MODES = ("bootstrap", "trades", "sequential", "replay")
@@ -463,12 +464,7 @@ def load_trades(path: str | Path, *, tz: str = "UTC") -> TradeList:
         check_zone(tz, "tz")
     except ConfigError as exc:
         raise ConfigError(source, exc.what) from None
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise InputError(source, "file not found") from None
-    except OSError as exc:
-        raise InputError(source, f"cannot read: {exc.strerror or exc}") from None
+    raw = read_bytes(p, source)  # a FIFO, a directory or stdin: one line, never a hang
     text = decode_report(raw)
     head = text.lstrip()[:2000].lower()
     if p.suffix.lower() in (".html", ".htm") or head.startswith(("<!doctype", "<html")) or "<table" in head:

@@ -378,10 +378,10 @@ def _check_short_rows(src: Source, df: pd.DataFrame, lines: np.ndarray) -> None:
 
 
 def _ends_with_newline(src: Source) -> bool:
-    tail = src.payload[-4:]
-    return tail.endswith("\n" if isinstance(tail, str) else b"\n") or tail.endswith(
-        "\r" if isinstance(tail, str) else b"\r"
-    )
+    tail = src.payload[-2:]
+    if isinstance(tail, str):
+        return tail.endswith(("\n", "\r"))
+    return tail.endswith((b"\n", b"\r"))
 
 
 def _check_last_row(src: Source) -> None:

@@ -131,8 +131,9 @@ def load_data(args: argparse.Namespace) -> tuple[Any, str]:
         timeframe=args.timeframe,
         symbol_file=args.symbol_file,
     )
-    for message in bars.meta.get("warnings", ()):
-        warn(args, message)
+    warnings = bars.meta.get("warnings")
+    for message in warnings if isinstance(warnings, list) else []:
+        warn(args, str(message))
     return bars, str(args.data)
 
 
