@@ -6,9 +6,9 @@ Formats (auto-detected from the file's first bytes and header when ``fmt`` is No
     MetaTrader 5 "Export bars": tab separated, header
     ``<DATE> <TIME> <OPEN> <HIGH> <LOW> <CLOSE> <TICKVOL> <VOL> <SPREAD>``, dates like
     ``2014.05.01``, times like ``03:00:00`` (daily exports: ``<DATE>`` alone, with or
-    without a time in it), bid prices, spread in points. The ask is
-    ``bid + spread * point`` (rounded to the price digits); ``point`` is given, or
-    inferred from the most decimals seen in the prices (5 -> 0.00001, 3 -> 0.001).
+    without a time in it), bid prices, spread in points of the symbol's spec (see
+    :func:`ask_from_spread`). Decimal commas (``1,08123``, European locales) are read
+    where the separator is not a comma.
 ``mt5-ticks``
     MetaTrader 5 "Export ticks": ``<DATE> <TIME> <BID> <ASK> <LAST> <VOLUME> <FLAGS>``,
     times with milliseconds. An empty bid or ask means "unchanged" (forward filled);
@@ -93,6 +93,7 @@ if TYPE_CHECKING:  # pandas is imported where a file is actually read: bad heade
 
 __all__ = [
     "FORMATS",
+    "ask_from_spread",
     "Gap",
     "GapReport",
     "Ticks",
@@ -505,14 +506,46 @@ def _bars_from_table(
         fields=bid_cols,
     )  # fmt: skip
     if ask_cols is None:
-        nd = max(pc.file_digits or 0, pc.digits)
-        ask[:] = np.round(bid + spread[:, None] * pc.point, nd)
+        ask[:] = ask_from_spread(times.ns, bid, spread, pc.point, max(pc.file_digits or 0, pc.digits))
         meta["ask_from_spread"] = True
     _point_meta(meta, pc)
     meta["rows"] = n
     return Bars(
         time=times.ns, bid=bid, ask=ask, volume=volume, symbol=choice.name, source=str(src.path), meta=meta
     )
+
+
+def ask_from_spread(
+    time_ns: np.ndarray, bid: np.ndarray, spread: np.ndarray, point: float, digits: int
+) -> np.ndarray:
+    """Ask OHLC from bid OHLC and a spread column in points (an MT5 export's ``<SPREAD>``).
+
+    The spread a file gives is the one at the bar's *close*: high, low and close get
+    ``bid + spread * point``. The open of a bar comes right after the previous bar's close,
+    so where the bars are contiguous (one bar size apart) the open gets the previous bar's
+    spread: on hourly EURUSD the open is where fills happen, and the spread at 21:00 UTC
+    (rollover) is the 20:00 bar's close spread, not the 21:00 bar's, which is normal again.
+    After a gap (a weekend, missing bars) the open gets the wider of the previous bar's and
+    its own: the first quotes of a week are wide. High and low widen to hold the open.
+    Rounded to ``digits``.
+
+    >>> t = np.array([0, 60, 180]) * 1_000_000_000  # 1-minute bars, a gap before the third
+    >>> bid = np.full((3, 4), 1.0)
+    >>> ask_from_spread(t, bid, np.array([10.0, 20.0, 15.0]), 0.00001, 5)[:, [0, 3]].tolist()
+    [[1.0001, 1.0001], [1.0001, 1.0002], [1.0002, 1.00015]]
+    """
+    t = np.asarray(time_ns, dtype=np.int64)
+    step = infer_bar_ns(t)
+    at_open = spread.copy()
+    if t.shape[0] > 1 and step > 0:
+        contiguous = np.diff(t) == step
+        prev = spread[:-1]
+        at_open[1:] = np.where(contiguous, prev, np.maximum(prev, spread[1:]))
+    ask = np.round(bid + spread[:, None] * point, digits)
+    ask[:, 0] = np.round(bid[:, 0] + at_open * point, digits)
+    ask[:, 1] = np.maximum(ask[:, 1], ask[:, 0])
+    ask[:, 2] = np.minimum(ask[:, 2], ask[:, 0])
+    return ask
 
 
 def _point_meta(meta: dict[str, object], pc: PointChoice) -> None:
@@ -895,7 +928,7 @@ def load_bars(
     (looked up in ``symbol_file``, then the presets), else the symbol an MT5 export's
     file name starts with (``XAUUSD_H1_...``), else EURUSD. Its spec decides the point:
     a file with a spread column (``<SPREAD>``, in points of the exporting symbol) gets
-    ``ask = bid + spread * point``, and its prices must fit the spec's digits; ``point``
+    its ask from :func:`ask_from_spread`, and its prices must fit the spec's digits; ``point``
     overrides the spec's point; without a spec the point comes from the prices'
     decimals. Prices outside the spec's ``price_range`` are refused.
 

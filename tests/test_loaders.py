@@ -48,13 +48,15 @@ GOOD_MT5_BID = np.array(
     ]
 )
 GOOD_MT5_SPREAD = np.array([11, 13, 13, 12])
-# bid + spread * 0.00001, written out by hand
+# bid + spread * 0.00001, written out by hand. <SPREAD> is the spread at the close: high, low and
+# close get the bar's own; the open (right after the previous close) gets the previous bar's,
+# and the high widens to hold it (line 5: open 1.38689 + 13 points = 1.38702 > 1.38689 + 12)
 GOOD_MT5_ASK = np.array(
     [
         [1.38687, 1.38697, 1.3868, 1.38697],
-        [1.38701, 1.38701, 1.38698, 1.38698],
+        [1.38699, 1.38701, 1.38698, 1.38698],
         [1.38699, 1.38703, 1.38699, 1.38702],
-        [1.38701, 1.38701, 1.38697, 1.38697],
+        [1.38702, 1.38702, 1.38697, 1.38697],
     ]
 )
 UTC_0000_0003 = ns("2014-05-01T00:00", "2014-05-01T00:01", "2014-05-01T00:02", "2014-05-01T00:03")
@@ -101,14 +103,16 @@ def test_mt5_bars_point_given_and_three_digit_prices(tmp_path):
     bars = load_bars(f, tz="UTC", symbol="USDJPY")
     assert bars.meta["digits"] == 3 and bars.meta["point"] == 0.001
     np.testing.assert_array_equal(bars.ask[0], [102.138, 102.145, 102.115, 102.125])
-    np.testing.assert_array_equal(bars.ask[1], [102.13, 102.22, 102.12, 102.22])
+    np.testing.assert_array_equal(bars.ask[1], [102.125, 102.22, 102.12, 102.22])  # open: the previous spread
     assert bars.meta["timeframe"] == "5min" and bars.symbol == "USDJPY"
     assert bars.meta["point_source"] == "spec" and bars.meta["symbol_source"] == "--symbol"
     # a point given explicitly is used, and checked against the prices like a spec's
     bars = load_bars(f, tz="UTC", point=0.001)
     assert bars.meta["point_source"] == "--point" and bars.meta["symbol_source"] == "file name"
     np.testing.assert_array_equal(bars.ask[0], [102.138, 102.145, 102.115, 102.125])
-    with pytest.raises(InputError, match=r"line 2, field '<OPEN>': 102.123 has 3 decimals but --point is 0.01"):
+    with pytest.raises(
+        InputError, match=r"line 2, field '<OPEN>': 102.123 has 3 decimals but --point is 0.01"
+    ):
         load_bars(f, tz="UTC", point=0.01)
 
 
@@ -293,7 +297,8 @@ def test_generic_ohlc_spread_semicolon_volume_and_capitalised_names(tmp_path):
     bars = load_bars(write(tmp_path / "ohlc.csv", lines), point=0.00001)
     np.testing.assert_array_equal(bars.time, ns("2014-05-01T00:00", "2014-05-01T00:01"))
     np.testing.assert_array_equal(bars.ask[0], [1.38682, 1.38702, 1.38672, 1.38692])
-    np.testing.assert_array_equal(bars.ask[1], bars.bid[1])
+    # spread 0 at the second close; its open follows the first close (12 points), the high widens
+    np.testing.assert_array_equal(bars.ask[1], [1.38692, 1.38692, 1.3865, 1.3866])
     np.testing.assert_array_equal(bars.volume, [40, 35])
 
 

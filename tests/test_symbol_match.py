@@ -53,8 +53,11 @@ def test_every_symbol_class_loads_with_its_spec_point(tmp_path, name, prices, sp
     assert bars.symbol == name and bars.meta["symbol_source"] == "file name"
     assert bars.meta["point"] == point and bars.meta["point_source"] == "spec"
     np.testing.assert_array_equal(bars.ask[:, 3], asks)
-    spread_points = np.rint((bars.ask - bars.bid) / point)  # every price of the bar: <SPREAD> x the spec's point
-    np.testing.assert_array_equal(spread_points, np.repeat(np.array(spreads, dtype=float)[:, None], 4, axis=1))
+    spread_points = np.rint((bars.ask - bars.bid) / point)
+    np.testing.assert_array_equal(spread_points[:, 3], spreads)  # the close: <SPREAD> x the spec's point
+    np.testing.assert_array_equal(
+        spread_points[:, 0], [spreads[0], spreads[0]]
+    )  # the open: the previous close's
 
 
 def test_presets_cover_every_class():
@@ -157,7 +160,8 @@ def test_gold_named_in_the_file_name_loads_as_xauusd(tmp_path):
     f = _export(tmp_path / "XAUUSD_H1_202403051000_202403051300.csv", GOLD, [25, 30, 28, 26])
     bars = load_bars(f, tz="UTC")
     assert bars.symbol == "XAUUSD" and bars.meta["point"] == 0.01
-    np.testing.assert_array_equal(bars.ask[:, 0], [2034.81, 2035.40, 2034.26, 2036.66])
+    np.testing.assert_array_equal(bars.ask[:, 3], [2034.81, 2035.40, 2034.26, 2036.66])
+    np.testing.assert_array_equal(bars.ask[:, 0], [2034.81, 2035.35, 2034.28, 2036.68])  # previous spread
 
 
 def test_explicit_symbol_with_implausible_prices_is_still_an_error(tmp_path):
@@ -168,7 +172,9 @@ def test_explicit_symbol_with_implausible_prices_is_still_an_error(tmp_path):
 
 def test_one_bad_quote_outside_the_range_names_its_row(tmp_path):
     f = _export(tmp_path / "EURUSD_H1_2024.csv", ["1.08513", "1.08520", "3.08520", "1.08530"], [1, 2, 3, 4])
-    with pytest.raises(InputError, match=r"line 4, field '<HIGH>': 3.0852 is outside the plausible EURUSD prices"):
+    with pytest.raises(
+        InputError, match=r"line 4, field '<HIGH>': 3.0852 is outside the plausible EURUSD prices"
+    ):
         load_bars(f, tz="UTC")
 
 
@@ -210,7 +216,9 @@ def _coarse_prices(n: int = 40) -> list[str]:
 def test_fewer_decimals_than_the_spec_over_many_prices_is_refused(tmp_path):
     # a 1-decimal index export under a spec of 2 digits: its <SPREAD> points are 0.1, not 0.01
     f = _export(tmp_path / "GER40_M1_2024.csv", _coarse_prices(), [10] * 40)
-    toml = write(tmp_path / "two.toml", "[GER40]\ndigits = 2\npoint = 0.01\ntick_size = 0.01\ntick_value = 0.0108\n")
+    toml = write(
+        tmp_path / "two.toml", "[GER40]\ndigits = 2\npoint = 0.01\ntick_size = 0.01\ntick_value = 0.0108\n"
+    )
     with pytest.raises(InputError) as info:
         load_bars(f, tz="UTC", symbol_file=toml)
     msg = str(info.value)
@@ -254,7 +262,9 @@ def test_cli_contradicting_spec_is_one_line_exit_2(tmp_path):
         proc = run_simlab(command, "--data", str(f), "--tz", "UTC", *extra, timeout=300)
         assert proc.returncode == 2, (command, proc.stdout, proc.stderr)
         lines = proc.stderr.strip().splitlines()
-        assert len(lines) == 1 and "has 3 decimals but the XAUUSD spec's point is 0.01" in lines[0], proc.stderr
+        assert len(lines) == 1 and "has 3 decimals but the XAUUSD spec's point is 0.01" in lines[0], (
+            proc.stderr
+        )
 
 
 def test_cli_gold_as_eurusd_is_one_line_exit_2(tmp_path):

@@ -144,7 +144,9 @@ def test_inspect_accepts_the_zone_and_warns_without_one(tmp_path):
     proc = run_simlab("inspect", "--data", str(f))
     assert proc.returncode == 0
     (warning,) = proc.stderr.strip().splitlines()
-    assert warning.startswith("simlab inspect: warning: no --tz given") and "--tz America/New_York+7" in warning
+    assert (
+        warning.startswith("simlab inspect: warning: no --tz given") and "--tz America/New_York+7" in warning
+    )
 
 
 @pytest.mark.parametrize("command", ["backtest", "challenge"])
@@ -158,7 +160,9 @@ def test_backtest_and_challenge_give_the_same_warning_without_tz(tmp_path, comma
         d = np.datetime64(int(ts), "ns").astype("datetime64[s]").item()
         o = close[k - 1] if k else c
         hi, lo = max(o, c) + 0.0002, min(o, c) - 0.0002
-        rows.append(mt5_bar(d.strftime("%Y.%m.%d"), d.strftime("%H:%M:%S"), *(f"{x:.5f}" for x in (o, hi, lo, c))))
+        rows.append(
+            mt5_bar(d.strftime("%Y.%m.%d"), d.strftime("%H:%M:%S"), *(f"{x:.5f}" for x in (o, hi, lo, c)))
+        )
     f = write(tmp_path / "EURUSD_H1_2024.csv", [MT5_BARS_HEADER, *rows])
     extra = ("--runs", "2", "--horizon-days", "5") if command == "challenge" else ()
     proc = run_simlab(command, "--data", str(f), "--exec-model", "none", *extra, timeout=600)
