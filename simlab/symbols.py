@@ -12,10 +12,12 @@ file of the same shape::
     digits = 2
     ...
 
-A symbol is looked up by its exact name, then upper-cased, then by the part
-before a broker suffix ("EURUSD.raw", "US30.cash" -> "EURUSD", "US30"); the spec
-returned keeps the name that was asked for, so a live runner trades the broker's
-symbol.
+A symbol is looked up by its exact name, then upper-cased, then without its broker
+decorations ("EURUSD.raw", "US30.cash", "#GER40", "EURUSDm" -> "EURUSD", "US30",
+"GER40", "EURUSD") and through :data:`ALIASES` ("DE40", "DE30EUR", "DAX" -> "GER40");
+the spec returned keeps the name that was asked for, so a live runner trades the
+broker's symbol. ``price_range`` (optional) is the range of plausible bid prices:
+data outside it is not this symbol (see :mod:`simlab.symbol_match`).
 
 >>> eurusd = get_symbol("EURUSD")
 >>> round(eurusd.value_per_price(1.1) * 0.0001, 6)  # 1 lot, 1 pip

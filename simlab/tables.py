@@ -133,12 +133,9 @@ def _sniff(path: Path, where: str) -> Source:
     encoding = _encoding(head, where)
     payload: bytes | str = raw
     if encoding.startswith("utf-16"):
-        try:
-            payload = raw.decode(encoding)
-        except UnicodeDecodeError as exc:
-            raise InputError(
-                where, f"not valid {encoding.upper()} text (byte {exc.start:,}); expected a text data file"
-            ) from None
+        # a damaged code unit (a file cut at an odd byte, a stray byte) becomes U+FFFD, which no
+        # number or time parses: the row checks then name the line it is on
+        payload = raw.decode(encoding, errors="replace")
         text = payload[:_SNIFF_BYTES]
     else:
         try:
@@ -334,6 +331,7 @@ class Table:
 
 def _field_count_error(src: Source, line: int, saw: int, expected: int, *, last: bool = False) -> InputError:
     what = ""
+    fields = "field" if saw == 1 else "fields"
     if saw < expected:
         what = ", too few" + (
             " (the file ends without a newline: the last row looks cut off, e.g. an interrupted download)"
@@ -342,7 +340,7 @@ def _field_count_error(src: Source, line: int, saw: int, expected: int, *, last:
         )
     return InputError(
         src.where,
-        f"line {line}: {saw} fields{what}; expected {expected} fields like the header (line {src.header_line})",
+        f"line {line}: {saw} {fields}{what}; expected {expected} fields like the header (line {src.header_line})",
     )
 
 
@@ -439,6 +437,13 @@ def read_table(src: Source) -> Table:
         if m:
             line = int(m.group(2))  # the file's own line number (skipped leading lines included)
             raise _field_count_error(src, line, int(m.group(3)), int(m.group(1))) from None
+        m = re.search(r"EOF inside string starting at row (\d+)", msg)
+        if m:  # the row is 0-based over the whole file
+            raise InputError(
+                where,
+                f'line {int(m.group(1)) + 1}: a quote (") opens a field that is never closed; '
+                "expected fields without quotes, or each quote closed on its line",
+            ) from None
         raise InputError(where, f"cannot read as CSV ({one_line_exc(exc)})") from None
     except pd.errors.EmptyDataError:
         raise InputError(where, f"file is empty; {_KNOWN_FORMATS_TEXT}") from None
