@@ -88,7 +88,7 @@ def summarize(args: argparse.Namespace) -> dict[str, object]:
         parse_timeframe,
         resample_ticks,
     )
-    from simlab.symbol_match import choose_symbol, resolve_point
+    from simlab.symbol_match import check_plausible, choose_symbol, resolve_point
     from simlab.validate import fmt_ns
 
     if args.timeframe is not None:
@@ -96,7 +96,8 @@ def summarize(args: argparse.Namespace) -> dict[str, object]:
     fmt = detect_format(args.data, args.fmt)
     choice = choose_symbol(args.symbol, args.data, args.symbol_file)
     if fmt in ("mt5-ticks", "ticks"):
-        ticks = load_ticks_info(args.data, fmt=args.fmt, tz=args.tz, spec=choice.spec)
+        ticks = load_ticks_info(args.data, fmt=args.fmt, tz=args.tz)
+        check_plausible(ticks.bid, choice, str(args.data))
         bars = resample_ticks(ticks.time, ticks.bid, ticks.ask, args.timeframe or "1min", choice.name)
         meta = dict(ticks.meta)
         pc = resolve_point(ticks.bid, choice, str(args.data), point=args.point, strict=False)
