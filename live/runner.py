@@ -241,14 +241,31 @@ class Runner:
         except IPCError as exc:
             self.connected = False
             self.log.event("ipc_error", level="warning", call=exc.call, code=exc.code)
-            self.broker.reconnect()
-            self.connected = True
-            self.log.event("reconnected", reconnects=getattr(self.broker, "reconnects", 0))
-            self._resume_intents()
+            self._recover()
             return 0
         except StopTrading as exc:
             self._halt(f"stop trading: {exc}")
             return 0
+
+    def _recover(self) -> None:
+        """After an IPC failure: reconnect (bounded back-off), go back to the state saved after the last
+        complete bar, reload the bars, and settle every intent sent meanwhile before anything else.
+        The interrupted bar is then processed again on the next poll."""
+        self.broker.reconnect()
+        self.connected = True
+        self.log.event("reconnected", reconnects=getattr(self.broker, "reconnects", 0))
+        saved = self.journal.load_state()
+        if saved is not None:
+            self._restore(saved)
+        rates = self.broker.rates(self.cfg.symbol, self.tf_code, 0, self.cfg.history_bars + 1)
+        assert self.meta is not None
+        hist = bars_from_rates(rates[:-1], self.clock, self.meta.point, self.meta.digits, self.cfg.symbol)
+        keep = hist.time <= self.state.last_bar_time
+        self._buf = _Window(self.cfg.history_bars, self.cfg.symbol)
+        for j in np.flatnonzero(keep):
+            self._buf.append(hist, int(j))
+        self.window = self._buf.bars()
+        self._resume_intents()
 
     def _poll(self) -> int:
         assert self.window is not None and self.meta is not None
@@ -268,11 +285,14 @@ class Runner:
             times = self.clock.to_utc(np.asarray(rates["time"], dtype=np.int64) * NS_S)
             new = [i for i in range(len(rates) - 1) if times[i] > self.state.last_bar_time]
         nb = bars_from_rates(rates[new], self.clock, self.meta.point, self.meta.digits, self.cfg.symbol)
+        waiting = [it for it in self.journal.open_intents() if it["state"] == "waiting"]
         for j in range(len(nb)):
             self._append(nb, j)
             last = j == len(nb) - 1
             t_next = forming if last else int(nb.time[j + 1])
             self._on_closed_bar(t_next, decide=last)
+        if waiting:
+            self._retry_waiting(forming)
         return len(nb)
 
     def _append(self, nb: Bars, j: int) -> None:
@@ -531,7 +551,10 @@ class Runner:
         if self.dry or self.exec is None:
             return
         for it in self.journal.open_intents():
-            if it["state"] != "waiting" or it["kind"] != "open" or self.state.held is not None:
+            if it["state"] != "waiting" or it["kind"] != "open":
+                continue
+            if self.state.held is not None or self.state.halted:
+                self.journal.finish(int(it["id"]), "superseded")
                 continue
             pend = Decision(direction=int(it["side"]), volume=float(it["volume"]),
                             sl_dist=float(it["sl_dist"]) if it["sl_dist"] is not None else math.nan,
