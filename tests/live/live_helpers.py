@@ -25,6 +25,7 @@ from simlab.governors_nb import no_governors
 from simlab.symbols import get_symbol
 
 NS_MIN = 60_000_000_000
+BRIDGES: list[Any] = []  # fake bridges started by make_setup (the ``transport`` fixture stops them)
 DATA_M1 = "eurusd_m1_bidask_2014-05.csv.gz"
 
 
@@ -107,10 +108,19 @@ def make_setup(
     kill: KillSwitch | None = None,
     password: str | None = None,
     dry_run: bool = False,
+    transport: str = "direct",
     **term_kw: Any,
 ) -> Setup:
     spec = spec or zero_cost_eurusd()
     term = terminal or FakeTerminal(bars, spec, server_tz=server_tz, balance=initial, **term_kw)
+    if transport == "mt5linux":  # the real bridge client, over RPyC on loopback
+        from mt5linux import MetaTrader5
+
+        from live.fake.server import FakeBridge
+
+        bridge = FakeBridge(term).start()
+        BRIDGES.append(bridge)
+        module = MetaTrader5(host="127.0.0.1", port=bridge.port)
     sleeps: list[float] = []
     log = io.StringIO()
     ev = EventLog("dryrun" if dry_run else "live", stream=log, secrets=(password,) if password else ())

@@ -39,7 +39,7 @@ class Scripted(Strategy):
         return it
 
 
-def _setup(tmp_path, script=None, **kw):
+def _setup(tmp_path, script=None, **kw):  # kw: make_setup options, incl. transport ("direct" or "mt5linux")
     bars = walk_bars(CLOSES)
     strat = Scripted(script if script is not None else {5: 1, 30: 2}, int(bars.time[0]))
     return make_setup(bars, strat, tmp_path, **kw), bars
@@ -63,15 +63,15 @@ def _flat_after_signal(s, bars, volume):
     assert s.runner.guard.pos[L.POS_DIR] == 0.0
 
 
-def test_no_fault_baseline(tmp_path):
-    s, bars = _setup(tmp_path, fixed_volume=1.0, risk=0.0)
+def test_no_fault_baseline(tmp_path, transport):
+    s, bars = _setup(tmp_path, transport=transport, fixed_volume=1.0, risk=0.0)
     s.run()
     _flat_after_signal(s, bars, 1.0)
     assert len(s.term.sent) == 2
 
 
-def test_requote_then_fill(tmp_path):
-    s, bars = _setup(tmp_path, fixed_volume=1.0)
+def test_requote_then_fill(tmp_path, transport):
+    s, bars = _setup(tmp_path, transport=transport, fixed_volume=1.0)
     s.term.inject("requote")
     s.run()
     _flat_after_signal(s, bars, 1.0)
@@ -79,8 +79,8 @@ def test_requote_then_fill(tmp_path):
     assert [e["action"] for e in s.events("order_result")][:2] == ["retry_price", "filled"]
 
 
-def test_unsupported_filling_then_success_with_another_mode(tmp_path):
-    s, bars = _setup(tmp_path, fixed_volume=1.0)
+def test_unsupported_filling_then_success_with_another_mode(tmp_path, transport):
+    s, bars = _setup(tmp_path, transport=transport, fixed_volume=1.0)
     s.term.inject("reject_filling", filling=A.ORDER_FILLING_FOK)  # the mask says FOK, the server refuses it
     s.run()
     _flat_after_signal(s, bars, 1.0)
@@ -88,16 +88,16 @@ def test_unsupported_filling_then_success_with_another_mode(tmp_path):
     assert s.runner.exec.filling == A.ORDER_FILLING_IOC
 
 
-def test_partial_fill_books_what_filled(tmp_path):
-    s, bars = _setup(tmp_path, fixed_volume=1.0)
+def test_partial_fill_books_what_filled(tmp_path, transport):
+    s, bars = _setup(tmp_path, transport=transport, fixed_volume=1.0)
     s.term.inject("partial", fraction=0.4)
     s.run()
     _flat_after_signal(s, bars, 0.4)  # never chases the rest
     assert len(s.term.sent) == 2
 
 
-def test_timeout_whose_order_executed_is_not_resent(tmp_path):
-    s, bars = _setup(tmp_path, fixed_volume=1.0)
+def test_timeout_whose_order_executed_is_not_resent(tmp_path, transport):
+    s, bars = _setup(tmp_path, transport=transport, fixed_volume=1.0)
     s.term.inject("timeout_executed")
     s.run()
     _flat_after_signal(s, bars, 1.0)
@@ -105,8 +105,8 @@ def test_timeout_whose_order_executed_is_not_resent(tmp_path):
     assert s.events("reconciled")[0]["outcome"] == "executed"
 
 
-def test_timeout_whose_order_did_not_execute_is_resent_once(tmp_path):
-    s, bars = _setup(tmp_path, fixed_volume=1.0)
+def test_timeout_whose_order_did_not_execute_is_resent_once(tmp_path, transport):
+    s, bars = _setup(tmp_path, transport=transport, fixed_volume=1.0)
     s.term.inject("timeout_lost")
     s.run()
     _flat_after_signal(s, bars, 1.0)
@@ -116,8 +116,8 @@ def test_timeout_whose_order_did_not_execute_is_resent_once(tmp_path):
     assert c[0] != c[1] and c[0].split(".")[0] == c[1].split(".")[0]  # one intent, one comment per try
 
 
-def test_ipc_error_on_order_send_reconnects_with_backoff_and_reconciles(tmp_path):
-    s, bars = _setup(tmp_path, fixed_volume=1.0)
+def test_ipc_error_on_order_send_reconnects_with_backoff_and_reconciles(tmp_path, transport):
+    s, bars = _setup(tmp_path, transport=transport, fixed_volume=1.0)
     s.term.inject("ipc_executed")  # the order executed, the answer was lost and the link is down
     s.run()
     _flat_after_signal(s, bars, 1.0)
@@ -125,8 +125,8 @@ def test_ipc_error_on_order_send_reconnects_with_backoff_and_reconciles(tmp_path
     assert len(s.term.sent) == 2
 
 
-def test_ipc_error_mid_cycle_reconnects_and_processes_the_bar_again(tmp_path):
-    s, bars = _setup(tmp_path, fixed_volume=1.0)
+def test_ipc_error_mid_cycle_reconnects_and_processes_the_bar_again(tmp_path, transport):
+    s, bars = _setup(tmp_path, transport=transport, fixed_volume=1.0)
     s.term.inject("disconnect", on="positions_get", times=1)
     s.term.inject("disconnect", on="initialize", times=1)  # the first reconnect fails too: back-off grows
     s.run()
@@ -136,8 +136,8 @@ def test_ipc_error_mid_cycle_reconnects_and_processes_the_bar_again(tmp_path):
     assert bars_seen == sorted(set(bars_seen)) and len(bars_seen) == len(bars) - 1  # every bar once
 
 
-def test_market_closed_waits_for_the_session(tmp_path):
-    s, bars = _setup(tmp_path, fixed_volume=1.0)
+def test_market_closed_waits_for_the_session(tmp_path, transport):
+    s, bars = _setup(tmp_path, transport=transport, fixed_volume=1.0)
     s.term.inject("market_closed")
     s.run()
     ins = _entries(s.term)
@@ -146,11 +146,11 @@ def test_market_closed_waits_for_the_session(tmp_path):
     assert not s.term.positions and len(s.term.deals) == 2
 
 
-def test_kill_switch_mid_position_flattens_and_blocks(tmp_path):
+def test_kill_switch_mid_position_flattens_and_blocks(tmp_path, transport):
     kill_file = tmp_path / "KILL"
     bars = walk_bars(CLOSES)
     strat = Scripted({5: 1, 20: -1, 25: 1}, int(bars.time[0]))
-    s = make_setup(bars, strat, tmp_path, fixed_volume=1.0, kill=KillSwitch(kill_file, None))
+    s = make_setup(bars, strat, tmp_path, fixed_volume=1.0, kill=KillSwitch(kill_file, None), transport=transport)
     s.run(10)
     assert len(s.term.positions) == 1
     kill_file.write_text("stop")
@@ -163,14 +163,14 @@ def test_kill_switch_mid_position_flattens_and_blocks(tmp_path):
     assert s.alerts.sent[0]["event"] == "kill_switch"
 
 
-def test_kill_switch_by_authenticated_post(tmp_path):
+def test_kill_switch_by_authenticated_post(tmp_path, transport):
     import urllib.error
     import urllib.request
 
     from live.observability import HttpEndpoint, Metrics
 
     kill = KillSwitch(None, None, token="s3cret-token")
-    s, bars = _setup(tmp_path, fixed_volume=1.0, kill=kill)
+    s, bars = _setup(tmp_path, transport=transport, fixed_volume=1.0, kill=kill)
     s.run(10)
     ep = HttpEndpoint(0, s.runner.health, Metrics("live"), lambda tok: kill.check_token(tok) and (kill.trip("POST /kill") or True)).start()
     try:
@@ -186,8 +186,8 @@ def test_kill_switch_by_authenticated_post(tmp_path):
     assert not s.term.positions and len(_entries(s.term)) == 1
 
 
-def test_crash_and_restart_mid_position_resumes_without_duplicates(tmp_path):
-    s, bars = _setup(tmp_path, fixed_volume=1.0)
+def test_crash_and_restart_mid_position_resumes_without_duplicates(tmp_path, transport):
+    s, bars = _setup(tmp_path, transport=transport, fixed_volume=1.0)
     s.run(15)  # long since bar 6
     assert len(s.term.positions) == 1
     r2 = Runner(s.broker, s.runner.strategy, _fresh_guard(s), s.runner.clock, type(s.runner.journal)(s.journal_path),
@@ -199,8 +199,8 @@ def test_crash_and_restart_mid_position_resumes_without_duplicates(tmp_path):
     assert r2.state.bar_index == len(bars) - 2
 
 
-def test_crash_between_send_and_journal_resumes_by_comment(tmp_path):
-    s, bars = _setup(tmp_path, fixed_volume=1.0)
+def test_crash_between_send_and_journal_resumes_by_comment(tmp_path, transport):
+    s, bars = _setup(tmp_path, transport=transport, fixed_volume=1.0)
     real_finish = s.runner.journal.finish
     calls = {"n": 0}
 
@@ -224,8 +224,8 @@ def test_crash_between_send_and_journal_resumes_by_comment(tmp_path):
     assert r2.journal.intents()[0]["state"] == "filled"
 
 
-def test_position_closed_by_hand(tmp_path):
-    s, bars = _setup(tmp_path, fixed_volume=1.0)
+def test_position_closed_by_hand(tmp_path, transport):
+    s, bars = _setup(tmp_path, transport=transport, fixed_volume=1.0)
     s.run(12)
     (ticket,) = s.term.positions
     s.term.close_by_hand(ticket)  # at bar 12's open bid
@@ -245,8 +245,8 @@ def _fresh_guard(s):
     return Guard(sym=g.sym, cfg=g.cfg, rules=g.rules, gov=g.gov.copy(), day_zone=g.day_zone, day_reset=g.day_reset)
 
 
-def test_stop_codes_halt_and_alert(tmp_path):
-    s, bars = _setup(tmp_path, fixed_volume=1.0)
+def test_stop_codes_halt_and_alert(tmp_path, transport):
+    s, bars = _setup(tmp_path, transport=transport, fixed_volume=1.0)
     s.term.inject("no_money")
     s.run()
     assert not s.term.deals and s.runner.state.halted.startswith("stop trading: not enough money")

@@ -69,7 +69,7 @@ def _compare_exact(bt, live, open_positions):
         assert (p.side, p.volume, p.price_open) == (b.side, b.volume, b.entry_price)
 
 
-def test_parity_three_days_risk_sized(shared_data_dir, tmp_path):
+def test_parity_three_days_risk_sized(shared_data_dir, tmp_path, transport):
     """The quick one (three trading days): exits by the opposite cross, risk-sized from a far ATR stop."""
     bars = m1_2014(shared_data_dir, 4300)
     spec = zero_cost_eurusd()
@@ -77,7 +77,7 @@ def test_parity_three_days_risk_sized(shared_data_dir, tmp_path):
     res = _backtest(bars, strategy, spec)
     bt = backtest_trades(res)
     assert len(bt) > 80 and set(res.trades()["exit_reason"]) <= {"signal", "end_of_data"}
-    s = make_setup(bars, strategy, tmp_path, spec=spec, server_tz="America/New_York+7")
+    s = make_setup(bars, strategy, tmp_path, spec=spec, server_tz="America/New_York+7", transport=transport)
     s.run()
     live, still_open = live_trades(s.term)
     _compare_exact(bt, live, still_open)
