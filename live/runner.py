@@ -226,10 +226,13 @@ class Runner:
             return int(time.time())
 
     def _before_send(self, req: Any) -> None:
+        """The first order of a bar: closed bar seen -> order_send (later orders of the bar wait for the broker)."""
         if self._t_seen:
-            self.decision_ns.append(time.perf_counter_ns() - self._t_seen)
+            dt = time.perf_counter_ns() - self._t_seen
+            self._t_seen = 0
+            self.decision_ns.append(dt)
             if self.metrics is not None:
-                self.metrics.cycle.observe((time.perf_counter_ns() - self._t_seen) / 1e9)
+                self.metrics.cycle.observe(dt / 1e9)
 
     # ------------------------------------------------------------------ the loop
     def poll(self) -> int:
