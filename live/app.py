@@ -21,7 +21,9 @@ from live.safety import KillSwitch, RateLimiter
 from simlab.errors import ConfigError
 
 
-def build(cfg: LiveConfig, where: str, *, dry_run: bool, log_stream: Any = None) -> tuple[Runner, Any, dict[str, Any]]:
+def build(
+    cfg: LiveConfig, where: str, *, dry_run: bool, log_stream: Any = None
+) -> tuple[Runner, Any, dict[str, Any]]:
     """The runner and the API module it drives (and, for ``kind = "fake"``, the terminal in ``extra``)."""
     from simlab.engine import config_vector, no_rules
     from simlab.governors_nb import no_governors
@@ -62,7 +64,10 @@ def build(cfg: LiveConfig, where: str, *, dry_run: bool, log_stream: Any = None)
 
         program = load_program(cfg.account.program)
         if not 1 <= cfg.account.phase <= len(program.phases):
-            raise ConfigError(where, f"account.phase = {cfg.account.phase}: {program.name} has {len(program.phases)} phase(s)")
+            raise ConfigError(
+                where,
+                f"account.phase = {cfg.account.phase}: {program.name} has {len(program.phases)} phase(s)",
+            )
         rules = program.phases[cfg.account.phase - 1].to_rule_vector()
         day_zone, day_reset = program.day.zone, program.day.reset
     gov_vec = no_governors()
@@ -70,7 +75,9 @@ def build(cfg: LiveConfig, where: str, *, dry_run: bool, log_stream: Any = None)
     if cfg.governors.preset != "none" or cfg.governors.overrides:
         from challenges.governors import load_governors
 
-        g = load_governors(cfg.governors.preset).with_overrides(cfg.governors.overrides, where=f"{where}: governors.overrides")
+        g = load_governors(cfg.governors.preset).with_overrides(
+            cfg.governors.overrides, where=f"{where}: governors.overrides"
+        )
         gov_vec = g.to_vector()
         reset_w, weekend_w = g.reset_window_min, g.weekend_window_min
     guard = Guard(
@@ -95,7 +102,9 @@ def build(cfg: LiveConfig, where: str, *, dry_run: bool, log_stream: Any = None)
     return runner, module, extra
 
 
-def run(cfg: LiveConfig, where: str, *, dry_run: bool, max_polls: int | None = None, log_stream: Any = None) -> int:
+def run(
+    cfg: LiveConfig, where: str, *, dry_run: bool, max_polls: int | None = None, log_stream: Any = None
+) -> int:
     runner, module, extra = build(cfg, where, dry_run=dry_run, log_stream=log_stream)
     term = extra.get("terminal")
     runner.broker.connect()
@@ -113,7 +122,7 @@ def run(cfg: LiveConfig, where: str, *, dry_run: bool, max_polls: int | None = N
         kill = runner.kill
         endpoint = HttpEndpoint(
             cfg.observability.health_port, runner.health, runner.metrics or Metrics(runner.log.mode),
-            lambda tok: kill.check_token(tok) and (kill.trip("POST /kill") or True),
+            kill.trip_by_token,
         ).start()  # fmt: skip
         runner.log.event("http", host="127.0.0.1", port=endpoint.port)
     stop = {"flag": False}

@@ -12,7 +12,17 @@ from typing import Protocol
 
 import numpy as np
 
-from live.types import AccountState, Deal, OrderRecord, OrderRequest, OrderResult, Position, Quote, SymbolMeta, TerminalState
+from live.types import (
+    AccountState,
+    Deal,
+    OrderRecord,
+    OrderRequest,
+    OrderResult,
+    Position,
+    Quote,
+    SymbolMeta,
+    TerminalState,
+)
 
 
 class BrokerError(Exception):

@@ -159,13 +159,19 @@ def load_config(path: str | Path) -> LiveConfig:
     if cfg.broker.kind == "fake" and not cfg.broker.data:
         raise ConfigError(where, "broker.data: a fake terminal needs the bars file it replays")
     if cfg.broker.host not in ("127.0.0.1", "localhost", "::1") and cfg.broker.kind == "mt5linux":
-        raise ConfigError(where, f"broker.host = {cfg.broker.host!r}: the RPyC bridge must stay on loopback (tunnel it)")
+        raise ConfigError(
+            where, f"broker.host = {cfg.broker.host!r}: the RPyC bridge must stay on loopback (tunnel it)"
+        )
     from live.mt5_api import TIMEFRAMES
 
     if cfg.symbol.timeframe not in TIMEFRAMES:
-        raise ConfigError(where, f"symbol.timeframe = {cfg.symbol.timeframe!r}: expected one of {', '.join(TIMEFRAMES)}")
+        raise ConfigError(
+            where, f"symbol.timeframe = {cfg.symbol.timeframe!r}: expected one of {', '.join(TIMEFRAMES)}"
+        )
     if not 0.0 < cfg.account.risk <= 0.2 and cfg.account.fixed_volume <= 0.0:
-        raise ConfigError(where, f"account.risk = {cfg.account.risk}: expected a fraction in (0, 0.2], e.g. 0.01")
+        raise ConfigError(
+            where, f"account.risk = {cfg.account.risk}: expected a fraction in (0, 0.2], e.g. 0.01"
+        )
     if cfg.strategy.history_bars < 10:
         raise ConfigError(where, "strategy.history_bars: expected at least 10 bars")
     if cfg.broker.password_env and cfg.broker.password_file:
@@ -178,7 +184,9 @@ def read_password(cfg: BrokerConfig, where: str) -> str | None:
     if cfg.password_env:
         v = os.environ.get(cfg.password_env)
         if not v:
-            raise ConfigError(where, f"broker.password_env: environment variable {cfg.password_env} is not set")
+            raise ConfigError(
+                where, f"broker.password_env: environment variable {cfg.password_env} is not set"
+            )
         return v
     if cfg.password_file:
         p = Path(cfg.password_file).expanduser()
@@ -188,7 +196,8 @@ def read_password(cfg: BrokerConfig, where: str) -> str | None:
             raise ConfigError(where, f"broker.password_file: {p} does not exist") from None
         if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
             raise ConfigError(
-                where, f"broker.password_file: {p} is readable by others (mode {stat.S_IMODE(st.st_mode):o}); chmod 600 it"
+                where,
+                f"broker.password_file: {p} is readable by others (mode {stat.S_IMODE(st.st_mode):o}); chmod 600 it",
             )
         return p.read_text(encoding="utf-8").strip()
     return None

@@ -147,7 +147,9 @@ class Guard:
         return int(f[-1])
 
     # ------------------------------------------------------------------ trades booked from the broker
-    def on_open(self, direction: int, volume: float, price: float, sl_dist: float, tp_dist: float, bar: int) -> None:
+    def on_open(
+        self, direction: int, volume: float, price: float, sl_dist: float, tp_dist: float, bar: int
+    ) -> None:
         """A fill of our entry order. step_nb: the bookkeeping of ``_open_position_nb``."""
         p, a = self.pos, self.acc
         p[L.POS_DIR] = direction
@@ -218,7 +220,11 @@ class Guard:
         if int(r[L.RULE_MAXLOSS_MODE]) == L.MAXLOSS_TRAILING_LOCK and a[L.ACC_PEAK_BALANCE] != peak_before:
             _update_limits_nb(a, r)
         mark = bid[3] if d > 0 else ask[3]
-        eq = balance + (price_pnl_nb(self.sym, d, p[L.POS_ENTRY_PRICE], p[L.POS_VOLUME], mark) + p[L.POS_SWAP] if d != 0.0 else 0.0)
+        eq = balance + (
+            price_pnl_nb(self.sym, d, p[L.POS_ENTRY_PRICE], p[L.POS_VOLUME], mark) + p[L.POS_SWAP]
+            if d != 0.0
+            else 0.0
+        )
         a[L.ACC_EQUITY] = eq
         if eq > a[L.ACC_PEAK_EQUITY]:
             a[L.ACC_PEAK_EQUITY] = eq

@@ -117,7 +117,12 @@ class Journal:
 
     def open_intents(self) -> list[dict[str, Any]]:
         """Intents whose outcome is not known yet (sent, or waiting for the session)."""
-        ids = [r[0] for r in self.db.execute("SELECT id FROM intents WHERE state IN ('new','sent','waiting') ORDER BY id")]
+        ids = [
+            r[0]
+            for r in self.db.execute(
+                "SELECT id FROM intents WHERE state IN ('new','sent','waiting') ORDER BY id"
+            )
+        ]
         return [self.intent(i) for i in ids]
 
     def intents(self) -> list[dict[str, Any]]:
@@ -150,14 +155,24 @@ class Journal:
         """The fills as ``simlab calibrate --fills`` reads them (see ``execution_models.calibrate``)."""
         import datetime as dt
 
-        lines = ["time,symbol,side,order_type,entry,requested_price,filled_price,volume,spread,latency_ms,session"]
+        lines = [
+            "time,symbol,side,order_type,entry,requested_price,filled_price,volume,spread,latency_ms,session"
+        ]
         for r in self.fills():
             t = dt.datetime.fromtimestamp(r["time_ns"] / 1e9, tz=dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
             lines.append(
                 ",".join(
                     [
-                        t, r["symbol"], r["side"], r["order_type"], r["entry"], _fmt(r["requested_price"]),
-                        _fmt(r["filled_price"]), _fmt(r["volume"]), _fmt(r["spread"]), _fmt(r["latency_ms"]),
+                        t,
+                        r["symbol"],
+                        r["side"],
+                        r["order_type"],
+                        r["entry"],
+                        _fmt(r["requested_price"]),
+                        _fmt(r["filled_price"]),
+                        _fmt(r["volume"]),
+                        _fmt(r["spread"]),
+                        _fmt(r["latency_ms"]),
                         r["session"] or "",
                     ]
                 )  # fmt: skip

@@ -16,6 +16,7 @@ the bridge's own transport error) raises ``IPCError`` and the runner reconnects
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -125,10 +126,8 @@ class MT5Broker:
             if self.on_reconnect is not None:
                 self.on_reconnect(self.reconnects + 1, delay)
             try:
-                try:
+                with contextlib.suppress(*TRANSPORT_ERRORS):
                     self.m.shutdown()
-                except TRANSPORT_ERRORS:
-                    pass
                 self.connect()
                 self.reconnects += 1
                 return

@@ -12,8 +12,8 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
-import logging
 import math
 import queue
 import sys
@@ -55,7 +55,12 @@ class EventLog:
         return text
 
     def event(self, event: str, level: str = "info", **fields: Any) -> None:
-        rec = {"ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "level": level, "mode": self.mode, "event": event}
+        rec = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "level": level,
+            "mode": self.mode,
+            "event": event,
+        }
         rec.update(_clean(fields))
         line = self.redact(json.dumps(rec, default=str, allow_nan=False))
         with self._lock:
@@ -75,8 +80,14 @@ class Metrics:
         self.connected = Gauge("simlab_live_connected", "1 when the terminal answers", registry=r)
         self.equity = Gauge("simlab_live_equity", "broker equity", registry=r)
         self.balance = Gauge("simlab_live_balance", "broker balance", registry=r)
-        self.last_bar = Gauge("simlab_live_last_bar_time_seconds", "open time (UTC) of the last closed bar processed", registry=r)
-        self.limit = Gauge("simlab_live_limit", "the firm's limits and the governors' floor", ["name"], registry=r)
+        self.last_bar = Gauge(
+            "simlab_live_last_bar_time_seconds",
+            "open time (UTC) of the last closed bar processed",
+            registry=r,
+        )
+        self.limit = Gauge(
+            "simlab_live_limit", "the firm's limits and the governors' floor", ["name"], registry=r
+        )
         self.distance = Gauge("simlab_live_distance_to_limit", "equity minus the limit", ["name"], registry=r)
         self.governor = Gauge("simlab_live_governor_state", "1 when on", ["state"], registry=r)
         self.kill = Gauge("simlab_live_kill_switch", "1 when the kill switch tripped", registry=r)
@@ -161,7 +172,9 @@ class HttpEndpoint:
         self.on_kill = on_kill
         self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.port = int(self.server.server_address[1])
-        self._thread = threading.Thread(target=self.server.serve_forever, name="simlab-live-http", daemon=True)
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, name="simlab-live-http", daemon=True
+        )
 
     def start(self) -> HttpEndpoint:
         self._thread.start()
@@ -175,7 +188,9 @@ class HttpEndpoint:
 class Alerts:
     """POST ``{"event", "message", "mode", ...}`` to a webhook; never blocks the trading loop."""
 
-    def __init__(self, url: str | None, mode: str, log: EventLog | None = None, timeout_s: float = 5.0) -> None:
+    def __init__(
+        self, url: str | None, mode: str, log: EventLog | None = None, timeout_s: float = 5.0
+    ) -> None:
         self.url = url
         self.mode = mode
         self.log = log
@@ -193,10 +208,8 @@ class Alerts:
         if self.log is not None:
             self.log.event("alert", level="warning", alert=event, message=message, **fields)
         if self.url:
-            try:
+            with contextlib.suppress(queue.Full):
                 self._q.put_nowait(payload)
-            except queue.Full:
-                pass
 
     def _work(self) -> None:
         while True:
@@ -206,7 +219,9 @@ class Alerts:
             data = json.dumps(item, default=str).encode()
             if self.log is not None:
                 data = self.log.redact(data.decode()).encode()
-            req = urllib.request.Request(self.url or "", data=data, headers={"Content-Type": "application/json"})
+            req = urllib.request.Request(
+                self.url or "", data=data, headers={"Content-Type": "application/json"}
+            )
             try:
                 urllib.request.urlopen(req, timeout=self.timeout_s).close()  # noqa: S310 - the user's own webhook
             except Exception as exc:  # an alert that cannot be delivered must not stop trading

@@ -158,7 +158,14 @@ class Executor:
         """Settle an intent left ``sent`` (by a crash or an unknown outcome)."""
         found = self.find(list(intent["attempts"]), since_sec)
         if found is not None:
-            self.journal.finish(int(intent["id"]), "filled", ticket=found.ticket, deal=found.deal, price=found.price, filled=found.volume)
+            self.journal.finish(
+                int(intent["id"]),
+                "filled",
+                ticket=found.ticket,
+                deal=found.deal,
+                price=found.price,
+                filled=found.volume,
+            )
             found.intent = int(intent["id"])
             self.log.event("reconciled", intent=int(intent["id"]), outcome="executed", ticket=found.ticket)
             return found
@@ -223,7 +230,9 @@ class Executor:
             try:
                 res = self.broker.send(req)
             except IPCError as exc:
-                self.log.event("ipc_error", level="warning", call="order_send", code=exc.code, intent=intent_id)
+                self.log.event(
+                    "ipc_error", level="warning", call="order_send", code=exc.code, intent=intent_id
+                )
                 self.broker.reconnect()
                 res = None
             act = action_for(None if res is None else res.retcode)
@@ -242,16 +251,35 @@ class Executor:
                     return Outcome("filled", retcode=res.retcode, intent=intent_id)
                 ticket = position or res.order
                 st = "filled" if act is Action.FILLED else "partial"
-                self.journal.finish(intent_id, st, retcode=res.retcode, deal=res.deal, ticket=ticket, price=res.price, filled=res.volume)
-                return Outcome(st, res.volume, res.price, price, ticket, res.deal, res.retcode, intent_id, spread=spread)
+                self.journal.finish(
+                    intent_id,
+                    st,
+                    retcode=res.retcode,
+                    deal=res.deal,
+                    ticket=ticket,
+                    price=res.price,
+                    filled=res.volume,
+                )
+                return Outcome(
+                    st, res.volume, res.price, price, ticket, res.deal, res.retcode, intent_id, spread=spread
+                )
             if act is Action.RECONCILE:
                 found = self.find(attempts, since_sec, position)
                 if found is not None:
-                    self.journal.finish(intent_id, "filled", ticket=found.ticket, deal=found.deal, price=found.price, filled=found.volume)
+                    self.journal.finish(
+                        intent_id,
+                        "filled",
+                        ticket=found.ticket,
+                        deal=found.deal,
+                        price=found.price,
+                        filled=found.volume,
+                    )
                     self.log.event("reconciled", intent=intent_id, outcome="executed", ticket=found.ticket)
                     found.intent, found.requested, found.spread = intent_id, price, spread
                     return found
-                if kind == "close" and not any(p.ticket == position for p in self.broker.positions(self.meta.name)):
+                if kind == "close" and not any(
+                    p.ticket == position for p in self.broker.positions(self.meta.name)
+                ):
                     self.journal.finish(intent_id, "gone")
                     return Outcome("gone", intent=intent_id)
                 self.log.event("reconciled", intent=intent_id, outcome="not_executed")

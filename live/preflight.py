@@ -53,7 +53,9 @@ def preflight(
     try:
         term = broker.terminal()
     except BrokerError as exc:
-        raise PreflightError("terminal", f"the terminal does not answer (last_error {exc.code} {exc.text})".rstrip()) from None
+        raise PreflightError(
+            "terminal", f"the terminal does not answer (last_error {exc.code} {exc.text})".rstrip()
+        ) from None
     if not term.connected:
         raise PreflightError("terminal", "the terminal is not connected to the trade server")
     if not term.trade_allowed:
@@ -66,7 +68,9 @@ def preflight(
     if not acc.trade_allowed or not acc.trade_expert:
         raise PreflightError("account", "trading (or trading by experts) is not allowed on this account")
     if not broker.select(symbol):
-        raise PreflightError("symbol", f"{symbol} cannot be selected in Market Watch (wrong name or broker suffix?)")
+        raise PreflightError(
+            "symbol", f"{symbol} cannot be selected in Market Watch (wrong name or broker suffix?)"
+        )
     try:
         meta = broker.symbol(symbol)
     except BrokerError:
@@ -74,15 +78,24 @@ def preflight(
     if not meta.visible:
         raise PreflightError("symbol", f"{symbol} is not visible in Market Watch")
     if meta.trade_mode != A.SYMBOL_TRADE_MODE_FULL:
-        raise PreflightError("symbol", f"{symbol} trade mode is {meta.trade_mode}, expected {A.SYMBOL_TRADE_MODE_FULL} (full)")
+        raise PreflightError(
+            "symbol", f"{symbol} trade mode is {meta.trade_mode}, expected {A.SYMBOL_TRADE_MODE_FULL} (full)"
+        )
     if digits is not None and meta.digits != digits:
         raise PreflightError("symbol", f"{symbol} has {meta.digits} digits, expected {digits}")
     if contract_size is not None and abs(meta.contract_size - contract_size) > 1e-9 * max(1.0, contract_size):
-        raise PreflightError("symbol", f"{symbol} contract size is {meta.contract_size:g}, expected {contract_size:g}")
+        raise PreflightError(
+            "symbol", f"{symbol} contract size is {meta.contract_size:g}, expected {contract_size:g}"
+        )
     if not (0 < meta.volume_min <= meta.volume_max and meta.volume_step > 0):
-        raise PreflightError("symbol", f"{symbol} volume limits min {meta.volume_min} step {meta.volume_step} max {meta.volume_max} are not usable")
+        raise PreflightError(
+            "symbol",
+            f"{symbol} volume limits min {meta.volume_min} step {meta.volume_step} max {meta.volume_max} are not usable",
+        )
     if fixed_volume > 0 and not meta.volume_min <= fixed_volume <= meta.volume_max:
-        raise PreflightError("symbol", f"fixed volume {fixed_volume} is outside {meta.volume_min} .. {meta.volume_max}")
+        raise PreflightError(
+            "symbol", f"fixed volume {fixed_volume} is outside {meta.volume_min} .. {meta.volume_max}"
+        )
     if not meta.filling_mask & (A.SYMBOL_FILLING_FOK | A.SYMBOL_FILLING_IOC):
         notes.append("filling: the symbol allows neither FOK nor IOC; RETURN will be used")
     # the server clock: the last tick's server time against UTC now

@@ -282,7 +282,11 @@ class Runner:
         if not new:
             self._retry_waiting(forming)
             return 0
-        if len(new) == len(rates) - 1 and len(self.window) and forming > self.state.last_bar_time + 4 * self.tf_sec * NS_S:
+        if (
+            len(new) == len(rates) - 1
+            and len(self.window)
+            and forming > self.state.last_bar_time + 4 * self.tf_sec * NS_S
+        ):
             # more bars closed than this poll shows: fetch them all (a long disconnect)
             rates = self.broker.rates(self.cfg.symbol, self.tf_code, 0, self.cfg.history_bars + 1)
             times = self.clock.to_utc(np.asarray(rates["time"], dtype=np.int64) * NS_S)
@@ -315,7 +319,12 @@ class Runner:
         if step is not None and callable(step) and hasattr(self.strategy, "reset"):
             n = min(len(w), int(getattr(self.strategy, "window", len(w))))
             held = self.state.held
-            d, sl, tp, size = step(self.state.bar_index, w.slice(len(w) - n, len(w)), held.direction if held else 0, self.guard.acc)
+            d, sl, tp, size = step(
+                self.state.bar_index,
+                w.slice(len(w) - n, len(w)),
+                held.direction if held else 0,
+                self.guard.acc,
+            )
             return int(d), float(sl), float(tp), float(size)
         it = self.strategy.signals(w)
         return int(it.dir[-1]), float(it.sl[-1]), float(it.tp[-1]), float(it.size[-1])
@@ -378,7 +387,9 @@ class Runner:
             elif abs(mine[0].volume - held.volume) > 1e-9:  # partly closed by hand
                 held.volume = mine[0].volume
                 self.guard.sync_position(held.direction, held.volume, held.entry, mine[0].swap)
-                self.alerts.alert("position_changed", "our position's volume changed outside the runner", ticket=held.ticket)
+                self.alerts.alert(
+                    "position_changed", "our position's volume changed outside the runner", ticket=held.ticket
+                )
             else:
                 self.guard.sync_position(held.direction, held.volume, held.entry, mine[0].swap)
         known = {self.state.held.ticket} if self.state.held else set()
@@ -390,7 +401,9 @@ class Runner:
                 self._adopt(Outcome("filled", p.volume, p.price_open, ticket=p.ticket), it)
                 strays = strays[1:]
         for p in strays:
-            self.alerts.alert("stray_position", "a position with our magic number the runner did not open", ticket=p.ticket)
+            self.alerts.alert(
+                "stray_position", "a position with our magic number the runner did not open", ticket=p.ticket
+            )
 
     def _intent_by_comment(self, comment: str) -> dict[str, Any] | None:
         for it in self.journal.intents():
@@ -415,15 +428,33 @@ class Runner:
             else:
                 by = "hand"
         for d in outs:
-            kind = {"stop_loss": "stop_loss", "governor_floor": "stop_loss", "take_profit": "take_profit"}.get(by, "market_exit")
+            kind = {
+                "stop_loss": "stop_loss",
+                "governor_floor": "stop_loss",
+                "take_profit": "take_profit",
+            }.get(by, "market_exit")
             req = held.sl if kind == "stop_loss" else held.tp if kind == "take_profit" else math.nan
-            self._record_fill(d.side, kind, "out", req, d.price, d.volume, math.nan, math.nan, d.time_ns, d.position_id, d.ticket)
+            self._record_fill(
+                d.side,
+                kind,
+                "out",
+                req,
+                d.price,
+                d.volume,
+                math.nan,
+                math.nan,
+                d.time_ns,
+                d.position_id,
+                d.ticket,
+            )
         balance = self._balance()
         self.guard.on_close(net, balance, bar, reason)
         self.state.held = None
         self.log.event("position_closed", ticket=held.ticket, by=by, net=net)
         if by == "hand":
-            self.alerts.alert("closed_by_hand", "our position was closed outside the runner", ticket=held.ticket)
+            self.alerts.alert(
+                "closed_by_hand", "our position was closed outside the runner", ticket=held.ticket
+            )
 
     # ------------------------------------------------------------------ orders at the open
     def _act_at_open(self, pend: Decision, flags: int, bar: int, t_open: int) -> None:
@@ -447,7 +478,9 @@ class Runner:
         d = int(pend.direction)
         vol = normalize_volume(pend.volume, self.meta)
         if vol <= 0.0:
-            self.log.event("entry_refused", bar=bar, why="volume below the symbol minimum", volume=pend.volume)
+            self.log.event(
+                "entry_refused", bar=bar, why="volume below the symbol minimum", volume=pend.volume
+            )
             return
         q = self.broker.quote(self.cfg.symbol)
         px = q.ask if side is Side.BUY else q.bid
@@ -457,7 +490,9 @@ class Runner:
         if sl and d * (exit_px - sl) <= 0.0:
             # the stop is inside the spread: MT5 rejects it (10016). The simulator books an entry and its
             # stop at the same open; live there is no such trade.
-            self.log.event("entry_refused", bar=bar, why="stop inside the spread", sl=sl, bid=q.bid, ask=q.ask)
+            self.log.event(
+                "entry_refused", bar=bar, why="stop inside the spread", sl=sl, bid=q.bid, ask=q.ask
+            )
             return
         if self.dry:
             self._dry_fill(side, vol, px, sl, tp, pend, bar, q.ask - q.bid)
@@ -467,11 +502,22 @@ class Runner:
             sl_dist=pend.sl_dist, tp_dist=pend.tp_dist,
         )  # fmt: skip
         if out.state in ("filled", "partial"):
-            self.state.held = Held(out.ticket, d, out.volume, out.price, pend.sl_dist, pend.tp_dist, bar, sl=sl, tp=tp)
+            self.state.held = Held(
+                out.ticket, d, out.volume, out.price, pend.sl_dist, pend.tp_dist, bar, sl=sl, tp=tp
+            )
             self.guard.on_open(d, out.volume, out.price, pend.sl_dist, pend.tp_dist, bar)
             self._record_fill(side, "market_entry", "in", out.requested, out.price, out.volume, out.spread, out.latency_ms,
                               None, out.ticket, out.deal)  # fmt: skip
-            self.log.event("opened", ticket=out.ticket, side=side.name, volume=out.volume, price=out.price, sl=sl, tp=tp, partial=out.state == "partial")
+            self.log.event(
+                "opened",
+                ticket=out.ticket,
+                side=side.name,
+                volume=out.volume,
+                price=out.price,
+                sl=sl,
+                tp=tp,
+                partial=out.state == "partial",
+            )
         elif out.state == "waiting":
             self.state.extra["waiting_open"] = {"intent": out.intent}
 
@@ -484,17 +530,27 @@ class Runner:
             self._dry_close(held, q.bid if held.direction > 0 else q.ask, reason, bar)
             return
         out = self.exec.execute(
-            kind="close", side=side, volume=held.volume, bar=bar, created_ns=0, position=held.ticket, reason=reason
+            kind="close",
+            side=side,
+            volume=held.volume,
+            bar=bar,
+            created_ns=0,
+            position=held.ticket,
+            reason=reason,
         )
         if out.state in ("filled", "gone"):
             if out.state == "filled":
                 self._record_fill(side, "market_exit", "out", out.requested, out.price, out.volume, out.spread,
                                   out.latency_ms, None, held.ticket, out.deal)  # fmt: skip
-                deals = self.broker.deals(_sec(held) - 86400, self._server_sec() + 86400, position=held.ticket)
+                deals = self.broker.deals(
+                    _sec(held) - 86400, self._server_sec() + 86400, position=held.ticket
+                )
                 net = sum(dd.profit + dd.commission + dd.swap for dd in deals)
                 self.guard.on_close(net, self._balance(), bar, reason)
                 self.state.held = None
-                self.log.event("closed", ticket=held.ticket, reason=L.EXIT_NAMES.get(reason, str(reason)), net=net)
+                self.log.event(
+                    "closed", ticket=held.ticket, reason=L.EXIT_NAMES.get(reason, str(reason)), net=net
+                )
             else:
                 self._book_gone(held, bar)
         elif out.state == "partial":
@@ -569,7 +625,9 @@ class Runner:
                 self._save()
 
     # ------------------------------------------------------------------ dry run: the same pipeline, orders not sent
-    def _dry_fill(self, side: Side, vol: float, px: float, sl: float, tp: float, pend: Decision, bar: int, spread: float) -> None:
+    def _dry_fill(
+        self, side: Side, vol: float, px: float, sl: float, tp: float, pend: Decision, bar: int, spread: float
+    ) -> None:
         d = int(side)
         self.log.event("order_dryrun", kind="open", side=side.name, volume=vol, price=px, sl=sl, tp=tp)
         self.state.held = Held(-(bar + 1), d, vol, px, pend.sl_dist, pend.tp_dist, bar, sl=sl, tp=tp)
@@ -581,7 +639,9 @@ class Runner:
 
         net = float(price_pnl_nb(self.guard.sym, float(held.direction), held.entry, held.volume, px))
         self.state.virtual_balance += net
-        self.log.event("order_dryrun", kind="close", price=px, net=net, reason=L.EXIT_NAMES.get(reason, str(reason)))
+        self.log.event(
+            "order_dryrun", kind="close", price=px, net=net, reason=L.EXIT_NAMES.get(reason, str(reason))
+        )
         self.guard.on_close(net, self.state.virtual_balance, bar, reason)
         self.state.held = None
 
@@ -590,7 +650,9 @@ class Runner:
         o, fav, adv = (bid[0], bid[1], bid[2]) if d > 0 else (ask[0], ask[2], ask[1])
         if held.sl and d * (adv - held.sl) <= 0.0:
             px = o if d * (o - held.sl) <= 0.0 else held.sl
-            self._dry_close(held, px, held.floor_reason if held.stop_kind == "floor" else L.EXIT_STOP_LOSS, bar)
+            self._dry_close(
+                held, px, held.floor_reason if held.stop_kind == "floor" else L.EXIT_STOP_LOSS, bar
+            )
         elif held.tp and d * (fav - held.tp) >= 0.0:
             self._dry_close(held, o if d * (o - held.tp) >= 0.0 else held.tp, L.EXIT_TAKE_PROFIT, bar)
 
@@ -605,7 +667,20 @@ class Runner:
             t = int(self.clock.to_utc(time_server_ns)[0])
         sess = L.SESSION_NAMES[int(sessions(np.array([t], dtype=np.int64))[0])]
         self.journal.add_fill(
-            Fill(t, self.cfg.symbol, side, order_type, requested, filled, volume, spread, latency_ms, sess, ticket, deal),
+            Fill(
+                t,
+                self.cfg.symbol,
+                side,
+                order_type,
+                requested,
+                filled,
+                volume,
+                spread,
+                latency_ms,
+                sess,
+                ticket,
+                deal,
+            ),
             entry,
         )
 

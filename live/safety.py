@@ -16,7 +16,9 @@ class KillSwitch:
     flattens and never opens again until a person clears the journal's flag.
     """
 
-    def __init__(self, file: str | Path | None = None, env_var: str | None = "SIMLAB_KILL", token: str | None = None) -> None:
+    def __init__(
+        self, file: str | Path | None = None, env_var: str | None = "SIMLAB_KILL", token: str | None = None
+    ) -> None:
         self.file = Path(file) if file else None
         self.env_var = env_var
         self._token = token
@@ -27,6 +29,13 @@ class KillSwitch:
         if not self._tripped.is_set():
             self.reason = reason
         self._tripped.set()
+
+    def trip_by_token(self, token: str | None, reason: str = "POST /kill") -> bool:
+        """The HTTP endpoint's handler: trip when the token is right; False (nothing changes) otherwise."""
+        if not self.check_token(token):
+            return False
+        self.trip(reason)
+        return True
 
     def check_token(self, token: str | None) -> bool:
         """Constant-time comparison of the POST's token; no token configured: the endpoint is off."""

@@ -28,13 +28,17 @@ class Action(enum.Enum):
 
     FILLED = "filled"  # 10009 done, 10008 placed (a market order: confirmed from deals)
     PARTIAL = "partial"  # 10010: book what filled, never chase the rest
-    RETRY_PRICE = "retry_price"  # 10004 requote, 10020 price changed, 10021 no quotes: refresh, retry (bounded)
+    RETRY_PRICE = (
+        "retry_price"  # 10004 requote, 10020 price changed, 10021 no quotes: refresh, retry (bounded)
+    )
     SWITCH_FILLING = "switch_filling"  # 10030: the next filling mode the symbol allows
     RECONCILE = "reconcile"  # 10012 timeout, 10031 no connection, None, IPC error: look before resending
     BACKOFF = "backoff"  # 10024 too many requests
     WAIT_SESSION = "wait_session"  # 10018 market closed: keep the order for the next session
     STOP = "stop"  # 10019 no money, 10006 rejected, 10017 trade disabled, 10026/10027 autotrading off
-    REJECTED = "rejected"  # invalid request (10013-10016, 10036, ...): a bug or a stale state; alert, no retry
+    REJECTED = (
+        "rejected"  # invalid request (10013-10016, 10036, ...): a bug or a stale state; alert, no retry
+    )
 
 
 RETCODE_ACTIONS: dict[int, Action] = {

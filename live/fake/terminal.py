@@ -233,7 +233,9 @@ class FakeTerminal:
         with self._lock:
             p = self.positions[ticket]
             bid, ask = self.quote()
-            self._close(p, p.volume, bid if p.side > 0 else ask, self.now_utc_ns(), A.DEAL_REASON_CLIENT, "", 0)
+            self._close(
+                p, p.volume, bid if p.side > 0 else ask, self.now_utc_ns(), A.DEAL_REASON_CLIENT, "", 0
+            )
 
     # ------------------------------------------------------------------ helpers
     def _fail(self, code: int) -> None:
@@ -349,7 +351,9 @@ class FakeTerminal:
         )
         return ticket
 
-    def _close(self, p: _Pos, volume: float, price: float, utc_ns: int, reason: int, comment: str, order: int) -> Any:
+    def _close(
+        self, p: _Pos, volume: float, price: float, utc_ns: int, reason: int, comment: str, order: int
+    ) -> Any:
         vol = min(volume, p.volume)
         swap = p.swap if vol >= p.volume - 1e-12 else 0.0
         deal = self._deal(
@@ -446,7 +450,9 @@ class FakeTerminal:
             self._ok()
             return True
 
-    def login(self, login: int, password: str | None = None, server: str | None = None, timeout: int = 0) -> bool:
+    def login(
+        self, login: int, password: str | None = None, server: str | None = None, timeout: int = 0
+    ) -> bool:
         return self.initialize(login=login, password=password, server=server)
 
     def shutdown(self) -> None:
@@ -555,7 +561,7 @@ class FakeTerminal:
             self._ok()
             s = self.spec
             bid, ask = self.quote()
-            name_fields = {f: 0 for f in A.SymbolInfo._fields}
+            name_fields: dict[str, Any] = {f: 0 for f in A.SymbolInfo._fields}
             name_fields.update(
                 custom=False,
                 select=self.visible,
@@ -666,7 +672,9 @@ class FakeTerminal:
         with self._lock:
             return len(self.positions) if self._gate("positions_total") else 0
 
-    def positions_get(self, symbol: str | None = None, group: str | None = None, ticket: int | None = None) -> Any:
+    def positions_get(
+        self, symbol: str | None = None, group: str | None = None, ticket: int | None = None
+    ) -> Any:
         with self._lock:
             if not self._gate("positions_get"):
                 return None
@@ -685,7 +693,9 @@ class FakeTerminal:
     def orders_total(self) -> int:
         return 0
 
-    def orders_get(self, symbol: str | None = None, group: str | None = None, ticket: int | None = None) -> Any:
+    def orders_get(
+        self, symbol: str | None = None, group: str | None = None, ticket: int | None = None
+    ) -> Any:
         with self._lock:
             if not self._gate("orders_get"):
                 return None
@@ -726,7 +736,9 @@ class FakeTerminal:
         r = self.history_orders_get(date_from, date_to)
         return 0 if r is None else len(r)
 
-    def order_calc_profit(self, action: int, symbol: str, volume: float, price_open: float, price_close: float) -> Any:
+    def order_calc_profit(
+        self, action: int, symbol: str, volume: float, price_open: float, price_close: float
+    ) -> Any:
         side = 1 if action == A.ORDER_TYPE_BUY else -1
         return self._pnl(side, price_open, volume, price_close)
 
@@ -735,8 +747,12 @@ class FakeTerminal:
                 price: float = 0.0, comment: str = "") -> Any:  # fmt: skip
         bid, ask = self.quote()
         self._request_id += 1
-        request = A.TradeRequest(**{f: req.get(f, 0 if f != "symbol" and f != "comment" else "") for f in A.TradeRequest._fields})
-        return A.OrderSendResult(retcode, deal, order, volume, price, bid, ask, comment, self._request_id, 0, request)
+        request = A.TradeRequest(
+            **{f: req.get(f, 0 if f != "symbol" and f != "comment" else "") for f in A.TradeRequest._fields}
+        )
+        return A.OrderSendResult(
+            retcode, deal, order, volume, price, bid, ask, comment, self._request_id, 0, request
+        )
 
     def _check_volume(self, v: float) -> bool:
         s = self.spec
@@ -770,7 +786,10 @@ class FakeTerminal:
                 return self._result(A.TRADE_RETCODE_INVALID, req, comment="Invalid request")
             if req.get("symbol") != self.spec.name:
                 return self._result(A.TRADE_RETCODE_INVALID, req, comment="Invalid request")
-            f = self._take_fault("order_send", lambda f: f.kind != "reject_filling" or f.kw.get("filling") == req.get("type_filling"))
+            f = self._take_fault(
+                "order_send",
+                lambda f: f.kind != "reject_filling" or f.kw.get("filling") == req.get("type_filling"),
+            )
             kind = f.kind if f else ""
             simple = {
                 "requote": (A.TRADE_RETCODE_REQUOTE, "Requote"),
@@ -790,7 +809,9 @@ class FakeTerminal:
             if not self.connected:
                 return self._result(A.TRADE_RETCODE_CONNECTION, req, comment="No connection")
             if not self.trade_allowed:
-                return self._result(A.TRADE_RETCODE_CLIENT_DISABLES_AT, req, comment="AutoTrading disabled by client")
+                return self._result(
+                    A.TRADE_RETCODE_CLIENT_DISABLES_AT, req, comment="AutoTrading disabled by client"
+                )
             filling = int(req.get("type_filling", A.ORDER_FILLING_FOK))
             allowed = {A.ORDER_FILLING_FOK: A.SYMBOL_FILLING_FOK, A.ORDER_FILLING_IOC: A.SYMBOL_FILLING_IOC}
             if filling not in allowed or not (self.filling_mask & allowed[filling]):
@@ -813,7 +834,9 @@ class FakeTerminal:
                 self._ipc_down = True
                 return self._fail(A.RES_E_INTERNAL_FAIL_TIMEOUT)
             if kind == "partial" and result.retcode == A.TRADE_RETCODE_DONE:
-                return result._replace(retcode=A.TRADE_RETCODE_DONE_PARTIAL, comment="Request partially executed")
+                return result._replace(
+                    retcode=A.TRADE_RETCODE_DONE_PARTIAL, comment="Request partially executed"
+                )
             return result
 
     def _execute(self, req: dict[str, Any], side: int, volume: float) -> Any:

@@ -8,7 +8,9 @@ import argparse
 def add_arguments(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="live_action", metavar="ACTION", required=True)
     r = sub.add_parser("run", help="run the strategy of a live.toml (preflight first; exit 2 on any failure)")
-    r.add_argument("--config", required=True, metavar="TOML", help="the runner's configuration (see live/README.md)")
+    r.add_argument(
+        "--config", required=True, metavar="TOML", help="the runner's configuration (see live/README.md)"
+    )
     r.add_argument("--dry-run", action="store_true", help="the full pipeline, orders logged and not sent")
     f = sub.add_parser("fills", help="write the journal's fills as the CSV `simlab calibrate --fills` reads")
     f.add_argument("--journal", required=True, metavar="DB")

@@ -23,7 +23,10 @@ from test_bench_strategies import _onnx_strategy  # noqa: E402
 
 from strategies.ma_cross import MaCross  # noqa: E402
 
-CASES = {"ma_cross": lambda tmp: MaCross(fast=5, slow=20, atr_stop=20.0, atr_target=0.0), "onnx_mlp": _onnx_strategy}
+CASES = {
+    "ma_cross": lambda tmp: MaCross(fast=5, slow=20, atr_stop=20.0, atr_target=0.0),
+    "onnx_mlp": _onnx_strategy,
+}
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -44,4 +47,7 @@ def test_bench_live_bar_to_order(benchmark, bench_record, tmp_path, name):
     ms = result["ns"] / 1e6
     med, p99 = float(np.median(ms)), float(np.percentile(ms, 99))
     benchmark.extra_info.update(orders=int(ms.size), median_ms=med, p99_ms=p99)
-    bench_record(f"live bar->order_send {name}", f"{ms.size} orders, median {med:.3f} ms, p99 {p99:.3f} ms (target < 5 ms)")
+    bench_record(
+        f"live bar->order_send {name}",
+        f"{ms.size} orders, median {med:.3f} ms, p99 {p99:.3f} ms (target < 5 ms)",
+    )

@@ -191,7 +191,9 @@ def backtest_trades(result: Any) -> list[Trade]:
             int(r[L.TR_ENTRY_BAR]),
             int(r[L.TR_EXIT_BAR]),
             int(r[L.TR_DIR]),
-            round(float(r[L.TR_VOLUME]), 8),  # the kernel's steps * step carries float noise (0.57000000000000001)
+            round(
+                float(r[L.TR_VOLUME]), 8
+            ),  # the kernel's steps * step carries float noise (0.57000000000000001)
             float(r[L.TR_ENTRY_PRICE]),
             float(r[L.TR_EXIT_PRICE]),
         )

@@ -141,7 +141,9 @@ def test_world_readable_password_file_is_refused(tmp_path, capsys):
 
 def test_bad_config_is_one_line(tmp_path, capsys):
     cfg = tmp_path / "live.toml"
-    cfg.write_text('[broker]\nkind = "fake"\ndata = "x.csv"\nbogus = 1\n[symbol]\nname = "EURUSD"\n[strategy]\nname = "ma_cross"\n')
+    cfg.write_text(
+        '[broker]\nkind = "fake"\ndata = "x.csv"\nbogus = 1\n[symbol]\nname = "EURUSD"\n[strategy]\nname = "ma_cross"\n'
+    )
     assert main(["live", "run", "--config", str(cfg)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "bogus" in err[0]
@@ -154,14 +156,17 @@ def test_preflight_failure_via_cli_exits_2_before_any_order(tmp_path, monkeypatc
     assert main(["live", "run", "--config", str(cfg)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["simlab live: error: preflight: symbol: EURUSD has 5 digits, expected 3"]
-    assert not (tmp_path / "journal.db").exists() or sqlite3.connect(tmp_path / "journal.db").execute(
-        "SELECT COUNT(*) FROM intents"
-    ).fetchone()[0] == 0
+    assert (
+        not (tmp_path / "journal.db").exists()
+        or sqlite3.connect(tmp_path / "journal.db").execute("SELECT COUNT(*) FROM intents").fetchone()[0] == 0
+    )
 
 
 def _term(**kw):
     b = walk_bars([1.1 + 0.0001 * i for i in range(30)], start="2024-07-15T12:00")
-    t = FakeTerminal(b, zero_cost_eurusd(), server_tz="America/New_York+7", login=777, server="SimLab-Fake", **kw)
+    t = FakeTerminal(
+        b, zero_cost_eurusd(), server_tz="America/New_York+7", login=777, server="SimLab-Fake", **kw
+    )
     for _ in range(5):
         t.advance()
     return t
@@ -170,18 +175,42 @@ def _term(**kw):
 @pytest.mark.parametrize(
     "tweak, kwargs, message",
     [
-        (lambda t: setattr(t, "connected", False), {}, "terminal: the terminal is not connected to the trade server"),
-        (lambda t: setattr(t, "trade_allowed", False), {}, "terminal: AutoTrading is off in the terminal (Algo Trading button)"),
+        (
+            lambda t: setattr(t, "connected", False),
+            {},
+            "terminal: the terminal is not connected to the trade server",
+        ),
+        (
+            lambda t: setattr(t, "trade_allowed", False),
+            {},
+            "terminal: AutoTrading is off in the terminal (Algo Trading button)",
+        ),
         (lambda t: None, {"login": 778}, "account: logged in to account 777, expected 778"),
-        (lambda t: None, {"server": "FTMO-Demo"}, "account: connected to server 'SimLab-Fake', expected 'FTMO-Demo'"),
-        (lambda t: setattr(t, "account_trade_expert", False), {}, "account: trading (or trading by experts) is not allowed on this account"),
-        (lambda t: None, {"symbol": "EURUSD.raw"}, "symbol: EURUSD.raw cannot be selected in Market Watch (wrong name or broker suffix?)"),
+        (
+            lambda t: None,
+            {"server": "FTMO-Demo"},
+            "account: connected to server 'SimLab-Fake', expected 'FTMO-Demo'",
+        ),
+        (
+            lambda t: setattr(t, "account_trade_expert", False),
+            {},
+            "account: trading (or trading by experts) is not allowed on this account",
+        ),
+        (
+            lambda t: None,
+            {"symbol": "EURUSD.raw"},
+            "symbol: EURUSD.raw cannot be selected in Market Watch (wrong name or broker suffix?)",
+        ),
         (lambda t: setattr(t, "trade_mode", 3), {}, "symbol: EURUSD trade mode is 3, expected 4 (full)"),
         (lambda t: None, {"digits": 3}, "symbol: EURUSD has 5 digits, expected 3"),
         (lambda t: None, {"contract_size": 1000.0}, "symbol: EURUSD contract size is 100000, expected 1000"),
         (lambda t: None, {"fixed_volume": 500.0}, "symbol: fixed volume 500.0 is outside 0.01 .. 100.0"),
         (lambda t: None, {"clock": "Europe/Helsinki"}, None),  # July: Helsinki is UTC+3 like NY+7: passes
-        (lambda t: None, {"clock": "UTC+2"}, "server clock: the server's clock reads UTC+3 but server_tz 'UTC+2' is UTC+2 now"),
+        (
+            lambda t: None,
+            {"clock": "UTC+2"},
+            "server clock: the server's clock reads UTC+3 but server_tz 'UTC+2' is UTC+2 now",
+        ),
     ],
 )
 def test_each_preflight_failure_is_one_line(tweak, kwargs, message):
@@ -205,5 +234,7 @@ def test_preflight_terminal_not_answering():
     broker = MT5Broker(t)
     broker.connect()
     t.inject("disconnect", on="terminal_info")
-    with pytest.raises(PreflightError, match=r"^preflight: terminal: the terminal does not answer \(last_error -10004"):
+    with pytest.raises(
+        PreflightError, match=r"^preflight: terminal: the terminal does not answer \(last_error -10004"
+    ):
         preflight(broker, symbol="EURUSD", clock=ServerClock.parse("UTC"), now_utc_ns=t.now_utc_ns)

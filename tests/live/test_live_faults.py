@@ -84,7 +84,11 @@ def test_unsupported_filling_then_success_with_another_mode(tmp_path, transport)
     s.term.inject("reject_filling", filling=A.ORDER_FILLING_FOK)  # the mask says FOK, the server refuses it
     s.run()
     _flat_after_signal(s, bars, 1.0)
-    assert [r["type_filling"] for r in s.term.sent] == [A.ORDER_FILLING_FOK, A.ORDER_FILLING_IOC, A.ORDER_FILLING_IOC]
+    assert [r["type_filling"] for r in s.term.sent] == [
+        A.ORDER_FILLING_FOK,
+        A.ORDER_FILLING_IOC,
+        A.ORDER_FILLING_IOC,
+    ]
     assert s.runner.exec.filling == A.ORDER_FILLING_IOC
 
 
@@ -150,7 +154,9 @@ def test_kill_switch_mid_position_flattens_and_blocks(tmp_path, transport):
     kill_file = tmp_path / "KILL"
     bars = walk_bars(CLOSES)
     strat = Scripted({5: 1, 20: -1, 25: 1}, int(bars.time[0]))
-    s = make_setup(bars, strat, tmp_path, fixed_volume=1.0, kill=KillSwitch(kill_file, None), transport=transport)
+    s = make_setup(
+        bars, strat, tmp_path, fixed_volume=1.0, kill=KillSwitch(kill_file, None), transport=transport
+    )
     s.run(10)
     assert len(s.term.positions) == 1
     kill_file.write_text("stop")
@@ -172,13 +178,22 @@ def test_kill_switch_by_authenticated_post(tmp_path, transport):
     kill = KillSwitch(None, None, token="s3cret-token")
     s, bars = _setup(tmp_path, transport=transport, fixed_volume=1.0, kill=kill)
     s.run(10)
-    ep = HttpEndpoint(0, s.runner.health, Metrics("live"), lambda tok: kill.check_token(tok) and (kill.trip("POST /kill") or True)).start()
+    ep = HttpEndpoint(
+        0,
+        s.runner.health,
+        Metrics("live"),
+        kill.trip_by_token,
+    ).start()
     try:
         url = f"http://127.0.0.1:{ep.port}/kill"
         with pytest.raises(urllib.error.HTTPError) as e:
-            urllib.request.urlopen(urllib.request.Request(url, data=b"", headers={"Authorization": "Bearer wrong"}))
+            urllib.request.urlopen(
+                urllib.request.Request(url, data=b"", headers={"Authorization": "Bearer wrong"})
+            )
         assert e.value.code == 403 and not kill.tripped
-        r = urllib.request.urlopen(urllib.request.Request(url, data=b"", headers={"Authorization": "Bearer s3cret-token"}))
+        r = urllib.request.urlopen(
+            urllib.request.Request(url, data=b"", headers={"Authorization": "Bearer s3cret-token"})
+        )
         assert r.status == 200 and kill.tripped
     finally:
         ep.stop()
@@ -242,7 +257,9 @@ def _fresh_guard(s):
     from live.guard import Guard
 
     g = s.runner.guard
-    return Guard(sym=g.sym, cfg=g.cfg, rules=g.rules, gov=g.gov.copy(), day_zone=g.day_zone, day_reset=g.day_reset)
+    return Guard(
+        sym=g.sym, cfg=g.cfg, rules=g.rules, gov=g.gov.copy(), day_zone=g.day_zone, day_reset=g.day_reset
+    )
 
 
 def test_stop_codes_halt_and_alert(tmp_path, transport):

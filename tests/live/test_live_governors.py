@@ -39,7 +39,9 @@ def test_stops_for_the_day_at_the_daily_buffer(tmp_path):
     rules[L.RULE_DAILY_PCT] = 0.05
     gov = GovernorConfig(daily_buffer_pct=1.0).to_vector()
     closes = [1.1000] * 3 + [1.1000 - 0.0005 * i for i in range(1, 12)] + [1.0945] * 5
-    s = make_setup(_bars("2024-01-16T09:00", closes), AlwaysLong(), tmp_path, rules=rules, gov=gov, fixed_volume=10.0)
+    s = make_setup(
+        _bars("2024-01-16T09:00", closes), AlwaysLong(), tmp_path, rules=rules, gov=gov, fixed_volume=10.0
+    )
     s.run()
     outs = [d for d in s.term.deals if d.entry == A.DEAL_ENTRY_OUT]
     assert len(outs) == 1 and outs[0].reason == A.DEAL_REASON_SL  # the floor placed as the position's stop

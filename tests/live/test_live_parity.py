@@ -77,7 +77,10 @@ def test_parity_three_days_risk_sized(shared_data_dir, tmp_path, transport):
     strategy = MaCross(atr_stop=50.0, atr_target=0.0)
     res = _backtest(bars, strategy, spec)
     bt = backtest_trades(res)
-    assert len(bt) > (80 if transport == "direct" else 15) and set(res.trades()["exit_reason"]) <= {"signal", "end_of_data"}
+    assert len(bt) > (80 if transport == "direct" else 15) and set(res.trades()["exit_reason"]) <= {
+        "signal",
+        "end_of_data",
+    }
     s = make_setup(bars, strategy, tmp_path, spec=spec, server_tz="America/New_York+7", transport=transport)
     s.run()
     live, still_open = live_trades(s.term)
@@ -124,7 +127,9 @@ def test_parity_with_stops_targets_and_the_daily_buffer(shared_data_dir, tmp_pat
     govcfg = GovernorConfig(daily_buffer_pct=0.1)
     gov = govcfg.to_vector()
     strategy = MaCrossMinStop(atr_stop=3.0, atr_target=4.0)
-    res = _backtest(bars, strategy, spec, rules=rules, gov=gov, fixed_volume=2.0, program=program, govcfg=govcfg)
+    res = _backtest(
+        bars, strategy, spec, rules=rules, gov=gov, fixed_volume=2.0, program=program, govcfg=govcfg
+    )
     frame = res.trades()
     assert {"stop_loss", "take_profit", "governor_daily_buffer"} <= set(frame["exit_reason"])
     bt = backtest_trades(res)
