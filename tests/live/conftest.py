@@ -21,4 +21,6 @@ def transport(request):
         pytest.skip("mt5linux is not installed (pip install --no-deps mt5linux==0.2.4; see live/README.md)")
     yield request.param
     while BRIDGES:
-        BRIDGES.pop().stop()
+        bridge, client = BRIDGES.pop()
+        client._MetaTrader5__conn.close()  # the client first: the server's handler threads then end cleanly
+        bridge.stop()

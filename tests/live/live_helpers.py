@@ -25,7 +25,7 @@ from simlab.governors_nb import no_governors
 from simlab.symbols import get_symbol
 
 NS_MIN = 60_000_000_000
-BRIDGES: list[Any] = []  # fake bridges started by make_setup (the ``transport`` fixture stops them)
+BRIDGES: list[Any] = []  # (bridge, client) pairs started by make_setup (the ``transport`` fixture stops them)
 DATA_M1 = "eurusd_m1_bidask_2014-05.csv.gz"
 
 
@@ -119,8 +119,8 @@ def make_setup(
         from live.fake.server import FakeBridge
 
         bridge = FakeBridge(term).start()
-        BRIDGES.append(bridge)
         module = MetaTrader5(host="127.0.0.1", port=bridge.port)
+        BRIDGES.append((bridge, module))
     sleeps: list[float] = []
     log = io.StringIO()
     ev = EventLog("dryrun" if dry_run else "live", stream=log, secrets=(password,) if password else ())
