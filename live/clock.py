@@ -10,10 +10,10 @@ Three kinds of clock are common and all are accepted wherever a ``server_tz`` is
   time; it differs from Europe/Helsinki for 2-3 weeks each spring and autumn, and no
   IANA zone names it).
 
-UTC -> server uses ``simlab.calendar.local_time_ns`` (the project's zone code);
-server -> UTC localises with pandas, resolving a repeated DST hour by the order of
-the times given (``ambiguous="infer"``) and, for a single time, as the later
-(standard-time) instant.
+The text is parsed by :func:`simlab.timezones.parse_tz`, the parser of every ``--tz``
+(so ``Etc/GMT+5`` keeps its IANA meaning, UTC-5). UTC -> server uses its wall clock;
+server -> UTC resolves a repeated DST hour by the order of the times given
+(``ambiguous="infer"``) and, for a single time, as the later (standard-time) instant.
 
 >>> c = ServerClock.parse("America/New_York+7")
 >>> t = np.array(["2024-01-15T12:00", "2024-07-15T12:00"], dtype="datetime64[ns]").astype(np.int64)
@@ -25,15 +25,12 @@ True
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
-from simlab.calendar import NS_HOUR, NS_MIN, check_zone, fixed_offset_ns, local_time_ns
 from simlab.errors import ConfigError
-
-_SHIFTED = re.compile(r"^([A-Za-z_]+/[A-Za-z_/+-]*?[A-Za-z_])\s*([+-])\s*(\d{1,2})(?::(\d{2}))?$")
+from simlab.timezones import TzSpec, parse_tz
 
 
 @dataclass(frozen=True)
@@ -47,48 +44,36 @@ class ServerClock:
     @classmethod
     def parse(cls, text: str, field: str = "server_tz") -> ServerClock:
         s = str(text).strip()
-        if fixed_offset_ns(s) is not None:
-            return cls(s, s, 0)
-        m = _SHIFTED.match(s)
-        if m:
-            zone = m.group(1)
-            check_zone(zone, field)
-            sign = 1 if m.group(2) == "+" else -1
-            shift = sign * (int(m.group(3)) * NS_HOUR + int(m.group(4) or 0) * NS_MIN)
-            if abs(shift) > 14 * NS_HOUR:
-                raise ConfigError(field, f"shift in {s!r} is out of range; expected -14:00 .. +14:00")
-            return cls(s, zone, shift)
         try:
-            check_zone(s, field)
-        except ConfigError:
+            spec = parse_tz(s, field)
+        except ConfigError as exc:
+            if "out of range" in exc.what:
+                raise
             raise ConfigError(
                 field,
                 f"unknown server clock {s!r}; expected 'UTC+2', 'Europe/Helsinki' or a zone plus a shift "
                 "such as 'America/New_York+7'",
             ) from None
-        return cls(s, s, 0)
+        if spec.zone is None:
+            return cls(s, s, 0)
+        return cls(s, spec.zone.key, spec.shift_ns)
+
+    @property
+    def spec(self) -> TzSpec:
+        return parse_tz(self.text)
 
     def to_server(self, utc_ns: np.ndarray | int) -> np.ndarray:
         """Server wall-clock ns of UTC instants."""
-        t = np.atleast_1d(np.asarray(utc_ns, dtype=np.int64))
-        return local_time_ns(t, self.zone) + np.int64(self.shift_ns)
+        return self.spec.from_utc(np.atleast_1d(np.asarray(utc_ns, dtype=np.int64)))
 
     def to_utc(self, server_ns: np.ndarray | int) -> np.ndarray:
         """UTC ns of server wall-clock times (a repeated DST hour resolved by order, else the later one)."""
-        t = np.atleast_1d(np.asarray(server_ns, dtype=np.int64)) - np.int64(self.shift_ns)
-        off = fixed_offset_ns(self.zone)
-        if off is not None:
-            return t - np.int64(off)
-        import pandas as pd
-
-        local = pd.DatetimeIndex(t.view("datetime64[ns]"))
+        t = np.atleast_1d(np.asarray(server_ns, dtype=np.int64))
+        spec = self.spec
         try:
-            utc = local.tz_localize(self.zone, ambiguous="infer", nonexistent="shift_forward")
+            return spec.to_utc(t, ambiguous="infer", nonexistent="shift_forward")
         except Exception:  # a lone repeated hour: take the standard-time (later) instant
-            utc = local.tz_localize(
-                self.zone, ambiguous=np.zeros(len(local), dtype=bool), nonexistent="shift_forward"
-            )
-        return np.asarray(utc.tz_convert("UTC").tz_localize(None).as_unit("ns").asi8, dtype=np.int64)
+            return spec.to_utc(t, ambiguous=np.zeros(len(t), dtype=bool), nonexistent="shift_forward")
 
     def offset_ns(self, utc_ns: int) -> int:
         """Server minus UTC at one instant."""

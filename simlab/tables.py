@@ -230,15 +230,6 @@ _FORMAT_KINDS = {
 }
 
 
-_FORMAT_KINDS = {
-    "mt5-bars": ("mt5-bars",),
-    "mt5-ticks": ("mt5-ticks",),
-    "csv": ("bars",),
-    "ticks": ("ticks",),
-    "parquet": ("bars", "ticks"),
-}
-
-
 def open_source(path: Path, where: str, fmt: str | None) -> Source:
     if fmt is not None and fmt not in FORMATS:
         raise InputError(where, f"format {fmt!r} unknown; expected one of {', '.join(FORMATS)}")

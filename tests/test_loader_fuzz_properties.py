@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-from data_helpers import BIDASK_HEADER, MT5_BARS_HEADER, bidask_row, mt5_bar
+from data_helpers import BIDASK_HEADER, MANGLE_PIECES, MT5_BARS_HEADER, bidask_row, mt5_bar
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -64,26 +64,6 @@ def _bidask_lines(n: int = 24) -> list[str]:
 
 BASES = {"mt5": _mt5_lines(), "csv": _bidask_lines()}
 ENCODINGS = ["utf-8", "utf-8-sig", "utf-16-le", "utf-16-be", "utf-16"]
-PIECES = [
-    "\t",
-    ",",
-    ";",
-    ".",
-    ":",
-    "-",
-    "Z",
-    "T",
-    "nan",
-    "inf",
-    "\x00",
-    "é",
-    "\r",
-    "\n",
-    "<DATE>",
-    "9" * 30,
-    '"',
-    "\ufeff",
-]
 
 
 def _encode(lines: list[str], encoding: str, newline: str, gz: bool) -> bytes:
@@ -146,7 +126,7 @@ _pos = st.floats(0, 1, allow_nan=False)
 OPS = st.one_of(
     st.tuples(st.just("truncate"), _pos),
     st.tuples(st.just("insert"), _pos, st.binary(min_size=1, max_size=6)),
-    st.tuples(st.just("insert_text"), _pos, st.sampled_from(PIECES)),
+    st.tuples(st.just("insert_text"), _pos, st.sampled_from(MANGLE_PIECES)),
     st.tuples(st.just("delete"), _pos, st.integers(1, 24)),
     st.tuples(st.just("replace"), _pos, st.binary(min_size=1, max_size=2)),
     st.tuples(st.just("swap_lines"), st.integers(0, 30), st.integers(0, 30)),

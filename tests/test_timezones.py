@@ -189,3 +189,13 @@ def test_a_dst_fall_back_hour_without_tz_hints_at_tz(tmp_path):
     with pytest.raises(InputError) as info:
         load_bars(write(tmp_path / "back.csv", [MT5_BARS_HEADER, *rows]))
     assert "pass --tz" not in str(info.value)
+
+
+def test_the_live_server_clock_is_the_same_parser():
+    from live.clock import ServerClock
+
+    t = ns("2024-01-15T12:00", "2024-03-20T12:00", "2024-07-15T12:00")
+    for text in (NY7, "Europe/Helsinki", "UTC+2", "Etc/GMT+5"):
+        np.testing.assert_array_equal(ServerClock.parse(text).to_server(t), parse_tz(text).from_utc(t))
+    # Etc/GMT+5 is UTC-5 (POSIX sign), not "Etc/GMT plus 5 hours" as the clock's own parser had it
+    assert ServerClock.parse("Etc/GMT+5").offset_ns(int(t[0])) == -5 * H
