@@ -210,7 +210,7 @@ def _print(summary: dict[str, object]) -> None:
         )
         line("point", f"{float(summary['point']):.10f}".rstrip("0").rstrip(".") + f" ({how}{seen})")  # type: ignore[arg-type]
         if summary.get("ask_from_spread"):
-            line("ask", "bid + spread * point (the file has bid prices and a spread column)")
+            line("ask", "bid + spread * point at the close; the open takes the previous bar's spread")
     spread = summary.get("spread_points")
     if isinstance(spread, dict):
         print(f"\nspread in points ({spread['basis']}):")
