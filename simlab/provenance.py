@@ -30,17 +30,11 @@ from typing import Any
 
 import numpy as np
 
+from simlab.files import sha256_of as sha256_file  # the one file hash (the loaders record the same)
+
 # options never recorded: where the result goes, and settings the result does not depend on (the
 # --min-pass-rate gate sets only the exit code)
 UNRECORDED = frozenset({"json", "html", "workers", "min_pass_rate", "help"})
-
-
-def sha256_file(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def sha256_arrays(*arrays: np.ndarray) -> str:

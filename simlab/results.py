@@ -159,16 +159,10 @@ def write_result(path: str | Path, doc: Mapping[str, Any]) -> None:
 def read_result(path: str | Path, kind: str | None = None) -> dict[str, Any]:
     """A result file, checked: one-line :class:`InputError` for an unreadable, truncated or garbled file,
     another schema or version, or a missing part."""
+    from simlab.files import read_bytes
+
     where = str(path)
-    p = Path(path)
-    if p.is_dir():
-        raise InputError(where, "is a directory, not a result file")
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise InputError(where, "file not found") from None
-    except OSError as exc:
-        raise InputError(where, f"cannot read: {exc.strerror or exc}") from None
+    raw = read_bytes(path, where)  # a directory, FIFO, device or unreadable file: one line
     try:
         doc = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
@@ -176,7 +170,9 @@ def read_result(path: str | Path, kind: str | None = None) -> dict[str, Any]:
             where, f"not a simlab result file (not UTF-8 text; expected {SCHEMA} JSON)"
         ) from None
     except json.JSONDecodeError as exc:
-        what = "truncated" if exc.pos >= len(raw.rstrip()) else "not valid JSON"
+        # a result file ends with its closing brace: one that stops inside a string or at the end was cut
+        cut = exc.pos >= len(raw.rstrip()) or exc.msg.startswith("Unterminated string")
+        what = "truncated" if cut and not raw.rstrip().endswith(b"}") else "not valid JSON"
         raise InputError(
             where, f"{what} at line {exc.lineno}, column {exc.colno}: {exc.msg} (expected {SCHEMA} JSON)"
         ) from None

@@ -63,13 +63,7 @@ def files(tmp_path_factory) -> dict[str, str]:
     for i in range(n):
         rows.append(",".join([iso[i], *(f"{x:.5f}" for x in b.bid[i]), *(f"{x:.5f}" for x in b.ask[i])]))
     (d / "bars.csv").write_text("\n".join(rows) + "\n")
-    (d / "symbols.toml").write_text(
-        "[EURUSD]\n"
-        + "\n".join(
-            f"{k} = {v!r}" if isinstance(v, str) else f"{k} = {v}" for k, v in _eurusd(commission=9.0).items()
-        )
-        + "\n"
-    )
+    (d / "symbols.toml").write_text("[EURUSD]\ncommission_per_lot = 9.0\n")  # an override of the preset
     (d / "params.toml").write_text("fast = 10\nslow = 30\n")
     (d / "govs.toml").write_text("daily_buffer_pct = 2.0\nhalt_at_target = true\n")
     import execution_models
@@ -99,18 +93,6 @@ def files(tmp_path_factory) -> dict[str, str]:
         "data": "bars.csv", "symbols": "symbols.toml", "params": "params.toml", "govs": "govs.toml",
         "models": "models", "trades": "trades.csv", "dir": ".", "latency": "latency.json",
     }.items()}  # fmt: skip
-
-
-def _eurusd(**changes: float) -> dict:
-    import dataclasses
-
-    from simlab.symbols import get_symbol
-
-    d = dataclasses.asdict(get_symbol("EURUSD"))
-    d.pop("name")
-    for k, v in changes.items():
-        d[k + ("_per_lot" if k == "commission" else "")] = v
-    return d
 
 
 # ----------------------------------------------------------------------------- the cases
