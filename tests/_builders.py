@@ -196,3 +196,19 @@ def run_simlab(*args: str, cwd: Path | None = None, timeout: float = 600) -> sub
     return subprocess.run(
         [sys.executable, "-m", "simlab.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=timeout
     )
+
+
+def run_simlab_here(*args: str) -> tuple[int, str, str]:
+    """``simlab *args`` in this process (``simlab.cli.main``): exit code, stdout, stderr.
+
+    Much cheaper than a process when a test runs many commands; the behaviour is the same code path.
+    """
+    import contextlib
+    import io
+
+    from simlab.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return code, out.getvalue(), err.getvalue()

@@ -16,25 +16,20 @@ and says what the option must do:
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
+from _builders import run_simlab_here
 
-from simlab.cli import command_parser, main
+from simlab.cli import command_parser
 
 RUNS = ["--runs", "4", "--horizon-days", "20"]
 
 
-def run_cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(list(argv))
-    return code, out.getvalue(), err.getvalue()
+run_cli = run_simlab_here
 
 
 # ----------------------------------------------------------------------------- input files

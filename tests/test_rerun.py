@@ -7,24 +7,15 @@ result depends on.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import shlex
 from pathlib import Path
 
 import numpy as np
 import pytest
-from _builders import run_simlab
+from _builders import run_simlab, run_simlab_here
 
-from simlab.cli import main
-
-
-def run_cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(list(argv))
-    return code, out.getvalue(), err.getvalue()
+run_cli = run_simlab_here
 
 
 def _trades(path: Path) -> None:

@@ -7,8 +7,6 @@ attempts and against the printed table.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import re
@@ -16,12 +14,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _builders import Tape, gov_vector, hand_market, plain_symbol, rule_vector
+from _builders import Tape, gov_vector, hand_market, plain_symbol, rule_vector, run_simlab_here
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simlab import layout as L
-from simlab.cli import main
 from simlab.engine import CostSetup
 from simlab.errors import InputError
 from simlab.montecarlo import ChallengeSetup, run_challenge
@@ -94,11 +91,7 @@ def test_pass_within_points_and_rates_by_hand():
 # ----------------------------------------------------------------------------- the CLI in-process
 
 
-def run_cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(list(argv))
-    return code, out.getvalue(), err.getvalue()
+run_cli = run_simlab_here
 
 
 def trade_file(path: Path) -> Path:

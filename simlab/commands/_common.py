@@ -28,6 +28,18 @@ def _finite(text: str) -> float:
     return x
 
 
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
+def _within(text: str, x: float, lo: float, hi: float, expected: str) -> None:
+    if not lo <= x <= hi:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected {expected}")
+
+
 def finite_float(text: str) -> float:
     """Any finite number (NaN and inf refused)."""
     return _finite(text)
@@ -36,63 +48,49 @@ def finite_float(text: str) -> float:
 def positive_float(text: str) -> float:
     """A finite number > 0."""
     x = _finite(text)
-    if not x > 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected a number > 0")
+    _within(text, x, math.ulp(0.0), math.inf, "a number > 0")
     return x
 
 
 def account_size(text: str) -> float:
     """An account size: > 0 and at most a billion (rule files are held to the same bound)."""
     x = positive_float(text)
-    if x > 1e9:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected an account size up to 1e9")
+    _within(text, x, 0.0, 1e9, "an account size up to 1e9")
     return x
 
 
 def nonnegative_float(text: str) -> float:
     """A finite number >= 0."""
     x = _finite(text)
-    if x < 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected a number >= 0")
+    _within(text, x, 0.0, math.inf, "a number >= 0")
     return x
 
 
 def fraction(text: str) -> float:
     """A number in [0, 1] (a rate, not a percent)."""
     x = _finite(text)
-    if not 0.0 <= x <= 1.0:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected a fraction in [0, 1], e.g. 0.7 for 70%")
+    _within(text, x, 0.0, 1.0, "a fraction in [0, 1], e.g. 0.7 for 70%")
     return x
-
-
-def _int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
 
 
 def positive_int(text: str) -> int:
     """A whole number >= 1."""
     n = _int(text)
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number >= 1")
+    _within(text, n, 1, math.inf, "a whole number >= 1")
     return n
 
 
 def nonnegative_int(text: str) -> int:
     """A whole number >= 0."""
     n = _int(text)
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number >= 0")
+    _within(text, n, 0, math.inf, "a whole number >= 0")
     return n
 
 
 def seed(text: str) -> int:
     """A seed in 0 .. 2**63-1 (two different seeds never give the same attempts)."""
     n = _int(text)
-    if not 0 <= n <= SEED_MAX:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected a seed in 0 .. 2**63-1 ({SEED_MAX})")
+    _within(text, n, 0, SEED_MAX, f"a seed in 0 .. 2**63-1 ({SEED_MAX})")
     return n
 
 
