@@ -119,7 +119,15 @@ def run(args: argparse.Namespace) -> int:
     )
     market = calendar.build(bars)
     horizon = args.horizon_days or _default_horizon(program)
-    if not args.bootstrap_days:
+    # a strategy that reads its own account (an RL policy) plays each attempt in the closed loop instead
+    closed_loop = getattr(strategy, "run_challenge", None)
+    if closed_loop is not None and args.bootstrap_days:
+        raise ConfigError("--bootstrap-days", f"{args.strategy} plays each attempt in the closed loop; drop --bootstrap-days")
+    if closed_loop is not None:
+        from strategies.base import Intents
+
+        intents = Intents.hold(len(bars))
+    elif not args.bootstrap_days:
         intents = strategy.signals(bars)
     else:  # the signals are computed on each attempt's resampled history instead
         from strategies.base import Intents
@@ -154,6 +162,8 @@ def run(args: argparse.Namespace) -> int:
         result = run_bootstrap_challenge(
             setup, args.runs, strategy, args.bootstrap_days, calendar, workers=args.workers, where=where
         )
+    elif closed_loop is not None:
+        result = closed_loop(setup, args.runs)
     else:
         result = run_challenge(setup, args.runs, workers=args.workers, where=where)
     payload = result.to_json()

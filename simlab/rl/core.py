@@ -124,10 +124,16 @@ class World:
     initial_balance: float
     horizon_days: int
     meta: dict[str, Any] = field(default_factory=dict)
+    min_start: int = 0  # no attempt starts before this bar (a host's longer warm-up)
 
     @property
     def warmup_bars(self) -> int:
-        """Bars before the first observable bar: the features' warm-up plus the window."""
+        """Bars before the first attempt may start: the features' warm-up plus the window (or ``min_start``)."""
+        return max(self.needed_warmup, self.min_start)
+
+    @property
+    def needed_warmup(self) -> int:
+        """The observation's own look-back: the features' warm-up plus the window."""
         return WARMUP + self.settings.window - 1
 
     @property
@@ -243,6 +249,7 @@ class BatchCore:
     attempts on that bar instead of a drawn one. With ``autoreset`` a finished
     sub-environment starts its next attempt inside the same step (its last
     observation is kept in ``final_obs``); without it, it waits for ``reset``.
+    ``starts``: the bars attempts are drawn from (default ``world.starts()``).
     """
 
     def __init__(
@@ -256,6 +263,7 @@ class BatchCore:
         offsets: np.ndarray | None = None,
         strides: np.ndarray | None = None,
         fixed_starts: np.ndarray | None = None,
+        starts: np.ndarray | None = None,
         parallel: bool | None = None,
     ) -> None:
         from simlab.rl import batch_nb as B
@@ -274,7 +282,7 @@ class BatchCore:
         self._cfg = world.cfg()
         self._prm = world.params(autoreset)
         self._levels = np.asarray(world.settings.size_levels, dtype=np.float64)
-        self._starts = world.starts()
+        self._starts = world.starts() if starts is None else np.ascontiguousarray(starts, dtype=np.int64)
         self.seed_value = int(seed)
         n = self.n_envs
         n_ph = world.phase_rules.shape[0]

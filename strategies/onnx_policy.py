@@ -1,0 +1,186 @@
+"""``OnnxPolicyStrategy`` (registry name ``onnx-policy``): an exported RL policy, run with onnxruntime.
+
+``simlab rl export`` writes ``policy.onnx`` and ``policy.json`` (the world the
+policy was trained in, the observation layout and VecNormalize's statistics,
+see ``simlab.rl.policy``). This strategy rebuilds the observations with the
+same code as the environment (``simlab.rl.features``, the kernel's account
+state), normalises them with the stored statistics and asks the model; torch
+is not needed, only onnxruntime.
+
+The policy reads its own account (distance to the daily and max-loss limits,
+to the target, its position), so how it runs depends on the host:
+
+* ``simlab challenge``: every attempt in the closed loop
+  (:meth:`run_challenge`): the same attempts, start days and cost draws as any
+  other strategy's run, each decision seeing that attempt's own account;
+* ``signals(bars)`` (``simlab backtest``, the look-ahead checker, the vectorbt
+  bridge): one decision per bar for a *shadow* account — the policy's training
+  program and size on the data's own spread — played attempt after attempt
+  (a fresh account on the trading day after each one ends). Row t depends on
+  bars up to t only;
+* ``step`` (the ``StepStrategy`` protocol, live): one decision from a window of
+  bars and the account state the host passes in.
+
+Rows before the warm-up (the features' look-back plus the window) are HOLD.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from simlab import layout as L
+from simlab.errors import ConfigError
+from strategies.base import Intents, Param, StepStrategy
+
+if TYPE_CHECKING:
+    from simlab.bars import Bars
+    from simlab.montecarlo import ChallengeResult, ChallengeSetup
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+class OnnxPolicyStrategy(StepStrategy):
+    """An RL policy exported by `simlab rl export`, run with onnxruntime on the environment's observations."""
+
+    name = "onnx-policy"
+    price = "mid"
+
+    model = Param("", type=str, required=True, help="path to policy.onnx (policy.json beside it)")
+    threads = Param(1, bounds=(0, 1024), help="onnxruntime intra-op threads (0: its default)")
+
+    # ------------------------------------------------------------ loading
+    def setup(self) -> None:
+        from simlab.rl.policy import PolicyInfo, policy_json_path
+
+        model = Path(self.model).expanduser()
+        if not model.is_file():
+            raise ConfigError(str(model), "model file not found")
+        self.info = PolicyInfo.load(policy_json_path(model))
+        self._session: Any = None
+        self._open_session()
+
+    def _open_session(self) -> None:
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.log_severity_level = 3
+        if self.threads > 0:
+            opts.intra_op_num_threads = self.threads
+            opts.inter_op_num_threads = 1
+        path = str(Path(self.model).expanduser())
+        try:
+            sess = ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own exception types
+            raise ConfigError(self.model, f"not a loadable ONNX model ({_one_line(exc)})") from None
+        inputs = sess.get_inputs()
+        onnx_meta = self.info.raw.get("onnx", {})
+        if len(inputs) != 1 or list(inputs[0].shape)[-1] != self.info.obs_dim:
+            raise ConfigError(
+                self.model, f"expected one input of {self.info.obs_dim} observation values (see policy.json)"
+            )
+        outs = [o.name for o in sess.get_outputs()]
+        out = onnx_meta.get("output", outs[0])
+        if out not in outs:
+            raise ConfigError(self.model, f"no output named {out!r} (outputs: {', '.join(outs)})")
+        self._session = sess
+        self._input = inputs[0].name
+        self._output = out
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_session"] = None  # an InferenceSession does not pickle; reopened on load
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._open_session()
+
+    @property
+    def warmup(self) -> int:
+        from simlab.rl.features import WARMUP
+
+        return WARMUP + self.info.settings.window - 1
+
+    # ------------------------------------------------------------ inference
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        """Actions (int64 (N,)) for raw observations (float32 (N, obs_dim)): normalised, then the model."""
+        x = obs if self.info.obs_norm is None else self.info.obs_norm.apply(obs)
+        y = self._session.run([self._output], {self._input: np.ascontiguousarray(x, dtype=np.float32)})[0]
+        a = np.asarray(y).reshape(obs.shape[0]).astype(np.int64)
+        if a.shape[0] and (a.min() < 0 or a.max() >= self.info.n_actions):
+            raise ConfigError(self.model, f"the model answered action {int(a.max())}; expected 0..{self.info.n_actions - 1}")
+        return a
+
+    def run_challenge(self, setup: ChallengeSetup, runs: int, **_: Any) -> ChallengeResult:
+        """The challenge's attempts in the closed loop (see the module docstring)."""
+        from simlab.rl.policy import run_policy_challenge
+
+        return run_policy_challenge(self.info.settings, setup, self.act, runs)
+
+    def signals(self, bars: Bars) -> Intents:
+        from simlab.bootstrap import MarketSettings
+        from simlab.rl.policy import intents_from_actions, shadow_actions, shadow_world
+
+        s = self.info.settings
+        market = _shadow_market(bars, s.program, s.symbol, s.governors, MarketSettings)
+        world = shadow_world(s, market)
+        return intents_from_actions(world, shadow_actions(world, self.act))
+
+    def step(
+        self,
+        bar_index: int,
+        bars_window: Bars,
+        position_dir: int,
+        account_state: np.ndarray | None,
+    ) -> tuple[int, float, float, float]:
+        """One decision for the last bar of ``bars_window`` (which must hold ``window`` bars)."""
+        from simlab.bootstrap import MarketSettings
+        from simlab.rl.batch_nb import observe_nb
+        from simlab.rl.policy import intents_from_actions, shadow_world
+
+        s = self.info.settings
+        if len(bars_window) < self.window:
+            return L.DIR_HOLD, float("nan"), float("nan"), float("nan")
+        market = _shadow_market(bars_window, s.program, s.symbol, s.governors, MarketSettings)
+        world = shadow_world(s, market)
+        t = len(bars_window) - 1
+        if account_state is None:  # a fresh account of the training program
+            from simlab.rl.core import BatchCore
+
+            core = BatchCore(world, 1, autoreset=False, fixed_starts=np.array([t]), starts=np.array([t]))
+            core.reset()
+            acc = core.acc[0]
+        else:
+            acc = np.asarray(account_state, dtype=np.float64)
+        pos = np.zeros(L.POS_SIZE)
+        pos[L.POS_DIR] = float(position_dir)
+        obs = np.zeros((1, world.obs_dim), dtype=np.float32)
+        rules = world.phase_rules[0]
+        observe_nb(t, world.features.values, s.window, acc, pos, rules, 0, world.phase_rules.shape[0], obs[0])
+        acts = np.full(t + 1, -1, dtype=np.int64)
+        acts[t] = self.act(obs)[0]
+        it = intents_from_actions(world, acts)
+        return int(it.dir[t]), float(it.sl[t]), float(it.tp[t]), float(it.size[t])
+
+
+def _shadow_market(bars: Bars, program: str, symbol: str, governors: str, settings_cls: Any) -> Any:
+    from challenges.governors import load_governors
+    from challenges.rules import load_program
+    from simlab.symbols import get_symbol
+
+    prog = load_program(program)
+    gov = load_governors(governors)
+    zone, reset = prog.day_boundary
+    return settings_cls(
+        day_zone=zone,
+        day_reset=reset,
+        triple_day=get_symbol(symbol).triple_swap_day,
+        reset_window_min=gov.reset_window_min,
+        weekend_window_min=gov.weekend_window_min,
+    ).build(bars)
