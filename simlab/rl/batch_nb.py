@@ -154,11 +154,9 @@ def observe_nb(
 ) -> None:
     """Observation of bar t: market features of bars t-window+1 .. t (oldest first), then the account."""
     nf = feats.shape[1]
-    k = 0
-    for r in range(t - window + 1, t + 1):
-        for j in range(nf):
-            out[k] = feats[r, j]
-            k += 1
+    k = window * nf
+    # one flat copy of the window's rows (C order: oldest bar first), which LLVM vectorises
+    out[:k] = feats.reshape(feats.shape[0] * nf)[(t - window + 1) * nf : (t + 1) * nf]
     account_obs_nb(acc, pos, rules, phase, n_phases, out[k : k + RLO_SIZE])
 
 
@@ -378,6 +376,16 @@ def step_nb_serial(
     reward: np.ndarray,
 ) -> None:
     """Step every sub-environment once, one after the other (small batches, one env)."""
+    # borrowed views: no reference counting of the arrays passed and viewed on every step (see
+    # simlab.kernel_nb._borrowed); in the threaded version the threads would contend for the counts
+    bid, ask, session, day = _borrowed(bid), _borrowed(ask), _borrowed(session), _borrowed(day)  # type: ignore[call-arg]  # numba intrinsic
+    swap_nights, flags, vol_ratio = _borrowed(swap_nights), _borrowed(flags), _borrowed(vol_ratio)  # type: ignore[call-arg]  # numba intrinsic
+    feats, atr, sym, cfg = _borrowed(feats), _borrowed(atr), _borrowed(sym), _borrowed(cfg)  # type: ignore[call-arg]  # numba intrinsic
+    phase_rules, gov, cost_q, cost_probs = _borrowed(phase_rules), _borrowed(gov), _borrowed(cost_q), _borrowed(cost_probs)  # type: ignore[call-arg]  # numba intrinsic
+    cost_guide, spread_lut, starts, levels = _borrowed(cost_guide), _borrowed(spread_lut), _borrowed(starts), _borrowed(levels)  # type: ignore[call-arg]  # numba intrinsic
+    prm, ist, acc, pos, res = _borrowed(prm), _borrowed(ist), _borrowed(acc), _borrowed(pos), _borrowed(res)  # type: ignore[call-arg]  # numba intrinsic
+    trades, out, last_out = _borrowed(trades), _borrowed(out), _borrowed(last_out)  # type: ignore[call-arg]  # numba intrinsic
+    obs, final_obs, reward, actions = _borrowed(obs), _borrowed(final_obs), _borrowed(reward), _borrowed(actions)  # type: ignore[call-arg]  # numba intrinsic
     for i in range(actions.shape[0]):
         _step_one_nb(
             i, int(actions[i]), bid, ask, session, day, swap_nights, flags, vol_ratio, feats, atr, sym, cfg,
@@ -422,7 +430,6 @@ def step_nb_parallel(
     reward: np.ndarray,
 ) -> None:
     """``step_nb_serial`` over numba's threads: sub-environments are independent, results identical."""
-    # borrowed views: the threads would otherwise contend for the shared arrays' reference counts
     bid, ask, session, day = _borrowed(bid), _borrowed(ask), _borrowed(session), _borrowed(day)  # type: ignore[call-arg]  # numba intrinsic
     swap_nights, flags, vol_ratio = _borrowed(swap_nights), _borrowed(flags), _borrowed(vol_ratio)  # type: ignore[call-arg]  # numba intrinsic
     feats, atr, sym, cfg = _borrowed(feats), _borrowed(atr), _borrowed(sym), _borrowed(cfg)  # type: ignore[call-arg]  # numba intrinsic
