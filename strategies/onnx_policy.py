@@ -114,7 +114,9 @@ class OnnxPolicyStrategy(StepStrategy):
         y = self._session.run([self._output], {self._input: np.ascontiguousarray(x, dtype=np.float32)})[0]
         a = np.asarray(y).reshape(obs.shape[0]).astype(np.int64)
         if a.shape[0] and (a.min() < 0 or a.max() >= self.info.n_actions):
-            raise ConfigError(self.model, f"the model answered action {int(a.max())}; expected 0..{self.info.n_actions - 1}")
+            raise ConfigError(
+                self.model, f"the model answered action {int(a.max())}; expected 0..{self.info.n_actions - 1}"
+            )
         return a
 
     def run_challenge(self, setup: ChallengeSetup, runs: int, **_: Any) -> ChallengeResult:

@@ -34,13 +34,17 @@ def world1(bars) -> World:
 
     A 1.5 % risk per trade at a 1-ATR stop: scripted random trading breaches it within weeks.
     """
-    return World.build(bars, EnvSettings(program="ftmo-1step", horizon_days=30, risk=0.015, sl_atr=1.0, tp_atr=2.0))
+    return World.build(
+        bars, EnvSettings(program="ftmo-1step", horizon_days=30, risk=0.015, sl_atr=1.0, tp_atr=2.0)
+    )
 
 
 @pytest.fixture(scope="module")
 def world2(bars) -> World:
     """Two phases (FTMO 2-step), sized to pass some attempts: 20-day horizon, 2 % risk, 3-ATR stop and target."""
-    return World.build(bars, EnvSettings(program="ftmo-2step", horizon_days=20, risk=0.02, sl_atr=3.0, tp_atr=3.0))
+    return World.build(
+        bars, EnvSettings(program="ftmo-2step", horizon_days=20, risk=0.02, sl_atr=3.0, tp_atr=3.0)
+    )
 
 
 def sticky_actions(n: int, seed: int, n_actions: int = 3, p_change: float = 0.08) -> np.ndarray:
@@ -169,12 +173,12 @@ def test_scripted_episode_equals_the_backtest_kernel(world1: World, seed: int) -
     start, end, attempt = (int(core.ist[0, k]) for k in (L.RLI_START, L.RLI_END, L.RLI_ATTEMPT))
     actions = sticky_actions(end - start, seed=seed)
     equity = []
-    for k, a in enumerate(actions):
+    for a in actions:
         _, _, term, trunc, info = env.step(int(a))
         equity.append(info["equity"])
         if term or trunc:
             break
-    played = actions[: k + 1]
+    played = actions[: len(equity)]
     ref = run_backtest(
         world1.market.bars, intents_for(world1, played, start), world1.spec, market=world1.market,
         costs=world1.costs, rules=world1.phase_rules[0], gov=world1.gov,
@@ -186,7 +190,13 @@ def test_scripted_episode_equals_the_backtest_kernel(world1: World, seed: int) -
     assert np.array_equal(got, ref.trades_raw)
     assert np.array_equal(np.array(equity), ref.curve[:, L.CURVE_EQUITY])
     assert np.array_equal(core.last_out[0, 0], ref.res)
-    assert info["status"] == ("passed" if ref.status == "passed" else ref.breach_reason if ref.status != "running" else "no_pass_within_horizon")
+    assert info["status"] == (
+        "passed"
+        if ref.status == "passed"
+        else ref.breach_reason
+        if ref.status != "running"
+        else "no_pass_within_horizon"
+    )
 
 
 def test_scripted_episodes_end_both_ways(world1: World) -> None:

@@ -43,11 +43,23 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_training_writes_model_logs_record_and_a_walk_forward_evaluation(trained: Path) -> None:
-    for name in ("model.zip", "model.vecnormalize.pkl", "model.train.json", "model.onnx", "model.json", "model.eval.json"):
+    for name in (
+        "model.zip",
+        "model.vecnormalize.pkl",
+        "model.train.json",
+        "model.onnx",
+        "model.json",
+        "model.eval.json",
+    ):
         assert (trained / name).is_file(), name
     with open(trained / "model_logs" / "progress.csv") as fh:
         rows = list(csv.DictReader(fh))
-    assert [int(r["time/total_timesteps"]) for r in rows] == [1024, 2048, 3072, 4096]  # 8 envs x 128 steps per update
+    assert [int(r["time/total_timesteps"]) for r in rows] == [
+        1024,
+        2048,
+        3072,
+        4096,
+    ]  # 8 envs x 128 steps per update
     rec = json.loads((trained / "model.train.json").read_text())
     sp = rec["training"]["split"]
     assert sp["train"][1] < sp["eval"][0]  # trained on the earlier dates, evaluated on the later ones
@@ -125,7 +137,9 @@ def test_the_closed_loop_run_uses_the_monte_carlo_attempts(trained: Path) -> Non
     pol = strat.run_challenge(setup, 9)
     hold = run_challenge(setup, 9, workers=1, progress=False)
     assert np.array_equal(pol.starts, hold.starts)
-    assert (pol.out[:, 0, 3] > 0).any() and not (hold.out[:, 0, 3] > 0).any()  # RES_N_TRADES: only the policy trades
+    assert (pol.out[:, 0, 3] > 0).any() and not (
+        hold.out[:, 0, 3] > 0
+    ).any()  # RES_N_TRADES: only the policy trades
 
 
 def test_lookahead_checker_passes_on_the_onnx_policy(trained: Path) -> None:
@@ -157,7 +171,9 @@ def test_lookahead_checker_catches_a_leak_planted_in_the_policys_features(
         f = honest(market)
         v = f.values.copy()
         c = market.bars.bid[:, 3]
-        v[F.WARMUP : -1, :] = 5.0 * np.sign(c[F.WARMUP + 1 :] - c[F.WARMUP : -1])[:, None]  # the next bar's move
+        v[F.WARMUP : -1, :] = (
+            5.0 * np.sign(c[F.WARMUP + 1 :] - c[F.WARMUP : -1])[:, None]
+        )  # the next bar's move
         return F.MarketFeatures(v, f.atr)
 
     monkeypatch.setattr(P, "market_features", leaky)
@@ -192,7 +208,9 @@ def test_export_refuses_a_wrong_suffix_and_a_missing_model(trained: Path, tmp_pa
 
 
 def test_export_again_gives_the_same_policy(trained: Path, tmp_path: Path) -> None:
-    r = run_simlab("rl", "export", str(trained / "model.zip"), "-o", str(tmp_path / "again.onnx"), cwd=tmp_path)
+    r = run_simlab(
+        "rl", "export", str(trained / "model.zip"), "-o", str(tmp_path / "again.onnx"), cwd=tmp_path
+    )
     assert r.returncode == 0, r.stderr
     assert "agree on 512 of 512" in r.stdout
     a = json.loads((trained / "model.json").read_text())

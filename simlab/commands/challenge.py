@@ -122,14 +122,13 @@ def run(args: argparse.Namespace) -> int:
     # a strategy that reads its own account (an RL policy) plays each attempt in the closed loop instead
     closed_loop = getattr(strategy, "run_challenge", None)
     if closed_loop is not None and args.bootstrap_days:
-        raise ConfigError("--bootstrap-days", f"{args.strategy} plays each attempt in the closed loop; drop --bootstrap-days")
-    if closed_loop is not None:
-        from strategies.base import Intents
-
-        intents = Intents.hold(len(bars))
-    elif not args.bootstrap_days:
+        raise ConfigError(
+            "--bootstrap-days",
+            f"{args.strategy} plays each attempt in the closed loop; drop --bootstrap-days",
+        )
+    if closed_loop is None and not args.bootstrap_days:
         intents = strategy.signals(bars)
-    else:  # the signals are computed on each attempt's resampled history instead
+    else:  # the signals are computed on each attempt's resampled history (or decided in the closed loop) instead
         from strategies.base import Intents
 
         intents = Intents.hold(len(bars))

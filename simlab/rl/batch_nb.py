@@ -47,7 +47,15 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from simlab.kernel_nb import _borrowed, bar_ask_close_nb, begin_nb, cost_index_nb, finish_nb, new_state, step_nb
+from simlab.kernel_nb import (
+    _borrowed,
+    bar_ask_close_nb,
+    begin_nb,
+    cost_index_nb,
+    finish_nb,
+    new_state,
+    step_nb,
+)
 from simlab.layout import (
     ACC_BALANCE,
     ACC_DAILY_LIMIT,
@@ -103,7 +111,16 @@ from simlab.rng_nb import uniform_nb
 
 OBS_CLIP = 10.0  # every observation value lies in [-OBS_CLIP, OBS_CLIP]
 
-__all__ = ["OBS_CLIP", "account_obs_nb", "cost_index_nb", "new_state", "observe_nb", "reset_nb", "step_nb_parallel", "step_nb_serial"]
+__all__ = [
+    "OBS_CLIP",
+    "account_obs_nb",
+    "cost_index_nb",
+    "new_state",
+    "observe_nb",
+    "reset_nb",
+    "step_nb_parallel",
+    "step_nb_serial",
+]
 
 
 @njit(cache=True)
@@ -194,7 +211,9 @@ def _begin_attempt_nb(
     begin_nb(acc[i], pos[i], res[i], cfg, phase_rules[0], day[s])
     out[i, :, :] = 0.0
     out[i, :, RES_STATUS] = -1.0
-    observe_nb(s, feats, int(prm[RLP_WINDOW]), acc[i], pos[i], phase_rules[0], 0, phase_rules.shape[0], obs[i])
+    observe_nb(
+        s, feats, int(prm[RLP_WINDOW]), acc[i], pos[i], phase_rules[0], 0, phase_rules.shape[0], obs[i]
+    )
 
 
 @njit(cache=True)
@@ -298,7 +317,9 @@ def _step_one_nb(
     )  # fmt: skip
     ended = status != STATUS_RUNNING or is_last
     if ended:  # as Stepper.step: the books are closed at this bar (what is open is closed at its close)
-        ask_close = bar_ask_close_nb(t, bid, ask, session, cfg, cost_q, cost_probs, cost_guide, spread_lut, seed, attempt)
+        ask_close = bar_ask_close_nb(
+            t, bid, ask, session, cfg, cost_q, cost_probs, cost_guide, spread_lut, seed, attempt
+        )
         finish_nb(t, bid, ask, session, day, sym, gov, a_acc, a_pos, a_res, a_trades, True, ask_close)
     r = (a_acc[ACC_EQUITY] - eq0) / a_acc[ACC_INITIAL] * prm[RLP_PNL_SCALE]
     ist[i, RLI_T] = t + 1
@@ -331,7 +352,9 @@ def _step_one_nb(
         last_out[i, :, :] = out[i, :, :]
         ist[i, RLI_EPISODE] += 1
         if autoreset:
-            _begin_attempt_nb(i, day, feats, cfg, phase_rules, seed, starts, prm, ist, acc, pos, res, out, obs)
+            _begin_attempt_nb(
+                i, day, feats, cfg, phase_rules, seed, starts, prm, ist, acc, pos, res, out, obs
+            )
         else:
             obs[i, :] = final_obs[i, :]
         ist[i, RLI_DONE] = done
@@ -381,11 +404,26 @@ def step_nb_serial(
     bid, ask, session, day = _borrowed(bid), _borrowed(ask), _borrowed(session), _borrowed(day)  # type: ignore[call-arg]  # numba intrinsic
     swap_nights, flags, vol_ratio = _borrowed(swap_nights), _borrowed(flags), _borrowed(vol_ratio)  # type: ignore[call-arg]  # numba intrinsic
     feats, atr, sym, cfg = _borrowed(feats), _borrowed(atr), _borrowed(sym), _borrowed(cfg)  # type: ignore[call-arg]  # numba intrinsic
-    phase_rules, gov, cost_q, cost_probs = _borrowed(phase_rules), _borrowed(gov), _borrowed(cost_q), _borrowed(cost_probs)  # type: ignore[call-arg]  # numba intrinsic
-    cost_guide, spread_lut, starts, levels = _borrowed(cost_guide), _borrowed(spread_lut), _borrowed(starts), _borrowed(levels)  # type: ignore[call-arg]  # numba intrinsic
+    phase_rules, gov, cost_q, cost_probs = (
+        _borrowed(phase_rules),
+        _borrowed(gov),
+        _borrowed(cost_q),
+        _borrowed(cost_probs),
+    )  # type: ignore[call-arg]  # numba intrinsic
+    cost_guide, spread_lut, starts, levels = (
+        _borrowed(cost_guide),
+        _borrowed(spread_lut),
+        _borrowed(starts),
+        _borrowed(levels),
+    )  # type: ignore[call-arg]  # numba intrinsic
     prm, ist, acc, pos, res = _borrowed(prm), _borrowed(ist), _borrowed(acc), _borrowed(pos), _borrowed(res)  # type: ignore[call-arg]  # numba intrinsic
     trades, out, last_out = _borrowed(trades), _borrowed(out), _borrowed(last_out)  # type: ignore[call-arg]  # numba intrinsic
-    obs, final_obs, reward, actions = _borrowed(obs), _borrowed(final_obs), _borrowed(reward), _borrowed(actions)  # type: ignore[call-arg]  # numba intrinsic
+    obs, final_obs, reward, actions = (
+        _borrowed(obs),
+        _borrowed(final_obs),
+        _borrowed(reward),
+        _borrowed(actions),
+    )  # type: ignore[call-arg]  # numba intrinsic
     for i in range(actions.shape[0]):
         _step_one_nb(
             i, int(actions[i]), bid, ask, session, day, swap_nights, flags, vol_ratio, feats, atr, sym, cfg,
@@ -433,11 +471,26 @@ def step_nb_parallel(
     bid, ask, session, day = _borrowed(bid), _borrowed(ask), _borrowed(session), _borrowed(day)  # type: ignore[call-arg]  # numba intrinsic
     swap_nights, flags, vol_ratio = _borrowed(swap_nights), _borrowed(flags), _borrowed(vol_ratio)  # type: ignore[call-arg]  # numba intrinsic
     feats, atr, sym, cfg = _borrowed(feats), _borrowed(atr), _borrowed(sym), _borrowed(cfg)  # type: ignore[call-arg]  # numba intrinsic
-    phase_rules, gov, cost_q, cost_probs = _borrowed(phase_rules), _borrowed(gov), _borrowed(cost_q), _borrowed(cost_probs)  # type: ignore[call-arg]  # numba intrinsic
-    cost_guide, spread_lut, starts, levels = _borrowed(cost_guide), _borrowed(spread_lut), _borrowed(starts), _borrowed(levels)  # type: ignore[call-arg]  # numba intrinsic
+    phase_rules, gov, cost_q, cost_probs = (
+        _borrowed(phase_rules),
+        _borrowed(gov),
+        _borrowed(cost_q),
+        _borrowed(cost_probs),
+    )  # type: ignore[call-arg]  # numba intrinsic
+    cost_guide, spread_lut, starts, levels = (
+        _borrowed(cost_guide),
+        _borrowed(spread_lut),
+        _borrowed(starts),
+        _borrowed(levels),
+    )  # type: ignore[call-arg]  # numba intrinsic
     prm, ist, acc, pos, res = _borrowed(prm), _borrowed(ist), _borrowed(acc), _borrowed(pos), _borrowed(res)  # type: ignore[call-arg]  # numba intrinsic
     trades, out, last_out = _borrowed(trades), _borrowed(out), _borrowed(last_out)  # type: ignore[call-arg]  # numba intrinsic
-    obs, final_obs, reward, actions = _borrowed(obs), _borrowed(final_obs), _borrowed(reward), _borrowed(actions)  # type: ignore[call-arg]  # numba intrinsic
+    obs, final_obs, reward, actions = (
+        _borrowed(obs),
+        _borrowed(final_obs),
+        _borrowed(reward),
+        _borrowed(actions),
+    )  # type: ignore[call-arg]  # numba intrinsic
     for i in prange(actions.shape[0]):
         _step_one_nb(
             i, int(actions[i]), bid, ask, session, day, swap_nights, flags, vol_ratio, feats, atr, sym, cfg,

@@ -23,7 +23,7 @@ import numpy as np
 
 from simlab import layout as L
 from simlab.bars import Bars
-from simlab.engine import CostSetup, Market, SymbolLike, config_vector
+from simlab.engine import CostSetup, Market, config_vector
 from simlab.errors import ConfigError, InputError
 from simlab.rl.features import FEATURE_NAMES, FEATURES_VERSION, WARMUP, MarketFeatures, market_features
 
@@ -72,7 +72,9 @@ class EnvSettings:
         if not 1 <= self.window <= 1_000:
             raise ConfigError(where, f"window = {self.window}: expected 1..1000 bars")
         if not self.size_levels or any(not (0.0 < x <= 10.0) for x in self.size_levels):
-            raise ConfigError(where, f"size_levels = {list(self.size_levels)}: expected multipliers in (0, 10]")
+            raise ConfigError(
+                where, f"size_levels = {list(self.size_levels)}: expected multipliers in (0, 10]"
+            )
         if self.volume < 0.0:
             raise ConfigError(where, f"volume = {self.volume}: expected lots > 0, or 0 for risk sizing")
         if self.volume > 0.0 and len(self.size_levels) > 1:
@@ -105,7 +107,9 @@ class EnvSettings:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(d) - known)
         if unknown:
-            raise ConfigError(where, f"unknown environment setting {unknown[0]!r} (known: {', '.join(sorted(known))})")
+            raise ConfigError(
+                where, f"unknown environment setting {unknown[0]!r} (known: {', '.join(sorted(known))})"
+            )
         return cls(**d)
 
 
@@ -123,7 +127,7 @@ class World:
     settings: EnvSettings
     market: Market
     features: MarketFeatures
-    spec: SymbolLike
+    spec: Any  # a SymbolLike (simlab.symbols.SymbolSpec)
     costs: CostSetup
     phase_rules: np.ndarray  # (n_phases, RULE_SIZE)
     phase_names: list[str]
@@ -284,7 +288,11 @@ class BatchCore:
             np.ascontiguousarray(m.bars.bid), np.ascontiguousarray(m.bars.ask), m.session, m.day,
             m.swap_nights, m.flags, m.vol_ratio, world.features.values, world.features.atr,
         )  # fmt: skip
-        self._costs = (world.costs.cost_q, world.costs.cost_probs, *B.cost_index_nb(world.costs.cost_q, world.costs.cost_probs))
+        self._costs = (
+            world.costs.cost_q,
+            world.costs.cost_probs,
+            *B.cost_index_nb(world.costs.cost_q, world.costs.cost_probs),
+        )
         self._sym = world.spec.to_vector()
         self._cfg = world.cfg()
         self._prm = world.params(autoreset)
@@ -372,7 +380,12 @@ class BatchCore:
 
     def trades_of(self, i: int) -> np.ndarray:
         """Sub-environment i's recorded trades of the current (or just finished) phase."""
-        n = int(min(self.res[i, L.RES_N_TRADES] if self.ist[i, L.RLI_DONE] else self.acc[i, L.ACC_N_TRADES], self.trades.shape[1]))
+        n = int(
+            min(
+                self.res[i, L.RES_N_TRADES] if self.ist[i, L.RLI_DONE] else self.acc[i, L.ACC_N_TRADES],
+                self.trades.shape[1],
+            )
+        )
         return self.trades[i, :n].copy()
 
     def info_of(self, i: int) -> dict[str, Any]:
@@ -402,4 +415,3 @@ def last_status(core: BatchCore, i: int) -> str:
     if st[p] == L.STATUS_RUNNING:
         return "no_pass_within_horizon"
     return reason_name(out[p])
-

@@ -53,7 +53,9 @@ def _world(bars: Bars | None, world: World | None, settings: EnvSettings | None,
             raise ConfigError("ChallengeEnv", "give either a world or bars and settings, not both")
         return world
     if settings is not None and kw:
-        raise ConfigError("ChallengeEnv", "give either settings=EnvSettings(...) or keyword settings, not both")
+        raise ConfigError(
+            "ChallengeEnv", "give either settings=EnvSettings(...) or keyword settings, not both"
+        )
     s = settings or EnvSettings(**kw)
     if bars is None:
         from simlab.synthetic import default_bars
@@ -73,7 +75,9 @@ def _done_info(core: BatchCore, i: int) -> dict[str, Any]:
     return {
         "status": last_status(core, i),
         "phases_passed": int(np.count_nonzero(out[reached, L.RES_STATUS] == L.STATUS_PASSED)),
-        "final_balance": float(out[np.flatnonzero(reached)[-1], L.RES_BALANCE]) if reached.any() else float("nan"),
+        "final_balance": float(out[np.flatnonzero(reached)[-1], L.RES_BALANCE])
+        if reached.any()
+        else float("nan"),
     }
 
 
@@ -127,7 +131,8 @@ class ChallengeEnv(gymnasium.Env[np.ndarray, np.int64]):
             n = len(self.world.market.bars)
             if not self.world.warmup_bars <= k < n - 1:
                 raise ConfigError(
-                    "start_bar", f"{k}: expected {self.world.warmup_bars}..{n - 2} (after the features' warm-up)"
+                    "start_bar",
+                    f"{k}: expected {self.world.warmup_bars}..{n - 2} (after the features' warm-up)",
                 )
             core.ist[0, L.RLI_FIXED_START] = k
         obs = core.reset()
@@ -196,13 +201,17 @@ class ChallengeVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         self._started = True
         return self.core.reset().copy(), {}
 
-    def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+    def step(
+        self, actions: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         if not self._started:
             raise RuntimeError("call reset() before step()")
         obs, reward, done = self.core.step(np.asarray(actions))
         infos: dict[str, Any] = {}
         for i in np.flatnonzero(done):
             infos = self._add_info(
-                infos, {"final_obs": self.core.final_obs[i].copy(), "final_info": _done_info(self.core, int(i))}, int(i)
+                infos,
+                {"final_obs": self.core.final_obs[i].copy(), "final_info": _done_info(self.core, int(i))},
+                int(i),
             )
         return obs.copy(), reward.copy(), done == 1, done == 2, infos

@@ -55,7 +55,12 @@ def load_obs_norm(model_zip: Path | str) -> ObsNorm | None:
     if not getattr(vn, "norm_obs", False):
         return None
     rms = vn.obs_rms
-    return ObsNorm(np.asarray(rms.mean, np.float64), np.asarray(rms.var, np.float64), float(vn.epsilon), float(vn.clip_obs))
+    return ObsNorm(
+        np.asarray(rms.mean, np.float64),
+        np.asarray(rms.var, np.float64),
+        float(vn.epsilon),
+        float(vn.clip_obs),
+    )
 
 
 def _onnxable(policy: Any) -> Any:
@@ -110,7 +115,13 @@ def _load_bars(tr: dict[str, Any]) -> Any:
         return default_bars("1h" if data == BUNDLED else "1min")
     from simlab.loaders import load_bars
 
-    return load_bars(data, fmt=tr.get("format"), tz=tr.get("tz"), symbol=tr.get("symbol", "EURUSD"), timeframe=tr.get("timeframe"))
+    return load_bars(
+        data,
+        fmt=tr.get("format"),
+        tz=tr.get("tz"),
+        symbol=tr.get("symbol", "EURUSD"),
+        timeframe=tr.get("timeframe"),
+    )
 
 
 def read_model_json(model_zip: Path | str) -> dict[str, Any]:
@@ -134,18 +145,27 @@ def export_policy(model_zip: Path | str, out: Path | str, *, check_n: int = 512)
     model_zip = Path(model_zip)
     out = Path(out)
     if out.suffix != ".onnx":
-        raise ConfigError(str(out), "the exported policy's file name must end in .onnx (policy.json goes beside it)")
+        raise ConfigError(
+            str(out), "the exported policy's file name must end in .onnx (policy.json goes beside it)"
+        )
     if not model_zip.is_file():
         raise ConfigError(str(model_zip), "model file not found")
     meta = read_model_json(model_zip)
     try:
         model = PPO.load(model_zip, device="cpu")
     except Exception as exc:  # stable-baselines3 raises many kinds on a bad archive
-        raise ConfigError(str(model_zip), f"not a loadable stable-baselines3 PPO model ({type(exc).__name__})") from None
+        raise ConfigError(
+            str(model_zip), f"not a loadable stable-baselines3 PPO model ({type(exc).__name__})"
+        ) from None
     norm = load_obs_norm(model_zip)
     policy = model.policy.to("cpu").eval()
     module = _onnxable(policy)
-    obs_dim = int(model.observation_space.shape[0])
+    shape = model.observation_space.shape
+    if shape is None or len(shape) != 1:
+        raise ConfigError(
+            str(model_zip), f"observation shape {shape}: not a simlab challenge environment's model"
+        )
+    obs_dim = int(shape[0])
     tmp = out.with_name(out.name + ".tmp")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the TorchScript exporter announces its deprecation
@@ -165,7 +185,10 @@ def export_policy(model_zip: Path | str, out: Path | str, *, check_n: int = 512)
         got = np.asarray(sess.run([OUTPUT_NAME], {INPUT_NAME: x})[0]).astype(np.int64).reshape(-1)
         agree = int(np.count_nonzero(got == want))
         if agree != want.shape[0]:
-            raise ConfigError(str(out), f"ONNX and torch disagree on {want.shape[0] - agree} of {want.shape[0]} observations")
+            raise ConfigError(
+                str(out),
+                f"ONNX and torch disagree on {want.shape[0] - agree} of {want.shape[0]} observations",
+            )
         desc = {
             "schema": POLICY_SCHEMA,
             "settings": meta["settings"],
@@ -173,7 +196,11 @@ def export_policy(model_zip: Path | str, out: Path | str, *, check_n: int = 512)
             "obs_norm": norm.to_dict() if norm is not None else None,
             "onnx": {"input": INPUT_NAME, "output": OUTPUT_NAME, "opset": OPSET},
             "training": meta["training"],
-            "export_check": {"observations": int(want.shape[0]), "agree": agree, "actions_seen": sorted(set(want.tolist()))},
+            "export_check": {
+                "observations": int(want.shape[0]),
+                "agree": agree,
+                "actions_seen": sorted(set(want.tolist())),
+            },
             "source_model": str(model_zip),
         }
         atomic_write_text(policy_json_path(out), json.dumps(desc, indent=1))

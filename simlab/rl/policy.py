@@ -62,11 +62,21 @@ class ObsNorm:
         return x.astype(np.float32)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"mean": self.mean.tolist(), "var": self.var.tolist(), "epsilon": self.epsilon, "clip": self.clip}
+        return {
+            "mean": self.mean.tolist(),
+            "var": self.var.tolist(),
+            "epsilon": self.epsilon,
+            "clip": self.clip,
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ObsNorm:
-        return cls(np.asarray(d["mean"], np.float64), np.asarray(d["var"], np.float64), float(d["epsilon"]), float(d["clip"]))
+        return cls(
+            np.asarray(d["mean"], np.float64),
+            np.asarray(d["var"], np.float64),
+            float(d["epsilon"]),
+            float(d["clip"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -84,17 +94,23 @@ class PolicyInfo:
         p = Path(path)
         where = str(p)
         if not p.is_file():
-            raise ConfigError(where, "policy description not found; `simlab rl export` writes it beside the .onnx")
+            raise ConfigError(
+                where, "policy description not found; `simlab rl export` writes it beside the .onnx"
+            )
         try:
             d = json.loads(p.read_text())
         except (OSError, ValueError) as exc:
             raise ConfigError(where, f"not a readable JSON file ({str(exc).splitlines()[0]})") from None
         if not isinstance(d, dict) or d.get("schema") != POLICY_SCHEMA:
-            raise ConfigError(where, f"expected schema {POLICY_SCHEMA!r}, got {d.get('schema') if isinstance(d, dict) else d!r}")
+            raise ConfigError(
+                where,
+                f"expected schema {POLICY_SCHEMA!r}, got {d.get('schema') if isinstance(d, dict) else d!r}",
+            )
         world = d.get("world", {})
         if world.get("features_version") != FEATURES_VERSION or world.get("features") != list(FEATURE_NAMES):
             raise ConfigError(
-                where, f"trained on features version {world.get('features_version')}; this simlab computes version "
+                where,
+                f"trained on features version {world.get('features_version')}; this simlab computes version "
                 f"{FEATURES_VERSION}: retrain or use the simlab it was trained with",
             )
         settings = EnvSettings.from_dict(d.get("settings", {}), where)
@@ -102,9 +118,13 @@ class PolicyInfo:
         info = cls(settings, int(world["obs_dim"]), int(world["n_actions"]), norm, d)
         expect = settings.window * len(FEATURE_NAMES) + L.RLO_SIZE
         if info.obs_dim != expect or info.n_actions != settings.n_actions:
-            raise ConfigError(where, f"obs_dim {info.obs_dim} / n_actions {info.n_actions} do not match its settings")
+            raise ConfigError(
+                where, f"obs_dim {info.obs_dim} / n_actions {info.n_actions} do not match its settings"
+            )
         if norm is not None and norm.mean.shape != (info.obs_dim,):
-            raise ConfigError(where, f"obs_norm has {norm.mean.shape[0]} means; the observation has {info.obs_dim} values")
+            raise ConfigError(
+                where, f"obs_norm has {norm.mean.shape[0]} means; the observation has {info.obs_dim} values"
+            )
         return info
 
 
@@ -144,7 +164,9 @@ def run_policy_attempts(world: World, policy: Policy, runs: int, seed: int) -> t
     return core.last_out.copy(), core.ist[:, L.RLI_START].copy()
 
 
-def run_policy_challenge(settings: EnvSettings, setup: ChallengeSetup, policy: Policy, runs: int) -> ChallengeResult:
+def run_policy_challenge(
+    settings: EnvSettings, setup: ChallengeSetup, policy: Policy, runs: int
+) -> ChallengeResult:
     """``run_challenge`` for a policy that reads its account: the same attempts, played in the closed loop."""
     from simlab.montecarlo import ChallengeResult
 

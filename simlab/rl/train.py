@@ -99,10 +99,13 @@ class TrainOptions:
         if self.n_envs < 1:
             raise ConfigError("--envs", f"{self.n_envs}: expected at least 1")
         if self.n_steps < 2:
-            raise ConfigError("--n-steps", f"{self.n_steps}: expected at least 2 steps per environment per update")
+            raise ConfigError(
+                "--n-steps", f"{self.n_steps}: expected at least 2 steps per environment per update"
+            )
         if self.batch_size < 2 or self.batch_size > self.n_steps * self.n_envs:
             raise ConfigError(
-                "--batch-size", f"{self.batch_size}: expected 2 .. n_steps * envs = {self.n_steps * self.n_envs}"
+                "--batch-size",
+                f"{self.batch_size}: expected 2 .. n_steps * envs = {self.n_steps * self.n_envs}",
             )
         if self.eval_runs < 1:
             raise ConfigError("--eval-runs", f"{self.eval_runs}: expected at least 1 attempt")
@@ -136,16 +139,21 @@ def train(
     torch.set_num_threads(1)  # one thread: the same weights for the same seed on any machine size
     full = World.build(bars, settings, data_name=str(data.get("data", "")))
     split = walk_forward_split(full, opts.train_frac)
-    train_world = World.build(bars.slice(0, split.train_end), settings, costs=full.costs, data_name=full.meta["data"])
+    train_world = World.build(
+        bars.slice(0, split.train_end), settings, costs=full.costs, data_name=full.meta["data"]
+    )
     train_world.meta["exec_model"] = full.meta["exec_model"]
     try:
         train_world.starts()
     except InputError:
         raise ConfigError(
-            "--train-frac", f"the training part ({split.train_end} bars) is too short for one {full.horizon_days}-day "
+            "--train-frac",
+            f"the training part ({split.train_end} bars) is too short for one {full.horizon_days}-day "
             "attempt: give more data, a larger --train-frac or a shorter --horizon-days",
         ) from None
-    venv = VecNormalize(VecMonitor(ChallengeVecEnv(opts.n_envs, world=train_world, seed=opts.seed)), gamma=0.99)
+    venv = VecNormalize(
+        VecMonitor(ChallengeVecEnv(opts.n_envs, world=train_world, seed=opts.seed)), gamma=0.99
+    )
     log_dir = out.with_name(out.stem + "_logs")
     model = PPO(
         "MlpPolicy", venv, n_steps=opts.n_steps, batch_size=opts.batch_size, learning_rate=opts.learning_rate,
@@ -184,7 +192,9 @@ def train(
     export_policy(out, onnx_path)
     record["evaluation"] = evaluate(bars, full, split, onnx_path, opts)
     atomic_write_text(model_json_path(out), json.dumps(record, indent=1, allow_nan=False))
-    atomic_write_text(out.with_name(out.stem + ".eval.json"), json.dumps(record["evaluation"], indent=1, allow_nan=False))
+    atomic_write_text(
+        out.with_name(out.stem + ".eval.json"), json.dumps(record["evaluation"], indent=1, allow_nan=False)
+    )
     return record
 
 
@@ -217,11 +227,14 @@ def evaluate(bars: Bars, full: World, split: Split, onnx_path: Path, opts: Train
     from strategies.base import Intents
 
     try:
-        res_policy = policy.run_challenge(setup(Intents.hold(len(held)), f"policy ({onnx_path.name})"), opts.eval_runs)
+        res_policy = policy.run_challenge(
+            setup(Intents.hold(len(held)), f"policy ({onnx_path.name})"), opts.eval_runs
+        )
         res_base = run_challenge(setup(base.signals(held), opts.baseline), opts.eval_runs, progress=False)
     except InputError:
         raise ConfigError(
-            "--train-frac", f"the held-out part ({len(bars) - split.eval_start} bars) is too short for one "
+            "--train-frac",
+            f"the held-out part ({len(bars) - split.eval_start} bars) is too short for one "
             f"{world.horizon_days}-day attempt: give more data, a smaller --train-frac or a shorter --horizon-days",
         ) from None
     rows = {"policy": res_policy.to_json(), "baseline": res_base.to_json()}
@@ -252,4 +265,3 @@ def comparison_table(rows: dict[str, dict[str, Any]]) -> str:
         f"attempts each, the same start days and cost draws | costs: {s.get('exec_model')}"
     )
     return title + "\n" + "\n".join(lines)
-

@@ -79,12 +79,16 @@ class ChallengeVecEnv(VecEnv):
         return [getattr(self, attr_name) for _ in self._get_indices(indices)]
 
     def set_attr(self, attr_name: str, value: Any, indices: VecEnvIndices = None) -> None:
-        raise ConfigError("set_attr", f"{attr_name!r}: the sub-environments share one world; build a new VecEnv")
+        raise ConfigError(
+            "set_attr", f"{attr_name!r}: the sub-environments share one world; build a new VecEnv"
+        )
 
     def env_method(
         self, method_name: str, *method_args: Any, indices: VecEnvIndices = None, **method_kwargs: Any
     ) -> list[Any]:
-        raise ConfigError("env_method", f"{method_name!r}: the sub-environments are rows of one compiled core")
+        raise ConfigError(
+            "env_method", f"{method_name!r}: the sub-environments are rows of one compiled core"
+        )
 
     def env_is_wrapped(self, wrapper_class: type, indices: VecEnvIndices = None) -> list[bool]:
         return [False for _ in self._get_indices(indices)]

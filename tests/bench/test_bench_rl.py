@@ -80,7 +80,9 @@ def test_bench_single_env_vs_gym_anytrading(bench_record, benchmark, h1_world):
     try:
         import gym_anytrading  # noqa: F401  (registers forex-v0)
     except ImportError:
-        bench_record("gym-anytrading forex-v0", "not installed (pip install gym-anytrading; nox -s bench installs it)")
+        bench_record(
+            "gym-anytrading forex-v0", "not installed (pip install gym-anytrading; nox -s bench installs it)"
+        )
         return
     import gymnasium
     import pandas as pd
