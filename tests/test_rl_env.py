@@ -246,3 +246,48 @@ def test_batched_env_playing_a_strategy_equals_run_challenge(world2: World) -> N
     assert np.array_equal(core.last_out, ref.out)
     status = ref.out[:, :, L.RES_STATUS]
     assert (status == L.STATUS_PASSED).any() and (status == L.STATUS_BREACHED).any()  # both kinds of end
+
+
+# ------------------------------------------------------------------ packaging
+
+
+@pytest.mark.parametrize("module", ["simlab.rl.env", "simlab.rl.features"])
+def test_docstring_examples_run(module: str) -> None:
+    import doctest
+    import importlib
+
+    res = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert res.attempted > 0 and res.failed == 0
+
+
+def test_import_simlab_never_imports_the_rl_stack() -> None:
+    """gymnasium, stable-baselines3 and torch stay in the rl extra: the core, the CLI and the policy
+    strategy import none of them (the strategy's own no-torch run is in test_rl_policy.py)."""
+    import subprocess
+    import sys
+
+    rl = "('torch', 'stable_baselines3', 'gymnasium')"
+    code = (
+        "import sys, simlab, simlab.engine, simlab.cli, simlab.montecarlo, strategies.registry, simlab.commands.rl\n"
+        f"print(sorted(m for m in {rl} if m in sys.modules))\n"
+        "import simlab.rl.core, strategies.onnx_policy\n"
+        f"print(sorted(m for m in {rl} if m in sys.modules))\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split("\n")[:2] == ["[]", "['gymnasium']"]  # importing simlab.rl registers the env
+
+
+def test_bad_settings_are_one_line_config_errors(bars) -> None:
+    from simlab.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="size levels need risk sizing"):
+        EnvSettings(volume=1.0, size_levels=(0.5, 1.0))
+    with pytest.raises(ConfigError, match="risk sizing needs a stop"):
+        EnvSettings(sl_atr=0.0)
+    with pytest.raises(ConfigError, match="unknown environment setting 'windw'"):
+        EnvSettings.from_dict({"windw": 8})
+    env = ChallengeEnv(bars, program="ftmo-1step", horizon_days=20)
+    env.reset(seed=1)
+    with pytest.raises(ConfigError, match="expected 0..2"):
+        env.step(3)
