@@ -291,3 +291,71 @@ def test_bad_settings_are_one_line_config_errors(bars) -> None:
     env.reset(seed=1)
     with pytest.raises(ConfigError, match="expected 0..2"):
         env.step(3)
+
+
+# ------------------------------------------------------------------ day-bootstrapped attempts
+
+
+def momentum_plan(world: World, bars) -> np.ndarray:
+    """A per-bar plan that is a function of the bars alone: long after a 12-bar rise, short after a fall."""
+    mid = (bars.bid[:, 3] + bars.ask[:, 3]) / 2.0
+    plan = np.zeros(len(bars), dtype=np.int64)
+    plan[12:] = np.where(mid[12:] > mid[:-12], 1, 2)
+    return plan
+
+
+def test_day_bootstrapped_attempts_equal_the_challenge_bootstrap(bars) -> None:
+    """With bootstrap_days each episode runs on attempt a's own resampled history — the very history,
+    start and cost draws of `simlab challenge --bootstrap-days` — so a plan played in the env gives its results."""
+    import dataclasses
+
+    from simlab.bootstrap import run_bootstrap_challenge
+    from simlab.montecarlo import ChallengeSetup
+    from simlab.rl.features import market_features
+
+    w = World.build(
+        bars,
+        EnvSettings(
+            program="ftmo-2step", horizon_days=20, risk=0.02, sl_atr=3.0, tp_atr=3.0, bootstrap_days=3
+        ),
+    )
+
+    class Plan:
+        warmup = 0
+
+        def signals(self, b):  # type: ignore[no-untyped-def]
+            m = w.calendar.build(b)
+            ww = dataclasses.replace(w, market=m, features=market_features(m))
+            return intents_for(ww, momentum_plan(ww, b))
+
+    runs = 6
+    setup = ChallengeSetup(
+        market=w.market, intents=None, spec=w.spec, phase_rules=w.phase_rules, phase_names=w.phase_names,  # type: ignore[arg-type]
+        gov=w.gov, costs=w.costs, initial_balance=w.initial_balance, risk=w.settings.risk,
+        horizon_days=w.horizon_days, warmup_bars=w.warmup_bars, seed=4,
+    )  # fmt: skip
+    ref = run_bootstrap_challenge(setup, runs, Plan(), 3, w.calendar, workers=1, progress=False)
+    for a in range(runs):
+        env = ChallengeEnv(
+            world=w, attempt_offset=a, trade_capacity=0
+        )  # no ledger, as the runner (its overflow flag)
+        env.reset(seed=4)
+        hist = env.core.world.market.bars
+        plan = momentum_plan(env.core.world, hist)
+        assert int(hist.time[env.core.ist[0, L.RLI_START]]) == int(ref.start_times[a])
+        while True:
+            _, _, term, trunc, info = env.step(int(plan[env.core.ist[0, L.RLI_T]]))
+            if term or trunc:
+                break
+        assert np.array_equal(env.core.last_out[0], ref.out[a]), a
+    assert (ref.out[:, 0, L.RES_N_TRADES] > 0).all()
+
+
+def test_the_batched_envs_refuse_the_day_bootstrap(bars) -> None:
+    from simlab.errors import ConfigError
+
+    w = World.build(bars, EnvSettings(program="ftmo-1step", horizon_days=20, bootstrap_days=2))
+    with pytest.raises(ConfigError, match="use ChallengeEnv for day-bootstrapped attempts"):
+        ChallengeVecEnv(4, world=w)
+    with pytest.raises(ConfigError, match="use ChallengeEnv for day-bootstrapped attempts"):
+        ChallengeVectorEnv(4, world=w)

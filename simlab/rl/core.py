@@ -61,7 +61,8 @@ class EnvSettings:
     pnl_scale: float = 100.0
     pass_bonus: float = 10.0
     breach_penalty: float = 10.0
-    horizon_days: int = 0  # 0: the program's time limits (all phases), else 180 days
+    horizon_days: int = 0  # 0: the program's time limits (all phases), else 180
+    bootstrap_days: int = 0  # > 0: each attempt on its own day-bootstrapped history, mean block (single env)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "size_levels", tuple(float(x) for x in self.size_levels))
@@ -87,6 +88,10 @@ class EnvSettings:
             raise ConfigError(where, "risk sizing needs a stop: set sl_atr > 0, or a fixed volume")
         if self.sl_atr < 0.0 or self.tp_atr < 0.0:
             raise ConfigError(where, "sl_atr and tp_atr are distances in ATRs: expected >= 0")
+        if self.bootstrap_days < 0:
+            raise ConfigError(
+                where, f"bootstrap_days = {self.bootstrap_days}: expected 0 (off) or a mean block of days"
+            )
         if self.horizon_days < 0:
             raise ConfigError(where, f"horizon_days = {self.horizon_days}: expected >= 0 (0: the program's)")
         if self.spread not in ("data", "model", "wider"):
@@ -136,6 +141,9 @@ class World:
     horizon_days: int
     meta: dict[str, Any] = field(default_factory=dict)
     min_start: int = 0  # no attempt starts before this bar (a host's longer warm-up)
+    calendar: Any = (
+        None  # the simlab.bootstrap.MarketSettings the market was built with (day bootstrap needs it)
+    )
 
     @property
     def warmup_bars(self) -> int:
@@ -214,13 +222,14 @@ class World:
             )  # fmt: skip
             costs, cost_name = cost_setup_from_args(ns, spec)
         zone, reset = program.day_boundary
-        market = MarketSettings(
+        calendar = MarketSettings(
             day_zone=zone,
             day_reset=reset,
             triple_day=spec.triple_swap_day,
             reset_window_min=gov.reset_window_min,
             weekend_window_min=gov.weekend_window_min,
-        ).build(bars)
+        )
+        market = calendar.build(bars)
         rules = program.rule_matrix()
         horizon = s.horizon_days or _default_horizon(rules)
         return cls(
@@ -235,6 +244,7 @@ class World:
             initial_balance=size,
             horizon_days=horizon,
             meta={"data": data_name, "exec_model": cost_name, "program": program.name},
+            calendar=calendar,
         )
 
     def describe(self) -> dict[str, Any]:

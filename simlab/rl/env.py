@@ -17,7 +17,10 @@ the attempt up. ``terminated``: passed or failed; ``truncated``: the horizon.
 ``reset(seed=s)`` numbers the attempts from the first again under seed s (same
 seed, same attempts, same cost draws); ``reset()`` starts the next attempt.
 ``options={"start_bar": k}`` starts this attempt on bar k instead of a drawn
-day (k must leave room for the feature window).
+day (k must leave room for the feature window). With the setting
+``bootstrap_days=B`` every attempt a runs instead on its own day-bootstrapped
+history (``simlab.bootstrap``, mean block B days): the history, start and cost
+draws ``simlab challenge --bootstrap-days B`` gives attempt a (single env only).
 
 >>> import numpy as np
 >>> from simlab.synthetic import synthetic_eurusd
@@ -103,6 +106,11 @@ class ChallengeEnv(gymnasium.Env[np.ndarray, np.int64]):
             raise ConfigError("render_mode", f"{render_mode!r}: this environment does not render")
         self.world = _world(bars, world, settings, setting_values)
         self.observation_space, self.action_space = _spaces(self.world)
+        self._offset, self._stride, self._capacity = (
+            int(attempt_offset),
+            int(attempt_stride),
+            int(trade_capacity),
+        )
         self.core = BatchCore(
             self.world,
             1,
@@ -113,6 +121,8 @@ class ChallengeEnv(gymnasium.Env[np.ndarray, np.int64]):
             strides=np.array([attempt_stride]),
             parallel=False,
         )
+        self._boot: Any = _bootstrap_context(self.world, seed) if self.world.settings.bootstrap_days else None
+        self._episode = 0  # episodes begun since the last seeding (the day bootstrap numbers attempts by it)
         self._started = False
         self._action = np.zeros(1, dtype=np.int64)
 
@@ -120,6 +130,8 @@ class ChallengeEnv(gymnasium.Env[np.ndarray, np.int64]):
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
+        if self._boot is not None:
+            return self._reset_bootstrap(seed, options)
         core = self.core
         if seed is not None:
             core.seed(seed)
@@ -140,6 +152,38 @@ class ChallengeEnv(gymnasium.Env[np.ndarray, np.int64]):
         self._started = True
         return obs[0].copy(), core.info_of(0)
 
+    def _reset_bootstrap(
+        self, seed: int | None, options: dict[str, Any] | None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        """Attempt a's own history (``simlab.bootstrap``: the one ``simlab challenge --bootstrap-days`` gives
+        attempt a), its world, and a core of one that starts on its first bar after the warm-up."""
+        import dataclasses
+
+        from simlab.rl.features import market_features
+
+        if options:
+            raise ConfigError(
+                "options", f"{sorted(options)}: a day-bootstrapped attempt starts where its history does"
+            )
+        if seed is not None:
+            self._boot = _bootstrap_context(self.world, seed)
+            self._episode = 0
+        elif self._started:
+            self._episode += 1
+        ctx = self._boot
+        a = self._offset + self._episode * self._stride
+        r, i_s = ctx.history(a)
+        market = self.world.calendar.build(r.bars, r.vol_ratio)
+        world = dataclasses.replace(self.world, market=market, features=market_features(market), min_start=0)
+        start = np.array([int(r.first[i_s])], dtype=np.int64)
+        self.core = BatchCore(
+            world, 1, seed=ctx.setup.seed, autoreset=False, trade_capacity=self._capacity,
+            offsets=np.array([a]), strides=np.array([0]), fixed_starts=start, starts=start, parallel=False,
+        )  # fmt: skip
+        obs = self.core.reset()
+        self._started = True
+        return obs[0].copy(), self.core.info_of(0)
+
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         core = self.core
         if not self._started or core.ist[0, L.RLI_DONE] != 0:
@@ -155,6 +199,42 @@ class ChallengeEnv(gymnasium.Env[np.ndarray, np.int64]):
     def trades(self) -> np.ndarray:
         """The kernel's trade records (``TR_*`` rows) of the current or just finished phase."""
         return self.core.trades_of(0)
+
+
+def _bootstrap_context(world: World, seed: int) -> Any:
+    """The Monte Carlo runner's day-bootstrap context for this world and seed (``simlab.bootstrap``)."""
+    from simlab.bootstrap import bootstrap_context
+    from simlab.montecarlo import ChallengeSetup
+
+    s = world.settings
+    if world.calendar is None:
+        raise ConfigError(
+            "bootstrap_days", "the day bootstrap needs a world built by World.build (its calendar)"
+        )
+    setup = ChallengeSetup(
+        market=world.market, intents=None, spec=world.spec, phase_rules=world.phase_rules,  # type: ignore[arg-type]
+        phase_names=world.phase_names, gov=world.gov, costs=world.costs, initial_balance=world.initial_balance,
+        risk=s.risk, fixed_volume=s.volume, horizon_days=world.horizon_days, warmup_bars=world.warmup_bars,
+        seed=int(seed),
+    )  # fmt: skip
+    return bootstrap_context(
+        setup, _NoSignals(), s.bootstrap_days, world.calendar, where=world.meta.get("data") or "data"
+    )
+
+
+class _NoSignals:
+    """The bootstrap context asks for a strategy; the agent's actions are the decisions here."""
+
+    def signals(self, bars: Bars) -> None:
+        return None
+
+
+def _no_bootstrap(world: World) -> None:
+    if world.settings.bootstrap_days:
+        raise ConfigError(
+            "bootstrap_days",
+            "the batched environments step one shared history: use ChallengeEnv for day-bootstrapped attempts",
+        )
 
 
 class ChallengeVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
@@ -180,6 +260,7 @@ class ChallengeVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         **setting_values: Any,
     ) -> None:
         self.world = _world(bars, world, settings, setting_values)
+        _no_bootstrap(self.world)
         self.num_envs = int(num_envs)
         self.core = BatchCore(self.world, self.num_envs, seed=seed, autoreset=True, parallel=parallel)
         self.single_observation_space, self.single_action_space = _spaces(self.world)

@@ -20,7 +20,7 @@ from simlab import layout as L
 from simlab.bars import Bars
 from simlab.errors import ConfigError
 from simlab.rl.core import BatchCore, EnvSettings, World
-from simlab.rl.env import _done_info, _spaces, _world
+from simlab.rl.env import _done_info, _no_bootstrap, _spaces, _world
 
 
 class ChallengeVecEnv(VecEnv):
@@ -38,6 +38,7 @@ class ChallengeVecEnv(VecEnv):
         **setting_values: Any,
     ) -> None:
         self.world = _world(bars, world, settings, setting_values)
+        _no_bootstrap(self.world)
         obs_space, act_space = _spaces(self.world)
         self.render_mode = None  # read back by VecEnv.__init__ through get_attr
         super().__init__(int(num_envs), obs_space, act_space)
