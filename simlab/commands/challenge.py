@@ -162,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
             setup, args.runs, strategy, args.bootstrap_days, calendar, workers=args.workers, where=where
         )
     elif closed_loop is not None:
-        result = closed_loop(setup, args.runs)
+        result = closed_loop(setup, args.runs, workers=args.workers)
     else:
         result = run_challenge(setup, args.runs, workers=args.workers, where=where)
     payload = result.to_json()

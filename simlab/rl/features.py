@@ -1,18 +1,20 @@
 """The market half of an observation: normalised, causal per-bar features, computed once per dataset.
 
-Row t uses bars up to t's close only (every indicator is a trailing TA-Lib one,
-stable on prefixes), so the environment, the exported policy's strategy and the
-look-ahead checker all see the same rows. Prices are mid prices, distances are
-in units of the bar's ATR (Wilder, ``ATR_PERIOD``), so one policy reads EURUSD
-and an index alike. Columns (``FEATURE_NAMES``), each clipped to
-[-``CLIP``, ``CLIP``]:
+Row t uses bars t-``WARMUP`` .. t only: every indicator is a trailing TA-Lib
+one with a *finite* memory (simple averages, no exponential smoothing), so the
+environment on a whole history, the exported policy's strategy on a prefix
+(the look-ahead checker) and the live runner on a window of ``WARMUP + window``
+bars all compute the same rows. Prices are mid prices, distances are in units
+of the bar's ATR (here the simple average of the true range over
+``ATR_PERIOD`` bars), so one policy reads EURUSD and an index alike. Columns
+(``FEATURE_NAMES``), each clipped to [-``CLIP``, ``CLIP``]:
 
 * ``ret_1``, ``ret_6``, ``ret_24``: close-to-close change over 1, 6, 24 bars,
   in ATRs (divided by sqrt(k) so the three have the same scale);
 * ``range``, ``body``, ``close_loc``: the bar's high-low and open-close in ATRs,
   and where it closed inside its range (-0.5 low .. 0.5 high);
 * ``spread``: the close's bid-ask spread in ATRs;
-* ``vol_regime``: log of the ATR over its own ``VOL_EMA``-bar EMA;
+* ``vol_regime``: log of the ATR over its own ``VOL_AVG``-bar average;
 * ``sess_*``: the bar's session, one-hot (``simlab.calendar``'s codes);
 * ``tod_sin``, ``tod_cos``, ``dow_sin``, ``dow_cos``: UTC time of day and day of week.
 
@@ -39,8 +41,8 @@ from simlab.engine import Market
 
 FEATURES_VERSION = 1  # bump when a column changes: a policy names the version it was trained on
 ATR_PERIOD = 14
-VOL_EMA = 96
-WARMUP = ATR_PERIOD + VOL_EMA  # the first row whose every column is defined
+VOL_AVG = 96
+WARMUP = ATR_PERIOD + VOL_AVG  # the first row whose every column is defined; row t reads bars t-WARMUP .. t
 CLIP = 5.0
 _NS_DAY = 86_400 * 10**9
 _NS_WEEK = 7 * _NS_DAY
@@ -83,7 +85,7 @@ def market_features(market: Market) -> MarketFeatures:
 
     bars = market.bars
     o, h, low, c = ind.mid_ohlc(bars)
-    atr = ind.atr(h, low, c, ATR_PERIOD)
+    atr = ind.sma(ind.true_range(h, low, c), ATR_PERIOD)  # bars t-ATR_PERIOD .. t
     n = c.shape[0]
     cols: list[np.ndarray] = []
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -94,7 +96,7 @@ def market_features(market: Market) -> MarketFeatures:
         cols.append((c - o) / atr)
         cols.append(np.where(rng > 0.0, (c - low) / rng - 0.5, 0.0))
         cols.append((bars.ask[:, 3] - bars.bid[:, 3]) / atr)
-        cols.append(np.log(atr / ind.ema(np.nan_to_num(atr, nan=0.0), VOL_EMA)))
+        cols.append(np.log(atr / ind.sma(atr, VOL_AVG)))
     for s in range(L.N_SESSIONS):
         cols.append((market.session == s).astype(np.float64))
     t = bars.time.astype(np.int64)
