@@ -539,7 +539,7 @@ def test_loading_errors(tmp_path):
         ),
         (
             lambda: load_strategy("macross"),
-            "unknown strategy 'macross' (known: donchian, london_breakout, ma_cross, onnx, rsi_reversion",
+            "unknown strategy 'macross' (known: donchian, london_breakout, ma_cross, onnx, onnx-policy, rsi_reversion",
         ),
         (
             lambda: load_strategy("ma_cross", {"fsat": "1"}),
