@@ -21,6 +21,9 @@ PACKAGES = ["simlab", "strategies", "execution_models", "challenges", "live", "r
 @nox.session(python="3.11")
 def tests(session: nox.Session) -> None:
     session.install("-e", ".[test]")
+    # the live tests drive the fake terminal through the real mt5linux client; its metadata pins old
+    # rpyc/plumbum, so it is installed without its dependencies (rpyc comes from the test extra)
+    session.install("--no-deps", "mt5linux==0.2.4")
     session.run("pytest", "-q", *session.posargs)
 
 
