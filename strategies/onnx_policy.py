@@ -34,18 +34,14 @@ import numpy as np
 from simlab import layout as L
 from simlab.errors import ConfigError
 from strategies.base import Intents, Param, StepStrategy
+from strategies.onnx_model import PicklesOrtSession, open_ort_session
 
 if TYPE_CHECKING:
     from simlab.bars import Bars
     from simlab.montecarlo import ChallengeResult, ChallengeSetup
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
-
-
-class OnnxPolicyStrategy(StepStrategy):
+class OnnxPolicyStrategy(PicklesOrtSession, StepStrategy):
     """An RL policy exported by `simlab rl export`, run with onnxruntime on the environment's observations."""
 
     name = "onnx-policy"
@@ -66,18 +62,7 @@ class OnnxPolicyStrategy(StepStrategy):
         self._open_session()
 
     def _open_session(self) -> None:
-        import onnxruntime as ort
-
-        opts = ort.SessionOptions()
-        opts.log_severity_level = 3
-        if self.threads > 0:
-            opts.intra_op_num_threads = self.threads
-            opts.inter_op_num_threads = 1
-        path = str(Path(self.model).expanduser())
-        try:
-            sess = ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises its own exception types
-            raise ConfigError(self.model, f"not a loadable ONNX model ({_one_line(exc)})") from None
+        sess = open_ort_session(self.model, self.threads)
         inputs = sess.get_inputs()
         onnx_meta = self.info.raw.get("onnx", {})
         if len(inputs) != 1 or list(inputs[0].shape)[-1] != self.info.obs_dim:
@@ -91,15 +76,6 @@ class OnnxPolicyStrategy(StepStrategy):
         self._session = sess
         self._input = inputs[0].name
         self._output = out
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state["_session"] = None  # an InferenceSession does not pickle; reopened on load
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._open_session()
 
     @property
     def warmup(self) -> int:
@@ -133,11 +109,10 @@ class OnnxPolicyStrategy(StepStrategy):
         return run_policy_challenge(self.info.settings, setup, self.act, runs)
 
     def signals(self, bars: Bars) -> Intents:
-        from simlab.bootstrap import MarketSettings
         from simlab.rl.policy import intents_from_actions, shadow_actions, shadow_world
 
         s = self.info.settings
-        market = _shadow_market(bars, s.program, s.symbol, s.governors, MarketSettings)
+        market = _shadow_market(bars, s.program, s.symbol, s.governors)
         world = shadow_world(s, market)
         return intents_from_actions(world, shadow_actions(world, self.act))
 
@@ -151,7 +126,6 @@ class OnnxPolicyStrategy(StepStrategy):
         history. ``account_state``: the kernel's ``ACC_*`` vector (None: a fresh
         account of the training program); ``position_dir``: 1 long, -1 short, 0 flat.
         """
-        from simlab.bootstrap import MarketSettings
         from simlab.rl.batch_nb import observe_nb
         from simlab.rl.core import BatchCore
         from simlab.rl.policy import shadow_world
@@ -159,7 +133,7 @@ class OnnxPolicyStrategy(StepStrategy):
         s = self.info.settings
         if len(bars_window) < self.window:
             raise ConfigError(self.name, f"{len(bars_window)} bars given; an observation needs {self.window}")
-        market = _shadow_market(bars_window, s.program, s.symbol, s.governors, MarketSettings)
+        market = _shadow_market(bars_window, s.program, s.symbol, s.governors)
         world = shadow_world(s, market)
         t = len(bars_window) - 1
         if account_state is None:  # a fresh account of the training program
@@ -206,18 +180,11 @@ class OnnxPolicyStrategy(StepStrategy):
         return int(it.dir[t]), float(it.sl[t]), float(it.tp[t]), float(it.size[t])
 
 
-def _shadow_market(bars: Bars, program: str, symbol: str, governors: str, settings_cls: Any) -> Any:
+def _shadow_market(bars: Bars, program: str, symbol: str, governors: str) -> Any:
+    """``bars`` on the calendar of the policy's training program, symbol and governors."""
     from challenges.governors import load_governors
     from challenges.rules import load_program
+    from simlab.bootstrap import MarketSettings
     from simlab.symbols import get_symbol
 
-    prog = load_program(program)
-    gov = load_governors(governors)
-    zone, reset = prog.day_boundary
-    return settings_cls(
-        day_zone=zone,
-        day_reset=reset,
-        triple_day=get_symbol(symbol).triple_swap_day,
-        reset_window_min=gov.reset_window_min,
-        weekend_window_min=gov.weekend_window_min,
-    ).build(bars)
+    return MarketSettings.of(load_program(program), get_symbol(symbol), load_governors(governors)).build(bars)

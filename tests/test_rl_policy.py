@@ -95,6 +95,7 @@ def test_onnx_round_trip_matches_torch_with_vecnormalize_applied(trained: Path) 
     strat = OnnxPolicyStrategy(model=str(trained / "model.onnx"))
     got = strat.act(raw)
     assert np.array_equal(got, want)
+    assert np.array_equal(pickle.loads(pickle.dumps(strat)).act(raw), want)  # the session reopens on load
     assert len(set(want.tolist())) >= 2  # the check is not a constant answer
     # the statistics matter: without them the ONNX model's answers differ on this batch
     y = strat._session.run([strat._output], {strat._input: raw})[0]
@@ -229,9 +230,7 @@ def test_step_form_sees_the_environments_observation_from_a_window_of_bars(train
     strat = OnnxPolicyStrategy(model=str(trained / "model.onnx"))
     s = strat.info.settings
     bars = synthetic_eurusd(n_days=40, timeframe="1h", seed=6)
-    from simlab.bootstrap import MarketSettings
-
-    world = shadow_world(s, _shadow_market(bars, s.program, s.symbol, s.governors, MarketSettings))
+    world = shadow_world(s, _shadow_market(bars, s.program, s.symbol, s.governors))
     w = strat.window
     checked = set()
     for t in range(w + 5, len(bars) - 1, 37):

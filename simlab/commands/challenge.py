@@ -109,14 +109,7 @@ def run(args: argparse.Namespace) -> int:
     strategy = C.load_strategy_from_args(args)
     bars, data_name = C.load_data(args)
     costs, cost_name = C.cost_setup_from_args(args, spec)
-    zone, reset = program.day_boundary
-    calendar = MarketSettings(
-        day_zone=zone,
-        day_reset=reset,
-        triple_day=spec.triple_swap_day,
-        reset_window_min=gov.reset_window_min,
-        weekend_window_min=gov.weekend_window_min,
-    )
+    calendar = MarketSettings.of(program, spec, gov)
     market = calendar.build(bars)
     horizon = args.horizon_days or _default_horizon(program)
     # a strategy that reads its own account (an RL policy) plays each attempt in the closed loop instead

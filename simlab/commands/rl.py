@@ -183,8 +183,9 @@ def _train(args: argparse.Namespace) -> int:
         raise ConfigError(
             "--size-levels", f"{args.size_levels!r}: expected numbers separated by commas, e.g. 0.5,1"
         ) from None
+    symbol = C.load_symbol(args).name  # --symbol, else the MT5 export's file name, else EURUSD
     settings = EnvSettings(
-        program=args.program, size=args.size, symbol=args.symbol, governors=args.governors,
+        program=args.program, size=args.size, symbol=symbol, governors=args.governors,
         exec_model=args.exec_model, spread=args.spread, slippage=not args.no_slippage, window=args.window,
         sl_atr=args.sl_atr, tp_atr=args.tp_atr, risk=args.risk, volume=args.volume, size_levels=levels,
         pnl_scale=args.pnl_scale, pass_bonus=args.pass_bonus, breach_penalty=args.breach_penalty,
@@ -198,7 +199,7 @@ def _train(args: argparse.Namespace) -> int:
     opts.validate()
     bars, data_name = C.load_data(args)
     data = {"data": args.data, "data_name": data_name, "format": args.fmt, "tz": args.tz,
-            "symbol": args.symbol, "timeframe": args.timeframe}  # fmt: skip
+            "symbol": symbol, "timeframe": args.timeframe}  # fmt: skip
     rec = train(bars, settings, args.out, opts, data=data, command=["simlab", *sys.argv[1:]])
     tr = rec["training"]
     print(f"simlab rl train: PPO, {tr['timesteps_done']:,} steps on {data_name}; wrote {args.out}")

@@ -221,14 +221,7 @@ class World:
                 no_slippage=not s.slippage, latency_budget_ms=0.0,
             )  # fmt: skip
             costs, cost_name = cost_setup_from_args(ns, spec)
-        zone, reset = program.day_boundary
-        calendar = MarketSettings(
-            day_zone=zone,
-            day_reset=reset,
-            triple_day=spec.triple_swap_day,
-            reset_window_min=gov.reset_window_min,
-            weekend_window_min=gov.weekend_window_min,
-        )
+        calendar = MarketSettings.of(program, spec, gov)
         market = calendar.build(bars)
         rules = program.rule_matrix()
         horizon = s.horizon_days or _default_horizon(rules)
