@@ -5,7 +5,8 @@ nox -s tests       # the suite
 nox -s props       # hypothesis properties with thousands of examples
 nox -s lint        # ruff
 nox -s typecheck   # mypy
-nox -s bench       # pytest-benchmark: kernel vs vectorbt, sampled vs fixed costs, Monte Carlo bar-steps/s
+nox -s bench       # pytest-benchmark: kernel vs vectorbt, sampled vs fixed costs, Monte Carlo bar-steps/s,
+                   # RL env steps/s (single vs gym-anytrading, batched)
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ def typecheck(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def bench(session: nox.Session) -> None:
     session.install("-e", ".[test]")
+    # the RL benchmark's reference: gym-anytrading's forex env on the same bars (it installs with our gymnasium)
+    session.install("gym-anytrading")
     # addopts skips benchmarks in the normal suite; clear it here and run only them
     session.run(
         "python", "-m", "pytest", "-o", "addopts=", "tests/bench", "--benchmark-only", "-s",

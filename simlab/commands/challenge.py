@@ -242,6 +242,7 @@ def _run_bars(
 ) -> int:
     from simlab import provenance as P
     from simlab.bootstrap import MarketSettings, run_bootstrap_challenge
+    from simlab.errors import ConfigError
     from simlab.montecarlo import ChallengeSetup, run_challenge
 
     gov, gov_info = _governors(args, False)
@@ -256,18 +257,18 @@ def _run_bars(
         from strategies.lookahead import lookahead_gate
 
         lookahead = lookahead_gate(strategy, bars, data["sha256"], data_name=data_name)
-    zone, reset = program.day_boundary
-    calendar = MarketSettings(
-        day_zone=zone,
-        day_reset=reset,
-        triple_day=spec.triple_swap_day,
-        reset_window_min=gov.reset_window_min,
-        weekend_window_min=gov.weekend_window_min,
-    )
+    calendar = MarketSettings.of(program, spec, gov)
     market = calendar.build(bars)
-    if not args.bootstrap_days:
+    # a strategy that reads its own account (an RL policy) plays each attempt in the closed loop instead
+    closed_loop = getattr(strategy, "run_challenge", None)
+    if closed_loop is not None and args.bootstrap_days:
+        raise ConfigError(
+            "--bootstrap-days",
+            f"{args.strategy} plays each attempt in the closed loop; drop --bootstrap-days",
+        )
+    if closed_loop is None and not args.bootstrap_days:
         intents = strategy.signals(bars)
-    else:  # the signals are computed on each attempt's resampled history instead
+    else:  # the signals are computed on each attempt's resampled history (or decided in the closed loop) instead
         from strategies.base import Intents
 
         intents = Intents.hold(len(bars))
@@ -291,6 +292,8 @@ def _run_bars(
         result = run_bootstrap_challenge(
             setup, args.runs, strategy, args.bootstrap_days, calendar, workers=args.workers, where=where
         )
+    elif closed_loop is not None:
+        result = closed_loop(setup, args.runs, workers=args.workers)
     else:
         result = run_challenge(setup, args.runs, workers=args.workers, where=where)
     prov = _provenance(args, program, size, horizon_info, gov_info, {"exec_model": costs.resolved}) | {
