@@ -67,7 +67,9 @@ def test_the_skip_flag_runs_it_and_says_so(command, leaky, tmp_path):
     assert "look-ahead check: skipped" in p.stdout
 
 
-@pytest.mark.parametrize("name", sorted(set(known_strategies()) - {"onnx"}))  # onnx needs a model file
+@pytest.mark.parametrize(
+    "name", sorted(set(known_strategies()) - {"onnx", "onnx-policy"})
+)  # they need a model
 def test_shipped_strategies_pass_the_gate(name, tmp_path, monkeypatch):
     monkeypatch.setenv("SIMLAB_CACHE", str(tmp_path))
     bars = default_bars("1h")

@@ -113,6 +113,8 @@ def test_challenge_with_the_onnx_policy_runs_and_is_deterministic(trained: Path,
     doc = json.loads(ja)
     assert doc["provenance"]["strategy"]["spec"] == "onnx-policy" and doc["result"]["pass_rate"]["runs"] == 6
     assert doc["result"]["trades_per_day"] > 0  # it trades
+    # its signals() are not what runs, so the look-ahead gate says why it did not check them
+    assert doc["provenance"]["lookahead_check"]["reason"].startswith("closed-loop policy")
 
 
 def test_the_closed_loop_run_uses_the_monte_carlo_attempts(trained: Path) -> None:

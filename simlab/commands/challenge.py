@@ -251,16 +251,19 @@ def _run_bars(
     costs = C.costs_from_args(args, spec)
     bars, data_name = C.load_data(args)
     data = P.data_info(bars, data_name, None if C.is_bundled(args) else args.data)
+    # a strategy that reads its own account (an RL policy) plays each attempt in the closed loop instead
+    closed_loop = getattr(strategy, "run_challenge", None)
     if args.no_lookahead_check:
         lookahead: dict[str, Any] = {"ran": False, "reason": "--no-lookahead-check"}
+    elif closed_loop is not None:
+        # its signals() are not what runs: it decides bar by bar inside each attempt, stepping forward
+        lookahead = {"ran": False, "reason": "closed-loop policy: decides bar by bar inside each attempt"}
     else:
         from strategies.lookahead import lookahead_gate
 
         lookahead = lookahead_gate(strategy, bars, data["sha256"], data_name=data_name)
     calendar = MarketSettings.of(program, spec, gov)
     market = calendar.build(bars)
-    # a strategy that reads its own account (an RL policy) plays each attempt in the closed loop instead
-    closed_loop = getattr(strategy, "run_challenge", None)
     if closed_loop is not None and args.bootstrap_days:
         raise ConfigError(
             "--bootstrap-days",
