@@ -753,11 +753,26 @@ def _end_phase_nb(res: np.ndarray, acc: np.ndarray, status: int, reason: int, t:
 
 
 @njit(cache=True)
+def _book_closed_equity_nb(acc: np.ndarray, rules: np.ndarray) -> None:
+    """A close inside this bar: the balance it booked (exit commission included) is one of the bar's equity points.
+
+    The worst equity seen before the close counts the position at its fill but not the commission of
+    closing it; the judge counts that commission in the balance, so the drawdown statistics must too
+    (a stop fill whose commission takes the balance under the daily limit reports a drawdown past it).
+    """
+    b = acc[ACC_BALANCE]
+    if b < acc[ACC_WORST_EQUITY]:
+        acc[ACC_WORST_EQUITY] = b
+    _track_drawdowns_nb(acc, rules, b)
+
+
+@njit(cache=True)
 def _close_and_end_nb(
     pos: np.ndarray,
     acc: np.ndarray,
     sym: np.ndarray,
     gov: np.ndarray,
+    rules: np.ndarray,
     trades: np.ndarray,
     res: np.ndarray,
     fill: float,
@@ -770,12 +785,18 @@ def _close_and_end_nb(
     status: int,
     code: int,
 ) -> int:
-    """Close what is open at ``fill`` (booked as ``exit_reason``) and end the phase: ``status``, ``code``."""
+    """Close what is open at ``fill`` (booked as ``exit_reason``) and end the phase: ``status``, ``code``.
+
+    It acts at the bar's open, so the balance it books is the bar's only equity point.
+    """
     if pos[POS_DIR] != 0.0:
         _close_position_nb(
             pos, acc, sym, gov, trades, res, fill, spread, slip, t, exit_reason, entry_sess, sess
         )
     acc[ACC_EQUITY] = acc[ACC_BALANCE]
+    acc[ACC_WORST_EQUITY] = acc[ACC_BALANCE]
+    acc[ACC_BEST_EQUITY] = acc[ACC_BALANCE]
+    _book_closed_equity_nb(acc, rules)
     _end_phase_nb(res, acc, status, code, t, 0.0)
     return status
 
@@ -870,7 +891,7 @@ def step_nb(
             fill = bo if pos[POS_DIR] > 0 else ao
             entry_sess = int(session[int(pos[POS_ENTRY_BAR])])  # the trade's entry session
             return _close_and_end_nb(
-                pos, acc, sym, gov, trades, res, fill, spread_open, 0.0, t, EXIT_BREACH, entry_sess, sess,
+                pos, acc, sym, gov, rules, trades, res, fill, spread_open, 0.0, t, EXIT_BREACH, entry_sess, sess,
                 STATUS_BREACHED, BREACH_TIME_LIMIT,
             )  # fmt: skip
 
@@ -881,13 +902,13 @@ def step_nb(
         if rules[RULE_NO_OVERNIGHT_HOLDING] > 0.0 and new_day:  # held through the rule day's reset
             fill = bo if pos[POS_DIR] > 0 else ao
             return _close_and_end_nb(
-                pos, acc, sym, gov, trades, res, fill, spread_open, 0.0, t, EXIT_BREACH, entry_sess_pos, sess,
+                pos, acc, sym, gov, rules, trades, res, fill, spread_open, 0.0, t, EXIT_BREACH, entry_sess_pos, sess,
                 STATUS_BREACHED, BREACH_OVERNIGHT_HOLDING,
             )  # fmt: skip
         if rules[RULE_NO_WEEKEND_HOLDING] > 0.0 and (fl & FLAG_WEEKEND_GAP) != 0:
             fill = bo if pos[POS_DIR] > 0 else ao
             return _close_and_end_nb(
-                pos, acc, sym, gov, trades, res, fill, spread_open, 0.0, t, EXIT_BREACH, entry_sess_pos, sess,
+                pos, acc, sym, gov, rules, trades, res, fill, spread_open, 0.0, t, EXIT_BREACH, entry_sess_pos, sess,
                 STATUS_BREACHED, BREACH_WEEKEND_HOLDING,
             )  # fmt: skip
         nights = swap_nights[t]
@@ -916,7 +937,7 @@ def step_nb(
             )
         fill = bo - slip if pos[POS_DIR] > 0 else ao + slip
         return _close_and_end_nb(
-            pos, acc, sym, gov, trades, res, fill, spread_open, slip, t, EXIT_KILL_SWITCH, entry_sess_pos, sess,
+            pos, acc, sym, gov, rules, trades, res, fill, spread_open, slip, t, EXIT_KILL_SWITCH, entry_sess_pos, sess,
             STATUS_HALTED, EXIT_KILL_SWITCH,
         )  # fmt: skip
     else:
@@ -1124,6 +1145,7 @@ def step_nb(
                 sess,
             )
             acc[ACC_EQUITY] = acc[ACC_BALANCE]
+            _book_closed_equity_nb(acc, rules)
             _end_phase_nb(res, acc, STATUS_BREACHED, breach, t, via_gap)
             return STATUS_BREACHED
         if exit_kind != 0:
@@ -1131,6 +1153,7 @@ def step_nb(
             _close_position_nb(
                 pos, acc, sym, gov, trades, res, fill, spread_open, slip, t, reason, entry_sess_pos, sess
             )
+            _book_closed_equity_nb(acc, rules)
             if reason == EXIT_GOV_DAILY:
                 acc[ACC_DAY_HALTED] = 1.0  # the daily buffer: done for the day
             elif reason == EXIT_GOV_MAXLOSS and not (
@@ -1189,6 +1212,7 @@ def step_nb(
                 cost_q, cost_probs, cost_guide, spread_lut, smode, sess, seed, attempt, t, bo, bh, bl, bc, ao, ah, al, ac
             )  # fmt: skip
         _close_open_at_close_nb(pos, acc, sym, gov, trades, res, bc, ac, t, entry_sess_pos, sess)
+        _book_closed_equity_nb(acc, rules)
         _end_phase_nb(
             res, acc, STATUS_BREACHED, BREACH_MAX_LOSS if ml_closed else BREACH_DAILY_LOSS, t, via_gap
         )

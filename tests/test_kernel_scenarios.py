@@ -598,3 +598,64 @@ def test_time_limit_close_records_the_entry_session():
     assert res.market.session[int(tr[L.TR_EXIT_BAR])] == L.SESSION_ASIA
     assert tr[L.TR_ENTRY_SESSION] == L.SESSION_OVERLAP
     assert tr[L.TR_EXIT_SESSION] == L.SESSION_ASIA
+
+
+# ----------------------------------------------------------------------------- closing costs in the drawdown
+
+
+def test_a_stop_fills_commission_counts_in_the_reported_drawdown():
+    """The judge counts the closing commission, so the reported worst equity and drawdowns do too.
+
+    10 lots long at ask 1.1000 (bid 1.0999 + 1 pip), commission 7 USD per lot per side: the entry
+    books 70, balance 99,930. Bar 2 trades down to 1.0940 through the stop at 1.1000 - 0.0049 = 1.0951:
+    the position at its fill is worth (1.0951 - 1.1000) * 10 * 100,000 = -4,900, equity 95,030, above
+    the daily limit of 100,000 - 5 % = 95,000. Closing books another 70: balance 94,960, under the
+    limit, so the judge breaches (daily_loss, flat). The reported worst equity is that 94,960 and the
+    drawdowns are (100,000 - 94,960) / 100,000 = 5.04 %, past the 5 % limit (they read 4.97 % when
+    the closing commission was left out).
+    """
+    spec = EURUSD.with_overrides(commission_per_lot=7.0)
+    bars = make_bars(
+        "2024-01-16 08:00",
+        [flat_bar(1.0999), flat_bar(1.0999), (1.0990, 1.0995, 1.0940, 1.0950), flat_bar(1.0950)],
+    )
+    res = run(
+        bars, plan(4, {0: (L.DIR_LONG, 0.0049)}), spec=spec, fixed_volume=10.0, rules=_ftmo_like_daily()
+    )
+    tr = only_trade(res)
+    assert tr[L.TR_EXIT_REASON] == L.EXIT_STOP_LOSS and tr[L.TR_EXIT_BAR] == 2
+    assert tr[L.TR_EXIT_PRICE] == pytest.approx(1.0951, abs=1e-12)
+    assert tr[L.TR_COMMISSION] == pytest.approx(140.0, abs=1e-9)
+    assert res.status == "breached" and res.breach_reason == "daily_loss"
+    assert res.res[L.RES_END_BAR] == 2
+    assert res.res[L.RES_BALANCE] == pytest.approx(94_960.0, abs=1e-6)
+    assert res.curve[2, L.CURVE_WORST_EQUITY] == pytest.approx(94_960.0, abs=1e-6)
+    assert res.res[L.RES_MAX_DAILY_DD] == pytest.approx(0.0504, abs=1e-9)
+    assert res.res[L.RES_MAX_TOTAL_DD] == pytest.approx(0.0504, abs=1e-9)
+    assert res.res[L.RES_MAX_DAILY_DD] >= 0.05
+
+
+def test_a_close_at_the_open_that_ends_the_phase_counts_in_the_drawdown():
+    """A time-limit close at the open books the gap and the commission: the bar's only equity point.
+
+    Long 10 lots at 1.1000 (commission 7 per lot per side, balance 99,930 after the entry); the phase
+    has a 1-day limit, so the first bar of the next day (bid open 1.0960) closes it and ends the
+    phase: balance 99,930 + (1.0960 - 1.1000) * 1e6 - 70 = 95,860; the drawdowns are 4.14 % of the
+    initial (total) and of the new day's start balance (daily: 99,930 - 95,860 = 4,070 -> 4.07 %).
+    """
+    from simlab.engine import no_rules
+
+    spec = EURUSD.with_overrides(commission_per_lot=7.0)
+    r = no_rules()
+    r[L.RULE_MAX_DAYS] = 1
+    bars = make_bars(
+        "2024-01-16 21:00",
+        [flat_bar(1.0999), flat_bar(1.0999), (1.0960, 1.0965, 1.0955, 1.0960), flat_bar(1.0960)],
+    )
+    res = run(bars, plan(4, {0: (L.DIR_LONG,)}), spec=spec, fixed_volume=10.0, rules=r)
+    assert res.status == "breached" and res.breach_reason == "time_limit"
+    assert res.res[L.RES_END_BAR] == 2
+    assert res.res[L.RES_BALANCE] == pytest.approx(95_860.0, abs=1e-6)
+    assert res.curve[2, L.CURVE_WORST_EQUITY] == pytest.approx(95_860.0, abs=1e-6)
+    assert res.res[L.RES_MAX_TOTAL_DD] == pytest.approx(0.0414, abs=1e-9)
+    assert res.res[L.RES_MAX_DAILY_DD] == pytest.approx(0.0407, abs=1e-9)
