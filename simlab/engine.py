@@ -172,6 +172,12 @@ class BacktestResult:
     def breach_reason(self) -> str:
         return reason_name(self.res)
 
+    def refusals(self) -> Any:
+        """Entries decided and refused (``simlab.refusals.Refusals``)."""
+        from simlab.refusals import Refusals
+
+        return Refusals.from_results(self.res)
+
     def trades(self) -> Any:
         """The trade ledger as a pandas DataFrame (UTC times, prices, money, costs, reasons)."""
         import pandas as pd

@@ -170,12 +170,14 @@ from simlab.layout import (
     RES_CAL_DAYS,
     RES_DAYS_COUNTED,
     RES_END_BAR,
+    RES_ENTRY_DECISIONS,
     RES_EQUITY,
     RES_MAX_DAILY_DD,
     RES_MAX_TOTAL_DD,
     RES_N_TRADES,
     RES_N_TRADES_OVERFLOW,
     RES_REASON,
+    RES_REFUSED,
     RES_SIZE,
     RES_STATUS,
     RES_TRADING_DAYS,
@@ -978,7 +980,10 @@ def step_nb(
             _update_limits_nb(acc, rules)  # the closed-balance high moves the trailing limit at once
     if (pdir == DIR_LONG or pdir == DIR_SHORT) and pos[POS_DIR] == 0.0:
         # the order was sized at the decision; the calendar or kill switch may still veto it at the open
-        if entry_block_nb(acc, gov, fl, math.nan, t) == BLOCK_NONE:
+        veto = entry_block_nb(acc, gov, fl, math.nan, t)
+        if veto != BLOCK_NONE:
+            res[RES_REFUSED + veto - 1] += 1.0
+        else:
             slip = _slip_nb(
                 COST_ENTRY_SLIP,
                 sess,
@@ -1254,6 +1259,7 @@ def step_nb(
             pos[POS_PENDING_DIR] = DIR_FLAT
     elif i_dir == DIR_LONG or i_dir == DIR_SHORT:
         if pos[POS_DIR] != i_dir:
+            res[RES_ENTRY_DECISIONS] += 1.0
             block = _entry_check_nb(
                 acc,
                 gov,
@@ -1273,8 +1279,10 @@ def step_nb(
             )
             if block == BLOCK_NONE:
                 pos[POS_PENDING_DIR] = i_dir
-            elif pos[POS_DIR] != 0.0:
-                pos[POS_PENDING_DIR] = DIR_FLAT  # cannot reverse: at least stop holding the wrong side
+            else:
+                res[RES_REFUSED + block - 1] += 1.0
+                if pos[POS_DIR] != 0.0:
+                    pos[POS_PENDING_DIR] = DIR_FLAT  # cannot reverse: at least stop holding the wrong side
     return STATUS_RUNNING
 
 

@@ -25,6 +25,8 @@ account currency, drawdowns as fractions of the initial balance)::
       "max_daily_drawdown": {"p50", "p90", "max"},
       "max_total_drawdown": {"p50", "p90", "max"},
       "trades_per_day": float,
+      "entry_decisions": int,                 # entries the strategy decided, over every phase run
+      "refused_orders": {reason: count},      # of those, refused (simlab.refusals; layout.BLOCK_NAMES)
       "attempts": [{"start", "phases": [{"status", "reason", "days", "trades", ...}]}]
                                               # day-bootstrap runs add "source_start", "blocks"
     }
@@ -43,6 +45,7 @@ import numpy as np
 from simlab import layout as L
 from simlab.engine import CostSetup, IntentArrays, Market, SymbolLike, config_vector, reason_name
 from simlab.errors import InputError
+from simlab.refusals import Refusals
 from simlab.stats import wilson_interval
 
 NOT_PASSED_IN_HORIZON = "no_pass_within_horizon"
@@ -212,6 +215,13 @@ class ChallengeResult:
             )
         return rows
 
+    def refusals(self) -> Refusals:
+        """Entry decisions and refused orders over every phase run."""
+        return Refusals.from_results(self.out, self.out[:, :, L.RES_STATUS] >= 0)
+
+    def n_trades(self) -> int:
+        return int(np.where(self.out[:, :, L.RES_STATUS] >= 0, self.out[:, :, L.RES_N_TRADES], 0.0).sum())
+
     def to_json(self) -> dict[str, Any]:
         ok = self.passed_all()
         k = int(ok.sum())
@@ -286,6 +296,8 @@ class ChallengeResult:
                     "max": float(total_dd.max()),
                 },
                 "trades_per_day": trades / days if days else 0.0,
+                "entry_decisions": self.refusals().decisions,
+                "refused_orders": self.refusals().to_json(),
                 "attempts": attempts,
             }
         )
@@ -339,6 +351,7 @@ class ChallengeResult:
             f"  worst total drawdown      p50 {100 * td['p50']:.2f}%   p90 {100 * td['p90']:.2f}%   max {100 * td['max']:.2f}%"
         )
         lines.append(f"  trades per day            {j['trades_per_day']:.2f}")
+        lines.append(f"  refused orders            {self.refusals().summary_line()}")
         lines.append("")
         reasons = j["breach_reasons"]
         if reasons:

@@ -659,3 +659,57 @@ def test_a_close_at_the_open_that_ends_the_phase_counts_in_the_drawdown():
     assert res.curve[2, L.CURVE_WORST_EQUITY] == pytest.approx(95_860.0, abs=1e-6)
     assert res.res[L.RES_MAX_TOTAL_DD] == pytest.approx(0.0414, abs=1e-9)
     assert res.res[L.RES_MAX_DAILY_DD] == pytest.approx(0.0407, abs=1e-9)
+
+
+# ----------------------------------------------------------------------------- refused orders
+
+
+def test_entry_decisions_and_refusals_are_counted_by_reason():
+    """Each long / short decision while not on that side counts; each refusal counts under its reason.
+
+    Risk sizing at 1 % of 100,000 with EURUSD's 10-point stops level (0.0001), on flat bars at 1.1:
+    bar 0 has no stop (no_stop_for_risk_sizing); bar 1 a 0.00005 stop, under the stops level
+    (stops_level); bar 2 a 20.0 stop: 1,000 / (20.0 * 100,000) = 0.0005 lots < 0.01 (volume_below_minimum);
+    bar 3 a 0.0050 stop: 1,000 / 500 = 2 lots, filled at bar 4; bar 4 long again while long: not a
+    decision; bar 5 short with no stop: refused (no stop), and the long is closed instead (a reversal
+    that cannot open still stops holding the wrong side). 5 decisions, 4 refused, 1 trade.
+    """
+    spec = EURUSD.with_overrides(stops_level=10)
+    bars = make_bars("2024-01-16 08:00", [flat_bar(1.1)] * 8)
+    p = plan(
+        8,
+        {0: (L.DIR_LONG,), 1: (L.DIR_LONG, 0.00005), 2: (L.DIR_LONG, 20.0), 3: (L.DIR_LONG, 0.0050),
+         4: (L.DIR_LONG, 0.0050), 5: (L.DIR_SHORT,)},
+    )  # fmt: skip
+    res = run(bars, p, spec=spec, fixed_volume=0.0, risk=0.01)
+    assert res.res[L.RES_ENTRY_DECISIONS] == 5
+    refused = {L.BLOCK_NAMES[b]: res.res[L.RES_REFUSED + b - 1] for b in range(1, L.N_BLOCKS)}
+    assert {k: v for k, v in refused.items() if v} == {
+        "no_stop_for_risk_sizing": 2,
+        "stops_level": 1,
+        "volume_below_minimum": 1,
+    }
+    tr = only_trade(res)
+    assert tr[L.TR_VOLUME] == pytest.approx(2.0) and tr[L.TR_ENTRY_BAR] == 4 and tr[L.TR_EXIT_BAR] == 6
+    assert res.refusals().to_json() == {
+        "no_stop_for_risk_sizing": 2,
+        "stops_level": 1,
+        "volume_below_minimum": 1,
+    }
+
+
+def test_an_order_vetoed_at_the_open_counts_as_refused_by_the_governor():
+    """A reversal accepted at the close can be vetoed at the next open: closing the losing long there
+    (1 lot from ask 1.1001 to bid 1.1000: -10) is the first loss of a 1-loss cool-down for the rest of
+    the day, so the short is not opened. 2 decisions, 1 refused (governor_stopped_for_the_day), 1 trade.
+    """
+    from simlab.governors_nb import no_governors
+
+    gov = no_governors()
+    gov[L.GOV_COOLDOWN_LOSSES] = 1.0
+    bars = make_bars("2024-01-16 08:00", [flat_bar(1.1)] * 4)
+    res = run(bars, plan(4, {0: (L.DIR_LONG,), 1: (L.DIR_SHORT,)}), gov=gov)
+    tr = only_trade(res)
+    assert tr[L.TR_PNL] == pytest.approx(-10.0, abs=1e-6) and tr[L.TR_EXIT_BAR] == 2
+    assert res.res[L.RES_ENTRY_DECISIONS] == 2
+    assert res.refusals().to_json() == {"governor_stopped_for_the_day": 1}

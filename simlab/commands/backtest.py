@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 from typing import Any
 
 from simlab.commands import _common as C
@@ -24,6 +25,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--tp-first", action="store_true", help="when SL and TP both lie inside one bar, assume TP first"
     )
     g.add_argument("--seed", type=int, default=7, help="seed of sampled costs (default 7)")
+    g.add_argument(
+        "--allow-no-trades",
+        action="store_true",
+        help="accept a run in which no trade happened (default: an error naming the refused orders)",
+    )
     p.add_argument(
         "--json", default=None, metavar="FILE", help="write summary, trade ledger and equity curve as JSON"
     )
@@ -64,6 +70,15 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
     )
     s = result.summary()
+    ref = result.refusals()
+    from simlab.refusals import OrderContext, check_traded, warning
+
+    ctx = OrderContext.of(spec, args.risk, args.volume, volume_option=True)
+    if not args.allow_no_trades:
+        check_traded(s["trades"], ref, ctx, f"in {len(bars):,} bars")
+    loud = warning(ref, ctx)
+    if loud:
+        print(f"simlab backtest: WARNING: {loud}", file=sys.stderr)
     print(
         f"simlab backtest: {getattr(strategy, 'name', args.strategy)} on {data_name} ({len(bars):,} bars, {spec.name})"
     )
@@ -78,9 +93,12 @@ def run(args: argparse.Namespace) -> int:
         ("Sharpe (daily, annualised)", _fmt(s["sharpe"], ".2f")),
         ("average cost paid per trade", _fmt(s["avg_cost_per_trade"])),
         ("total costs paid", _fmt(s["total_costs"])),
+        ("refused orders", f"{ref.total:,} of {ref.decisions:,}"),
     ]
     for k, v in rows:
         print(f"  {k:<30} {v:>18}")
+    if ref.total:
+        print(f"    {', '.join(f'{k} {v:,}' for k, v in ref.to_json().items())}")
     by_session = result.costs_by_session()
     if by_session:
         print("  costs paid per session (points)   fills   avg spread   avg slippage")
@@ -141,6 +159,8 @@ def _json_payload(
         },
         "summary": {k: _clean(v) for k, v in summary.items()},
         "costs_by_session": result.costs_by_session(),
+        "entry_decisions": result.refusals().decisions,
+        "refused_orders": result.refusals().to_json(),
         "trades": ledger,
         "equity_curve": {
             "resolution": args.curve,

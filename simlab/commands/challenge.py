@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from simlab.commands import _common as C
 
@@ -66,6 +66,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="write the full result as JSON (schema simlab.challenge/1)",
     )
     g.add_argument("--html", default=None, metavar="FILE", help="write an HTML report")
+    g.add_argument(
+        "--allow-no-trades",
+        action="store_true",
+        help="accept a run in which no attempt traded (default: an error naming the refused orders)",
+    )
     g.add_argument(
         "--min-pass-rate",
         type=float,
@@ -156,6 +161,7 @@ def run(args: argparse.Namespace) -> int:
         )
     else:
         result = run_challenge(setup, args.runs, workers=args.workers, where=where)
+    _check_orders(result, spec, args)
     payload = result.to_json()
     print(result.format_table(payload))
     if args.json:
@@ -176,6 +182,21 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_orders(result: Any, spec: Any, args: argparse.Namespace) -> None:
+    """A run that could not trade is an error; one whose orders were mostly refused gets a loud warning."""
+    import sys
+
+    from simlab.refusals import OrderContext, check_traded, warning
+
+    ref = result.refusals()
+    ctx = OrderContext.of(spec, args.risk)
+    if not args.allow_no_trades:
+        check_traded(result.n_trades(), ref, ctx, f"in {result.runs} attempts")
+    loud = warning(ref, ctx)
+    if loud:
+        print(f"simlab challenge: WARNING: {loud}", file=sys.stderr)
+
+
 def _json_default(v: object) -> object:
     import numpy as np
 
@@ -193,6 +214,12 @@ def _default_horizon(program: object) -> int:
 
 def _run_trade_list(args: argparse.Namespace, program: Program, size: float) -> int:
     from challenges.trade_list import evaluate_trades, load_trades
+    from simlab.errors import ConfigError
+
+    if args.allow_no_trades:
+        raise ConfigError(
+            "--allow-no-trades", "applies to strategy runs; trade-list mode replays the trades given"
+        )
 
     trades = load_trades(args.trades, tz=args.tz or "UTC")
     result = evaluate_trades(
