@@ -47,7 +47,7 @@ How an attempt's history is made
 
 Then, per attempt: ``Market.build`` with the main run's calendar settings,
 ``strategy.signals`` on the resampled history, and the attempt through
-``simlab.montecarlo_nb.attempt_nb`` (via a small ``nogil`` wrapper) starting at
+``simlab.montecarlo_nb.run_attempts_nb`` (``simlab.montecarlo.AttemptKernel``) starting at
 the first bar after the warm-up: the same kernel, rules, governors and cost
 sampling as the normal mode, keyed by the same (seed, attempt). Attempts run on
 a thread pool; results are identical for any number of workers.
@@ -66,16 +66,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
-import sys
-import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numba import njit
 
 from simlab import layout as L
 from simlab.bars import Bars
@@ -83,9 +78,9 @@ from simlab.calendar import NEW_YORK, NS_DAY, NS_HOUR, local_time_ns, parse_rese
 from simlab.engine import Market, _intent_arrays, config_vector
 from simlab.errors import ConfigError, InputError
 from simlab.kernel_nb import cost_index_nb
-from simlab.montecarlo import ChallengeResult, ChallengeSetup
-from simlab.montecarlo_nb import attempt_nb
+from simlab.montecarlo import AttemptKernel, ChallengeResult, ChallengeSetup, default_workers, readonly
 from simlab.rng_nb import uniforms_nb
+from simlab.runner import run_range
 
 BOOT_DRAW = 1 << 61  # draws of the day sequence: far from the bars' cost draws and START_DRAW (1 << 60)
 
@@ -309,18 +304,6 @@ def resample_days(seg: DaySegments, seq: np.ndarray, slot_id: np.ndarray | None 
 # ----------------------------------------------------------------------------- one attempt
 
 
-@njit(cache=True, nogil=True)
-def _attempt_nogil_nb(
-    a, bid, ask, session, day, swap_nights, flags, vol_ratio, sig_dir, sig_sl, sig_tp, sig_size,
-    sym, cfg, phase_rules, gov, cost_q, cost_probs, seed, start_bars, horizon_days, out,
-):  # fmt: skip
-    cost_guide, spread_lut = cost_index_nb(cost_q, cost_probs)
-    return attempt_nb(
-        a, bid, ask, session, day, swap_nights, flags, vol_ratio, sig_dir, sig_sl, sig_tp, sig_size,
-        sym, cfg, phase_rules, gov, cost_q, cost_probs, cost_guide, spread_lut, seed, start_bars, horizon_days, out,
-    )  # fmt: skip
-
-
 @dataclass(frozen=True, eq=False)
 class BootstrapContext:
     """Everything an attempt needs; ``attempt(a)`` is a pure function of it and ``a``."""
@@ -331,6 +314,7 @@ class BootstrapContext:
     signals: Callable[[Bars], Any]
     block_days: int
     cfg: np.ndarray
+    cost_index: tuple[np.ndarray, np.ndarray]  # kernel_nb.cost_index_nb of the run's cost tables
 
     def history(self, a: int) -> tuple[Resampled, int]:
         """Attempt ``a``'s resampled history, cut after its horizon, and the index of its first placed day."""
@@ -360,14 +344,16 @@ class BootstrapContext:
         s = self.setup
         r, i_s = self.history(a)
         m = self.settings.build(r.bars, r.vol_ratio)
-        d, sl, tp, size = _intent_arrays(self.signals(r.bars), len(r.bars))
+        intents = self.signals(r.bars)
+        _intent_arrays(intents, len(r.bars))  # the shapes, checked
         start = int(r.first[i_s])
-        out = np.zeros((s.phase_rules.shape[0], L.RES_SIZE))
-        _attempt_nogil_nb(
-            a, r.bars.bid, r.bars.ask, m.session, m.day, m.swap_nights, m.flags, m.vol_ratio, d, sl, tp, size,
-            s.spec.to_vector(), self.cfg, np.ascontiguousarray(s.phase_rules), s.gov, s.costs.cost_q,
-            s.costs.cost_probs, s.seed, np.array([start], dtype=np.int64), s.horizon_days, out,
+        out = np.zeros((1, s.phase_rules.shape[0], L.RES_SIZE))
+        kernel = AttemptKernel.build(
+            m, intents, s.spec.to_vector(), self.cfg, s.phase_rules, s.gov, s.costs, s.seed,
+            np.array([start], dtype=np.int64), s.horizon_days, cost_index=self.cost_index,
         )  # fmt: skip
+        kernel.run_into(a, out, np.zeros(1, dtype=np.int64))
+        out = out[0]
         passed = bool(np.all(out[:, L.RES_STATUS] == L.STATUS_PASSED))
         dtp = float(m.day[int(out[-1, L.RES_END_BAR])] - m.day[start] + 1) if passed else math.nan
         seq = r.seq[i_s:]
@@ -416,7 +402,9 @@ def bootstrap_context(
         fixed_volume=setup.fixed_volume,
         costs=setup.costs,
     )
-    return BootstrapContext(setup, seg, settings, signals, int(block_days), cfg)
+    f8 = np.float64
+    cost_index = cost_index_nb(readonly(setup.costs.cost_q, f8), readonly(setup.costs.cost_probs, f8))
+    return BootstrapContext(setup, seg, settings, signals, int(block_days), cfg, cost_index)
 
 
 def run_bootstrap_challenge(
@@ -439,37 +427,22 @@ def run_bootstrap_challenge(
     names ``bootstrap_block_days``.
     """
     ctx = bootstrap_context(setup, strategy, block_days, settings, where=where)
-    n_workers = max(1, int(workers) if workers is not None else (os.cpu_count() or 1))
+    n_workers = default_workers(workers)
     if hasattr(strategy, "step") and hasattr(strategy, "reset"):
         n_workers = 1  # a step strategy keeps its state on itself: one history at a time
-    show = sys.stderr.isatty() if progress is None else progress
     n_phases = setup.phase_rules.shape[0]
     out = np.zeros((runs, n_phases, L.RES_SIZE))
     starts = np.zeros(runs, dtype=np.int64)
     start_times = np.zeros(runs, dtype=np.int64)
     pass_days = np.full(runs, math.nan)
     notes: list[dict[str, Any]] = [{} for _ in range(runs)]
-    t0 = time.monotonic()
 
-    def tick(done: int) -> None:
-        if show and time.monotonic() - t0 > 1.0:
-            bar = "#" * int(30 * done / runs)
-            print(f"\r  attempts {done:>7}/{runs} [{bar:<30}]", end="", file=sys.stderr, flush=True)
+    def work(lo: int, hi: int) -> None:
+        for a in range(lo, hi):
+            out[a], starts[a], start_times[a], pass_days[a], notes[a] = ctx.attempt(a)
 
-    def store(a: int, r: tuple[np.ndarray, int, int, float, dict[str, Any]]) -> None:
-        out[a], starts[a], start_times[a], pass_days[a], notes[a] = r
-
-    if n_workers == 1 or runs == 1:
-        for a in range(runs):
-            store(a, ctx.attempt(a))
-            tick(a + 1)
-    else:
-        with ThreadPoolExecutor(max_workers=min(n_workers, runs)) as pool:
-            for a, r in enumerate(pool.map(ctx.attempt, range(runs))):
-                store(a, r)
-                tick(a + 1)
-    if show and time.monotonic() - t0 > 1.0:
-        print(file=sys.stderr)
+    # one attempt per chunk: an attempt builds its own history and signals (milliseconds at least)
+    run_range(work, runs, workers=n_workers, progress=progress, max_chunk=1)
     boot_setup = dataclasses.replace(setup, meta=setup.meta | {"bootstrap_block_days": int(block_days)})
     return ChallengeResult(
         boot_setup, out, starts, start_times=start_times, pass_days=pass_days, attempt_notes=notes

@@ -22,6 +22,29 @@ COMMANDS: dict[str, str] = {
 }
 
 
+# the commands that may compile numba kernels on a first run (they say so on stderr while they do)
+COMPILING = ("challenge", "backtest", "check-strategy", "calibrate")
+
+
+def _interrupted(command: str) -> int:
+    """Ctrl-C: one line, exit 130. Outputs are written atomically, so nothing half-written is left."""
+    print(f"simlab {command}: interrupted", file=sys.stderr, flush=True)
+    return 130
+
+
+def _caused_by_interrupt(exc: BaseException) -> bool:
+    """Ctrl-C inside a numba call surfaces as "SystemError: CPUDispatcher(...) returned a result with an
+    exception set", the KeyboardInterrupt as its context: it is still Ctrl-C, not a bug."""
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        if isinstance(e, KeyboardInterrupt):
+            return True
+        seen.add(id(e))
+        e = e.__cause__ or e.__context__
+    return False
+
+
 def _module_name(command: str) -> str:
     return "simlab.commands." + command.replace("-", "_")
 
@@ -57,16 +80,23 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         module = importlib.import_module(_module_name(args.command))
-        return int(module.run(args) or 0)
+        if args.command in COMPILING:
+            from simlab.progress import install_compile_notice
+
+            install_compile_notice(f"simlab {args.command}")
+        from simlab.stack_room import call_with_stack_room
+
+        return int(call_with_stack_room(module.run, args) or 0)  # numba may compile in there
     except SimlabError as exc:
         print(f"simlab {args.command}: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print(f"simlab {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return _interrupted(args.command)
     except Exception as exc:  # a bug, not bad input: still one line, the traceback on request
         import os
 
+        if _caused_by_interrupt(exc):
+            return _interrupted(args.command)
         if os.environ.get("SIMLAB_DEBUG"):
             raise
         msg = str(exc).splitlines()[0] if str(exc) else ""

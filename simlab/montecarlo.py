@@ -35,15 +35,13 @@ account currency, drawdowns as fractions of the initial balance)::
 from __future__ import annotations
 
 import math
-import sys
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from simlab import layout as L
-from simlab.engine import CostSetup, IntentArrays, Market, SymbolLike, config_vector, reason_name
+from simlab.engine import CostSetup, IntentArrays, Market, SymbolLike, config_vector, readonly, reason_name
 from simlab.errors import InputError
 from simlab.refusals import Refusals
 from simlab.stats import wilson_interval
@@ -76,6 +74,77 @@ class ChallengeSetup:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class AttemptKernel:
+    """The Monte Carlo kernel's inputs, fixed for a run; ``run(lo, hi, out, starts)`` runs attempts lo .. hi-1."""
+
+    args: tuple[Any, ...]
+
+    @classmethod
+    def build(
+        cls,
+        market: Market,
+        intents: IntentArrays,
+        sym: np.ndarray,
+        cfg: np.ndarray,
+        phase_rules: np.ndarray,
+        gov: np.ndarray,
+        costs: CostSetup,
+        seed: int,
+        start_bars: np.ndarray,
+        horizon_days: int,
+        cost_index: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> AttemptKernel:
+        """``cost_index``: ``kernel_nb.cost_index_nb(cost_q, cost_probs)`` when the caller has it already."""
+        from simlab.kernel_nb import cost_index_nb
+
+        f8 = np.float64
+        if cost_index is None:
+            cost_index = cost_index_nb(readonly(costs.cost_q, f8), readonly(costs.cost_probs, f8))
+        guide, lut = cost_index
+        args = (
+            readonly(market.bars.bid, f8), readonly(market.bars.ask, f8), readonly(market.session, np.int8),
+            readonly(market.day, np.int64), readonly(market.swap_nights, np.int8), readonly(market.flags, np.uint8),
+            readonly(market.vol_ratio, f8), readonly(intents.dir, np.int8), readonly(intents.sl, f8),
+            readonly(intents.tp, f8), readonly(intents.size, f8), readonly(sym, f8), readonly(cfg, f8),
+            readonly(phase_rules, f8), readonly(gov, f8), readonly(costs.cost_q, f8), readonly(costs.cost_probs, f8),
+            readonly(guide), readonly(lut), int(seed), readonly(start_bars, np.int64), int(horizon_days),
+        )  # fmt: skip
+        return cls(args)
+
+    @property
+    def n_phases(self) -> int:
+        return int(self.args[13].shape[0])
+
+    def run_into(self, first: int, out: np.ndarray, starts: np.ndarray) -> None:
+        """Attempts first .. first + len(out) - 1 into ``out`` and ``starts``, in this thread."""
+        from simlab.montecarlo_nb import run_attempts_nb
+
+        run_attempts_nb(int(first), int(out.shape[0]), *self.args, out, starts)  # type: ignore[call-arg]  # a star-args call: mypy cannot count it
+
+    def run_all(
+        self, first: int, n: int, *, workers: int = 1, progress: bool | None = False
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Attempts first .. first+n-1 on ``workers`` threads: (out (n, n_phases, RES_SIZE), starts (n,))."""
+        from simlab.runner import run_range
+
+        out = np.zeros((n, self.n_phases, L.RES_SIZE))
+        starts = np.zeros(n, dtype=np.int64)
+
+        def work(lo: int, hi: int) -> None:
+            self.run_into(first + lo, out[lo:hi], starts[lo:hi])
+
+        run_range(work, n, workers=workers, progress=progress)
+        return out, starts
+
+
+def default_workers(workers: int | None) -> int:
+    """Threads for a run: ``workers``, or every core."""
+    import os
+
+    return max(1, int(workers)) if workers is not None else max(1, os.cpu_count() or 1)
+
+
 def run_challenge(
     setup: ChallengeSetup,
     runs: int,
@@ -85,10 +154,6 @@ def run_challenge(
     where: str = "data",
 ) -> ChallengeResult:
     """Run ``runs`` attempts; ``workers`` threads (default: all cores)."""
-    import numba
-
-    from simlab.montecarlo_nb import run_attempts_nb
-
     m = setup.market
     starts = eligible_starts(m.day, setup.horizon_days, setup.warmup_bars)
     if starts.shape[0] == 0:
@@ -98,38 +163,18 @@ def run_challenge(
             f"the data cover {span} trading-day ids after a {setup.warmup_bars}-bar warm-up; one attempt needs "
             f"{setup.horizon_days} days (lower --horizon-days or give more data)",
         )
-    if workers is not None:
-        numba.set_num_threads(max(1, min(int(workers), int(numba.config.NUMBA_NUM_THREADS))))  # type: ignore[attr-defined]
     cfg = config_vector(
         initial_balance=setup.initial_balance,
         risk=setup.risk,
         fixed_volume=setup.fixed_volume,
         costs=setup.costs,
     )
-    arrays = (
-        np.ascontiguousarray(m.bars.bid), np.ascontiguousarray(m.bars.ask), m.session, m.day, m.swap_nights, m.flags,
-        m.vol_ratio, np.ascontiguousarray(setup.intents.dir, dtype=np.int8),
-        np.ascontiguousarray(setup.intents.sl, dtype=np.float64), np.ascontiguousarray(setup.intents.tp, dtype=np.float64),
-        np.ascontiguousarray(setup.intents.size, dtype=np.float64), setup.spec.to_vector(), cfg,
-        np.ascontiguousarray(setup.phase_rules), setup.gov, setup.costs.cost_q, setup.costs.cost_probs,
+    kernel = AttemptKernel.build(
+        m, setup.intents, setup.spec.to_vector(), cfg, setup.phase_rules, setup.gov, setup.costs, setup.seed,
+        starts, setup.horizon_days,
     )  # fmt: skip
-    show = sys.stderr.isatty() if progress is None else progress
-    chunk = max(1, min(256, runs))
-    outs, sts = [], []
-    t0 = time.monotonic()
-    done = 0
-    while done < runs:
-        k = min(chunk, runs - done)
-        out, st = run_attempts_nb(done, k, *arrays, setup.seed, starts, setup.horizon_days)
-        outs.append(out)
-        sts.append(st)
-        done += k
-        if show and time.monotonic() - t0 > 1.0:
-            bar = "#" * int(30 * done / runs)
-            print(f"\r  attempts {done:>7}/{runs} [{bar:<30}]", end="", file=sys.stderr, flush=True)
-    if show and time.monotonic() - t0 > 1.0:
-        print(file=sys.stderr)
-    return ChallengeResult(setup, np.concatenate(outs), np.concatenate(sts))
+    out, first_bars = kernel.run_all(0, runs, workers=default_workers(workers), progress=progress)
+    return ChallengeResult(setup, out, first_bars)
 
 
 def json_safe(v: Any) -> Any:
