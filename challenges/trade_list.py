@@ -106,6 +106,7 @@ from challenges._trade_list_nb import (
     R_N_TRADES,
     R_PHASES_PASSED,
     R_REASON,
+    R_SIZE,
     R_STATUS,
     R_TRADING_DAYS,
     _runs_nb,
@@ -115,6 +116,7 @@ from challenges.stats import quantiles, wilson_interval
 from simlab import layout as L
 from simlab.errors import ConfigError, InputError
 from simlab.mt5_report import decode_report, norm_name, titled_tables
+from simlab.runner import run_range
 
 START_MODES = ("bootstrap", "trades", "sequential", "replay")
 
@@ -907,6 +909,7 @@ def evaluate_trades(
     post_target_risk_mult: float = 1.0,
     max_trading_days: int = 260,
     workers: int = 1,
+    progress: bool | None = False,
 ) -> TradeListResult:
     """Bootstrap ``n_runs`` challenge attempts from ``trades`` and judge them by ``program``'s rules.
 
@@ -917,7 +920,8 @@ def evaluate_trades(
     are not met yet (pass a GovernorConfig's ``post_target_risk_mult`` to
     mirror the governors). ``start_mode`` / ``block_days``: see the module
     docstring. ``workers`` > 1 spreads runs over threads (the numba kernel
-    releases the GIL); results do not depend on it.
+    releases the GIL); results do not depend on it. ``progress``: a progress bar on stderr for a
+    run longer than a second (None: when stderr is a terminal).
     """
     prog = program if isinstance(program, Program) else load_program(program)
     size = prog.check_size(size)
@@ -947,17 +951,14 @@ def evaluate_trades(
         post_target_risk_mult=float(post_target_risk_mult),
         max_trading_days=int(max_trading_days),
     )
-    workers = max(1, int(workers))
-    if workers == 1 or n_runs < 2 * workers:
-        runs = _run_range(job, 0, n_runs)
-    else:
-        # the kernel releases the GIL: threads run attempts in parallel, with no process start-up
-        from concurrent.futures import ThreadPoolExecutor
+    runs = np.zeros((n_runs, R_SIZE))
 
-        bounds = np.linspace(0, n_runs, workers + 1).astype(int)
-        with ThreadPoolExecutor(max_workers=workers) as ex:
-            futs = [ex.submit(_run_range, job, int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
-            runs = np.concatenate([f.result() for f in futs])
+    def work(lo: int, hi: int) -> None:
+        runs[lo:hi] = _run_range(job, lo, hi)
+
+    # the kernel releases the GIL: threads run attempts in parallel, in short chunks (Ctrl-C acts
+    # within one, and a terminal shows progress); each run is a pure function of its index
+    run_range(work, n_runs, workers=max(1, int(workers)), label="runs", progress=progress)
     counts = np.diff(prep.day_start)
     return TradeListResult(
         program=prog.name,

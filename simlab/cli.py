@@ -27,8 +27,19 @@ COMPILING = ("challenge", "backtest", "check-strategy", "calibrate")
 
 
 def _interrupted(command: str) -> int:
-    """Ctrl-C: one line, exit 130. Outputs are written atomically, so nothing half-written is left."""
+    """Ctrl-C: one line, exit 130. Outputs are written atomically, so nothing half-written is left.
+
+    A worker thread may still be compiling a kernel (``simlab.runner``): the interpreter's shutdown
+    would wait a second or two for it, so the process ends at once instead.
+    """
+    import threading
+
     print(f"simlab {command}: interrupted", file=sys.stderr, flush=True)
+    if any(t.name.startswith("simlab-") and t.is_alive() for t in threading.enumerate()):
+        import os
+
+        sys.stdout.flush()
+        os._exit(130)
     return 130
 
 
@@ -80,13 +91,16 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         module = importlib.import_module(_module_name(args.command))
-        if args.command in COMPILING:
-            from simlab.progress import install_compile_notice
-
-            install_compile_notice(f"simlab {args.command}")
         from simlab.stack_room import call_with_stack_room
 
-        return int(call_with_stack_room(module.run, args) or 0)  # numba may compile in there
+        if args.command not in COMPILING:
+            return int(module.run(args) or 0)
+        from simlab.interrupt import ctrl_c
+        from simlab.progress import install_compile_notice
+
+        install_compile_notice(f"simlab {args.command}")
+        with ctrl_c(f"simlab {args.command}"):
+            return int(call_with_stack_room(module.run, args) or 0)  # numba may compile in there
     except SimlabError as exc:
         print(f"simlab {args.command}: error: {exc}", file=sys.stderr)
         return exc.exit_code

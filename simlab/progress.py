@@ -63,11 +63,18 @@ class _CompileNotice:
                 _live["status"] = None
 
 
+_notice: dict[str, _CompileNotice] = {}
+
+
 def install_compile_notice(prog: str) -> None:
     """Say on stderr when numba compiles (once per process on a non-terminal; a spinner on a terminal)."""
+    if "notice" in _notice:  # one listener per process; a later command names itself
+        _notice["notice"].prog = prog
+        return
     from numba.core import event
 
     notice = _CompileNotice(prog, sys.stderr.isatty())
+    _notice["notice"] = notice
 
     class _Listener(event.Listener):  # type: ignore[misc]  # numba's base class is untyped
         def on_start(self, ev: Any) -> None:

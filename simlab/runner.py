@@ -22,6 +22,7 @@ from simlab.stack_room import call_with_stack_room
 
 TARGET_CHUNK_S = 0.15  # aim of one chunk's duration: Ctrl-C acts within about this (plus a join)
 _POLL_S = 0.05
+_STOP_WAIT_S = 0.2  # after Ctrl-C, how long the workers get to finish their chunk
 
 
 def run_range(
@@ -85,8 +86,9 @@ def run_range(
             bar.update(state["done"])
     except BaseException:
         stop.set()
-        for t in threads:
-            t.join(1.0)  # a chunk is short; daemon threads never hold the exit up for long anyway
+        deadline = time.monotonic() + _STOP_WAIT_S
+        for t in threads:  # a chunk is short; a worker still compiling is a daemon and does not hold the exit
+            t.join(max(0.0, deadline - time.monotonic()))
         raise
     if errors:
         raise errors[0]

@@ -230,6 +230,7 @@ def _run_trade_list(args: argparse.Namespace, program: Program, size: float) -> 
         n_runs=args.runs,
         block_days=max(1, args.bootstrap_days),
         workers=args.workers or 1,
+        progress=None,
     )
     print(result.format())
     payload = result.to_json()
