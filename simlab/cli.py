@@ -95,11 +95,14 @@ def main(argv: list[str] | None = None) -> int:
 
         if args.command not in COMPILING:
             return int(module.run(args) or 0)
+        from simlab._numba_cache import tolerate_damage
         from simlab.interrupt import ctrl_c
-        from simlab.progress import install_compile_notice
+        from simlab.progress import install_compile_notice, say
 
-        install_compile_notice(f"simlab {args.command}")
-        with ctrl_c(f"simlab {args.command}"):
+        prog = f"simlab {args.command}"
+        install_compile_notice(prog)
+        tolerate_damage(lambda line: say(prog, line))
+        with ctrl_c(prog):
             return int(call_with_stack_room(module.run, args) or 0)  # numba may compile in there
     except SimlabError as exc:
         print(f"simlab {args.command}: error: {exc}", file=sys.stderr)

@@ -143,3 +143,10 @@ def attempt_progress(total: int, label: str, show: bool | None) -> Iterator[_Bar
         yield bar
     finally:
         bar.close()
+
+
+def say(prog: str, line: str) -> None:
+    """One line on stderr that stands for the compile notice too (``line`` already says it compiles)."""
+    print(f"{prog}: {line}", file=sys.stderr, flush=True)
+    if "notice" in _notice:
+        _notice["notice"].said = True
