@@ -77,6 +77,7 @@ from simlab.bars import Bars
 from simlab.calendar import NEW_YORK, NS_DAY, NS_HOUR, local_time_ns, parse_reset
 from simlab.engine import Market, _intent_arrays, config_vector
 from simlab.errors import ConfigError, InputError
+from simlab.holes import BOOTSTRAP_RULE, Exclusion, Holes
 from simlab.kernel_nb import cost_index_nb
 from simlab.montecarlo import AttemptKernel, ChallengeResult, ChallengeSetup, default_workers, readonly
 from simlab.rng_nb import uniforms_nb
@@ -153,6 +154,8 @@ class DaySegments:
     median_bars: float
     day_zone: str
     day_reset: str
+    holes: Holes  # of the source history (simlab.holes)
+    hole_after: np.ndarray  # (K,) bool: a hole lies between complete day k and day k + 1
 
     def __len__(self) -> int:
         return int(self.day_id.shape[0])
@@ -195,6 +198,11 @@ def day_segments(market: Market, day_zone: str, day_reset: str, min_fraction: fl
     start = day_start_utc(day[first], day_zone, day_reset)  # per day, complete or not
     offset = market.bars.time - np.repeat(start, count)
     closed = bool(in_weekend_closure(market.bars.time).mean() < 1e-3)
+    holes = Holes.of(market.bars)
+    kf, ks = first[keep].astype(np.int64), stop[keep].astype(np.int64)
+    count = np.r_[0, np.cumsum(holes.after)]  # holes after bars 0 .. i-1
+    hole_after = np.zeros(kf.shape[0], dtype=bool)
+    hole_after[:-1] = count[kf[1:]] - count[ks[:-1] - 1] > 0  # after the day's last bar, before the next day
     return DaySegments(
         bars=market.bars,
         vol_ratio=np.asarray(market.vol_ratio, dtype=np.float64),
@@ -207,6 +215,8 @@ def day_segments(market: Market, day_zone: str, day_reset: str, min_fraction: fl
         median_bars=med,
         day_zone=day_zone,
         day_reset=day_reset,
+        holes=holes,
+        hole_after=hole_after,
     )
 
 
@@ -214,13 +224,20 @@ def day_segments(market: Market, day_zone: str, day_reset: str, min_fraction: fl
 
 
 def bootstrap_sequence(
-    seed: int, attempt: int, n_days: int, n_segments: int, block_days: float
+    seed: int,
+    attempt: int,
+    n_days: int,
+    n_segments: int,
+    block_days: float,
+    hole_after: np.ndarray | None = None,
 ) -> np.ndarray:
     """Stationary-bootstrap day indices (int64, (n_days,)) of one attempt.
 
     Draw ``2 i`` decides whether day ``i`` starts a new block (probability
     ``1 / block_days``; day 0 always does), draw ``2 i + 1`` picks its day; a
     day that does not start a block is the day after its predecessor, wrapping.
+    ``hole_after[k]``: a hole follows day k, so a block never continues past it
+    (the next day is the one its draw picks, a new block; ``simlab.holes``).
 
     >>> bootstrap_sequence(7, 3, 6, 100, 1e12).tolist() == list(range(bootstrap_sequence(7, 3, 1, 100, 1)[0], 100))[:6]
     True
@@ -234,7 +251,10 @@ def bootstrap_sequence(
     out = np.empty(n_days, dtype=np.int64)
     prev = 0
     for i in range(n_days):
-        prev = int(pick[i]) if jump[i] else (prev + 1) % n_segments
+        if jump[i] or (hole_after is not None and hole_after[prev]):
+            prev = int(pick[i])
+        else:
+            prev = (prev + 1) % n_segments
         out[i] = prev
     return out
 
@@ -327,7 +347,9 @@ class BootstrapContext:
         while True:
             slots = seg.slot_ids(n_days + 1)
             r = resample_days(
-                seg, bootstrap_sequence(setup.seed, a, n_days, len(seg), self.block_days), slots
+                seg,
+                bootstrap_sequence(setup.seed, a, n_days, len(seg), self.block_days, seg.hole_after),
+                slots,
             )
             before = r.first  # bars before each placed day == its first bar index
             ok = np.flatnonzero((before >= warm) & (r.stop > r.first))
@@ -444,6 +466,13 @@ def run_bootstrap_challenge(
     # one attempt per chunk: an attempt builds its own history and signals (milliseconds at least)
     run_range(work, runs, workers=n_workers, progress=progress, max_chunk=1)
     boot_setup = dataclasses.replace(setup, meta=setup.meta | {"bootstrap_block_days": int(block_days)})
+    exclusion = Exclusion(0, len(ctx.segments), BOOTSTRAP_RULE, ctx.segments.holes)
     return ChallengeResult(
-        boot_setup, out, starts, start_times=start_times, pass_days=pass_days, attempt_notes=notes
+        boot_setup,
+        out,
+        starts,
+        start_times=start_times,
+        pass_days=pass_days,
+        attempt_notes=notes,
+        exclusion=exclusion,
     )

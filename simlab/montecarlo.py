@@ -27,6 +27,8 @@ account currency, drawdowns as fractions of the initial balance)::
       "trades_per_day": float,
       "entry_decisions": int,                 # entries the strategy decided, over every phase run
       "refused_orders": {reason: count},      # of those, refused (simlab.refusals; layout.BLOCK_NAMES)
+      "excluded_starts": {"count", "of", "rule", "min_hole_days", "n_holes", "holes": [...]},
+                                              # the hole rule (simlab.holes): start days it excluded
       "attempts": [{"start", "phases": [{"status", "reason", "days", "trades", ...}]}]
                                               # day-bootstrap runs add "source_start", "blocks"
     }
@@ -43,17 +45,57 @@ import numpy as np
 from simlab import layout as L
 from simlab.engine import CostSetup, IntentArrays, Market, SymbolLike, config_vector, readonly, reason_name
 from simlab.errors import InputError
+from simlab.holes import HOLE_MIN_DAYS, RULE, Exclusion, Holes, longest_clear_horizon, window_clear
 from simlab.refusals import Refusals
 from simlab.stats import wilson_interval
 
 NOT_PASSED_IN_HORIZON = "no_pass_within_horizon"
 
 
-def eligible_starts(day: np.ndarray, horizon_days: int, warmup_bars: int = 0) -> np.ndarray:
-    """First bars of the trading days that leave ``horizon_days`` of data after them."""
+def eligible_starts(
+    day: np.ndarray, horizon_days: int, warmup_bars: int = 0, hole_after: np.ndarray | None = None
+) -> np.ndarray:
+    """First bars of the trading days that leave ``horizon_days`` of data after them.
+
+    ``hole_after`` (``simlab.holes.Holes.after``): also drop the days whose window holds a hole.
+    """
     first = np.flatnonzero(np.r_[True, day[1:] != day[:-1]])
     ok = (day[first] + horizon_days <= day[-1]) & (first >= warmup_bars)
-    return first[ok].astype(np.int64)
+    out = first[ok].astype(np.int64)
+    if hole_after is not None:
+        out = out[window_clear(day, out, horizon_days, warmup_bars, hole_after)]
+    return out
+
+
+def start_days(setup: ChallengeSetup, where: str) -> tuple[np.ndarray, Exclusion]:
+    """The start bars of a run under the hole rule (``simlab.holes``), and what the rule excluded.
+
+    One-line input errors when the data are too short for one attempt, or when every start day's
+    window holds a hole.
+    """
+    m = setup.market
+    h, w = setup.horizon_days, setup.warmup_bars
+    candidates = eligible_starts(m.day, h, w)
+    if candidates.shape[0] == 0:
+        span = int(m.day[-1] - m.day[0] + 1)
+        raise InputError(
+            where,
+            f"the data cover {span} trading-day ids after a {w}-bar warm-up; one attempt needs "
+            f"{h} days (lower --horizon-days or give more data)",
+        )
+    holes = Holes.of(m.bars)
+    starts = candidates[window_clear(m.day, candidates, h, w, holes.after)]
+    if starts.shape[0] == 0:
+        fit = longest_clear_horizon(m.day, holes.after, w)
+        lower = f"lower --horizon-days to {fit} or less, " if fit > 0 else ""
+        raise InputError(
+            where,
+            f"every start day's {h}-day window (with a {w}-bar warm-up) crosses a hole in the data: "
+            f"{holes.describe()}; {lower}fill the hole or cut the data at it",
+        )
+    return starts, Exclusion(
+        int(candidates.shape[0] - starts.shape[0]), int(candidates.shape[0]), RULE, holes
+    )
 
 
 @dataclass
@@ -155,14 +197,7 @@ def run_challenge(
 ) -> ChallengeResult:
     """Run ``runs`` attempts; ``workers`` threads (default: all cores)."""
     m = setup.market
-    starts = eligible_starts(m.day, setup.horizon_days, setup.warmup_bars)
-    if starts.shape[0] == 0:
-        span = int(m.day[-1] - m.day[0] + 1)
-        raise InputError(
-            where,
-            f"the data cover {span} trading-day ids after a {setup.warmup_bars}-bar warm-up; one attempt needs "
-            f"{setup.horizon_days} days (lower --horizon-days or give more data)",
-        )
+    starts, exclusion = start_days(setup, where)
     cfg = config_vector(
         initial_balance=setup.initial_balance,
         risk=setup.risk,
@@ -174,7 +209,7 @@ def run_challenge(
         starts, setup.horizon_days,
     )  # fmt: skip
     out, first_bars = kernel.run_all(0, runs, workers=default_workers(workers), progress=progress)
-    return ChallengeResult(setup, out, first_bars)
+    return ChallengeResult(setup, out, first_bars, exclusion=exclusion)
 
 
 def json_safe(v: Any) -> Any:
@@ -205,6 +240,7 @@ class ChallengeResult:
     start_times: np.ndarray | None = None  # (runs,) int64 UTC ns
     pass_days: np.ndarray | None = None  # (runs,) float
     attempt_notes: list[dict[str, Any]] | None = None
+    exclusion: Exclusion | None = None  # what the hole rule (simlab.holes) did: start days excluded
 
     @property
     def runs(self) -> int:
@@ -343,6 +379,7 @@ class ChallengeResult:
                 "trades_per_day": trades / days if days else 0.0,
                 "entry_decisions": self.refusals().decisions,
                 "refused_orders": self.refusals().to_json(),
+                "excluded_starts": None if self.exclusion is None else self.exclusion.to_json(),
                 "attempts": attempts,
             }
         )
@@ -397,6 +434,16 @@ class ChallengeResult:
         )
         lines.append(f"  trades per day            {j['trades_per_day']:.2f}")
         lines.append(f"  refused orders            {self.refusals().summary_line()}")
+        ex = self.exclusion
+        if ex is not None and len(ex.holes):
+            what = (
+                f"{ex.count:,} of {ex.candidates:,} start days excluded (their window holds one)"
+                if ex.rule == RULE
+                else "day-bootstrap blocks never continue across one"
+            )
+            lines.append(
+                f"  data holes                {len(ex.holes)} of more than {HOLE_MIN_DAYS} days without bars; {what}"
+            )
         lines.append("")
         reasons = j["breach_reasons"]
         if reasons:
