@@ -54,7 +54,9 @@ def run_range(
         while not stop.is_set():
             with lock:
                 lo = state["next"]
-                hi = min(n, lo + size)
+                # guided: never more than a share of what is left, so the threads finish together
+                share = max(1, (n - lo) // (2 * n_threads))
+                hi = min(n, lo + min(size, share))
                 state["next"] = hi
             if lo >= n:
                 return
