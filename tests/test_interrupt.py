@@ -117,6 +117,7 @@ def test_ctrl_c_while_compiling(tmp_path: Path, after_notice_s: float) -> None:
     """An empty cache: the run generates the bundled data and compiles; SIGINT soon after it says so
     (the data generator's kernel) and later (the Monte Carlo kernel, compiling in a worker thread)."""
     env = dict(os.environ, SIMLAB_CACHE=str(tmp_path / "cache"))
+    env.pop("NUMBA_CACHE_DIR", None)  # set in this process once simlab is imported: it would win
     old = tmp_path / "r.json"
     old.write_text(OLD)
     run = Run(["challenge", "--runs", "20", "--json", str(old)], tmp_path, env)
