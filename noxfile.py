@@ -4,7 +4,8 @@ nox -s tests       # the suite, as CI runs it
 nox -s props       # hypothesis properties with thousands of examples
 nox -s lint        # ruff
 nox -s typecheck   # mypy
-nox -s bench       # pytest-benchmark: kernel vs vectorbt, sampled vs fixed costs, Monte Carlo bar-steps/s
+nox -s bench       # pytest-benchmark: kernel vs vectorbt, sampled vs fixed costs, Monte Carlo bar-steps/s,
+                   # RL env steps/s (single vs gym-anytrading, batched)
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ PACKAGES = ["simlab", "strategies", "execution_models", "challenges", "live", "r
 @nox.session(python="3.11")
 def tests(session: nox.Session) -> None:
     session.install("-e", ".[test]")
+    # the live tests drive the fake terminal through the real mt5linux client; its metadata pins old
+    # rpyc/plumbum, so it is installed without its dependencies (rpyc comes from the test extra)
+    session.install("--no-deps", "mt5linux==0.2.4")
     session.run("pytest", "-q", *session.posargs)
 
 
@@ -45,6 +49,8 @@ def typecheck(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def bench(session: nox.Session) -> None:
     session.install("-e", ".[test]")
+    # the RL benchmark's reference: gym-anytrading's forex env on the same bars (it installs with our gymnasium)
+    session.install("gym-anytrading")
     # addopts skips benchmarks in the normal suite; clear it here and run only them
     session.run(
         "pytest", "-o", "addopts=", "tests/bench", "--benchmark-only", "-s",

@@ -3,30 +3,21 @@
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 
 from simlab.errors import ConfigError
+from simlab.files import read_toml as _read_toml
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:
-    """Parse a TOML file; any I/O or syntax problem becomes a one-line ``ConfigError``."""
-    p = Path(path)
-    try:
-        data = p.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(str(path), "file not found") from None
-    except OSError as exc:
-        raise ConfigError(str(path), f"cannot read: {exc.strerror or exc}") from None
-    try:
-        return tomllib.loads(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ConfigError(str(path), "not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as exc:
-        msg = " ".join(str(exc).split())
-        raise ConfigError(str(path), f"not valid TOML: {msg}") from None
+    """Parse a TOML file; any I/O, encoding or syntax problem becomes a one-line ``ConfigError``.
+
+    A directory, a FIFO or another non-regular file is refused (never opened), a UTF-8 BOM
+    (Windows Notepad) is accepted; see :func:`simlab.files.read_toml`.
+    """
+    return _read_toml(path)
 
 
 def _type_name(value: object) -> str:

@@ -33,7 +33,7 @@ Schema (see ``challenges/presets/ftmo-2step.toml`` for a complete example)::
 
     [[phases]]                            # required, one or more, in order
     name = "Challenge"
-    profit_target_pct = 10.0              # 0: no target
+    profit_target_pct = 10.0              # > 0: the phase passes once closed P/L reaches it
     max_calendar_days = 0                 # time limit; 0: none
     best_day_max_share_pct = 0.0          # consistency: best day <= this % of total profit; 0: off
     [phases.daily_loss]                   # omit the table: no daily rule
@@ -243,7 +243,7 @@ class Holding:
 @dataclass(frozen=True)
 class Phase:
     name: str
-    profit_target_pct: float  # percent of initial; 0: none
+    profit_target_pct: float  # percent of initial, > 0 in a rule file
     daily_loss: DailyLoss = field(default_factory=lambda: DailyLoss(0.0))
     max_loss: MaxLoss = field(default_factory=lambda: MaxLoss(0.0))
     min_days: MinDays = field(default_factory=MinDays)
@@ -462,6 +462,10 @@ def _phase(where: str, i: int, raw: object, params: Mapping[str, float]) -> Phas
     s = Section(where, label, raw, "", params)
     name = s.string("name")
     target = s.number("profit_target_pct", lo=0, hi=100, what="a percent")
+    if target == 0:  # the kernel's target level would be infinite: no attempt could ever pass the phase
+        s.fail(
+            "profit_target_pct", "0 means no target, so the phase could never pass; expected a percent > 0"
+        )
     max_days = s.integer("max_calendar_days", 0, lo=0, hi=3650)
     best = s.number("best_day_max_share_pct", 0.0, lo=0, hi=100, what="a percent")
 

@@ -115,6 +115,7 @@ from challenges.rules import Program, load_program
 from challenges.stats import quantiles, wilson_interval
 from simlab import layout as L
 from simlab.errors import ConfigError, InputError
+from simlab.files import read_bytes
 from simlab.mt5_report import decode_report, norm_name, titled_tables
 from simlab.runner import run_range
 
@@ -241,7 +242,7 @@ def _times_to_utc(
     values: list[Any], tz: str, source: str, fname: str, rows: list[int] | None = None
 ) -> np.ndarray:
     """Times (MT5 strings, datetime64, int ns) -> int64 UTC ns; strings are wall times in ``tz``."""
-    from simlab.calendar import check_zone, fixed_offset_ns
+    from simlab.calendar import check_zone
 
     try:
         check_zone(tz, "tz")
@@ -274,15 +275,9 @@ def _times_to_utc(
         local[i] = int(base.astype(np.int64)) + (int(frac.ljust(9, "0")) if frac else 0)
     if all(isinstance(v, np.integer | int) and not isinstance(v, bool) for v in values):
         return local  # already UTC ns
-    off = fixed_offset_ns(tz)
-    if off is not None:
-        return local - np.int64(off)
-    import pandas as pd
+    from simlab.timezones import parse_tz  # the one --tz parser (America/New_York+7 too)
 
-    idx = pd.DatetimeIndex(local.view("datetime64[ns]")).tz_localize(
-        tz, ambiguous=np.zeros(n, dtype=bool), nonexistent="shift_forward"
-    )
-    return np.asarray(idx.tz_convert("UTC").tz_localize(None).as_unit("ns").asi8, dtype=np.int64)
+    return parse_tz(tz, source).to_utc(local, ambiguous=np.zeros(n, dtype=bool), nonexistent="shift_forward")
 
 
 def _number(v: Any, source: str, row: int, fname: str, *, empty: float | None = 0.0) -> float:
@@ -471,12 +466,7 @@ def load_trades(path: str | Path, *, tz: str = "UTC") -> TradeList:
         check_zone(tz, "tz")
     except ConfigError as exc:
         raise ConfigError(source, exc.what) from None
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise InputError(source, "file not found") from None
-    except OSError as exc:
-        raise InputError(source, f"cannot read: {exc.strerror or exc}") from None
+    raw = read_bytes(p, source)  # a FIFO, a directory or stdin: one line, never a hang
     text = decode_report(raw)
     head = text.lstrip()[:2000].lower()
     if p.suffix.lower() in (".html", ".htm") or head.startswith(("<!doctype", "<html")) or "<table" in head:

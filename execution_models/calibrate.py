@@ -75,9 +75,12 @@ stored in the model's ``commission`` record, not in a table (the symbol spec's
 
 Point
 -----
-``point`` is given or inferred from the tick prices (the most decimals seen:
-5 -> 0.00001), else from the fill / deal prices. A 5-digit feed whose last digit
-is always 0 would infer 0.0001: give ``point`` then.
+``point`` is given, else the symbol spec's point (``spec``; the command looks the
+symbol up in ``--symbol-file`` and the presets): a run with the model uses the
+spec's point, and the model must be in the same points. Only for a symbol without
+a spec is it inferred from the tick prices (the most decimals seen: 5 -> 0.00001),
+else from the fill / deal prices; a 5-digit feed whose last digit is always 0 would
+infer 0.0001, so give ``point`` (or a spec) then.
 """
 
 from __future__ import annotations
@@ -85,7 +88,6 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 import gzip
-import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Sequence
@@ -107,6 +109,8 @@ from execution_models.model import (
     Table,
 )
 from simlab.errors import ConfigError, InputError
+from simlab.files import check_input_file, sha256_of
+from simlab.symbols import SymbolSpec
 
 SPREAD_DECIMALS = 3
 SLIP_DECIMALS = 3
@@ -128,14 +132,6 @@ _TIME_FORMATS = ("ISO8601", "%Y.%m.%d %H:%M:%S", "%Y.%m.%d %H:%M:%S.%f", "%Y.%m.
 
 
 # ----------------------------------------------------------------------------- small helpers
-
-
-def sha256_of(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def iso_ns(ns: int) -> str:
@@ -164,7 +160,7 @@ def _sessions(time_ns: np.ndarray) -> np.ndarray:
 
 
 def _tz(tz: str | None, where: str = "--tz") -> Any:
-    from simlab.loaders import parse_tz
+    from simlab.timezones import parse_tz
 
     return None if tz is None else parse_tz(tz, where)
 
@@ -197,9 +193,9 @@ def parse_times(raw: pd.Series, labels: Sequence[str], where: str, field: str, t
         off = 0 if spec is None else int(spec.offset_ns)
         return np.asarray(local.asi8, dtype=np.int64) - np.int64(off)
     try:
-        utc = local.tz_localize(spec.zone, ambiguous="raise", nonexistent="raise")
+        utc = spec.localize(local, ambiguous="raise", nonexistent="raise")
     except Exception:
-        bad = _first_dst_problem(local, spec.zone)
+        bad = _first_dst_problem(local, spec)
         raise InputError(
             where,
             f"{labels[bad]}, field '{field}': time {s.iloc[bad]!r} does not exist or is ambiguous in "
@@ -218,10 +214,10 @@ def _parses(v: str) -> bool:
     return False
 
 
-def _first_dst_problem(local: pd.DatetimeIndex, zone: Any) -> int:
+def _first_dst_problem(local: pd.DatetimeIndex, spec: Any) -> int:
     for i in range(len(local)):
         try:
-            local[i : i + 1].tz_localize(zone, ambiguous="raise", nonexistent="raise")
+            spec.localize(local[i : i + 1], ambiguous="raise", nonexistent="raise")
         except Exception:
             return i
     return 0
@@ -260,7 +256,7 @@ def _numbers(
 
 
 def infer_point(prices: np.ndarray, where: str) -> float:
-    from simlab.loaders import infer_digits
+    from simlab.symbol_match import infer_digits
 
     d = infer_digits(np.asarray(prices, dtype=np.float64))
     if d is None:
@@ -420,8 +416,7 @@ class _Executions:
 
 def _read_csv_strings(path: str | Path, what: str, expected: str) -> tuple[pd.DataFrame, list[str]]:
     where = str(path)
-    if not Path(path).exists():
-        raise InputError(where, "no such file")
+    check_input_file(path, where)  # a FIFO, a directory or stdin: one line, never a hang
     try:
         opener = gzip.open if str(path).endswith(".gz") else open
         with opener(path, "rb") as fh:
@@ -608,6 +603,7 @@ def calibrate(
     mt5_deals: Sequence[str | Path] = (),
     tz: str | None = None,
     point: float | None = None,
+    spec: SymbolSpec | None = None,
     created: str | None = None,
     spread_weighting: str = "time",
     max_gap_s: float = DEFAULT_MAX_GAP_S,
@@ -620,9 +616,14 @@ def calibrate(
 ) -> ExecutionModel:
     """Learn a model of ``symbol`` from the given files (see the module docstring for every definition).
 
+    The model's point is ``point`` if given, else the point of ``spec`` (the symbol's spec: a run
+    with this model uses that point, so the model must be in the same points), and only where no
+    spec is known the one inferred from the prices. With ``spec``, tick bid prices outside its
+    plausible range are refused (gold ticks calibrated as EURUSD).
+
     Raises InputError for bad data (naming file, line and field) and ConfigError for bad settings.
     """
-    from simlab.loaders import load_ticks
+    from simlab.loaders import load_ticks_info
 
     if not (ticks or fills or mt5_deals):
         raise ConfigError("calibrate", "no data: give at least one of --ticks, --fills, --mt5-deals")
@@ -651,7 +652,8 @@ def calibrate(
     # ---- read everything first: the point may come from any of the prices
     tick_data = []
     for path in ticks:
-        t, bid, ask = load_ticks(path, tz=tz)
+        tk = load_ticks_info(path, tz=tz, spec=spec)
+        t, bid, ask = tk.time, tk.bid, tk.ask
         if t.size == 0:
             raise InputError(str(path), "no ticks")
         tick_data.append((path, t, bid, ask))
@@ -666,6 +668,9 @@ def calibrate(
         executions.append(ex)
         sources.append(rec)
     point_source = "given"
+    if point is None and spec is not None:
+        point = spec.point
+        point_source = f"the {spec.name} symbol spec"
     if point is None:
         if tick_data:
             point = infer_point(

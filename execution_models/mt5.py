@@ -29,6 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from simlab.errors import InputError
+from simlab.files import read_bytes
 from simlab.mt5_report import decode_report, html_rows, norm_name
 
 REQUIRED = ("time", "symbol", "type", "volume", "price")
@@ -117,12 +118,7 @@ def read_deals_table(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
     """The Deals table of an MT5 History report (HTML or CSV): string columns, and a row label each."""
     p = Path(path)
     where = str(path)
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise InputError(where, "no such file") from None
-    except OSError as exc:
-        raise InputError(where, f"cannot read: {exc}") from None
+    raw = read_bytes(p, where)  # a FIFO, a directory or stdin: one line, never a hang
     if not raw.strip():
         raise InputError(where, "empty file; expected an MT5 History report (HTML or CSV) with a Deals table")
     text = decode_report(raw)

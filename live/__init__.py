@@ -1,7 +1,8 @@
-"""Live trading on MetaTrader 5 (planned; no issue covers it yet).
+"""Live trading on MetaTrader 5 with the simulator's own rules and governors (see live/README.md).
 
-It will hold the ``Broker`` protocol, the MT5 adapter over any module with the ``MetaTrader5``
-API, a fake terminal that replays history, and the live runner. The runner calls the same
-strategy objects (``strategies``) and the same governor functions (``simlab.governors_nb``) that
-the simulator uses, so a guard rail tested in ``simlab challenge`` is the one that trades.
+Layers: ``types`` (orders, fills, positions, return codes), ``broker`` (the protocol), ``mt5`` (the
+adapter over an injected ``MetaTrader5``-like module), ``fake`` (a fake terminal and its RPyC bridge),
+``guard`` (the rules and governors: the simulator's numba functions on broker equity), ``orders``
+(normalisation, return codes, reconciliation), ``runner``, ``journal``, ``safety``, ``observability``,
+``config`` / ``preflight`` / ``app`` (``simlab live run``). Nothing here imports ``MetaTrader5``.
 """

@@ -101,6 +101,19 @@ class MarketSettings:
     reset_window_min: float = 0.0
     weekend_window_min: float = 0.0
 
+    @classmethod
+    def of(cls, program: Any, spec: Any, gov: Any) -> MarketSettings:
+        """The calendar of a run: the program's rule-day boundary, the symbol's triple-swap day and the
+        governors' flatten windows (``challenges.rules.Program``, a symbol spec, a ``GovernorConfig``)."""
+        zone, reset = program.day_boundary
+        return cls(
+            day_zone=zone,
+            day_reset=reset,
+            triple_day=spec.triple_swap_day,
+            reset_window_min=gov.reset_window_min,
+            weekend_window_min=gov.weekend_window_min,
+        )
+
     def build(self, bars: Bars, vol_ratio: np.ndarray | None = None) -> Market:
         return Market.build(
             bars,

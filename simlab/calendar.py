@@ -3,7 +3,8 @@
 Everything here is vectorised (pandas does the time-zone arithmetic, numpy the
 rest) and works on bar *open* times, int64 nanoseconds since the epoch, UTC.
 Zones are IANA names, so daylight saving time is handled by the zone database;
-fixed offsets ("UTC+3", "+03:00", "GMT-5") are accepted wherever a zone is.
+fixed offsets ("UTC+3", "+03:00", "GMT-5") and shifted zones ("America/New_York+7")
+are accepted wherever a zone is (one parser: :mod:`simlab.timezones`).
 
 Sessions (``sessions``), by the wall clock of each bar's open time, weekday ignored:
 
@@ -28,13 +29,13 @@ at 17:00 New York. The daily broker rollover, which charges swap, is every
 from __future__ import annotations
 
 import re
-import zoneinfo
 from dataclasses import dataclass
 
 import numpy as np
 
 from simlab import layout
 from simlab.errors import ConfigError
+from simlab.timezones import fixed_offset, parse_tz
 
 NS_MIN = 60_000_000_000
 NS_HOUR = 60 * NS_MIN
@@ -54,7 +55,6 @@ _TO_MONDAY_NS = 3 * NS_DAY
 _ROLLOVER_NS = 17 * NS_HOUR  # 17:00 New York, the daily rollover
 _FRIDAY_CLOSE_NS = 4 * NS_DAY + _ROLLOVER_NS  # Friday 17:00 New York, from Monday 00:00
 
-_OFFSET_RE = re.compile(r"^(?:UTC|GMT)?\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
 _RESET_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 
@@ -69,51 +69,26 @@ def fixed_offset_ns(zone: str) -> int | None:
     >>> fixed_offset_ns("Europe/Prague") is None
     True
     """
-    z = zone.strip()
-    if z.upper() in ("UTC", "GMT", "Z"):
-        return 0
-    m = _OFFSET_RE.match(z)
-    if m is None:
-        return None
-    sign = 1 if m.group(1) == "+" else -1
-    hours, minutes = int(m.group(2)), int(m.group(3) or 0)
-    if hours > 14 or minutes >= 60:
-        raise ConfigError("zone", f"fixed offset {zone!r} out of range; expected -14:00 .. +14:00")
-    return sign * (hours * NS_HOUR + minutes * NS_MIN)
+    return fixed_offset(zone, "zone")
 
 
 def check_zone(zone: str, field: str = "zone") -> None:
-    """Raise ConfigError unless ``zone`` is an IANA zone name or a fixed offset."""
+    """Raise ConfigError unless ``zone`` is a zone :func:`simlab.timezones.parse_tz` accepts."""
     if not isinstance(zone, str) or not zone.strip():
         raise ConfigError(field, f"expected a time zone name like 'Europe/Prague' or 'UTC+3', got {zone!r}")
-    if fixed_offset_ns(zone) is not None:
-        return
-    try:
-        zoneinfo.ZoneInfo(zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(
-            field,
-            f"unknown time zone {zone!r}; expected an IANA name like 'Europe/Prague' "
-            "or a fixed offset like 'UTC+3' / '+03:00'",
-        ) from None
+    parse_tz(zone, field)
 
 
 def local_time_ns(time_ns: np.ndarray, zone: str) -> np.ndarray:
     """Wall-clock time in ``zone`` of each UTC instant, as int64 ns since 1970-01-01 (local).
 
+    ``zone`` is anything :func:`simlab.timezones.parse_tz` accepts (``America/New_York+7`` too).
+
     >>> t = np.array([1_711_846_800 * 10**9], dtype=np.int64)  # 2024-03-31 01:00 UTC (after EU DST)
     >>> int((local_time_ns(t, "Europe/Prague") - t)[0] // NS_HOUR)
     2
     """
-    t = np.ascontiguousarray(time_ns, dtype=np.int64)
-    off = fixed_offset_ns(zone)
-    if off is not None:
-        return t + np.int64(off)
-    check_zone(zone)
-    import pandas as pd
-
-    dti = pd.DatetimeIndex(t.view("datetime64[ns]")).tz_localize("UTC").tz_convert(zone)
-    return np.asarray(dti.tz_localize(None).as_unit("ns").asi8, dtype=np.int64)
+    return parse_tz(zone, "zone").from_utc(time_ns)
 
 
 def parse_reset(reset: str, field: str = "reset") -> int:

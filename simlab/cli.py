@@ -19,11 +19,13 @@ COMMANDS: dict[str, str] = {
     "check-strategy": "look-ahead check: do decisions change when the future is added?",
     "programs": "list the prop-firm programs (rule presets) and their account sizes",
     "inspect": "describe a data file: rows, span, bar size, spread by session, gaps",
+    "live": "run a strategy live on MetaTrader 5 under the same rules and governors (live.toml)",
+    "rl": "reinforcement learning: train a policy on the challenge environment, export it to ONNX",
 }
 
 
 # the commands that may compile numba kernels on a first run (they say so on stderr while they do)
-COMPILING = ("challenge", "backtest", "check-strategy", "calibrate")
+COMPILING = ("challenge", "backtest", "check-strategy", "calibrate", "rl")
 
 
 def _interrupted(command: str) -> int:

@@ -328,3 +328,40 @@ CURVE_BALANCE = 0
 CURVE_EQUITY = 1  # at the close
 CURVE_WORST_EQUITY = 2  # worst intrabar
 CURVE_SIZE = 3
+
+# ---------------------------------------------------------------- RL environment (simlab.rl)
+# The batched environment's integer state, one row per sub-environment: int64 (n_envs, RLI_SIZE).
+RLI_T = 0  # the bar the next action is taken on (its close has been observed)
+RLI_END = 1  # first bar past the attempt's horizon
+RLI_PHASE = 2  # index of the phase being run
+RLI_ATTEMPT = 3  # attempt id: keys the start draw and every cost draw, as in the Monte Carlo runner
+RLI_EPISODE = 4  # episodes finished by this sub-environment since its last seeding
+RLI_START = 5  # first bar of the attempt
+RLI_OFFSET = 6  # attempt id of episode k = OFFSET + k * STRIDE
+RLI_STRIDE = 7
+RLI_FIXED_START = 8  # >= 0: start the next attempt on this bar instead of drawing one
+RLI_DONE = 9  # 1: the last step ended an episode (1 terminated, 2 truncated); auto-reset already done
+RLI_SIZE = 10
+
+# The environment's settings: float64 (RLP_SIZE,).
+RLP_SL_ATR = 0  # stop distance in ATRs (0: no stop)
+RLP_TP_ATR = 1  # target distance in ATRs (0: no target)
+RLP_PNL_SCALE = 2  # reward per step = equity change / initial balance * this
+RLP_PASS_BONUS = 3  # added when a phase is passed
+RLP_BREACH_PENALTY = 4  # subtracted when a phase ends breached or halted
+RLP_WINDOW = 5  # bars of market features in an observation
+RLP_HORIZON_DAYS = 6  # calendar (rule) days an attempt may take over all its phases
+RLP_AUTORESET = 7  # 1: a finished sub-environment starts its next attempt in the same step
+RLP_SIZE = 8
+
+# The account half of an observation (after the window of market features), float32.
+RLO_DAILY_ROOM = 0  # (equity - daily limit) / initial balance (no daily rule: RLO_NO_LIMIT)
+RLO_MAXLOSS_ROOM = 1  # (equity - max-loss limit) / initial balance
+RLO_TO_TARGET = 2  # (target level - balance) / initial balance (no target: 0)
+RLO_DAYS = 3  # days counted toward the minimum so far / the minimum (capped at 2; 1 when none is required)
+RLO_POSITION = 4  # the side held into the next bar: 1 long, -1 short, 0 flat (the pending order counts)
+RLO_FLOATING = 5  # floating P/L / initial balance
+RLO_DAY_PNL = 6  # (equity - the day's starting equity) / initial balance
+RLO_PHASE = 7  # phase index / number of phases
+RLO_SIZE = 8
+RLO_NO_LIMIT = 1.0  # what a distance to a limit that does not exist reads as

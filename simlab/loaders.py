@@ -6,9 +6,9 @@ Formats (auto-detected from the file's first bytes and header when ``fmt`` is No
     MetaTrader 5 "Export bars": tab separated, header
     ``<DATE> <TIME> <OPEN> <HIGH> <LOW> <CLOSE> <TICKVOL> <VOL> <SPREAD>``, dates like
     ``2014.05.01``, times like ``03:00:00`` (daily exports: ``<DATE>`` alone, with or
-    without a time in it), bid prices, spread in points. The ask is
-    ``bid + spread * point`` (rounded to the price digits); ``point`` is given, or
-    inferred from the most decimals seen in the prices (5 -> 0.00001, 3 -> 0.001).
+    without a time in it), bid prices, spread in points of the symbol's spec (see
+    :func:`ask_from_spread`). Decimal commas (``1,08123``, European locales) are read
+    where the separator is not a comma.
 ``mt5-ticks``
     MetaTrader 5 "Export ticks": ``<DATE> <TIME> <BID> <ASK> <LAST> <VOLUME> <FLAGS>``,
     times with milliseconds. An empty bid or ask means "unchanged" (forward filled);
@@ -38,13 +38,9 @@ for Parquet), the field and what was expected. The first bad row is reported.
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import datetime as _dt
-import gzip
-import io
 import re
-import zoneinfo
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +50,30 @@ import numpy as np
 
 from simlab.bars import Bars
 from simlab.errors import InputError
+from simlab.files import sha256_of
+from simlab.symbol_match import (
+    PointChoice,
+    SymbolChoice,
+    check_plausible,
+    choose_symbol,
+    infer_digits,
+    resolve_point,
+)
+from simlab.tables import (
+    _KNOWN_FORMATS_TEXT,
+    _OHLC,
+    _TIME_NAMES,
+    FORMATS,
+    Source,
+    Table,
+    clip,
+    detect_format,
+    find_column,
+    one_line_exc,
+    open_source,
+    read_table,
+)
+from simlab.timezones import TzSpec, parse_tz
 from simlab.validate import (
     Problems,
     RowLabels,
@@ -69,8 +89,11 @@ from simlab.validate import (
 if TYPE_CHECKING:  # pandas is imported where a file is actually read: bad headers fail fast
     import pandas as pd
 
+    from simlab.symbols import SymbolSpec
+
 __all__ = [
     "FORMATS",
+    "ask_from_spread",
     "Gap",
     "GapReport",
     "Ticks",
@@ -87,380 +110,14 @@ __all__ = [
     "resample_ticks",
 ]
 
-FORMATS = ("mt5-bars", "mt5-ticks", "csv", "parquet", "ticks")
-
 NS_PER_S = 1_000_000_000
 NS_PER_MIN = 60 * NS_PER_S
 NS_PER_H = 3600 * NS_PER_S
 NS_PER_DAY = 86400 * NS_PER_S
 
-_OHLC = ("open", "high", "low", "close")
-_TIME_NAMES = ("time", "timestamp", "datetime", "date", "timeutc", "datetimeutc", "gmttime")
 _VOLUME_NAMES = ("tickvol", "tickvolume", "volume", "vol", "realvolume")
-_KNOWN_FORMATS_TEXT = (
-    "expected an MT5 export (header <DATE>\\t<TIME>\\t<OPEN>... or <DATE>\\t<TIME>\\t<BID>\\t<ASK>...), "
-    "a CSV with a time column and bid/ask prices, or a Parquet file"
-)
 _MIN_NS = 0  # 1970-01-01
 _MAX_NS = int(np.datetime64("2200-01-01", "ns").astype(np.int64))
-
-
-# ====================================================================== time zones
-
-
-@dataclass(frozen=True)
-class TzSpec:
-    """A parsed ``tz`` option: a fixed offset (``offset_ns``) or a named zone (``zone``)."""
-
-    text: str
-    offset_ns: int | None = None
-    zone: zoneinfo.ZoneInfo | None = None
-
-    @property
-    def is_utc(self) -> bool:
-        return self.offset_ns == 0
-
-
-_OFFSET_RE = re.compile(r"^(?:(?:UTC|GMT)\s*)?([+-])\s*(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
-_TZ_EXPECTED = (
-    "expected an IANA zone name like 'Europe/Helsinki', 'UTC', or a fixed offset like '+02:00' / 'UTC+3'"
-)
-
-
-def parse_tz(tz: str, where: str = "tz") -> TzSpec:
-    """Parse a ``tz`` option.
-
-    >>> parse_tz("UTC+3").offset_ns // 3_600_000_000_000
-    3
-    >>> parse_tz("-05:30").offset_ns / 3_600_000_000_000
-    -5.5
-    >>> parse_tz("Europe/Helsinki").zone.key
-    'Europe/Helsinki'
-    """
-    text = str(tz).strip()
-    if text.upper() in ("UTC", "GMT", "Z", "UTC+0", "UTC-0", "+00:00", "ETC/UTC"):
-        return TzSpec(text, offset_ns=0)
-    m = _OFFSET_RE.match(text)
-    if m:
-        sign = -1 if m.group(1) == "-" else 1
-        hours, minutes = int(m.group(2)), int(m.group(3) or 0)
-        if hours > 14 or minutes >= 60 or hours * 60 + minutes > 14 * 60:
-            raise InputError(where, f"tz {text!r}: offset out of range; expected -14:00 .. +14:00")
-        return TzSpec(text, offset_ns=sign * (hours * 3600 + minutes * 60) * NS_PER_S)
-    if re.search(r"\d", text) and re.match(r"^(UTC|GMT)?\s*[+-]", text, re.IGNORECASE):
-        raise InputError(where, f"tz {text!r}: not a valid offset; {_TZ_EXPECTED}")
-    try:
-        zone = zoneinfo.ZoneInfo(text)
-    except Exception:  # ZoneInfoNotFoundError, ValueError (bad key), IsADirectoryError ('Europe')
-        raise InputError(where, f"tz {text!r}: unknown time zone; {_TZ_EXPECTED}") from None
-    return TzSpec(text, zone=zone)
-
-
-# ====================================================================== format detection
-
-
-@dataclass
-class _Source:
-    path: Path
-    where: str
-    container: str  # "text" | "parquet"
-    compression: str | None = None
-    encoding: str = "utf-8"
-    sep: str = ","
-    header: str = ""
-    header_line: int = 1  # the header's line number in the file
-    columns: list[str] = field(default_factory=list)
-    kind: str = ""  # "mt5-bars" | "mt5-ticks" | "bars" | "ticks" | "" (parquet: decided later)
-
-
-def _norm(name: object) -> str:
-    return re.sub(r"[^a-z0-9]", "", str(name).lower())
-
-
-def _clip(text: str, n: int = 80) -> str:
-    text = text.replace("\t", "\\t")
-    return text if len(text) <= n else text[: n - 3] + "..."
-
-
-def _looks_binary(head: bytes) -> bool:
-    if not head:
-        return False
-    ctrl = sum(1 for b in head[:4096] if b < 9 or 13 < b < 32)
-    return ctrl > max(2, len(head[:4096]) // 100)
-
-
-def _sniff(path: Path, where: str) -> _Source:
-    if not path.exists():
-        raise InputError(where, "no such file")
-    if path.is_dir():
-        raise InputError(where, "is a directory; expected a data file")
-    with open(path, "rb") as fh:
-        magic = fh.read(4)
-    if not magic:
-        raise InputError(where, f"file is empty (0 bytes); {_KNOWN_FORMATS_TEXT}")
-    if magic == b"PAR1":
-        return _Source(path, where, "parquet")
-    if magic[:2] == b"PK":
-        raise InputError(where, "is a zip archive; unzip it first (.csv and .csv.gz files are read directly)")
-    compression = "gzip" if magic[:2] == b"\x1f\x8b" else None
-    try:
-        if compression:
-            with gzip.open(path, "rb") as g:
-                head = g.read(1 << 16)
-        else:
-            with open(path, "rb") as fh:
-                head = fh.read(1 << 16)
-    except (OSError, EOFError) as exc:
-        raise InputError(where, f"not a readable gzip file ({exc}); expected a .csv.gz") from None
-    if not head:
-        raise InputError(where, f"file is empty (no header, no data); {_KNOWN_FORMATS_TEXT}")
-    if head.startswith(b"\xef\xbb\xbf"):
-        encoding = "utf-8-sig"
-    elif head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        encoding = "utf-16"  # MT5 can write "Unicode" (UTF-16 LE with BOM) files
-    elif b"\x00" in head[:4096]:
-        odd = head[1:4096:2]
-        if odd and odd.count(0) > 0.9 * len(odd):
-            encoding = "utf-16-le"
-        else:
-            raise InputError(where, f"binary content, not a text data file; {_KNOWN_FORMATS_TEXT}")
-    else:
-        encoding = "utf-8"
-    try:
-        text = codecs.getincrementaldecoder(encoding)().decode(head, final=False)
-    except UnicodeDecodeError:
-        if _looks_binary(head):
-            raise InputError(where, f"binary content, not a text data file; {_KNOWN_FORMATS_TEXT}") from None
-        encoding = "latin-1"
-        text = head.decode(encoding)
-    if encoding == "utf-8" and _looks_binary(head):
-        raise InputError(where, f"binary content, not a text data file; {_KNOWN_FORMATS_TEXT}")
-    text = text.lstrip("\ufeff")
-    lines = text.splitlines()
-    if len(head) == (1 << 16) and len(lines) > 1:
-        lines = lines[:-1]  # the last line may be cut
-    k = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if k is None:
-        raise InputError(where, f"file is empty (only blank lines); {_KNOWN_FORMATS_TEXT}")
-    header = lines[k].strip()
-    src = _Source(path, where, "text", compression=compression, encoding=encoding, header=header)
-    src.header_line = k + 1
-    if header[:1] in "{[":
-        raise InputError(where, f"line {k + 1}: looks like JSON, not a data file; {_KNOWN_FORMATS_TEXT}")
-    if "\t" in header:
-        src.sep = "\t"
-    elif header.count(";") > header.count(","):
-        src.sep = ";"
-    else:
-        src.sep = ","
-    src.columns = [c.strip().strip('"').strip("'").strip() for c in header.split(src.sep)]
-    src.kind = _kind_of_columns(src.columns)
-    return src
-
-
-def _kind_of_columns(columns: list[str]) -> str:
-    raw = [c.upper() for c in columns]
-    norms = {_norm(c) for c in columns}
-    if raw and raw[0].startswith("<DATE>"):
-        if "bid" in norms or "ask" in norms:
-            return "mt5-ticks"
-        return "mt5-bars"
-    if not any(n in norms for n in _TIME_NAMES):
-        return ""
-    has_ohlc = any(
-        n in norms for n in (*_OHLC, *(f"bid{c}" for c in _OHLC), *(f"ask{c}" for c in _OHLC))
-    ) or any(n in norms for n in (f"{c}bid" for c in _OHLC))
-    if has_ohlc:
-        return "bars"
-    if "bid" in norms or "ask" in norms:
-        return "ticks"
-    return "bars"  # a time column but no prices: the bar checks say what is missing
-
-
-def detect_format(path: str | Path, fmt: str | None = None) -> str:
-    """The format name of ``path`` (one of :data:`FORMATS`), checking a claimed ``fmt``.
-
-    A Parquet file holding ticks is reported as ``"ticks"``.
-    """
-    src = _open_source(Path(path), str(path), fmt)
-    if src.container == "parquet":
-        return "ticks" if src.kind == "ticks" else "parquet"
-    return {"bars": "csv"}.get(src.kind, src.kind)
-
-
-_FORMAT_KINDS = {
-    "mt5-bars": ("mt5-bars",),
-    "mt5-ticks": ("mt5-ticks",),
-    "csv": ("bars",),
-    "ticks": ("ticks",),
-    "parquet": ("bars", "ticks"),
-}
-
-
-def _open_source(path: Path, where: str, fmt: str | None) -> _Source:
-    if fmt is not None and fmt not in FORMATS:
-        raise InputError(where, f"format {fmt!r} unknown; expected one of {', '.join(FORMATS)}")
-    src = _sniff(path, where)
-    if src.container == "parquet":
-        if fmt is not None and fmt not in ("parquet", "ticks"):
-            raise InputError(where, f"is a Parquet file, not {fmt}; use format 'parquet' (or leave it out)")
-        try:
-            import pyarrow.parquet as pq
-
-            names = [str(n) for n in pq.read_schema(path).names]
-        except Exception as exc:
-            raise InputError(where, f"not a readable Parquet file ({_one_line(exc)})") from None
-        src.columns = [n for n in names if not n.startswith("__index_level_")]
-        src.kind = _kind_of_columns(src.columns)
-        if fmt == "ticks" and src.kind != "ticks":
-            raise InputError(
-                where, f"schema: columns {', '.join(src.columns)} are not ticks; expected time, bid, ask"
-            )
-        if not src.kind:
-            _missing_time(src)
-        return src
-    if fmt == "parquet":
-        raise InputError(
-            where, f"not a Parquet file (line 1 is {_clip(src.header)!r}); expected format {fmt}"
-        )
-    if fmt is not None and src.kind not in _FORMAT_KINDS[fmt]:
-        raise InputError(where, _claimed_mismatch(src, fmt))
-    if not src.kind:
-        if src.header.startswith("<"):
-            raise InputError(
-                where,
-                f"line {src.header_line}: header {_clip(src.header)!r} is not an MT5 export header; "
-                "expected <DATE>\\t<TIME>\\t<OPEN>\\t<HIGH>\\t<LOW>\\t<CLOSE>\\t<TICKVOL>\\t<VOL>\\t<SPREAD> "
-                "or <DATE>\\t<TIME>\\t<BID>\\t<ASK>\\t<LAST>\\t<VOLUME>\\t<FLAGS>",
-            )
-        _missing_time(src)
-    return src
-
-
-def _claimed_mismatch(src: _Source, fmt: str) -> str:
-    line = f"line {src.header_line}"
-    found = _clip(src.header)
-    if fmt == "mt5-bars":
-        return (
-            f"{line}: header {found!r} is not MT5 'Export bars'; expected "
-            "<DATE>\\t<TIME>\\t<OPEN>\\t<HIGH>\\t<LOW>\\t<CLOSE>\\t<TICKVOL>\\t<VOL>\\t<SPREAD>"
-        )
-    if fmt == "mt5-ticks":
-        return (
-            f"{line}: header {found!r} is not MT5 'Export ticks'; expected "
-            "<DATE>\\t<TIME>\\t<BID>\\t<ASK>\\t<LAST>\\t<VOLUME>\\t<FLAGS>"
-        )
-    actual = {"mt5-bars": "mt5-bars", "mt5-ticks": "mt5-ticks", "bars": "csv", "ticks": "ticks"}.get(src.kind)
-    hint = f" (it looks like {actual}; use that format or leave it out)" if actual else ""
-    if fmt == "ticks":
-        return f"{line}: header {found!r} is not a tick file{hint}; expected columns time, bid, ask"
-    return (
-        f"{line}: header {found!r} is not a generic bar CSV{hint}; expected columns time, "
-        "bid_open..bid_close, ask_open..ask_close (or open, high, low, close, spread)"
-    )
-
-
-def _missing_time(src: _Source) -> None:
-    where_row = f"line {src.header_line}" if src.container == "text" else "schema"
-    first = src.columns[0] if src.columns else ""
-    if src.container == "text" and re.match(r"^\s*[\d.+-]", first):
-        raise InputError(
-            src.where,
-            f"{where_row}: {_clip(src.header)!r} is not a header (it starts with a value); "
-            f"expected a header row naming the columns, like 'time,bid_open,...' or MT5's '<DATE>\\t<TIME>...'",
-        )
-    found = ", ".join(repr(c) for c in src.columns[:20]) or "nothing"
-    raise InputError(
-        src.where,
-        f"{where_row}: no time column; expected one of time, timestamp, datetime, date "
-        f"(or an MT5 export header); found {found}",
-    )
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}"
-
-
-# ====================================================================== reading tables
-
-
-@dataclass
-class _Table:
-    src: _Source
-    df: pd.DataFrame
-    labels: RowLabels
-
-
-def _read_table(src: _Source) -> _Table:
-    import pandas as pd
-
-    where = src.where
-    if src.container == "parquet":
-        try:
-            df = pd.read_parquet(src.path)
-        except Exception as exc:
-            raise InputError(where, f"not a readable Parquet file ({_one_line(exc)})") from None
-        df = df.reset_index(drop=not isinstance(df.index, pd.DatetimeIndex))
-        df.columns = [str(c) for c in df.columns]
-        if len(df) == 0:
-            raise InputError(where, "no data rows; expected at least one row")
-        return _Table(src, df, RowLabels.table(len(df)))
-    kwargs: dict[str, object] = dict(
-        sep=src.sep,
-        header=0,
-        skiprows=src.header_line - 1,
-        skip_blank_lines=False,
-        skipinitialspace=True,
-        engine="c",
-        low_memory=False,
-    )
-    try:
-        if src.encoding in ("utf-8", "utf-8-sig", "latin-1"):
-            df = pd.read_csv(src.path, compression=src.compression, encoding=src.encoding, **kwargs)  # type: ignore[arg-type,call-overload]
-        else:
-            if src.compression:
-                with gzip.open(src.path) as g:
-                    raw = g.read()
-            else:
-                raw = src.path.read_bytes()
-            df = pd.read_csv(io.StringIO(raw.decode(src.encoding)), **kwargs)  # type: ignore[arg-type,call-overload]
-    except pd.errors.ParserError as exc:
-        msg = str(exc)
-        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", msg)
-        if m:
-            line = int(m.group(2))  # the file's own line number (skipped leading lines included)
-            raise InputError(
-                where,
-                f"line {line}: {m.group(3)} fields; expected {m.group(1)} fields like the header "
-                f"(line {src.header_line})",
-            ) from None
-        raise InputError(where, f"cannot read as CSV ({_one_line(exc)})") from None
-    except pd.errors.EmptyDataError:
-        raise InputError(where, f"file is empty; {_KNOWN_FORMATS_TEXT}") from None
-    except (UnicodeDecodeError, EOFError, OSError, ValueError) as exc:
-        raise InputError(where, f"cannot read ({_one_line(exc)})") from None
-    df.columns = [str(c).strip() for c in df.columns]
-    lines = np.arange(len(df), dtype=np.int64) + src.header_line + 1
-    blank = df.isna().all(axis=1).to_numpy()
-    if blank.any():
-        df = df.loc[~blank].reset_index(drop=True)
-        lines = lines[~blank]
-    if len(df) == 0:
-        raise InputError(
-            where, f"no data rows after the header (line {src.header_line}); expected at least one row"
-        )
-    return _Table(src, df, RowLabels.text(lines))
-
-
-def _find(columns: list[str], *names: str) -> str | None:
-    by_norm: dict[str, str] = {}
-    for c in columns:
-        by_norm.setdefault(_norm(c), c)
-    for n in names:
-        if n in by_norm:
-            return by_norm[n]
-    return None
 
 
 # ====================================================================== times
@@ -506,20 +163,20 @@ def _mt5_formats(sample: str) -> list[str]:
     return [first] + [f for f in others if f != first]
 
 
-def _parse_times(table: _Table, problems: Problems) -> _Times:
+def _parse_times(table: Table, problems: Problems) -> _Times:
     import pandas as pd
 
     df, src = table.df, table.src
     cols = list(df.columns)
     mt5 = src.kind.startswith("mt5")
-    date_col = _find(cols, "date")
-    time_col = _find(cols, "time")
+    date_col = find_column(cols, "date")
+    time_col = find_column(cols, "time")
     combine = False
     if mt5:
         main = date_col or cols[0]
         combine = time_col is not None
     else:
-        main = _find(cols, *_TIME_NAMES) or cols[0]
+        main = find_column(cols, *_TIME_NAMES) or cols[0]
         if date_col is not None and time_col is not None and main in (date_col, time_col):
             present = df[time_col].dropna()
             s0 = str(present.iloc[0]) if len(present) else ""
@@ -583,6 +240,8 @@ def _parse_times(table: _Table, problems: Problems) -> _Times:
         else:
             aware = bool(_AWARE_RE.search(sample))
             expected = "an ISO 8601 time like 2014-05-01T03:00:00Z"
+            if _mixed_offsets(nonnull, aware, raw, field_name, problems):
+                return _Times(np.zeros(n, np.int64), np.zeros(n, bool), aware, raw, field_name)
             try:
                 dt = pd.to_datetime(strings, format="ISO8601", errors="coerce", utc=aware)
             except (ValueError, TypeError):  # mixed offsets without utc=True
@@ -599,6 +258,33 @@ def _parse_times(table: _Table, problems: Problems) -> _Times:
     bad = ~valid
     _bad_times(problems, bad, raw, field_name, expected, parsed=~dt.isna().to_numpy())
     return _Times(ns, valid, aware, raw, field_name)
+
+
+def _mixed_offsets(
+    nonnull: pd.Series, first_aware: bool, raw: Any, field_name: str, problems: Problems
+) -> bool:
+    """Times with and without a UTC offset in one column cannot be read one way (naive ones would
+    silently be taken as UTC while ``--tz`` is ignored): report the first row unlike the first one."""
+    has_offset = nonnull.str.strip().str.contains(_AWARE_RE.pattern, regex=True, na=False).to_numpy()
+    differs = has_offset != first_aware
+    if not differs.any():
+        return False
+    k = int(np.argmax(differs))
+    i = int(nonnull.index[k])
+    first = int(nonnull.index[0])
+    value = str(raw[i]).strip()
+    if first_aware:
+        what = (
+            f"{value!r} has no UTC offset but {problems.labels(first)}'s {str(raw[first]).strip()!r} has one"
+        )
+    else:
+        what = (
+            f"{value!r} has a UTC offset but {problems.labels(first)}'s {str(raw[first]).strip()!r} has none"
+        )
+    problems.add(
+        i, field_name, f"{what}; expected every time with an offset (or Z), or none (then --tz applies)"
+    )
+    return True
 
 
 def _no_offsets(dt: pd.Series) -> pd.Series:
@@ -635,30 +321,31 @@ def _localize(times: _Times, tz: TzSpec | None, problems: Problems, meta: dict[s
     import pandas as pd
 
     if times.aware:
-        meta["tz"] = "offsets in the file"
+        meta["tz"] = meta["tz_source"] = "file offsets"
         meta["tz_assumed"] = False
         if tz is not None and not tz.is_utc:
             meta["tz_ignored"] = tz.text
         return
     if tz is None:
-        meta["tz"] = "UTC"
+        meta["tz"] = "UTC (assumed)"
+        meta["tz_source"] = "assumed"
         meta["tz_assumed"] = True
         return
     meta["tz"] = tz.text
+    meta["tz_source"] = "--tz"
     meta["tz_assumed"] = False
     if tz.offset_ns is not None:
         times.ns[times.valid] -= tz.offset_ns
         return
-    assert tz.zone is not None
     idx_valid = np.flatnonzero(times.valid)
     local = pd.DatetimeIndex(times.ns[idx_valid].view("datetime64[ns]"))
     try:
-        utc = local.tz_localize(tz.zone, ambiguous="infer", nonexistent="raise")
+        utc = tz.localize(local, ambiguous="infer", nonexistent="raise")
     except Exception:
         _dst_problem(times, tz, local, idx_valid, problems)
         times.valid[:] = False
         return
-    times.ns[idx_valid] = utc.tz_convert("UTC").tz_localize(None).to_numpy("datetime64[ns]").view(np.int64)
+    times.ns[idx_valid] = utc.tz_localize(None).to_numpy("datetime64[ns]").view(np.int64)
 
 
 def _dst_problem(
@@ -670,7 +357,7 @@ def _dst_problem(
             return repr(str(times.raw[i]))
         return str(local[k])
 
-    nonexistent = local.tz_localize(tz.zone, ambiguous=np.ones(len(local), dtype=bool), nonexistent="NaT")
+    nonexistent = tz.localize(local, ambiguous=np.ones(len(local), dtype=bool), nonexistent="NaT")
     k = first_true(np.asarray(nonexistent.isna()))
     if k >= 0:
         problems.add(
@@ -680,7 +367,7 @@ def _dst_problem(
             "expected the file's server time zone (is the tz right? a fixed offset like '+02:00'?)",
         )
         return
-    ambiguous = local.tz_localize(tz.zone, ambiguous="NaT", nonexistent="shift_forward")
+    ambiguous = tz.localize(local, ambiguous="NaT", nonexistent="shift_forward")
     k = first_true(np.asarray(ambiguous.isna()))
     k = max(k, 0)
     problems.add(
@@ -704,30 +391,10 @@ def _float_column(df: pd.DataFrame, col: str) -> tuple[np.ndarray, np.ndarray | 
     return values, s.to_numpy(dtype=object)
 
 
-def infer_digits(prices: np.ndarray, max_digits: int = 8) -> int | None:
-    """The most decimals seen in ``prices`` (5 for 1.38686), or None where more than ``max_digits``.
-
-    >>> infer_digits(np.array([1.38686, 1.3869, 1.4]))
-    5
-    >>> infer_digits(np.array([101.25, 99.5]))
-    2
-    """
-    x = np.asarray(prices, dtype=np.float64)
-    x = np.unique(np.abs(x[np.isfinite(x)]))
-    if x.size == 0:
-        return None
-    for d in range(max_digits + 1):
-        s = x * 10.0**d
-        tol = np.maximum(1e-6, 16 * np.finfo(np.float64).eps * s)
-        if bool(np.all(np.abs(s - np.rint(s)) <= tol)):
-            return d
-    return None
-
-
 # ====================================================================== bars from a table
 
 
-def _resolve_columns(src: _Source, cols: list[str]) -> dict[str, object]:
+def _resolve_columns(src: Source, cols: list[str]) -> dict[str, object]:
     """Map roles (bid/ask OHLC, spread, volume) to the file's column names; raise on missing ones."""
     where = src.where
     row = f"line {src.header_line}" if src.container == "text" else "schema"
@@ -735,7 +402,7 @@ def _resolve_columns(src: _Source, cols: list[str]) -> dict[str, object]:
     roles: dict[str, object] = {}
     if src.kind == "mt5-bars":
         need = {"open": "<OPEN>", "high": "<HIGH>", "low": "<LOW>", "close": "<CLOSE>", "spread": "<SPREAD>"}
-        got = {k: _find(cols, k) for k in need}
+        got = {k: find_column(cols, k) for k in need}
         missing = [v for k, v in need.items() if got[k] is None]
         if missing:
             raise InputError(
@@ -745,13 +412,13 @@ def _resolve_columns(src: _Source, cols: list[str]) -> dict[str, object]:
             )
         roles["bid"] = tuple(got[c] for c in _OHLC)
         roles["spread"] = got["spread"]
-        roles["volume"] = _find(cols, "tickvol", "vol")
+        roles["volume"] = find_column(cols, "tickvol", "vol")
         return roles
-    bid = [_find(cols, f"bid{c}", f"{c}bid", f"bid{c[0]}") for c in _OHLC]
-    ask = [_find(cols, f"ask{c}", f"{c}ask", f"ask{c[0]}") for c in _OHLC]
-    plain = [_find(cols, c) for c in _OHLC]
-    spread = _find(cols, "spread", "spreadpoints", "spreadpts")
-    roles["volume"] = _find(cols, *_VOLUME_NAMES)
+    bid = [find_column(cols, f"bid{c}", f"{c}bid", f"bid{c[0]}") for c in _OHLC]
+    ask = [find_column(cols, f"ask{c}", f"{c}ask", f"ask{c[0]}") for c in _OHLC]
+    plain = [find_column(cols, c) for c in _OHLC]
+    spread = find_column(cols, "spread", "spreadpoints", "spreadpts")
+    roles["volume"] = find_column(cols, *_VOLUME_NAMES)
     if any(bid) or any(ask):
         if all(bid) and all(ask):
             roles["bid"], roles["ask"] = tuple(bid), tuple(ask)
@@ -786,27 +453,8 @@ def _resolve_columns(src: _Source, cols: list[str]) -> dict[str, object]:
     )
 
 
-def _point_for(bid: np.ndarray, point: float | None, spread: np.ndarray, where: str) -> tuple[float, int]:
-    """(point, digits to round asks to)."""
-    digits = infer_digits(bid)
-    if point is not None:
-        if not (np.isfinite(point) and point > 0):
-            raise InputError(where, f"point {point!r}: expected a positive number like 0.00001")
-        pd_digits = infer_digits(np.array([point])) or 8
-        return float(point), max(digits or 0, pd_digits)
-    if digits is None:
-        if np.all(spread[np.isfinite(spread)] == 0):
-            return 1e-8, 8
-        raise InputError(
-            where,
-            "cannot infer the point size from the prices (more than 8 decimals); expected point= "
-            "(--point), e.g. 0.00001 for a 5-digit EURUSD",
-        )
-    return 10.0**-digits, digits
-
-
 def _bars_from_table(
-    table: _Table, tz: TzSpec | None, point: float | None, symbol: str, fmt_name: str
+    table: Table, tz: TzSpec | None, point: float | None, choice: SymbolChoice, fmt_name: str
 ) -> Bars:
     src, df = table.src, table.df
     where = src.where
@@ -834,19 +482,6 @@ def _bars_from_table(
         assert isinstance(spread_col, str)
         spread, raw = _float_column(df, spread_col)
         check_non_negative(problems, spread, spread_col, "a spread in points >= 0")
-        pt, nd = _point_for(bid, point, spread, where)
-        with np.errstate(invalid="ignore"):
-            ask[:] = np.round(bid + spread[:, None] * pt, nd)
-        meta["ask_from_spread"] = True
-        meta["point"] = pt
-        meta["digits"] = nd
-    if "point" not in meta:
-        nd_i = infer_digits(np.concatenate((bid.ravel(), ask.ravel())))
-        if point is not None:
-            meta["point"] = float(point)
-        elif nd_i is not None:
-            meta["point"] = 10.0**-nd_i
-            meta["digits"] = nd_i
     check_ohlc(problems, bid, bid_cols)
     ask_names: tuple[str, str, str, str] = ask_cols if ask_cols is not None else bid_cols  # type: ignore[assignment]
     if ask_cols is not None:
@@ -860,12 +495,64 @@ def _bars_from_table(
     else:
         volume = np.zeros(n, dtype=np.float64)
     _localize(times, tz, problems, meta)
-    check_time_order(problems, times.ns, times.valid, times.field, strict=True, raw=times.raw)
-    problems.raise_first()
+    naive_unzoned = tz is None and not times.aware
+    check_time_order(
+        problems, times.ns, times.valid, times.field, strict=True, raw=times.raw, dst_hint=naive_unzoned
+    )
+    problems.raise_first()  # every value is valid from here on: the point and symbol checks see real prices
+    check_plausible(bid, choice, where, table.labels, (bid_cols[2], bid_cols[1]))
+    pc = resolve_point(
+        bid, choice, where, point=point, strict=spread_col is not None and ask_cols is None, labels=table.labels,
+        fields=bid_cols,
+    )  # fmt: skip
+    if ask_cols is None:
+        ask[:] = ask_from_spread(times.ns, bid, spread, pc.point, max(pc.file_digits or 0, pc.digits))
+        meta["ask_from_spread"] = True
+    _point_meta(meta, pc)
     meta["rows"] = n
     return Bars(
-        time=times.ns, bid=bid, ask=ask, volume=volume, symbol=symbol, source=str(src.path), meta=meta
+        time=times.ns, bid=bid, ask=ask, volume=volume, symbol=choice.name, source=str(src.path), meta=meta
     )
+
+
+def ask_from_spread(
+    time_ns: np.ndarray, bid: np.ndarray, spread: np.ndarray, point: float, digits: int
+) -> np.ndarray:
+    """Ask OHLC from bid OHLC and a spread column in points (an MT5 export's ``<SPREAD>``).
+
+    The spread a file gives is the one at the bar's *close*: high, low and close get
+    ``bid + spread * point``. The open of a bar comes right after the previous bar's close,
+    so where the bars are contiguous (one bar size apart) the open gets the previous bar's
+    spread: on hourly EURUSD the open is where fills happen, and the spread at 21:00 UTC
+    (rollover) is the 20:00 bar's close spread, not the 21:00 bar's, which is normal again.
+    After a gap (a weekend, missing bars) the open gets the wider of the previous bar's and
+    its own: the first quotes of a week are wide. High and low widen to hold the open.
+    Rounded to ``digits``.
+
+    >>> t = np.array([0, 60, 180]) * 1_000_000_000  # 1-minute bars, a gap before the third
+    >>> bid = np.full((3, 4), 1.0)
+    >>> ask_from_spread(t, bid, np.array([10.0, 20.0, 15.0]), 0.00001, 5)[:, [0, 3]].tolist()
+    [[1.0001, 1.0001], [1.0001, 1.0002], [1.0002, 1.00015]]
+    """
+    t = np.asarray(time_ns, dtype=np.int64)
+    step = infer_bar_ns(t)
+    at_open = spread.copy()
+    if t.shape[0] > 1 and step > 0:
+        contiguous = np.diff(t) == step
+        prev = spread[:-1]
+        at_open[1:] = np.where(contiguous, prev, np.maximum(prev, spread[1:]))
+    ask = np.round(bid + spread[:, None] * point, digits)
+    ask[:, 0] = np.round(bid[:, 0] + at_open * point, digits)
+    ask[:, 1] = np.maximum(ask[:, 1], ask[:, 0])
+    ask[:, 2] = np.minimum(ask[:, 2], ask[:, 0])
+    return ask
+
+
+def _point_meta(meta: dict[str, object], pc: PointChoice) -> None:
+    meta["point"] = pc.point
+    meta["point_source"] = pc.source
+    meta["digits"] = pc.digits
+    meta["file_digits"] = pc.file_digits
 
 
 # ====================================================================== ticks
@@ -885,7 +572,7 @@ class Ticks:
         return int(self.time.shape[0])
 
 
-def _ticks_from_table(table: _Table, tz: TzSpec | None, fmt_name: str) -> Ticks:
+def _ticks_from_table(table: Table, tz: TzSpec | None, fmt_name: str) -> Ticks:
     src, df = table.src, table.df
     where = src.where
     bid_col, ask_col = _tick_columns(src, list(df.columns))
@@ -908,7 +595,15 @@ def _ticks_from_table(table: _Table, tz: TzSpec | None, fmt_name: str) -> Ticks:
     check_prices(problems, np.where(keep, ask, 1.0), ask_col, ask_raw)
     check_ask_ge_bid(problems, np.where(keep, bid, 0.0), np.where(keep, ask, 1.0), ask_col, bid_col)
     _localize(times, tz, problems, meta)
-    check_time_order(problems, times.ns, times.valid & keep, times.field, strict=False, raw=times.raw)
+    check_time_order(
+        problems,
+        times.ns,
+        times.valid & keep,
+        times.field,
+        strict=False,
+        raw=times.raw,
+        dst_hint=tz is None and not times.aware,
+    )
     problems.raise_first()
     t = times.ns[keep]
     meta["rows"] = len(df)
@@ -917,8 +612,8 @@ def _ticks_from_table(table: _Table, tz: TzSpec | None, fmt_name: str) -> Ticks:
     return Ticks(time=t, bid=bid[keep], ask=ask[keep], source=str(src.path), meta=meta)
 
 
-def _tick_columns(src: _Source, cols: list[str]) -> tuple[str, str]:
-    bid_col, ask_col = _find(cols, "bid"), _find(cols, "ask")
+def _tick_columns(src: Source, cols: list[str]) -> tuple[str, str]:
+    bid_col, ask_col = find_column(cols, "bid"), find_column(cols, "ask")
     if bid_col is None or ask_col is None:
         row = f"line {src.header_line}" if src.container == "text" else "schema"
         missing = [n for n, c in (("bid", bid_col), ("ask", ask_col)) if c is None]
@@ -1136,7 +831,9 @@ def _reading(where: str) -> Iterator[None]:
     except InputError:
         raise
     except (ValueError, TypeError, OverflowError, KeyError, IndexError, OSError, EOFError) as exc:
-        raise InputError(where, f"cannot read this file ({_one_line(exc)}); {_KNOWN_FORMATS_TEXT}") from exc
+        raise InputError(
+            where, f"cannot read this file ({one_line_exc(exc)}); {_KNOWN_FORMATS_TEXT}"
+        ) from exc
 
 
 def _tz_or_none(tz: str | None, where: str) -> TzSpec | None:
@@ -1145,28 +842,58 @@ def _tz_or_none(tz: str | None, where: str) -> TzSpec | None:
     return parse_tz(tz, where)
 
 
-def load_ticks_info(path: str | Path, *, fmt: str | None = None, tz: str | None = None) -> Ticks:
-    """Like :func:`load_ticks`, returning a :class:`Ticks` with ``meta`` (format, tz, rows read)."""
+# The warning `inspect`, `backtest` and `challenge` print (stderr) when an MT5 export is read without --tz.
+TZ_WARNING = (
+    "no --tz given: the MT5 export's times (broker server time) are read as UTC; pass the server's zone, "
+    "e.g. --tz America/New_York+7 (New York + 7 h) or --tz Europe/Helsinki"
+)
+
+
+def _file_meta(meta: dict[str, object], src: Source, path: Path) -> None:
+    """What every loader records about the file itself: its hash, the decimal mark, warnings."""
+    meta["sha256"] = sha256_of(path)
+    if src.decimal != ".":
+        meta["decimal"] = src.decimal
+    warnings = list(src.warnings)
+    if src.kind.startswith("mt5") and meta.get("tz_source") == "assumed":
+        warnings.insert(0, TZ_WARNING)
+    meta["warnings"] = warnings
+
+
+def load_ticks_info(
+    path: str | Path,
+    *,
+    fmt: str | None = None,
+    tz: str | None = None,
+    symbol: str | None = None,
+    symbol_file: str | Path | None = None,
+    spec: SymbolSpec | None = None,
+) -> Ticks:
+    """Like :func:`load_ticks`, returning a :class:`Ticks` with ``meta`` (format, tz, rows read, sha256).
+
+    With ``symbol`` or ``spec`` (and only then) the bid prices must be plausible for the spec
+    (see :func:`simlab.symbol_match.check_plausible`).
+    """
     with _reading(str(path)):
-        return _load_ticks_info(path, fmt=fmt, tz=tz)
-
-
-def _load_ticks_info(path: str | Path, *, fmt: str | None, tz: str | None) -> Ticks:
-    p = Path(path)
-    where = str(path)
-    tzs = _tz_or_none(tz, where)
-    src = _open_source(p, where, fmt)
-    if src.kind in ("mt5-bars", "bars"):
-        raise InputError(
-            where,
-            f"{'line ' + str(src.header_line) if src.container == 'text' else 'schema'}: "
-            f"columns {_clip(', '.join(src.columns))} are bars, not ticks; expected time, bid, ask "
-            "(or MT5 <DATE> <TIME> <BID> <ASK> ...); load it with load_bars",
-        )
-    _tick_columns(src, src.columns)
-    table = _read_table(src)
-    name = src.kind if src.container == "text" else "parquet"
-    return _ticks_from_table(table, tzs, name)
+        p = Path(path)
+        where = str(path)
+        tzs = _tz_or_none(tz, where)
+        src = open_source(p, where, fmt)
+        if src.kind in ("mt5-bars", "bars"):
+            raise InputError(
+                where,
+                f"{'line ' + str(src.header_line) if src.container == 'text' else 'schema'}: "
+                f"columns {clip(', '.join(src.columns))} are bars, not ticks; expected time, bid, ask "
+                "(or MT5 <DATE> <TIME> <BID> <ASK> ...); load it with load_bars",
+            )
+        _tick_columns(src, src.columns)
+        table = read_table(src)
+        name = src.kind if src.container == "text" else "parquet"
+        ticks = _ticks_from_table(table, tzs, name)
+        if symbol is not None or spec is not None:
+            check_plausible(ticks.bid, choose_symbol(symbol, p, symbol_file, spec=spec), where)
+        _file_meta(ticks.meta, src, p)
+        return ticks
 
 
 def load_ticks(
@@ -1186,22 +913,53 @@ def load_bars(
     *,
     fmt: str | None = None,
     tz: str | None = None,
-    symbol: str = "EURUSD",
+    symbol: str | None = None,
     timeframe: str | None = None,
     point: float | None = None,
+    symbol_file: str | Path | None = None,
+    spec: SymbolSpec | None = None,
 ) -> Bars:
     """Bars from an MT5 export, a generic CSV/Parquet, or a tick file (resampled to ``timeframe``).
 
     ``timeframe`` on a bar file resamples it to a multiple of its bar size (M1 -> H1);
-    on a tick file it is the bar size (default ``1min``). ``point`` overrides the point
-    size inferred from the prices (used where the ask is ``bid + spread * point``).
+    on a tick file it is the bar size (default ``1min``).
 
-    ``bars.meta`` says what was read: ``format``, ``tz``, ``tz_assumed`` (no tz given,
-    naive times taken as UTC), ``point`` and ``digits`` (where known), ``timeframe``,
-    ``bar_ns``, ``rows``.
+    The symbol (:func:`simlab.symbol_match.choose_symbol`): ``spec``, else ``symbol``
+    (looked up in ``symbol_file``, then the presets), else the symbol an MT5 export's
+    file name starts with (``XAUUSD_H1_...``), else EURUSD. Its spec decides the point:
+    a file with a spread column (``<SPREAD>``, in points of the exporting symbol) gets
+    its ask from :func:`ask_from_spread`, and its prices must fit the spec's digits; ``point``
+    overrides the spec's point; without a spec the point comes from the prices'
+    decimals. Prices outside the spec's ``price_range`` are refused.
+
+    ``bars.meta`` says what was read and decided (the result writers record it):
+
+    ``format``      mt5-bars, mt5-ticks, csv, parquet or ticks
+    ``tz``          the zone string used (``--tz``), ``"UTC (assumed)"`` or ``"file offsets"``
+    ``tz_source``   ``"--tz"``, ``"assumed"`` (no tz, naive times read as UTC) or ``"file offsets"``
+    ``tz_assumed``  True where ``tz_source`` is ``"assumed"``
+    ``tz_ignored``  a tz given for a file that states its own offsets (only then)
+    ``symbol``      the symbol's name (as asked or as in the file name: ``GER40.cash``)
+    ``symbol_source`` ``"--symbol"``, ``"file name"`` or ``"default"``
+    ``point``       the price of one point used (spread columns are scaled by it)
+    ``point_source`` ``"spec"``, ``"--point"`` or ``"file digits"`` (no spec known)
+    ``digits``      the decimals of ``point``; ``file_digits``: the most decimals in the prices
+    ``ask_from_spread`` the ask was built from a spread column
+    ``decimal``     ``","`` where the file writes decimal commas (only then)
+    ``sha256``      SHA-256 of the data file's bytes
+    ``warnings``    one-line warnings for the user (no --tz on an MT5 export; a last row
+                    that may be cut off), printed by the commands on stderr
+    ``timeframe``, ``bar_ns``, ``rows``
     """
     with _reading(str(path)):
-        return _load_bars(path, fmt=fmt, tz=tz, symbol=symbol, timeframe=timeframe, point=point)
+        return _load_bars(
+            path,
+            fmt=fmt,
+            tz=tz,
+            choice=choose_symbol(symbol, path, symbol_file, spec=spec),
+            timeframe=timeframe,
+            point=point,
+        )
 
 
 def _load_bars(
@@ -1209,7 +967,7 @@ def _load_bars(
     *,
     fmt: str | None,
     tz: str | None,
-    symbol: str,
+    choice: SymbolChoice,
     timeframe: str | None,
     point: float | None,
 ) -> Bars:
@@ -1217,44 +975,46 @@ def _load_bars(
     where = str(path)
     tzs = _tz_or_none(tz, where)
     tf_ns = parse_timeframe(timeframe, where) if timeframe is not None else None
-    src = _open_source(p, where, fmt)
+    src = open_source(p, where, fmt)
     if src.kind in ("mt5-ticks", "ticks"):
         _tick_columns(src, src.columns)
-        table = _read_table(src)
+        table = read_table(src)
         name = src.kind if src.container == "text" else "parquet"
         ticks = _ticks_from_table(table, tzs, name)
-        bars = _resample_ticks_ns(ticks.time, ticks.bid, ticks.ask, tf_ns or NS_PER_MIN, symbol)
+        check_plausible(ticks.bid, choice, where)
+        pc = resolve_point(np.concatenate((ticks.bid, ticks.ask)), choice, where, point=point, strict=False)
+        bars = _resample_ticks_ns(ticks.time, ticks.bid, ticks.ask, tf_ns or NS_PER_MIN, choice.name)
         meta = dict(ticks.meta)
         meta.update(bars.meta)
-        digits = infer_digits(np.concatenate((ticks.bid, ticks.ask)))
-        if point is not None:
-            meta["point"] = float(point)
-        elif digits is not None:
-            meta["point"], meta["digits"] = 10.0**-digits, digits
-        return Bars(
+        _point_meta(meta, pc)
+        bars = Bars(
             time=bars.time,
             bid=bars.bid,
             ask=bars.ask,
             volume=bars.volume,
-            symbol=symbol,
+            symbol=choice.name,
             source=str(p),
             meta=meta,
         )
-    _resolve_columns(src, src.columns)  # a bad header fails before the data are read
-    table = _read_table(src)
-    name = {"mt5-bars": "mt5-bars", "bars": "csv"}[src.kind] if src.container == "text" else "parquet"
-    bars = _bars_from_table(table, tzs, point, symbol, name)
-    bar_ns = infer_bar_ns(bars.time)
-    bars.meta["bar_ns"] = bar_ns
-    bars.meta["timeframe"] = format_duration(bar_ns) if bar_ns else "?"
-    if tf_ns is not None and tf_ns != bar_ns:
-        if bar_ns and (tf_ns < bar_ns or tf_ns % bar_ns):
-            raise InputError(
-                where,
-                f"timeframe {timeframe!r}: cannot make {format_duration(tf_ns)} bars from "
-                f"{format_duration(bar_ns)} bars; expected a multiple of {format_duration(bar_ns)}",
-            )
-        bars = _resample_bars(bars, tf_ns)
+    else:
+        _resolve_columns(src, src.columns)  # a bad header fails before the data are read
+        table = read_table(src)
+        name = {"mt5-bars": "mt5-bars", "bars": "csv"}[src.kind] if src.container == "text" else "parquet"
+        bars = _bars_from_table(table, tzs, point, choice, name)
+        bar_ns = infer_bar_ns(bars.time)
+        bars.meta["bar_ns"] = bar_ns
+        bars.meta["timeframe"] = format_duration(bar_ns) if bar_ns else "?"
+        if tf_ns is not None and tf_ns != bar_ns:
+            if bar_ns and (tf_ns < bar_ns or tf_ns % bar_ns):
+                raise InputError(
+                    where,
+                    f"timeframe {timeframe!r}: cannot make {format_duration(tf_ns)} bars from "
+                    f"{format_duration(bar_ns)} bars; expected a multiple of {format_duration(bar_ns)}",
+                )
+            bars = _resample_bars(bars, tf_ns)
+    bars.meta["symbol"] = choice.name
+    bars.meta["symbol_source"] = choice.source
+    _file_meta(bars.meta, src, p)
     return bars
 
 

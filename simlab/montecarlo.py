@@ -67,14 +67,13 @@ def eligible_starts(
     return out
 
 
-def start_days(setup: ChallengeSetup, where: str) -> tuple[np.ndarray, Exclusion]:
+def start_days(m: Market, horizon_days: int, warmup_bars: int, where: str) -> tuple[np.ndarray, Exclusion]:
     """The start bars of a run under the hole rule (``simlab.holes``), and what the rule excluded.
 
     One-line input errors when the data are too short for one attempt, or when every start day's
     window holds a hole.
     """
-    m = setup.market
-    h, w = setup.horizon_days, setup.warmup_bars
+    h, w = int(horizon_days), int(warmup_bars)
     candidates = eligible_starts(m.day, h, w)
     if candidates.shape[0] == 0:
         span = int(m.day[-1] - m.day[0] + 1)
@@ -197,7 +196,7 @@ def run_challenge(
 ) -> ChallengeResult:
     """Run ``runs`` attempts; ``workers`` threads (default: all cores)."""
     m = setup.market
-    starts, exclusion = start_days(setup, where)
+    starts, exclusion = start_days(m, setup.horizon_days, setup.warmup_bars, where)
     cfg = config_vector(
         initial_balance=setup.initial_balance,
         risk=setup.risk,

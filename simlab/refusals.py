@@ -91,48 +91,46 @@ class OrderContext:
 
 
 def advice(code: int, ctx: OrderContext) -> str:
-    """What to do about refusals for an order reason ``code``."""
+    """What to do about refusals for an order reason ``code`` (short: it ends a capped one-line error)."""
     if code == L.BLOCK_NO_STOP:
-        tail = " or trade a fixed --volume" if ctx.volume_option else ""
+        tail = " or a fixed --volume" if ctx.volume_option else ""
         return (
-            "risk sizing needs a stop distance and the strategy gave none (for example --param atr_stop=0 "
-            f"means no stop): give the strategy a stop{tail}"
+            "risk sizing needs a stop and the strategy gave none (--param atr_stop=0 means no stop): "
+            f"give it a stop{tail}"
         )
     if code == L.BLOCK_VOLUME:
         if ctx.fixed_volume > 0.0:
-            return (
-                f"--volume {ctx.fixed_volume:g} is below {ctx.symbol}'s minimum of {ctx.vol_min:g} lots: "
-                "raise it, or give the data's --symbol"
-            )
+            return f"--volume {ctx.fixed_volume:g} is below {ctx.symbol}'s minimum of {ctx.vol_min:g} lots"
         return (
-            f"the volume that --risk {ctx.risk:g} sizes from the stop distance is below {ctx.symbol}'s minimum "
-            f"of {ctx.vol_min:g} lots (a tiny risk sizes to 0 lots, and so do prices far from the symbol's, "
-            "such as gold run under the EURUSD spec): raise --risk, or give the data's --symbol"
+            f"--risk {ctx.risk:g} sizes below {ctx.symbol}'s minimum of {ctx.vol_min:g} lots (a tiny risk, or "
+            f"prices unlike {ctx.symbol}'s, size to 0): raise --risk or check --symbol"
         )
     if code == L.BLOCK_STOPS_LEVEL:
         return (
-            f"the strategy's stops or targets are closer than {ctx.symbol}'s stops level of "
-            f"{ctx.stops_level_points:g} points: widen them, or check --symbol / --symbol-file"
+            f"stops or targets inside {ctx.symbol}'s stops level of {ctx.stops_level_points:g} points: "
+            "widen them or check --symbol"
         )
-    return "a governor refused them (see --governors)"
+    return "the governors refused them (see --governors)"
+
+
+def _head(ref: Refusals) -> str:
+    """ "all 197 entry decisions were refused (no_stop_for_risk_sizing 195, ...)": at most 3 reasons named."""
+    items = list(ref.to_json().items())
+    named = ", ".join(f"{k} {v:,}" for k, v in items[:3]) + (", ..." if len(items) > 3 else "")
+    if ref.total == ref.decisions:
+        return f"all {ref.decisions:,} entry decisions were refused ({named})"
+    return f"{ref.total:,} of {ref.decisions:,} entry decisions were refused ({named})"
+
+
+def _main_order_block(ref: Refusals) -> int:
+    return max(L.ORDER_BLOCKS, key=lambda b: ref.by_code.get(b, 0))
 
 
 def warning(ref: Refusals, ctx: OrderContext) -> str | None:
     """A loud one-line warning when most entry decisions were refused for an order reason, else None."""
-    n = ref.order_refused
-    if not ref.decisions or n <= LOUD_SHARE * ref.decisions:
+    if not ref.decisions or ref.order_refused <= LOUD_SHARE * ref.decisions:
         return None
-    main = max(L.ORDER_BLOCKS, key=lambda b: ref.by_code.get(b, 0))
-    head = (
-        f"every one of the {ref.decisions:,} entry decisions was refused"
-        if ref.total == ref.decisions
-        else f"{ref.total:,} of {ref.decisions:,} entry decisions were refused"
-    )
-    share = 100.0 * ref.by_code.get(main, 0) / ref.decisions
-    return (
-        f"{head} ({', '.join(f'{k} {v:,}' for k, v in ref.to_json().items())}); "
-        f"{share:.0f}% for {L.BLOCK_NAMES[main]}: {advice(main, ctx)}"
-    )
+    return f"{_head(ref)}: {advice(_main_order_block(ref), ctx)}"
 
 
 def check_traded(n_trades: int, ref: Refusals, ctx: OrderContext, what: str) -> None:
@@ -142,11 +140,7 @@ def check_traded(n_trades: int, ref: Refusals, ctx: OrderContext, what: str) -> 
     if not ref.decisions:
         why = "the strategy decided no entry on the bars run (after its warm-up)"
     elif ref.order_refused:
-        main = max(L.ORDER_BLOCKS, key=lambda b: ref.by_code.get(b, 0))
-        why = f"{ref.summary_line()}; {advice(main, ctx)}"
+        why = f"{_head(ref)}: {advice(_main_order_block(ref), ctx)}"
     else:
-        why = ref.summary_line()
-    raise SimlabError(
-        f"no trade {what}: {why}. A run that cannot trade tells nothing about the strategy; "
-        "pass --allow-no-trades to accept it"
-    )
+        why = _head(ref)
+    raise SimlabError(f"no trade {what}: {why}; --allow-no-trades accepts such a run")

@@ -12,10 +12,12 @@ file of the same shape::
     digits = 2
     ...
 
-A symbol is looked up by its exact name, then upper-cased, then by the part
-before a broker suffix ("EURUSD.raw", "US30.cash" -> "EURUSD", "US30"); the spec
-returned keeps the name that was asked for, so a live runner trades the broker's
-symbol.
+A symbol is looked up by its exact name, then upper-cased, then without its broker
+decorations ("EURUSD.raw", "US30.cash", "#GER40", "EURUSDm" -> "EURUSD", "US30",
+"GER40", "EURUSD") and through :data:`ALIASES` ("DE40", "DE30EUR", "DAX" -> "GER40");
+the spec returned keeps the name that was asked for, so a live runner trades the
+broker's symbol. ``price_range`` (optional) is the range of plausible bid prices:
+data outside it is not this symbol (see :mod:`simlab.symbol_match`).
 
 >>> eurusd = get_symbol("EURUSD")
 >>> round(eurusd.value_per_price(1.1) * 0.0001, 6)  # 1 lot, 1 pip
@@ -29,7 +31,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-import tomllib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,8 +67,9 @@ FIELDS: dict[str, tuple[type, str]] = {
     "swap_short": (float, "a number (points per lot per night, negative = paid)"),
     "triple_swap_day": (int, "an integer 0 (Monday) .. 6 (Sunday)"),
     "description": (str, "a string"),
+    "price_range": (tuple, "[low, high]: two numbers 0 < low < high, the prices plausible for the symbol"),
 }
-_OPTIONAL = {"description": "", "triple_swap_day": 2}
+_OPTIONAL: dict[str, Any] = {"description": "", "triple_swap_day": 2, "price_range": None}
 
 
 @dataclass(frozen=True)
@@ -89,11 +92,15 @@ class SymbolSpec:
     swap_short: float
     triple_swap_day: int = 2
     description: str = ""
+    # (low, high): bid prices outside it are not this symbol (gold run as EURUSD); None: not checked
+    price_range: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         values = {f: getattr(self, f) for f in FIELDS}
         _check_types(values, f"symbol {self.name}", self.name)
         _check_values(values, f"symbol {self.name}", self.name)
+        if self.price_range is not None and not isinstance(self.price_range, tuple):
+            object.__setattr__(self, "price_range", _convert("price_range", self.price_range))
 
     @property
     def profit_code(self) -> int:
@@ -200,6 +207,10 @@ class SymbolSpec:
 def _check_types(values: dict[str, Any], where: str, section: str) -> None:
     for field, value in values.items():
         typ, expected = FIELDS[field]
+        if typ is tuple:
+            if value is not None and not _is_range(value):
+                raise ConfigError(where, f"[{section}] {field}: expected {expected}, got {value!r}")
+            continue
         ok = (
             isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
             if typ is float
@@ -211,6 +222,14 @@ def _check_types(values: dict[str, Any], where: str, section: str) -> None:
             ok = False
         if not ok:
             raise ConfigError(where, f"[{section}] {field}: expected {expected}, got {value!r}")
+
+
+def _is_range(value: Any) -> bool:
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        return False
+    if any(isinstance(x, bool) or not isinstance(x, int | float) or not math.isfinite(x) for x in value):
+        return False
+    return 0 < value[0] < value[1]
 
 
 def _check_values(v: dict[str, Any], where: str, section: str) -> None:
@@ -240,6 +259,15 @@ def _check_values(v: dict[str, Any], where: str, section: str) -> None:
         raise bad("triple_swap_day")
 
 
+def _convert(field: str, value: Any) -> Any:
+    typ = FIELDS[field][0]
+    if typ is float:
+        return float(value)
+    if typ is tuple and value is not None:
+        return (float(value[0]), float(value[1]))
+    return value
+
+
 def _spec_from_table(table: Any, where: str, section: str, base: SymbolSpec | None, name: str) -> SymbolSpec:
     if not isinstance(table, dict):
         raise ConfigError(where, f"[{section}]: expected a table of fields, got {table!r}")
@@ -256,23 +284,19 @@ def _spec_from_table(table: Any, where: str, section: str, base: SymbolSpec | No
         if missing:
             raise ConfigError(
                 where,
-                f"[{section}]: unknown symbol (not a preset: {', '.join(preset_names())}); "
+                f"[{section}]: unknown symbol (not a preset); "
                 f"to define it give every field, missing: {', '.join(missing)}",
             )
         values = _OPTIONAL | dict(table)
-    values = {f: (float(x) if FIELDS[f][0] is float else x) for f, x in values.items()}
+    values = {f: _convert(f, x) for f, x in values.items()}
     _check_values(values, where, section)
     return SymbolSpec(name=name, **values)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise ConfigError(str(path), "file not found; expected a TOML file of [SYMBOL] tables") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(str(path), f"not valid TOML: {exc}") from None
+    from simlab.files import read_toml
+
+    return read_toml(path)
 
 
 # ----------------------------------------------------------------------------- lookup
@@ -289,8 +313,67 @@ def preset_names() -> list[str]:
     return list(_presets())
 
 
+# Other names brokers and data vendors use for a preset. A name is matched after its broker
+# decorations are removed (see ``name_candidates``), so "DE40.cash" and "#GER40" find GER40.
+ALIASES: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "DE40",
+            "DE30",
+            "DAX",
+            "DAX40",
+            "DAX30",
+            "GER30",
+            "DE30EUR",
+            "DE40EUR",
+            "GER40EUR",
+            "GDAXI",
+            "DEU40",
+        ),
+        "GER40",
+    ),
+    **dict.fromkeys(("DJ30", "WS30", "DJI", "DJI30", "DOW", "DOW30", "US30USD", "USA30", "YM"), "US30"),
+    **dict.fromkeys(("USTEC", "NAS100", "NDX", "NDX100", "NQ100", "NAS100USD", "USA100", "NQ"), "US100"),
+    "GOLD": "XAUUSD",
+}
+_DECORATION = re.compile(r"[._\-+#!$/ ]")
+
+
+def name_candidates(name: str) -> list[str]:
+    """The spellings under which ``name`` is looked up, most specific first.
+
+    Broker decorations are peeled off in turn: a prefix ("#EURUSD"), a suffix after
+    a separator ("GER40.cash", "EURUSD.r", "EURUSD-ECN", "EURUSD_i"), and trailing
+    lower-case letters after an upper-case name ("EURUSDm", "EURUSDpro"); each
+    spelling is also tried upper-cased and through :data:`ALIASES`.
+
+    >>> name_candidates("GER40.cash")[:3]
+    ['GER40.cash', 'GER40.CASH', 'GER40']
+    >>> "EURUSD" in name_candidates("EURUSDm") and "GER40" in name_candidates("DE30EUR")
+    True
+    """
+    raw = str(name).strip()
+    forms = [raw]
+    core = raw.lstrip("#.!_-+$ ")
+    if core != raw:
+        forms.append(core)
+    head = _DECORATION.split(core, maxsplit=1)[0] if core else ""
+    if head and head != core:
+        forms.append(head)
+    m = re.fullmatch(r"([A-Z0-9]{3,})[a-z]+", head)
+    if m:
+        forms.append(m.group(1))
+    out: list[str] = []
+    for f in forms:
+        for g in (f, f.upper()):
+            for h in (g, ALIASES.get(g, "")):
+                if h and h not in out:
+                    out.append(h)
+    return out
+
+
 def _resolve(name: str, table: dict[str, Any]) -> str | None:
-    for key in (name, name.upper(), name.split(".")[0], name.split(".")[0].upper()):
+    for key in name_candidates(name):
         if key in table:
             return key
     return None

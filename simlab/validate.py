@@ -26,6 +26,7 @@ import numpy as np
 from simlab.errors import InputError
 
 NS_PER_S = 1_000_000_000
+_HOUR_NS = 3600 * NS_PER_S
 
 
 def fmt_num(x: object) -> str:
@@ -209,8 +210,13 @@ def check_time_order(
     *,
     strict: bool = True,
     raw: Any = None,
+    dst_hint: bool = False,
 ) -> None:
-    """Times (int64 ns UTC) must increase (``strict``) or never decrease; rows not ``valid`` are skipped."""
+    """Times (int64 ns UTC) must increase (``strict``) or never decrease; rows not ``valid`` are skipped.
+
+    ``dst_hint``: the times are local times read without a zone; a step back of at most an
+    hour is then most likely the hour repeated when DST ends, and the message says to pass --tz.
+    """
     idx = np.flatnonzero(valid)
     if idx.size < 2:
         return
@@ -235,7 +241,13 @@ def check_time_order(
     else:
         kind = "time goes backwards"
     order = "strictly increasing times (one row per bar)" if strict else "times in order (never decreasing)"
-    p.add(i, field, f"{shown(i)} is not after {p.labels(j)}'s {shown(j)} ({kind}); expected {order}")
+    hint = ""
+    if dst_hint and 0 <= time_ns[j] - time_ns[i] <= _HOUR_NS:
+        hint = (
+            "; a repeated hour when daylight saving time ends? the file is in a local (server) time: "
+            "pass --tz with its zone, e.g. Europe/Helsinki or America/New_York+7"
+        )
+    p.add(i, field, f"{shown(i)} is not after {p.labels(j)}'s {shown(j)} ({kind}); expected {order}{hint}")
 
 
 def validate_bars(bars, where: str = "bars") -> None:

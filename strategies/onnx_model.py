@@ -73,7 +73,40 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
-class OnnxModelStrategy(Strategy):
+def open_ort_session(model: str, threads: int) -> Any:
+    """An onnxruntime CPU session of ``model`` (``threads`` intra-op threads, 0: its default); a file that
+    does not load is a one-line ConfigError."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    if threads > 0:
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+    try:
+        return ort.InferenceSession(str(Path(model).expanduser()), opts, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own exception types
+        raise ConfigError(model, f"not a loadable ONNX model ({_one_line(exc)})") from None
+
+
+class PicklesOrtSession:
+    """Pickling for a strategy holding an onnxruntime session in ``_session`` (it does not pickle):
+    dropped on the way out, reopened by ``_open_session`` on the way in (the Monte Carlo workers)."""
+
+    def _open_session(self) -> None:
+        raise NotImplementedError
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_session"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._open_session()
+
+
+class OnnxModelStrategy(PicklesOrtSession, Strategy):
     """An ONNX model over a declared feature window, run with onnxruntime; scores or classes to intents."""
 
     name = "onnx"
@@ -125,19 +158,7 @@ class OnnxModelStrategy(Strategy):
         self._open_session()
 
     def _open_session(self) -> None:
-        import onnxruntime as ort
-
-        opts = ort.SessionOptions()
-        opts.log_severity_level = 3
-        if self.threads > 0:
-            opts.intra_op_num_threads = self.threads
-            opts.inter_op_num_threads = 1
-        try:
-            sess = ort.InferenceSession(
-                str(Path(self.model).expanduser()), opts, providers=["CPUExecutionProvider"]
-            )
-        except Exception as exc:  # onnxruntime raises its own exception types
-            raise ConfigError(self.model, f"not a loadable ONNX model ({_one_line(exc)})") from None
+        sess = open_ort_session(self.model, self.threads)
         inputs = sess.get_inputs()
         if len(inputs) != 1:
             names = ", ".join(i.name for i in inputs)
@@ -174,15 +195,6 @@ class OnnxModelStrategy(Strategy):
         self._input_dtype = _ORT_DTYPES[inp.type]
         self._batch = shape[0] if isinstance(shape[0], int) and shape[0] > 0 else None
         self._output_name = out_name
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state["_session"] = None  # an InferenceSession does not pickle; reopened on load
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._open_session()
 
     @property
     def warmup(self) -> int:

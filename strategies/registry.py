@@ -6,7 +6,7 @@
 >>> load_strategy("ma_crosss")
 Traceback (most recent call last):
 ...
-simlab.errors.ConfigError: unknown strategy 'ma_crosss' (known: donchian, london_breakout, ma_cross, onnx, rsi_reversion; or module:Class, or path/to/file.py[:Class])
+simlab.errors.ConfigError: unknown strategy 'ma_crosss' (known: donchian, london_breakout, ma_cross, onnx, onnx-policy, rsi_reversion; or module:Class, or path/to/file.py[:Class])
 
 Parameters come from a TOML file (a flat table ``key = value``, or a
 ``[params]`` table) and then from ``--param key=value`` strings, which win.
@@ -34,6 +34,7 @@ BUILTIN: dict[str, str] = {
     "london_breakout": "strategies.london_breakout:LondonBreakout",
     "ma_cross": "strategies.ma_cross:MaCross",
     "onnx": "strategies.onnx_model:OnnxModelStrategy",
+    "onnx-policy": "strategies.onnx_policy:OnnxPolicyStrategy",
     "rsi_reversion": "strategies.rsi_reversion:RsiReversion",
 }
 

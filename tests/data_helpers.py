@@ -86,6 +86,14 @@ TICKS = [
 ]
 
 
+# text the mangling and fuzz tests insert into valid files: separators, signs, NaN/inf, control
+# characters, a BOM, a quote, a header cell, a very long number
+MANGLE_PIECES = [
+    "", "\t", ",", ";", ".", ":", "-", "+", "Z", "T", "nan", "inf", "abc", "\x00", "é", "\r", "\n",
+    "<DATE>", "9" * 30, '"', "\ufeff",
+]  # fmt: skip
+
+
 def replace_line(lines: list[str], number: int, text: str) -> list[str]:
     """A copy of ``lines`` with file line ``number`` (1-based, header = 1) replaced."""
     out = list(lines)

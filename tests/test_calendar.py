@@ -219,7 +219,7 @@ def test_reset_17_new_york_and_fixed_offsets():
     [
         ("Mars/Olympus", "00:00", "day_zone"),
         ("", "00:00", "day_zone"),
-        ("UTC+15", "00:00", "zone"),
+        ("UTC+15", "00:00", "day_zone"),  # the field given, not a generic "zone"
         ("Europe/Prague", "24:00", "day_reset"),
         ("Europe/Prague", "7pm", "day_reset"),
     ],

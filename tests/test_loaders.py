@@ -48,13 +48,15 @@ GOOD_MT5_BID = np.array(
     ]
 )
 GOOD_MT5_SPREAD = np.array([11, 13, 13, 12])
-# bid + spread * 0.00001, written out by hand
+# bid + spread * 0.00001, written out by hand. <SPREAD> is the spread at the close: high, low and
+# close get the bar's own; the open (right after the previous close) gets the previous bar's,
+# and the high widens to hold it (line 5: open 1.38689 + 13 points = 1.38702 > 1.38689 + 12)
 GOOD_MT5_ASK = np.array(
     [
         [1.38687, 1.38697, 1.3868, 1.38697],
-        [1.38701, 1.38701, 1.38698, 1.38698],
+        [1.38699, 1.38701, 1.38698, 1.38698],
         [1.38699, 1.38703, 1.38699, 1.38702],
-        [1.38701, 1.38701, 1.38697, 1.38697],
+        [1.38702, 1.38702, 1.38697, 1.38697],
     ]
 )
 UTC_0000_0003 = ns("2014-05-01T00:00", "2014-05-01T00:01", "2014-05-01T00:02", "2014-05-01T00:03")
@@ -101,11 +103,17 @@ def test_mt5_bars_point_given_and_three_digit_prices(tmp_path):
     bars = load_bars(f, tz="UTC", symbol="USDJPY")
     assert bars.meta["digits"] == 3 and bars.meta["point"] == 0.001
     np.testing.assert_array_equal(bars.ask[0], [102.138, 102.145, 102.115, 102.125])
-    np.testing.assert_array_equal(bars.ask[1], [102.13, 102.22, 102.12, 102.22])
+    np.testing.assert_array_equal(bars.ask[1], [102.125, 102.22, 102.12, 102.22])  # open: the previous spread
     assert bars.meta["timeframe"] == "5min" and bars.symbol == "USDJPY"
-    # the point given explicitly wins over the digits seen
-    bars = load_bars(f, tz="UTC", point=0.01)
-    np.testing.assert_array_equal(bars.ask[0], [102.273, 102.28, 102.25, 102.26])
+    assert bars.meta["point_source"] == "spec" and bars.meta["symbol_source"] == "--symbol"
+    # a point given explicitly is used, and checked against the prices like a spec's
+    bars = load_bars(f, tz="UTC", point=0.001)
+    assert bars.meta["point_source"] == "--point" and bars.meta["symbol_source"] == "file name"
+    np.testing.assert_array_equal(bars.ask[0], [102.138, 102.145, 102.115, 102.125])
+    with pytest.raises(
+        InputError, match=r"line 2, field '<OPEN>': 102.123 has 3 decimals but --point is 0.01"
+    ):
+        load_bars(f, tz="UTC", point=0.01)
 
 
 def test_mt5_daily_export_with_date_only(tmp_path):
@@ -114,13 +122,13 @@ def test_mt5_daily_export_with_date_only(tmp_path):
         "2014.05.01\t1.3867\t1.3890\t1.3850\t1.3880\t1000\t0\t10",
         "2014.05.02\t1.3880\t1.3900\t1.3860\t1.3870\t900\t0\t8",
     ]
-    bars = load_bars(write(tmp_path / "D1.csv", [header, *rows]))
+    bars = load_bars(write(tmp_path / "D1.csv", [header, *rows]), point=0.0001)  # a 4-digit broker's export
     np.testing.assert_array_equal(bars.time, ns("2014-05-01", "2014-05-02"))
-    assert bars.meta["digits"] == 4
+    assert bars.meta["digits"] == 4 and bars.meta["file_digits"] == 4
     np.testing.assert_array_equal(bars.ask[:, 3], [1.3890, 1.3878])
     # and the variant with the time inside <DATE>
     rows = [r.replace("\t", " 00:00\t", 1) for r in rows]
-    bars2 = load_bars(write(tmp_path / "D1b.csv", [header, *rows]), tz="+02:00")
+    bars2 = load_bars(write(tmp_path / "D1b.csv", [header, *rows]), tz="+02:00", point=0.0001)
     np.testing.assert_array_equal(bars2.time, ns("2014-04-30T22:00", "2014-05-01T22:00"))
 
 
@@ -289,7 +297,8 @@ def test_generic_ohlc_spread_semicolon_volume_and_capitalised_names(tmp_path):
     bars = load_bars(write(tmp_path / "ohlc.csv", lines), point=0.00001)
     np.testing.assert_array_equal(bars.time, ns("2014-05-01T00:00", "2014-05-01T00:01"))
     np.testing.assert_array_equal(bars.ask[0], [1.38682, 1.38702, 1.38672, 1.38692])
-    np.testing.assert_array_equal(bars.ask[1], bars.bid[1])
+    # spread 0 at the second close; its open follows the first close (12 points), the high widens
+    np.testing.assert_array_equal(bars.ask[1], [1.38692, 1.38692, 1.3865, 1.3866])
     np.testing.assert_array_equal(bars.volume, [40, 35])
 
 

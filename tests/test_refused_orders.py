@@ -2,7 +2,8 @@
 
 A run whose orders are all refused is not a verdict on the strategy: ``--param atr_stop=0`` (no stop,
 and risk sizing needs one), ``--risk 1e-9`` (sizes to 0 lots) or gold prices under the EURUSD spec
-(every volume below the minimum) used to be reported as "0% pass, no_pass_within_horizon", exit 0.
+(every volume below the minimum; now the loader refuses such prices for the spec) used to be reported
+as "0% pass, no_pass_within_horizon", exit 0.
 Now such a run is an error (exit 2, one line with the counts and what to do) unless
 ``--allow-no-trades`` is given, and a run with most orders refused warns on stderr.
 """
@@ -65,9 +66,9 @@ def test_allow_no_trades_reports_the_refusals_in_json_table_and_a_loud_warning(t
     assert all(ph["trades"] == 0 for a in j["attempts"] for ph in a["phases"])
     warn = _one_line(p.stderr)
     assert warn.startswith(
-        f"simlab challenge: WARNING: every one of the {j['entry_decisions']} entry decisions"
+        f"simlab challenge: WARNING: all {j['entry_decisions']} entry decisions were refused"
     )
-    assert "for no_stop_for_risk_sizing: risk sizing needs a stop" in warn and "atr_stop=0" in warn
+    assert "risk sizing needs a stop" in warn and "atr_stop=0" in warn
     table = [ln for ln in p.stdout.splitlines() if "refused orders" in ln]
     assert table and f"{j['entry_decisions']} of {j['entry_decisions']} entry decisions" in table[0]
 
@@ -84,24 +85,29 @@ def _gold_like_csv(path: Path) -> Path:
     return path
 
 
-def test_gold_prices_under_the_eurusd_spec(tmp_path: Path) -> None:
-    """ma_cross's 2-ATR stops on prices near 1,950 are a few dollars wide: 1 % of 100,000 over a stop of
-    ~3.6 dollars x 100,000 per lot is ~0.003 lots, under EURUSD's 0.01 minimum: every order refused.
-    At --risk 0.03 most are (67 of 74): a warning, and the run goes on. With --symbol XAUUSD none is."""
+def test_gold_prices_and_tiny_risks(tmp_path: Path) -> None:
+    """Gold-like prices (near 1,950) with the EURUSD spec are refused by the loader (one line, exit 2).
+    With the XAUUSD spec (100 oz a lot, 0.01 lots minimum) ma_cross's 2-ATR stops are a few dollars
+    wide: --risk 1e-5 sizes every order under the minimum (an error naming them), --risk 3e-5 most of
+    them (67 of 74: a warning, the run goes on), the default 1 % none."""
     data = str(_gold_like_csv(tmp_path / "prices.csv"))
     p = run_simlab("backtest", "--data", data, cwd=tmp_path)
+    assert p.returncode == 2 and "--symbol XAUUSD" in _one_line(p.stderr)
+
+    p = run_simlab("backtest", "--data", data, "--symbol", "XAUUSD", "--risk", "1e-5", cwd=tmp_path)
     assert p.returncode == 2
     line = _one_line(p.stderr)
-    assert "no trade in 2,880 bars: 74 of 74 entry decisions: volume_below_minimum 74" in line
-    assert "--symbol" in line
+    assert "no trade in 2,880 bars: all 74 entry decisions were refused (volume_below_minimum 74)" in line
+    assert "--risk 1e-05 sizes below XAUUSD's minimum of 0.01 lots" in line
 
     out = tmp_path / "b.json"
-    p = run_simlab("backtest", "--data", data, "--risk", "0.03", "--json", str(out), cwd=tmp_path)
+    p = run_simlab(
+        "backtest", "--data", data, "--symbol", "XAUUSD", "--risk", "3e-5", "--json", str(out), cwd=tmp_path
+    )
     assert p.returncode == 0, p.stderr
     warn = _one_line(p.stderr)
     assert warn.startswith(
-        "simlab backtest: WARNING: 67 of 74 entry decisions were refused (volume_below_minimum 67); "
-        "91% for volume_below_minimum: the volume that --risk 0.03 sizes"
+        "simlab backtest: WARNING: 67 of 74 entry decisions were refused (volume_below_minimum 67): --risk 3e-05"
     )
     j = json.loads(out.read_text())
     assert j["entry_decisions"] == 74 and j["refused_orders"] == {"volume_below_minimum": 67}

@@ -242,7 +242,7 @@ def test_step_strategy_open_loop_replay():
 
 # ======================================================================= shipped strategies
 def test_builtin_registry_covers_the_shipped_strategies():
-    assert set(BUILTIN) == {"ma_cross", "rsi_reversion", "london_breakout", "donchian", "onnx"}
+    assert set(BUILTIN) == {"ma_cross", "rsi_reversion", "london_breakout", "donchian", "onnx", "onnx-policy"}
     for name in BUILTIN:
         assert load_strategy_class(name).name == name
 
@@ -539,7 +539,7 @@ def test_loading_errors(tmp_path):
         ),
         (
             lambda: load_strategy("macross"),
-            "unknown strategy 'macross' (known: donchian, london_breakout, ma_cross, onnx, rsi_reversion",
+            "unknown strategy 'macross' (known: donchian, london_breakout, ma_cross, onnx, onnx-policy, rsi_reversion",
         ),
         (
             lambda: load_strategy("ma_cross", {"fsat": "1"}),

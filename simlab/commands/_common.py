@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from simlab.errors import ConfigError
+from simlab.errors import ConfigError, one_line
+from simlab.timezones import TZ_HELP
 
 BUNDLED = "bundled"  # --data value meaning the synthetic default that ships with simlab (H1)
 BUNDLED_M1 = "bundled-m1"  # the same synthetic path as one-minute bars
@@ -25,7 +26,7 @@ def add_data_arguments(p: argparse.ArgumentParser) -> None:
         "--tz",
         default=None,
         metavar="ZONE",
-        help="server time zone of the file: Europe/Helsinki, UTC+2 (default: UTC)",
+        help=f"server time zone of the file's times: {TZ_HELP}; default: UTC, with a warning for MT5 exports",
     )
     g.add_argument(
         "--format",
@@ -34,12 +35,17 @@ def add_data_arguments(p: argparse.ArgumentParser) -> None:
         help="force the file format (mt5-bars, mt5-ticks, csv, parquet, ticks)",
     )
     g.add_argument("--timeframe", default=None, help="bar size when --data holds ticks (default 1min)")
-    g.add_argument("--symbol", default="EURUSD", help="symbol spec preset (default EURUSD)")
+    g.add_argument(
+        "--symbol",
+        default=None,
+        help="symbol spec: a preset (EURUSD, XAUUSD, GER40, ...) or a --symbol-file section; default: the "
+        "symbol an MT5 export's file name starts with (XAUUSD_H1_...), else EURUSD",
+    )
     g.add_argument(
         "--symbol-file",
         default=None,
         metavar="TOML",
-        help="overrides of symbol specs (commission, swaps, ...)",
+        help="symbol specs of your broker: overrides of presets (digits, commission, swaps, ...) or new symbols",
     )
 
 
@@ -89,23 +95,61 @@ def parse_params(items: list[str], where: str = "--param") -> dict[str, str]:
     return out
 
 
+def warn(args: argparse.Namespace, message: str) -> None:
+    """One warning line on stderr, as ``simlab COMMAND: warning: ...`` (never in --json output)."""
+    import sys
+
+    print(
+        f"simlab {getattr(args, 'command', None) or 'simlab'}: warning: {one_line(message)}", file=sys.stderr
+    )
+
+
+def _data_path(args: argparse.Namespace) -> str | None:
+    return None if args.data in (BUNDLED, BUNDLED_M1) else str(args.data)
+
+
 def load_data(args: argparse.Namespace) -> tuple[Any, str]:
-    """The bars of --data (or the bundled default) and a short description of them."""
+    """The bars of --data (or the bundled default) and a short description of them.
+
+    The loader's warnings (no --tz on an MT5 export, a last row that may be cut off) go to stderr.
+    """
     if args.data in (BUNDLED, BUNDLED_M1):
+        from simlab.symbol_match import check_plausible
         from simlab.synthetic import default_bars
 
         tf = "1h" if args.data == BUNDLED else "1min"
-        return default_bars(tf), f"bundled synthetic EURUSD {'H1' if tf == '1h' else 'M1'} (not real prices)"
+        bars = default_bars(tf)
+        check_plausible(bars.bid, symbol_choice(args), f"--data {args.data} (synthetic EURUSD prices)")
+        return bars, f"bundled synthetic EURUSD {'H1' if tf == '1h' else 'M1'} (not real prices)"
     from simlab.loaders import load_bars  # it reports a missing file as one line itself
 
-    bars = load_bars(args.data, fmt=args.fmt, tz=args.tz, symbol=args.symbol, timeframe=args.timeframe)
+    bars = load_bars(
+        args.data,
+        fmt=args.fmt,
+        tz=args.tz,
+        symbol=args.symbol,
+        timeframe=args.timeframe,
+        symbol_file=args.symbol_file,
+    )
+    warnings = bars.meta.get("warnings")
+    for message in warnings if isinstance(warnings, list) else []:
+        warn(args, str(message))
     return bars, str(args.data)
 
 
+def symbol_choice(args: argparse.Namespace) -> Any:
+    """The :class:`~simlab.symbol_match.SymbolChoice` of --symbol / the --data file name / the default."""
+    from simlab.symbol_match import choose_symbol
+
+    return choose_symbol(args.symbol, _data_path(args), args.symbol_file)
+
+
 def load_symbol(args: argparse.Namespace) -> Any:
+    """The spec of the run's symbol (see :func:`symbol_choice`); an unknown one is a one-line error."""
     from simlab.symbols import get_symbol
 
-    return get_symbol(args.symbol, args.symbol_file)
+    choice = symbol_choice(args)
+    return choice.spec if choice.spec is not None else get_symbol(choice.name, args.symbol_file)
 
 
 def load_strategy_from_args(args: argparse.Namespace) -> Any:

@@ -17,6 +17,9 @@ for rollback. The definitions of every number are in
 from __future__ import annotations
 
 import argparse
+import shlex
+
+from simlab.timezones import TZ_HELP
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -40,10 +43,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--symbol", default=None, help="symbol the model is for (required unless --show)")
     p.add_argument(
-        "--tz", default=None, metavar="ZONE", help="zone of naive times in the files (default UTC)"
+        "--symbol-file",
+        default=None,
+        metavar="TOML",
+        help="symbol specs of your broker (as for backtest): the model's point is the spec's",
     )
     p.add_argument(
-        "--point", type=float, default=None, help="price of one point (default: inferred from prices)"
+        "--tz",
+        default=None,
+        metavar="ZONE",
+        help=f"zone of naive times in the files: {TZ_HELP} (default UTC)",
+    )
+    p.add_argument(
+        "--point",
+        type=float,
+        default=None,
+        help="price of one point (default: the symbol spec's; inferred from the prices only for a symbol "
+        "without a spec)",
     )
     p.add_argument(
         "--out-dir",
@@ -111,6 +127,9 @@ def run(args: argparse.Namespace) -> int:
 
     if not _SYMBOL_RE.match(args.symbol):
         raise ConfigError("--symbol", f"expected a symbol name like EURUSD, got {args.symbol!r}")
+    from simlab.symbol_match import choose_symbol
+
+    spec = choose_symbol(args.symbol, None, args.symbol_file).spec  # None: no spec of that name
     model = calibrate(
         args.symbol,
         ticks=args.ticks,
@@ -118,6 +137,7 @@ def run(args: argparse.Namespace) -> int:
         mt5_deals=args.mt5_deals,
         tz=args.tz,
         point=args.point,
+        spec=spec,
         created=args.date,
         spread_weighting=args.spread_weighting,
         max_gap_s=args.max_gap_s,
@@ -136,5 +156,25 @@ def run(args: argparse.Namespace) -> int:
     cost_q, _ = model.to_kernel_tables()
     print(f"kernel tables: {cost_q.shape[2]} quantile knots per (kind, session)")
     print(f"wrote {path}")
-    print(f"use it with: --exec-model {path}  (or --model-dir {args.out_dir} --exec-model {model.name})")
+    print(f"use it with: {use_command(args, path, spec is not None)}")
+    print(
+        f"  (or in any run of {args.symbol}: --model-dir {shlex.quote(args.out_dir)} --exec-model {model.name})"
+    )
     return 0
+
+
+def use_command(args: argparse.Namespace, model_path: object, known_symbol: bool) -> str:
+    """A command that runs as printed: a backtest of the calibrated symbol on the first tick file with
+    the new model (without tick files: the same with a placeholder for the user's bars)."""
+    data = shlex.quote(str(args.ticks[0])) if args.ticks else "YOUR_BARS.csv"
+    parts = ["simlab", "backtest", "--data", data]
+    if args.tz:
+        parts += ["--tz", shlex.quote(args.tz)]
+    parts += ["--symbol", shlex.quote(args.symbol)]
+    if args.symbol_file:
+        parts += ["--symbol-file", shlex.quote(str(args.symbol_file))]
+    parts += ["--exec-model", shlex.quote(str(model_path))]
+    text = " ".join(parts)
+    if not known_symbol:
+        text += f"  ({args.symbol} has no spec: define it in a --symbol-file first)"
+    return text

@@ -114,19 +114,19 @@ def run(args: argparse.Namespace) -> int:
     strategy = C.load_strategy_from_args(args)
     bars, data_name = C.load_data(args)
     costs, cost_name = C.cost_setup_from_args(args, spec)
-    zone, reset = program.day_boundary
-    calendar = MarketSettings(
-        day_zone=zone,
-        day_reset=reset,
-        triple_day=spec.triple_swap_day,
-        reset_window_min=gov.reset_window_min,
-        weekend_window_min=gov.weekend_window_min,
-    )
+    calendar = MarketSettings.of(program, spec, gov)
     market = calendar.build(bars)
     horizon = args.horizon_days or _default_horizon(program)
-    if not args.bootstrap_days:
+    # a strategy that reads its own account (an RL policy) plays each attempt in the closed loop instead
+    closed_loop = getattr(strategy, "run_challenge", None)
+    if closed_loop is not None and args.bootstrap_days:
+        raise ConfigError(
+            "--bootstrap-days",
+            f"{args.strategy} plays each attempt in the closed loop; drop --bootstrap-days",
+        )
+    if closed_loop is None and not args.bootstrap_days:
         intents = strategy.signals(bars)
-    else:  # the signals are computed on each attempt's resampled history instead
+    else:  # the signals are computed on each attempt's resampled history (or decided in the closed loop) instead
         from strategies.base import Intents
 
         intents = Intents.hold(len(bars))
@@ -159,6 +159,8 @@ def run(args: argparse.Namespace) -> int:
         result = run_bootstrap_challenge(
             setup, args.runs, strategy, args.bootstrap_days, calendar, workers=args.workers, where=where
         )
+    elif closed_loop is not None:
+        result = closed_loop(setup, args.runs, workers=args.workers)
     else:
         result = run_challenge(setup, args.runs, workers=args.workers, where=where)
     _check_orders(result, spec, args)

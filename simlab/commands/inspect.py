@@ -12,6 +12,7 @@ import argparse
 import json
 
 from simlab.loaders import FORMATS
+from simlab.timezones import TZ_HELP
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,10 +23,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--tz",
         default=None,
         metavar="ZONE",
-        help="time zone of naive times in the file: Europe/Helsinki, +02:00, UTC+3 (default: UTC, flagged as assumed)",
+        help=f"time zone of naive times in the file: {TZ_HELP} (default: UTC, flagged as assumed)",
     )
     parser.add_argument(
-        "--symbol", default="EURUSD", help="symbol name recorded with the bars (default EURUSD)"
+        "--symbol",
+        default=None,
+        help="symbol spec (its point scales the <SPREAD> column); default: the symbol an MT5 export's "
+        "file name starts with, else EURUSD",
+    )
+    parser.add_argument(
+        "--symbol-file", default=None, metavar="TOML", help="symbol specs of your broker (as for backtest)"
     )
     parser.add_argument(
         "--format", dest="fmt", default=None, choices=FORMATS, help="force the format (default: detect)"
@@ -39,7 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--point",
         type=float,
         default=None,
-        help="point size, e.g. 0.00001 (default: from the prices' digits)",
+        help="point size, e.g. 0.00001 (default: the symbol spec's; the prices' digits where no spec is known)",
     )
     parser.add_argument("--json", default=None, metavar="OUT", help="also write the summary as JSON to OUT")
 
@@ -76,50 +83,60 @@ def summarize(args: argparse.Namespace) -> dict[str, object]:
         format_duration,
         gap_report,
         infer_bar_ns,
-        infer_digits,
         load_bars,
         load_ticks_info,
         parse_timeframe,
         resample_ticks,
     )
+    from simlab.symbol_match import check_plausible, choose_symbol, resolve_point
     from simlab.validate import fmt_ns
 
     if args.timeframe is not None:
         parse_timeframe(args.timeframe, str(args.data))  # a bad one is reported with the file's name
     fmt = detect_format(args.data, args.fmt)
-    summary: dict[str, object] = {"file": str(args.data), "format": fmt, "symbol": args.symbol}
+    choice = choose_symbol(args.symbol, args.data, args.symbol_file)
     if fmt in ("mt5-ticks", "ticks"):
         ticks = load_ticks_info(args.data, fmt=args.fmt, tz=args.tz)
-        bars = resample_ticks(ticks.time, ticks.bid, ticks.ask, args.timeframe or "1min", args.symbol)
+        check_plausible(ticks.bid, choice, str(args.data))
+        bars = resample_ticks(ticks.time, ticks.bid, ticks.ask, args.timeframe or "1min", choice.name)
         meta = dict(ticks.meta)
+        pc = resolve_point(ticks.bid, choice, str(args.data), point=args.point, strict=False)
+        meta.update(point=pc.point, point_source=pc.source, digits=pc.digits, file_digits=pc.file_digits)
         spread_t, spread_bid, spread_ask = ticks.time, ticks.bid, ticks.ask
         spread_basis = "every tick"
-        summary["ticks"] = len(ticks)
+        summary_extra: dict[str, object] = {"ticks": len(ticks)}
         if ticks.meta.get("dropped_rows"):
-            summary["dropped_rows"] = ticks.meta["dropped_rows"]
+            summary_extra["dropped_rows"] = ticks.meta["dropped_rows"]
         tick_span = [fmt_ns(int(ticks.time[0])), fmt_ns(int(ticks.time[-1]))] if len(ticks) else None
-        summary["tick_span_utc"] = tick_span
+        summary_extra["tick_span_utc"] = tick_span
     else:
         bars = load_bars(
             args.data,
             fmt=args.fmt,
             tz=args.tz,
             symbol=args.symbol,
+            symbol_file=args.symbol_file,
             timeframe=args.timeframe,
             point=args.point,
         )
         meta = dict(bars.meta)
         spread_t, spread_bid, spread_ask = bars.time, bars.bid_close, bars.ask_close
         spread_basis = "bar close"
-    point = args.point or meta.get("point")
-    digits = meta.get("digits")
-    if point is None:
-        digits = infer_digits(np.concatenate((spread_bid, spread_ask)))
-        point = 10.0**-digits if digits is not None else None
+        summary_extra = {}
+    summary: dict[str, object] = {
+        "file": str(args.data),
+        "format": fmt,
+        "symbol": choice.name,
+        "symbol_source": choice.source,
+        "spec": choice.spec_key,
+        **summary_extra,
+    }
+    point = meta.get("point")
     bar_ns = infer_bar_ns(bars.time)
     summary.update(
         {
             "tz": meta.get("tz"),
+            "tz_source": meta.get("tz_source"),
             "tz_assumed": bool(meta.get("tz_assumed", False)),
             "rows": len(bars),
             "rows_in_file": meta.get("rows"),
@@ -127,8 +144,12 @@ def summarize(args: argparse.Namespace) -> dict[str, object]:
             "end_utc": fmt_ns(int(bars.time[-1])) if len(bars) else None,
             "bar_size": format_duration(bar_ns) if bar_ns else None,
             "point": point,
-            "digits": digits,
+            "point_source": meta.get("point_source"),
+            "digits": meta.get("digits"),
+            "file_digits": meta.get("file_digits"),
             "ask_from_spread": bool(meta.get("ask_from_spread", False)),
+            "sha256": meta.get("sha256"),
+            "warnings": list(meta.get("warnings", [])),  # type: ignore[call-overload]
         }
     )
     if meta.get("tz_ignored"):
@@ -154,13 +175,17 @@ def _print(summary: dict[str, object]) -> None:
     tz = summary.get("tz")
     if summary.get("tz_assumed"):
         tz_text = "UTC ASSUMED (no --tz given; MT5 files are in broker server time: pass --tz)"
+    elif summary.get("tz_source") == "file offsets":
+        tz_text = "the file gives its UTC offsets"
     else:
         tz_text = f"{tz} -> UTC"
     if summary.get("tz_ignored"):
         tz_text += f" (--tz {summary['tz_ignored']} ignored: the file gives its offsets)"
     line("format", fmt)
     line("time zone", tz_text)
-    line("symbol", summary["symbol"])
+    spec = summary.get("spec")
+    spec_text = f"spec {spec}" if spec else "no spec of this name: point from the prices' digits"
+    line("symbol", f"{summary['symbol']} (from {summary['symbol_source']}; {spec_text})")
     if "ticks" in summary:
         dropped = (
             f" ({summary['dropped_rows']:,} rows without a quote change dropped)"
@@ -174,10 +199,18 @@ def _print(summary: dict[str, object]) -> None:
     line("span", f"{summary['start_utc']} .. {summary['end_utc']}")
     line("bar size", summary["bar_size"] or "unknown (one bar)")
     if summary.get("point"):
-        how = "given" if summary.get("point_given") else "from the prices' digits"
-        line("point", f"{float(summary['point']):.10f}".rstrip("0").rstrip(".") + f" ({how})")  # type: ignore[arg-type]
+        how = {
+            "--point": "--point",
+            "spec": f"the {spec} spec's",
+            "file digits": "from the prices' digits (no spec)",
+        }.get(str(summary.get("point_source")), str(summary.get("point_source")))
+        decimals = summary.get("file_digits")
+        seen = (
+            f"; prices have {decimals} decimal{'' if decimals == 1 else 's'}" if decimals is not None else ""
+        )
+        line("point", f"{float(summary['point']):.10f}".rstrip("0").rstrip(".") + f" ({how}{seen})")  # type: ignore[arg-type]
         if summary.get("ask_from_spread"):
-            line("ask", "bid + spread * point (the file has bid prices and a spread column)")
+            line("ask", "bid + spread * point at the close; the open takes the previous bar's spread")
     spread = summary.get("spread_points")
     if isinstance(spread, dict):
         print(f"\nspread in points ({spread['basis']}):")
@@ -192,10 +225,12 @@ def _print(summary: dict[str, object]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from simlab.atomic import atomic_write_text
+    from simlab.commands._common import warn
 
     summary = summarize(args)
-    summary["point_given"] = args.point is not None
     _print(summary)
+    for message in summary.get("warnings", ()):  # type: ignore[attr-defined]
+        warn(args, message)
     if args.json:
         data = {k: v for k, v in summary.items() if not k.startswith("_")}
         atomic_write_text(args.json, json.dumps(data, indent=2) + "\n")

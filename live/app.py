@@ -1,0 +1,154 @@
+"""Wire a ``live.toml`` into a running runner: broker, strategy, rules, governors, safety, observability."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from live.clock import ServerClock
+from live.config import LiveConfig, read_password
+from live.guard import Guard
+from live.journal import Journal
+from live.mt5 import MT5Broker, import_module
+from live.observability import Alerts, EventLog, HttpEndpoint, Metrics
+from live.preflight import preflight
+from live.runner import Runner, RunnerConfig
+from live.safety import KillSwitch, RateLimiter
+from simlab.errors import ConfigError
+
+
+def build(
+    cfg: LiveConfig, where: str, *, dry_run: bool, log_stream: Any = None
+) -> tuple[Runner, Any, dict[str, Any]]:
+    """The runner and the API module it drives (and, for ``kind = "fake"``, the terminal in ``extra``)."""
+    from simlab.engine import config_vector, no_rules
+    from simlab.governors_nb import no_governors
+    from simlab.symbols import get_symbol
+    from strategies.registry import load_strategy
+
+    mode = "dryrun" if dry_run or cfg.mode == "dryrun" else "live"
+    password = read_password(cfg.broker, where)
+    stream = log_stream
+    if stream is None and cfg.observability.log_file:
+        stream = open(Path(cfg.observability.log_file).expanduser(), "a", encoding="utf-8")  # noqa: SIM115 - lives with the runner
+    log = EventLog(mode, stream=stream, secrets=(password,) if password else ())
+    extra: dict[str, Any] = {}
+    clock = ServerClock.parse(cfg.broker.server_tz, "broker.server_tz")
+    spec = get_symbol(cfg.symbol.name, cfg.symbol.spec_file)
+    if cfg.broker.kind == "fake":
+        from live.fake import FakeTerminal
+        from simlab.loaders import load_bars
+
+        assert cfg.broker.data is not None
+        bars = load_bars(cfg.broker.data, tz=cfg.broker.data_tz, symbol=cfg.symbol.name)
+        module: Any = FakeTerminal(
+            bars, spec, server_tz=cfg.broker.server_tz, start=cfg.broker.start_bar, balance=cfg.broker.balance,
+            login=cfg.broker.login or 5_000_001, server=cfg.broker.server or "SimLab-Fake", password=password,
+        )  # fmt: skip
+        extra["terminal"] = module
+    else:
+        module = import_module(cfg.broker.kind, host=cfg.broker.host, port=cfg.broker.port)
+    alerts = Alerts(cfg.observability.alert_webhook, mode, log)
+    broker = MT5Broker(
+        module, login=cfg.broker.login, password=password, server=cfg.broker.server, path=cfg.broker.path,
+        on_reconnect=lambda n, d: log.event("reconnecting", attempt=n, delay_s=d),
+    )  # fmt: skip
+    rules = no_rules()
+    day_zone, day_reset = "Europe/Prague", "00:00"
+    if cfg.account.program:
+        from challenges.rules import load_program
+
+        program = load_program(cfg.account.program)
+        if not 1 <= cfg.account.phase <= len(program.phases):
+            raise ConfigError(
+                where,
+                f"account.phase = {cfg.account.phase}: {program.name} has {len(program.phases)} phase(s)",
+            )
+        rules = program.phases[cfg.account.phase - 1].to_rule_vector()
+        day_zone, day_reset = program.day.zone, program.day.reset
+    gov_vec = no_governors()
+    reset_w = weekend_w = 0.0
+    if cfg.governors.preset != "none" or cfg.governors.overrides:
+        from challenges.governors import load_governors
+
+        g = load_governors(cfg.governors.preset).with_overrides(
+            cfg.governors.overrides, where=f"{where}: governors.overrides"
+        )
+        gov_vec = g.to_vector()
+        reset_w, weekend_w = g.reset_window_min, g.weekend_window_min
+    guard = Guard(
+        sym=spec.to_vector(),
+        cfg=config_vector(initial_balance=cfg.account.size, risk=cfg.account.risk, fixed_volume=cfg.account.fixed_volume),
+        rules=rules, gov=gov_vec, day_zone=day_zone, day_reset=day_reset,
+        reset_window_min=reset_w, weekend_window_min=weekend_w,
+    )  # fmt: skip
+    strategy = load_strategy(cfg.strategy.name, {k: str(v) for k, v in cfg.strategy.params.items()})
+    token = os.environ.get(cfg.observability.kill_token_env) if cfg.observability.kill_token_env else None
+    if token:
+        log.add_secret(token)
+    kill = KillSwitch(cfg.safety.kill_file, cfg.safety.kill_env, token=token)
+    runner = Runner(
+        broker, strategy, guard, clock, Journal(Path(cfg.journal).expanduser()),
+        RunnerConfig(cfg.symbol.name, cfg.symbol.timeframe, cfg.symbol.magic, cfg.strategy.history_bars,
+                     cfg.symbol.deviation, cfg.safety.max_retries, dry_run=mode == "dryrun"),
+        log=log, metrics=Metrics(mode), alerts=alerts, kill=kill,
+        limiter=RateLimiter(cfg.safety.orders_per_minute, cfg.safety.orders_per_hour),
+    )  # fmt: skip
+    extra["spec"] = spec
+    return runner, module, extra
+
+
+def run(
+    cfg: LiveConfig, where: str, *, dry_run: bool, max_polls: int | None = None, log_stream: Any = None
+) -> int:
+    runner, module, extra = build(cfg, where, dry_run=dry_run, log_stream=log_stream)
+    term = extra.get("terminal")
+    runner.broker.connect()
+    now = (lambda: term.now_utc_ns()) if term is not None else (lambda: time.time_ns())
+    notes = preflight(
+        runner.broker, symbol=cfg.symbol.name, clock=runner.clock, now_utc_ns=now, login=cfg.broker.login,
+        server=cfg.broker.server, digits=cfg.symbol.digits, contract_size=cfg.symbol.contract_size,
+        fixed_volume=cfg.account.fixed_volume,
+    )  # fmt: skip
+    for n in notes:
+        runner.log.event("preflight_note", note=n)
+    runner.log.event("preflight_ok")
+    endpoint = None
+    if cfg.observability.health_port is not None:
+        kill = runner.kill
+        endpoint = HttpEndpoint(
+            cfg.observability.health_port, runner.health, runner.metrics or Metrics(runner.log.mode),
+            kill.trip_by_token,
+        ).start()  # fmt: skip
+        runner.log.event("http", host="127.0.0.1", port=endpoint.port)
+    stop = {"flag": False}
+
+    def _stop(signum: int, frame: Any) -> None:
+        stop["flag"] = True
+
+    if sys.platform != "win32":
+        signal.signal(signal.SIGTERM, _stop)
+    polls = 0
+    try:
+        runner.start()
+        while not stop["flag"] and (max_polls is None or polls < max_polls):
+            runner.poll()
+            polls += 1
+            if cfg.observability.fills_csv:
+                from simlab.atomic import atomic_write_text
+
+                atomic_write_text(Path(cfg.observability.fills_csv).expanduser(), runner.journal.fills_csv())
+            if term is not None:  # a paper replay: the next bar arrives at the next poll
+                if not term.advance():
+                    break
+            else:
+                runner.sleep(cfg.poll_interval_s)
+    finally:
+        if endpoint is not None:
+            endpoint.stop()
+        runner.log.event("stopped", polls=polls, bar_index=runner.state.bar_index)
+    return 0

@@ -1,0 +1,80 @@
+"""Broker server clocks: the wall clock an MT5 server stamps bars, ticks and deals with.
+
+MT5 reports times as seconds since 1970 *on the server's wall clock*, not UTC.
+Three kinds of clock are common and all are accepted wherever a ``server_tz`` is:
+
+* a fixed offset: ``UTC``, ``UTC+2``, ``+03:00``;
+* an IANA zone: ``Europe/Helsinki`` (DST-aware);
+* a zone plus a shift: ``America/New_York+7`` — "New York + 7 h", the clock of many
+  prop-firm servers (UTC+2 in the northern winter, UTC+3 while the US is on daylight
+  time; it differs from Europe/Helsinki for 2-3 weeks each spring and autumn, and no
+  IANA zone names it).
+
+The text is parsed by :func:`simlab.timezones.parse_tz`, the parser of every ``--tz``
+(so ``Etc/GMT+5`` keeps its IANA meaning, UTC-5). UTC -> server uses its wall clock;
+server -> UTC resolves a repeated DST hour by the order of the times given
+(``ambiguous="infer"``) and, for a single time, as the later (standard-time) instant.
+
+>>> c = ServerClock.parse("America/New_York+7")
+>>> t = np.array(["2024-01-15T12:00", "2024-07-15T12:00"], dtype="datetime64[ns]").astype(np.int64)
+>>> ((c.to_server(t) - t) // 3_600_000_000_000).tolist()
+[2, 3]
+>>> bool((c.to_utc(c.to_server(t)) == t).all())
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from simlab.errors import ConfigError
+from simlab.timezones import TzSpec, parse_tz
+
+
+@dataclass(frozen=True)
+class ServerClock:
+    """A server clock: ``zone`` (IANA name or fixed offset) shifted by ``shift_ns``."""
+
+    text: str
+    zone: str
+    shift_ns: int = 0
+
+    @classmethod
+    def parse(cls, text: str, field: str = "server_tz") -> ServerClock:
+        s = str(text).strip()
+        try:
+            spec = parse_tz(s, field)
+        except ConfigError as exc:
+            if "out of range" in exc.what:
+                raise
+            raise ConfigError(
+                field,
+                f"unknown server clock {s!r}; expected 'UTC+2', 'Europe/Helsinki' or a zone plus a shift "
+                "such as 'America/New_York+7'",
+            ) from None
+        if spec.zone is None:
+            return cls(s, s, 0)
+        return cls(s, spec.zone.key, spec.shift_ns)
+
+    @property
+    def spec(self) -> TzSpec:
+        return parse_tz(self.text)
+
+    def to_server(self, utc_ns: np.ndarray | int) -> np.ndarray:
+        """Server wall-clock ns of UTC instants."""
+        return self.spec.from_utc(np.atleast_1d(np.asarray(utc_ns, dtype=np.int64)))
+
+    def to_utc(self, server_ns: np.ndarray | int) -> np.ndarray:
+        """UTC ns of server wall-clock times (a repeated DST hour resolved by order, else the later one)."""
+        t = np.atleast_1d(np.asarray(server_ns, dtype=np.int64))
+        spec = self.spec
+        try:
+            return spec.to_utc(t, ambiguous="infer", nonexistent="shift_forward")
+        except Exception:  # a lone repeated hour: take the standard-time (later) instant
+            return spec.to_utc(t, ambiguous=np.zeros(len(t), dtype=bool), nonexistent="shift_forward")
+
+    def offset_ns(self, utc_ns: int) -> int:
+        """Server minus UTC at one instant."""
+        return int(self.to_server(utc_ns)[0]) - int(utc_ns)

@@ -1,0 +1,188 @@
+"""The runner's journal (SQLite): what it decided, sent and booked, so a restart resumes exactly.
+
+Write-ahead: an order intent is recorded (with the comment that identifies it on
+the broker) *before* ``order_send``; its outcome after. A runner that restarts
+finds intents still marked ``sent`` and reconciles them against the broker by
+magic number and comment before it sends anything — never a duplicate order.
+The runner's state (the ``ACC_*`` / ``POS_*`` vectors of ``live.guard``, the last
+bar processed, the position it manages and which stop is on it) is saved after
+every bar. Fills are kept in the shape ``simlab calibrate --fills`` reads.
+
+WAL mode with ``synchronous=NORMAL``: a crash of the process loses nothing
+committed; a power loss may lose the last commit, which the next start
+reconciles like any uncertain outcome.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from live.types import Fill
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS intents (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_ns INTEGER NOT NULL,
+    kind TEXT NOT NULL,             -- open | close | modify
+    side INTEGER NOT NULL,
+    volume REAL NOT NULL,
+    sl_dist REAL, tp_dist REAL,
+    position INTEGER NOT NULL DEFAULT 0,
+    bar INTEGER NOT NULL,
+    reason INTEGER NOT NULL DEFAULT 0,
+    state TEXT NOT NULL,            -- sent | filled | partial | not_executed | rejected | waiting | stopped
+    attempts TEXT NOT NULL DEFAULT '[]',  -- comments of every order_send try
+    retcode INTEGER, deal INTEGER, ticket INTEGER, price REAL, filled REAL,
+    updated_ns INTEGER
+);
+CREATE TABLE IF NOT EXISTS fills (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    time_ns INTEGER NOT NULL, symbol TEXT NOT NULL, side TEXT NOT NULL, order_type TEXT NOT NULL,
+    entry TEXT NOT NULL, requested_price REAL, filled_price REAL NOT NULL, volume REAL NOT NULL,
+    spread REAL, latency_ms REAL, session TEXT, ticket INTEGER, deal INTEGER UNIQUE
+);
+"""
+
+
+class Journal:
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # ------------------------------------------------------------------ state
+    def save_state(self, state: dict[str, Any]) -> None:
+        self.db.execute(
+            "INSERT INTO state(key, value) VALUES('runner', ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+            (json.dumps(state, allow_nan=True),),
+        )
+
+    def load_state(self) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT value FROM state WHERE key='runner'").fetchone()
+        return None if row is None else dict(json.loads(row[0]))
+
+    # ------------------------------------------------------------------ intents
+    def new_intent(
+        self,
+        *,
+        created_ns: int,
+        kind: str,
+        side: int,
+        volume: float,
+        bar: int,
+        sl_dist: float = float("nan"),
+        tp_dist: float = float("nan"),
+        position: int = 0,
+        reason: int = 0,
+    ) -> int:
+        cur = self.db.execute(
+            "INSERT INTO intents(created_ns, kind, side, volume, sl_dist, tp_dist, position, bar, reason, state)"
+            " VALUES(?,?,?,?,?,?,?,?,?,'new')",
+            (created_ns, kind, side, volume, _num(sl_dist), _num(tp_dist), position, bar, reason),
+        )
+        return int(cur.lastrowid or 0)
+
+    def add_attempt(self, intent_id: int, comment: str) -> None:
+        """Recorded before the order is sent (write-ahead)."""
+        row = self.db.execute("SELECT attempts FROM intents WHERE id=?", (intent_id,)).fetchone()
+        attempts = json.loads(row[0]) + [comment]
+        self.db.execute(
+            "UPDATE intents SET attempts=?, state='sent' WHERE id=?", (json.dumps(attempts), intent_id)
+        )
+
+    def finish(self, intent_id: int, state: str, **fields: Any) -> None:
+        cols = ["state=?"] + [f"{k}=?" for k in fields]
+        self.db.execute(
+            f"UPDATE intents SET {', '.join(cols)} WHERE id=?", (state, *fields.values(), intent_id)
+        )
+
+    def intent(self, intent_id: int) -> dict[str, Any]:
+        cur = self.db.execute("SELECT * FROM intents WHERE id=?", (intent_id,))
+        names = [d[0] for d in cur.description]
+        row = cur.fetchone()
+        d = dict(zip(names, row, strict=True))
+        d["attempts"] = json.loads(d["attempts"])
+        return d
+
+    def open_intents(self) -> list[dict[str, Any]]:
+        """Intents whose outcome is not known yet (sent, or waiting for the session)."""
+        ids = [
+            r[0]
+            for r in self.db.execute(
+                "SELECT id FROM intents WHERE state IN ('new','sent','waiting') ORDER BY id"
+            )
+        ]
+        return [self.intent(i) for i in ids]
+
+    def intents(self) -> list[dict[str, Any]]:
+        ids = [r[0] for r in self.db.execute("SELECT id FROM intents ORDER BY id")]
+        return [self.intent(i) for i in ids]
+
+    # ------------------------------------------------------------------ fills
+    def add_fill(self, f: Fill, entry: str) -> bool:
+        """Record a fill once (a deal ticket is unique); False if it was already there."""
+        try:
+            self.db.execute(
+                "INSERT INTO fills(time_ns, symbol, side, order_type, entry, requested_price, filled_price, volume,"
+                " spread, latency_ms, session, ticket, deal) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    f.time_ns, f.symbol, "buy" if int(f.side) > 0 else "sell", f.order_type, entry,
+                    _num(f.requested_price), f.filled_price, f.volume, _num(f.spread), _num(f.latency_ms),
+                    f.session, f.ticket, f.deal or None,
+                ),
+            )  # fmt: skip
+        except sqlite3.IntegrityError:
+            return False
+        return True
+
+    def fills(self) -> list[dict[str, Any]]:
+        cur = self.db.execute("SELECT * FROM fills ORDER BY time_ns, id")
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+    def fills_csv(self) -> str:
+        """The fills as ``simlab calibrate --fills`` reads them (see ``execution_models.calibrate``)."""
+        import datetime as dt
+
+        lines = [
+            "time,symbol,side,order_type,entry,requested_price,filled_price,volume,spread,latency_ms,session"
+        ]
+        for r in self.fills():
+            t = dt.datetime.fromtimestamp(r["time_ns"] / 1e9, tz=dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            lines.append(
+                ",".join(
+                    [
+                        t,
+                        r["symbol"],
+                        r["side"],
+                        r["order_type"],
+                        r["entry"],
+                        _fmt(r["requested_price"]),
+                        _fmt(r["filled_price"]),
+                        _fmt(r["volume"]),
+                        _fmt(r["spread"]),
+                        _fmt(r["latency_ms"]),
+                        r["session"] or "",
+                    ]
+                )  # fmt: skip
+            )
+        return "\n".join(lines) + "\n"
+
+
+def _num(x: float | None) -> float | None:
+    return None if x is None or x != x else float(x)
+
+
+def _fmt(x: float | None) -> str:
+    return "" if x is None else repr(float(x))

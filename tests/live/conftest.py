@@ -1,0 +1,26 @@
+"""The live tests run twice: on the fake terminal directly, and through the real ``mt5linux`` client over RPyC."""
+
+from __future__ import annotations
+
+import pytest
+from live_helpers import BRIDGES
+
+
+def _mt5linux_available() -> bool:
+    try:
+        import mt5linux  # noqa: F401
+        import rpyc  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.fixture(params=["direct", "mt5linux"])
+def transport(request):
+    if request.param == "mt5linux" and not _mt5linux_available():
+        pytest.skip("mt5linux is not installed (pip install --no-deps mt5linux==0.2.4; see live/README.md)")
+    yield request.param
+    while BRIDGES:
+        bridge, client = BRIDGES.pop()
+        client._MetaTrader5__conn.close()  # the client first: the server's handler threads then end cleanly
+        bridge.stop()

@@ -1,0 +1,240 @@
+"""``simlab live run``: the CLI on a fake terminal; JSON logs with the mode and never the password
+(acceptance 5); the preflight's one-line failures, exit 2, before any order (acceptance 6)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+
+import numpy as np
+import pytest
+from live_helpers import walk_bars, zero_cost_eurusd
+
+from live.clock import ServerClock
+from live.fake import FakeTerminal
+from live.mt5 import MT5Broker
+from live.preflight import PreflightError, preflight
+from simlab.cli import main
+
+PASSWORD = "hunter2-Very$ecret"
+
+
+def _bars_csv(path, n=300):
+    rng = np.random.default_rng(3)
+    closes = list(np.round(1.1 + np.cumsum(rng.normal(0, 0.0002, n)), 5))
+    b = walk_bars(closes)
+    lines = ["time,bid_open,bid_high,bid_low,bid_close,ask_open,ask_high,ask_low,ask_close"]
+    for i in range(len(b)):
+        t = str(np.datetime64(int(b.time[i]), "ns").astype("datetime64[s]")) + "Z"
+        lines.append(",".join([t, *(f"{x:.5f}" for x in b.bid[i]), *(f"{x:.5f}" for x in b.ask[i])]))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _config(tmp_path, extra_broker="", extra="", mode="live"):
+    data = _bars_csv(tmp_path / "bars.csv")
+    cfg = tmp_path / "live.toml"
+    cfg.write_text(
+        f'''mode = "{mode}"
+journal = "{tmp_path / "journal.db"}"
+[broker]
+kind = "fake"
+data = "{data}"
+login = 777
+server = "SimLab-Fake"
+password_env = "MT5_PASSWORD"
+server_tz = "America/New_York+7"
+{extra_broker}
+[symbol]
+name = "EURUSD"
+digits = 5
+contract_size = 100000
+[strategy]
+name = "ma_cross"
+history_bars = 500
+params = {{ fast = 5, slow = 20, atr_stop = 6.0, atr_target = 0.0 }}
+[account]
+program = "ftmo-2step"
+[governors]
+preset = "default"
+[observability]
+log_file = "{tmp_path / "log.jsonl"}"
+fills_csv = "{tmp_path / "fills.csv"}"
+{extra}
+'''
+    )
+    return cfg
+
+
+def test_run_on_a_fake_terminal_json_logs_fills_and_no_password(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MT5_PASSWORD", PASSWORD)
+    cfg = _config(tmp_path)
+    assert main(["live", "run", "--config", str(cfg)]) == 0
+    lines = (tmp_path / "log.jsonl").read_text().splitlines()
+    recs = [json.loads(x) for x in lines]
+    assert recs and all(r["mode"] == "live" for r in recs)
+    assert any(r["event"] == "opened" for r in recs) and any(r["event"] == "preflight_ok" for r in recs)
+    fills = (tmp_path / "fills.csv").read_text()
+    assert fills.startswith("time,symbol,side,order_type,entry,requested_price,filled_price")
+    # the fills file is what `simlab calibrate --fills` reads
+    from execution_models.calibrate import read_fills
+
+    ex, rec = read_fills(tmp_path / "fills.csv", "EURUSD")
+    assert rec["rows"] == len(fills.splitlines()) - 1 > 0
+    # the password is nowhere: logs, journal (and its WAL), fills, stdout
+    blobs = [b"\n".join(x.encode() for x in lines), (tmp_path / "fills.csv").read_bytes()]
+    for name in os.listdir(tmp_path):
+        if name.startswith("journal.db"):
+            blobs.append((tmp_path / name).read_bytes())
+    out = capsys.readouterr()
+    blobs += [out.out.encode(), out.err.encode()]
+    assert all(PASSWORD.encode() not in b for b in blobs)
+    assert sqlite3.connect(tmp_path / "journal.db").execute("SELECT COUNT(*) FROM intents").fetchone()[0] > 0
+
+
+def test_health_and_metrics_never_show_the_password(tmp_path, monkeypatch):
+    import io
+
+    from live.app import build
+    from live.config import load_config
+
+    monkeypatch.setenv("MT5_PASSWORD", PASSWORD)
+    cfg = load_config(_config(tmp_path))
+    runner, term, _ = build(cfg, "live.toml", dry_run=False, log_stream=io.StringIO())
+    runner.broker.connect()
+    runner.poll()
+    for _ in range(120):
+        term.advance()
+        runner.poll()
+    health = json.dumps(runner.health())
+    metrics = runner.metrics.text()
+    assert PASSWORD not in health and PASSWORD.encode() not in metrics
+    assert b"simlab_live_equity" in metrics and json.loads(health)["limits"]["daily_limit"] > 0
+    # the log redacts a secret even if some library put it in a message
+    runner.log.event("oops", detail=f"password={PASSWORD}")
+    assert PASSWORD not in runner.log.stream.getvalue()
+
+
+def test_dry_run_sends_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("MT5_PASSWORD", PASSWORD)
+    cfg = _config(tmp_path)
+    assert main(["live", "run", "--config", str(cfg), "--dry-run"]) == 0
+    recs = [json.loads(x) for x in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert all(r["mode"] == "dryrun" for r in recs)
+    assert any(r["event"] == "order_dryrun" for r in recs)
+    assert sqlite3.connect(tmp_path / "journal.db").execute("SELECT COUNT(*) FROM intents").fetchone()[0] == 0
+
+
+def test_world_readable_password_file_is_refused(tmp_path, capsys):
+    pw = tmp_path / "mt5.pass"
+    pw.write_text(PASSWORD)
+    pw.chmod(0o644)
+    cfg = _config(tmp_path)
+    cfg.write_text(cfg.read_text().replace('password_env = "MT5_PASSWORD"', f'password_file = "{pw}"'))
+    assert main(["live", "run", "--config", str(cfg)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "readable by others" in err[0] and PASSWORD not in err[0]
+    pw.chmod(0o600)
+    assert main(["live", "run", "--config", str(cfg)]) == 0
+
+
+def test_bad_config_is_one_line(tmp_path, capsys):
+    cfg = tmp_path / "live.toml"
+    cfg.write_text(
+        '[broker]\nkind = "fake"\ndata = "x.csv"\nbogus = 1\n[symbol]\nname = "EURUSD"\n[strategy]\nname = "ma_cross"\n'
+    )
+    assert main(["live", "run", "--config", str(cfg)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "bogus" in err[0]
+
+
+def test_preflight_failure_via_cli_exits_2_before_any_order(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MT5_PASSWORD", PASSWORD)
+    cfg = _config(tmp_path)
+    cfg.write_text(cfg.read_text().replace("digits = 5", "digits = 3"))
+    assert main(["live", "run", "--config", str(cfg)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["simlab live: error: preflight: symbol: EURUSD has 5 digits, expected 3"]
+    assert (
+        not (tmp_path / "journal.db").exists()
+        or sqlite3.connect(tmp_path / "journal.db").execute("SELECT COUNT(*) FROM intents").fetchone()[0] == 0
+    )
+
+
+def _term(**kw):
+    b = walk_bars([1.1 + 0.0001 * i for i in range(30)], start="2024-07-15T12:00")
+    t = FakeTerminal(
+        b, zero_cost_eurusd(), server_tz="America/New_York+7", login=777, server="SimLab-Fake", **kw
+    )
+    for _ in range(5):
+        t.advance()
+    return t
+
+
+@pytest.mark.parametrize(
+    "tweak, kwargs, message",
+    [
+        (
+            lambda t: setattr(t, "connected", False),
+            {},
+            "terminal: the terminal is not connected to the trade server",
+        ),
+        (
+            lambda t: setattr(t, "trade_allowed", False),
+            {},
+            "terminal: AutoTrading is off in the terminal (Algo Trading button)",
+        ),
+        (lambda t: None, {"login": 778}, "account: logged in to account 777, expected 778"),
+        (
+            lambda t: None,
+            {"server": "FTMO-Demo"},
+            "account: connected to server 'SimLab-Fake', expected 'FTMO-Demo'",
+        ),
+        (
+            lambda t: setattr(t, "account_trade_expert", False),
+            {},
+            "account: trading (or trading by experts) is not allowed on this account",
+        ),
+        (
+            lambda t: None,
+            {"symbol": "EURUSD.raw"},
+            "symbol: EURUSD.raw cannot be selected in Market Watch (wrong name or broker suffix?)",
+        ),
+        (lambda t: setattr(t, "trade_mode", 3), {}, "symbol: EURUSD trade mode is 3, expected 4 (full)"),
+        (lambda t: None, {"digits": 3}, "symbol: EURUSD has 5 digits, expected 3"),
+        (lambda t: None, {"contract_size": 1000.0}, "symbol: EURUSD contract size is 100000, expected 1000"),
+        (lambda t: None, {"fixed_volume": 500.0}, "symbol: fixed volume 500.0 is outside 0.01 .. 100.0"),
+        (lambda t: None, {"clock": "Europe/Helsinki"}, None),  # July: Helsinki is UTC+3 like NY+7: passes
+        (
+            lambda t: None,
+            {"clock": "UTC+2"},
+            "server clock: the server's clock reads UTC+3 but server_tz 'UTC+2' is UTC+2 now",
+        ),
+    ],
+)
+def test_each_preflight_failure_is_one_line(tweak, kwargs, message):
+    t = _term()
+    tweak(t)
+    broker = MT5Broker(t)
+    broker.connect()
+    kw = {"symbol": "EURUSD", "clock": ServerClock.parse("America/New_York+7"), **kwargs}
+    kw["clock"] = ServerClock.parse(kw["clock"]) if isinstance(kw["clock"], str) else kw["clock"]
+    if message is None:
+        preflight(broker, now_utc_ns=t.now_utc_ns, **kw)
+        return
+    with pytest.raises(PreflightError) as e:
+        preflight(broker, now_utc_ns=t.now_utc_ns, **kw)
+    assert str(e.value) == f"preflight: {message}" and "\n" not in str(e.value)
+    assert t.sent == []
+
+
+def test_preflight_terminal_not_answering():
+    t = _term()
+    broker = MT5Broker(t)
+    broker.connect()
+    t.inject("disconnect", on="terminal_info")
+    with pytest.raises(
+        PreflightError, match=r"^preflight: terminal: the terminal does not answer \(last_error -10004"
+    ):
+        preflight(broker, symbol="EURUSD", clock=ServerClock.parse("UTC"), now_utc_ns=t.now_utc_ns)
