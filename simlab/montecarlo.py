@@ -312,6 +312,7 @@ class ChallengeResult:
         trades = float(np.where(reached, self.out[:, :, L.RES_N_TRADES], 0.0).sum())
         days = float(np.where(reached, self.out[:, :, L.RES_CAL_DAYS], 0.0).sum())
         dtp = self.days_to_pass()
+        refusals = self.refusals()
         attempts = []
         times = self.setup.market.bars.time
         for a in range(self.runs):
@@ -376,8 +377,8 @@ class ChallengeResult:
                     "max": float(total_dd.max()),
                 },
                 "trades_per_day": trades / days if days else 0.0,
-                "entry_decisions": self.refusals().decisions,
-                "refused_orders": self.refusals().to_json(),
+                "entry_decisions": refusals.decisions,
+                "refused_orders": refusals.to_json(),
                 "excluded_starts": None if self.exclusion is None else self.exclusion.to_json(),
                 "attempts": attempts,
             }
