@@ -106,6 +106,7 @@ from challenges._trade_list_nb import (
     R_N_TRADES,
     R_PHASES_PASSED,
     R_REASON,
+    R_SIZE,
     R_STATUS,
     R_TRADING_DAYS,
     _runs_nb,
@@ -123,6 +124,7 @@ from simlab.results import (
     failure_label,
     format_challenge_table,
 )
+from simlab.runner import run_range
 
 START_MODES = ("bootstrap", "trades", "sequential", "replay")
 
@@ -842,6 +844,7 @@ def evaluate_trades(
     max_trading_days: int = 260,
     workers: int = 1,
     horizon_days: int = 0,
+    progress: bool | None = False,
 ) -> TradeListResult:
     """Bootstrap ``n_runs`` challenge attempts from ``trades`` and judge them by ``program``'s rules.
 
@@ -854,6 +857,8 @@ def evaluate_trades(
     docstring. ``workers`` > 1 spreads runs over threads (the numba kernel
     releases the GIL); results do not depend on it. ``horizon_days`` > 0: each
     attempt ends after that many calendar days (weekends count), as in bar mode.
+    ``progress``: a progress bar on stderr for a run longer than a second (None: when
+    stderr is a terminal).
     """
     prog = program if isinstance(program, Program) else load_program(program)
     size = prog.check_size(size)
@@ -886,17 +891,14 @@ def evaluate_trades(
         max_trading_days=int(max_trading_days),
         horizon_days=int(horizon_days),
     )
-    workers = max(1, int(workers))
-    if workers == 1 or n_runs < 2 * workers:
-        runs = _run_range(job, 0, n_runs)
-    else:
-        # the kernel releases the GIL: threads run attempts in parallel, with no process start-up
-        from concurrent.futures import ThreadPoolExecutor
+    runs = np.zeros((n_runs, R_SIZE))
 
-        bounds = np.linspace(0, n_runs, workers + 1).astype(int)
-        with ThreadPoolExecutor(max_workers=workers) as ex:
-            futs = [ex.submit(_run_range, job, int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
-            runs = np.concatenate([f.result() for f in futs])
+    def work(lo: int, hi: int) -> None:
+        runs[lo:hi] = _run_range(job, lo, hi)
+
+    # the kernel releases the GIL: threads run attempts in parallel, in short chunks (Ctrl-C acts
+    # within one, and a terminal shows progress); each run is a pure function of its index
+    run_range(work, n_runs, workers=max(1, int(workers)), label="runs", progress=progress)
     counts = np.diff(prep.day_start)
     return TradeListResult(
         program=prog.name,

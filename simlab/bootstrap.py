@@ -47,7 +47,7 @@ How an attempt's history is made
 
 Then, per attempt: ``Market.build`` with the main run's calendar settings,
 ``strategy.signals`` on the resampled history, and the attempt through
-``simlab.montecarlo_nb.attempt_nb`` (via a small ``nogil`` wrapper) starting at
+``simlab.montecarlo_nb.run_attempts_nb`` (``simlab.montecarlo.AttemptKernel``) starting at
 the first bar after the warm-up: the same kernel, rules, governors and cost
 sampling as the normal mode, keyed by the same (seed, attempt). Attempts run on
 a thread pool; results are identical for any number of workers.
@@ -66,26 +66,22 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
-import sys
-import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numba import njit
 
 from simlab import layout as L
 from simlab.bars import Bars
 from simlab.calendar import NEW_YORK, NS_DAY, NS_HOUR, local_time_ns, parse_reset
 from simlab.engine import Market, _intent_arrays, config_vector
 from simlab.errors import ConfigError, InputError
+from simlab.holes import BOOTSTRAP_RULE, Exclusion, Holes
 from simlab.kernel_nb import cost_index_nb
-from simlab.montecarlo import ChallengeResult, ChallengeSetup
-from simlab.montecarlo_nb import attempt_nb
+from simlab.montecarlo import AttemptKernel, ChallengeResult, ChallengeSetup, default_workers, readonly
 from simlab.rng_nb import uniforms_nb
+from simlab.runner import run_range
 
 BOOT_DRAW = 1 << 61  # draws of the day sequence: far from the bars' cost draws and START_DRAW (1 << 60)
 
@@ -171,6 +167,8 @@ class DaySegments:
     median_bars: float
     day_zone: str
     day_reset: str
+    holes: Holes  # of the source history (simlab.holes)
+    hole_after: np.ndarray  # (K,) bool: a hole lies between complete day k and day k + 1
 
     def __len__(self) -> int:
         return int(self.day_id.shape[0])
@@ -213,6 +211,11 @@ def day_segments(market: Market, day_zone: str, day_reset: str, min_fraction: fl
     start = day_start_utc(day[first], day_zone, day_reset)  # per day, complete or not
     offset = market.bars.time - np.repeat(start, count)
     closed = bool(in_weekend_closure(market.bars.time).mean() < 1e-3)
+    holes = Holes.of(market.bars)
+    kf, ks = first[keep].astype(np.int64), stop[keep].astype(np.int64)
+    count = np.r_[0, np.cumsum(holes.after)]  # holes after bars 0 .. i-1
+    hole_after = np.zeros(kf.shape[0], dtype=bool)
+    hole_after[:-1] = count[kf[1:]] - count[ks[:-1] - 1] > 0  # after the day's last bar, before the next day
     return DaySegments(
         bars=market.bars,
         vol_ratio=np.asarray(market.vol_ratio, dtype=np.float64),
@@ -225,6 +228,8 @@ def day_segments(market: Market, day_zone: str, day_reset: str, min_fraction: fl
         median_bars=med,
         day_zone=day_zone,
         day_reset=day_reset,
+        holes=holes,
+        hole_after=hole_after,
     )
 
 
@@ -232,13 +237,20 @@ def day_segments(market: Market, day_zone: str, day_reset: str, min_fraction: fl
 
 
 def bootstrap_sequence(
-    seed: int, attempt: int, n_days: int, n_segments: int, block_days: float
+    seed: int,
+    attempt: int,
+    n_days: int,
+    n_segments: int,
+    block_days: float,
+    hole_after: np.ndarray | None = None,
 ) -> np.ndarray:
     """Stationary-bootstrap day indices (int64, (n_days,)) of one attempt.
 
     Draw ``2 i`` decides whether day ``i`` starts a new block (probability
     ``1 / block_days``; day 0 always does), draw ``2 i + 1`` picks its day; a
     day that does not start a block is the day after its predecessor, wrapping.
+    ``hole_after[k]``: a hole follows day k, so a block never continues past it
+    (the next day is the one its draw picks, a new block; ``simlab.holes``).
 
     >>> bootstrap_sequence(7, 3, 6, 100, 1e12).tolist() == list(range(bootstrap_sequence(7, 3, 1, 100, 1)[0], 100))[:6]
     True
@@ -252,7 +264,10 @@ def bootstrap_sequence(
     out = np.empty(n_days, dtype=np.int64)
     prev = 0
     for i in range(n_days):
-        prev = int(pick[i]) if jump[i] else (prev + 1) % n_segments
+        if jump[i] or (hole_after is not None and hole_after[prev]):
+            prev = int(pick[i])
+        else:
+            prev = (prev + 1) % n_segments
         out[i] = prev
     return out
 
@@ -322,18 +337,6 @@ def resample_days(seg: DaySegments, seq: np.ndarray, slot_id: np.ndarray | None 
 # ----------------------------------------------------------------------------- one attempt
 
 
-@njit(cache=True, nogil=True)
-def _attempt_nogil_nb(
-    a, bid, ask, session, day, swap_nights, flags, vol_ratio, sig_dir, sig_sl, sig_tp, sig_size,
-    sym, cfg, phase_rules, gov, cost_q, cost_probs, seed, start_bars, horizon_days, out,
-):  # fmt: skip
-    cost_guide, spread_lut = cost_index_nb(cost_q, cost_probs)
-    return attempt_nb(
-        a, bid, ask, session, day, swap_nights, flags, vol_ratio, sig_dir, sig_sl, sig_tp, sig_size,
-        sym, cfg, phase_rules, gov, cost_q, cost_probs, cost_guide, spread_lut, seed, start_bars, horizon_days, out,
-    )  # fmt: skip
-
-
 @dataclass(frozen=True, eq=False)
 class BootstrapContext:
     """Everything an attempt needs; ``attempt(a)`` is a pure function of it and ``a``."""
@@ -344,6 +347,7 @@ class BootstrapContext:
     signals: Callable[[Bars], Any]
     block_days: int
     cfg: np.ndarray
+    cost_index: tuple[np.ndarray, np.ndarray]  # kernel_nb.cost_index_nb of the run's cost tables
 
     def history(self, a: int) -> tuple[Resampled, int]:
         """Attempt ``a``'s resampled history, cut after its horizon, and the index of its first placed day."""
@@ -356,7 +360,9 @@ class BootstrapContext:
         while True:
             slots = seg.slot_ids(n_days + 1)
             r = resample_days(
-                seg, bootstrap_sequence(setup.seed, a, n_days, len(seg), self.block_days), slots
+                seg,
+                bootstrap_sequence(setup.seed, a, n_days, len(seg), self.block_days, seg.hole_after),
+                slots,
             )
             before = r.first  # bars before each placed day == its first bar index
             ok = np.flatnonzero((before >= warm) & (r.stop > r.first))
@@ -373,14 +379,16 @@ class BootstrapContext:
         s = self.setup
         r, i_s = self.history(a)
         m = self.settings.build(r.bars, r.vol_ratio)
-        d, sl, tp, size = _intent_arrays(self.signals(r.bars), len(r.bars))
+        intents = self.signals(r.bars)
+        _intent_arrays(intents, len(r.bars))  # the shapes, checked
         start = int(r.first[i_s])
-        out = np.zeros((s.phase_rules.shape[0], L.RES_SIZE))
-        _attempt_nogil_nb(
-            a, r.bars.bid, r.bars.ask, m.session, m.day, m.swap_nights, m.flags, m.vol_ratio, d, sl, tp, size,
-            s.spec.to_vector(), self.cfg, np.ascontiguousarray(s.phase_rules), s.gov, s.costs.cost_q,
-            s.costs.cost_probs, s.seed, np.array([start], dtype=np.int64), s.horizon_days, out,
+        out = np.zeros((1, s.phase_rules.shape[0], L.RES_SIZE))
+        kernel = AttemptKernel.build(
+            m, intents, s.spec.to_vector(), self.cfg, s.phase_rules, s.gov, s.costs, s.seed,
+            np.array([start], dtype=np.int64), s.horizon_days, cost_index=self.cost_index,
         )  # fmt: skip
+        kernel.run_into(a, out, np.zeros(1, dtype=np.int64))
+        out = out[0]
         passed = bool(np.all(out[:, L.RES_STATUS] == L.STATUS_PASSED))
         dtp = float(m.day[int(out[-1, L.RES_END_BAR])] - m.day[start] + 1) if passed else math.nan
         seq = r.seq[i_s:]
@@ -429,7 +437,9 @@ def bootstrap_context(
         fixed_volume=setup.fixed_volume,
         costs=setup.costs,
     )
-    return BootstrapContext(setup, seg, settings, signals, int(block_days), cfg)
+    f8 = np.float64
+    cost_index = cost_index_nb(readonly(setup.costs.cost_q, f8), readonly(setup.costs.cost_probs, f8))
+    return BootstrapContext(setup, seg, settings, signals, int(block_days), cfg, cost_index)
 
 
 def run_bootstrap_challenge(
@@ -452,38 +462,30 @@ def run_bootstrap_challenge(
     names ``bootstrap_block_days``.
     """
     ctx = bootstrap_context(setup, strategy, block_days, settings, where=where)
-    n_workers = max(1, int(workers) if workers is not None else (os.cpu_count() or 1))
+    n_workers = default_workers(workers)
     if hasattr(strategy, "step") and hasattr(strategy, "reset"):
         n_workers = 1  # a step strategy keeps its state on itself: one history at a time
-    show = sys.stderr.isatty() if progress is None else progress
     n_phases = setup.phase_rules.shape[0]
     out = np.zeros((runs, n_phases, L.RES_SIZE))
     starts = np.zeros(runs, dtype=np.int64)
     start_times = np.zeros(runs, dtype=np.int64)
     pass_days = np.full(runs, math.nan)
     notes: list[dict[str, Any]] = [{} for _ in range(runs)]
-    t0 = time.monotonic()
 
-    def tick(done: int) -> None:
-        if show and time.monotonic() - t0 > 1.0:
-            bar = "#" * int(30 * done / runs)
-            print(f"\r  attempts {done:>7}/{runs} [{bar:<30}]", end="", file=sys.stderr, flush=True)
+    def work(lo: int, hi: int) -> None:
+        for a in range(lo, hi):
+            out[a], starts[a], start_times[a], pass_days[a], notes[a] = ctx.attempt(a)
 
-    def store(a: int, r: tuple[np.ndarray, int, int, float, dict[str, Any]]) -> None:
-        out[a], starts[a], start_times[a], pass_days[a], notes[a] = r
-
-    if n_workers == 1 or runs == 1:
-        for a in range(runs):
-            store(a, ctx.attempt(a))
-            tick(a + 1)
-    else:
-        with ThreadPoolExecutor(max_workers=min(n_workers, runs)) as pool:
-            for a, r in enumerate(pool.map(ctx.attempt, range(runs))):
-                store(a, r)
-                tick(a + 1)
-    if show and time.monotonic() - t0 > 1.0:
-        print(file=sys.stderr)
+    # one attempt per chunk: an attempt builds its own history and signals (milliseconds at least)
+    run_range(work, runs, workers=n_workers, progress=progress, max_chunk=1)
     boot_setup = dataclasses.replace(setup, meta=setup.meta | {"bootstrap_block_days": int(block_days)})
+    exclusion = Exclusion(0, len(ctx.segments), BOOTSTRAP_RULE, ctx.segments.holes)
     return ChallengeResult(
-        boot_setup, out, starts, start_times=start_times, pass_days=pass_days, attempt_notes=notes
+        boot_setup,
+        out,
+        starts,
+        start_times=start_times,
+        pass_days=pass_days,
+        attempt_notes=notes,
+        exclusion=exclusion,
     )

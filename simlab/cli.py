@@ -26,6 +26,40 @@ COMMANDS: dict[str, str] = {
 }
 
 
+# the commands that may compile numba kernels on a first run (they say so on stderr while they do)
+COMPILING = ("challenge", "backtest", "check-strategy", "calibrate", "rl")
+
+
+def _interrupted(command: str) -> int:
+    """Ctrl-C: one line, exit 130. Outputs are written atomically, so nothing half-written is left.
+
+    A worker thread may still be compiling a kernel (``simlab.runner``): the interpreter's shutdown
+    would wait a second or two for it, so the process ends at once instead.
+    """
+    import threading
+
+    print(f"simlab {command}: interrupted", file=sys.stderr, flush=True)
+    if any(t.name.startswith("simlab-") and t.is_alive() for t in threading.enumerate()):
+        import os
+
+        sys.stdout.flush()
+        os._exit(130)
+    return 130
+
+
+def _caused_by_interrupt(exc: BaseException) -> bool:
+    """Ctrl-C inside a numba call surfaces as "SystemError: CPUDispatcher(...) returned a result with an
+    exception set", the KeyboardInterrupt as its context: it is still Ctrl-C, not a bug."""
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        if isinstance(e, KeyboardInterrupt):
+            return True
+        seen.add(id(e))
+        e = e.__cause__ or e.__context__
+    return False
+
+
 def _module_name(command: str) -> str:
     return "simlab.commands." + command.replace("-", "_")
 
@@ -89,16 +123,29 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         module = importlib.import_module(_module_name(args.command))
-        return int(module.run(args) or 0)
+        from simlab.stack_room import call_with_stack_room
+
+        if args.command not in COMPILING:
+            return int(module.run(args) or 0)
+        from simlab._numba_cache import tolerate_damage
+        from simlab.interrupt import ctrl_c
+        from simlab.progress import install_compile_notice, say
+
+        prog = f"simlab {args.command}"
+        install_compile_notice(prog)
+        tolerate_damage(lambda line: say(prog, line))
+        with ctrl_c(prog):
+            return int(call_with_stack_room(module.run, args) or 0)  # numba may compile in there
     except SimlabError as exc:
         print(f"simlab {args.command}: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print(f"simlab {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return _interrupted(args.command)
     except Exception as exc:  # a bug, not bad input: still one line, the traceback on request
         import os
 
+        if _caused_by_interrupt(exc):
+            return _interrupted(args.command)
         if os.environ.get("SIMLAB_DEBUG"):
             raise
         msg = str(exc).splitlines()[0] if str(exc) else ""

@@ -119,6 +119,19 @@ def config_vector(
     return cfg
 
 
+def readonly(a: np.ndarray, dtype: Any = None) -> np.ndarray:
+    """A read-only C-contiguous view of ``a`` (a copy only when the dtype or layout differs).
+
+    Every kernel input goes in read-only: numba compiles one copy of a kernel per argument type, and
+    a writable and a read-only array are different types (the bundled data are read-only, a loaded
+    file is not), so a first run on a user's file compiled the whole kernel again, and the backtest
+    and the Monte Carlo runs each had their own copy.
+    """
+    v = np.ascontiguousarray(a, dtype=dtype).view()
+    v.flags.writeable = False
+    return v
+
+
 def no_rules() -> np.ndarray:
     """A rule vector that judges nothing (a plain backtest)."""
     return np.zeros(L.RULE_SIZE, dtype=np.float64)
@@ -171,6 +184,12 @@ class BacktestResult:
     @property
     def breach_reason(self) -> str:
         return reason_name(self.res)
+
+    def refusals(self) -> Any:
+        """Entries decided and refused (``simlab.refusals.Refusals``)."""
+        from simlab.refusals import Refusals
+
+        return Refusals.from_results(self.res)
 
     def trades(self) -> Any:
         """The trade ledger as a pandas DataFrame (UTC times, prices, money, costs, reasons)."""
@@ -315,11 +334,16 @@ def run_backtest(
     gov = no_governors() if gov is None else gov
     acc, pos, res, trades = new_state(trade_capacity(d[start:end]))
     curve = np.zeros((end - start if record_curve else 0, L.CURVE_SIZE))
+    f8 = np.float64
+    cost_q, cost_probs = readonly(costs.cost_q, f8), readonly(costs.cost_probs, f8)
+    guide, lut = cost_index_nb(cost_q, cost_probs)
     simulate_nb(
-        np.ascontiguousarray(bars.bid), np.ascontiguousarray(bars.ask),
-        market.session, market.day, market.swap_nights, market.flags, market.vol_ratio,
-        d, sl, tp, size, spec.to_vector(), cfg, rules, gov, costs.cost_q, costs.cost_probs,
-        *cost_index_nb(costs.cost_q, costs.cost_probs), seed, attempt, start, end, acc, pos, res, trades, curve, close_at_end,
+        readonly(bars.bid, f8), readonly(bars.ask, f8), readonly(market.session, np.int8),
+        readonly(market.day, np.int64), readonly(market.swap_nights, np.int8), readonly(market.flags, np.uint8),
+        readonly(market.vol_ratio, f8), readonly(d), readonly(sl), readonly(tp), readonly(size),
+        readonly(spec.to_vector(), f8), readonly(cfg), readonly(rules, f8), readonly(gov, f8), cost_q, cost_probs,
+        readonly(guide), readonly(lut), int(seed), int(attempt), int(start), int(end), acc, pos, res, trades, curve,
+        bool(close_at_end),
     )  # fmt: skip
     n_tr = int(min(res[L.RES_N_TRADES], trades.shape[0]))
     ran = int(res[L.RES_END_BAR]) - start + 1

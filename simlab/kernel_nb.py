@@ -42,6 +42,7 @@ ordinary calls: every inlined copy costs about a second of cold compile.
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import numpy as np
 from numba import njit, types
@@ -170,12 +171,14 @@ from simlab.layout import (
     RES_CAL_DAYS,
     RES_DAYS_COUNTED,
     RES_END_BAR,
+    RES_ENTRY_DECISIONS,
     RES_EQUITY,
     RES_MAX_DAILY_DD,
     RES_MAX_TOTAL_DD,
     RES_N_TRADES,
     RES_N_TRADES_OVERFLOW,
     RES_REASON,
+    RES_REFUSED,
     RES_SIZE,
     RES_STATUS,
     RES_TRADING_DAYS,
@@ -607,6 +610,34 @@ def _sample_outlined_nb(
     return _sample_guided_nb(cost_q, cost_probs, cost_guide, spread_lut, kind, sess, seed, attempt, draw)
 
 
+# ------------------------------------------------------------------ codes as int64 arguments
+# The codes handed to the outlined helpers below are numpy int64 globals, not the layout's plain ints:
+# numba compiles a separate copy of a callee for every distinct literal argument (a bare constant is
+# one), and _end_phase_nb was compiled 7 times, _close_and_end_nb and _close_position_nb 4 times each,
+# seconds of every cold start. A global holding a numpy integer is typed int64.
+
+
+def _i64(code: int) -> int:
+    return cast(int, np.int64(code))
+
+
+_BREACH_OVERNIGHT_HOLDING = _i64(BREACH_OVERNIGHT_HOLDING)
+_BREACH_TIME_LIMIT = _i64(BREACH_TIME_LIMIT)
+_BREACH_WEEKEND_HOLDING = _i64(BREACH_WEEKEND_HOLDING)
+_COST_ENTRY_SLIP = _i64(COST_ENTRY_SLIP)
+_COST_EXIT_SLIP = _i64(COST_EXIT_SLIP)
+_DRAW_ENTRY_SLIP = _i64(DRAW_ENTRY_SLIP)
+_DRAW_EXIT_SLIP = _i64(DRAW_EXIT_SLIP)
+_EXIT_BREACH = _i64(EXIT_BREACH)
+_EXIT_END = _i64(EXIT_END)
+_EXIT_GOV_MAXLOSS = _i64(EXIT_GOV_MAXLOSS)
+_EXIT_KILL_SWITCH = _i64(EXIT_KILL_SWITCH)
+_STATUS_BREACHED = _i64(STATUS_BREACHED)
+_STATUS_HALTED = _i64(STATUS_HALTED)
+_STATUS_PASSED = _i64(STATUS_PASSED)
+_ZERO = _i64(0)
+
+
 # ------------------------------------------------------------------ fills
 
 
@@ -753,11 +784,26 @@ def _end_phase_nb(res: np.ndarray, acc: np.ndarray, status: int, reason: int, t:
 
 
 @njit(cache=True)
+def _book_closed_equity_nb(acc: np.ndarray, rules: np.ndarray) -> None:
+    """A close inside this bar: the balance it booked (exit commission included) is one of the bar's equity points.
+
+    The worst equity seen before the close counts the position at its fill but not the commission of
+    closing it; the judge counts that commission in the balance, so the drawdown statistics must too
+    (a stop fill whose commission takes the balance under the daily limit reports a drawdown past it).
+    """
+    b = acc[ACC_BALANCE]
+    if b < acc[ACC_WORST_EQUITY]:
+        acc[ACC_WORST_EQUITY] = b
+    _track_drawdowns_nb(acc, rules, b)
+
+
+@njit(cache=True)
 def _close_and_end_nb(
     pos: np.ndarray,
     acc: np.ndarray,
     sym: np.ndarray,
     gov: np.ndarray,
+    rules: np.ndarray,
     trades: np.ndarray,
     res: np.ndarray,
     fill: float,
@@ -770,12 +816,18 @@ def _close_and_end_nb(
     status: int,
     code: int,
 ) -> int:
-    """Close what is open at ``fill`` (booked as ``exit_reason``) and end the phase: ``status``, ``code``."""
+    """Close what is open at ``fill`` (booked as ``exit_reason``) and end the phase: ``status``, ``code``.
+
+    It acts at the bar's open, so the balance it books is the bar's only equity point.
+    """
     if pos[POS_DIR] != 0.0:
         _close_position_nb(
             pos, acc, sym, gov, trades, res, fill, spread, slip, t, exit_reason, entry_sess, sess
         )
     acc[ACC_EQUITY] = acc[ACC_BALANCE]
+    acc[ACC_WORST_EQUITY] = acc[ACC_BALANCE]
+    acc[ACC_BEST_EQUITY] = acc[ACC_BALANCE]
+    _book_closed_equity_nb(acc, rules)
     _end_phase_nb(res, acc, status, code, t, 0.0)
     return status
 
@@ -870,8 +922,8 @@ def step_nb(
             fill = bo if pos[POS_DIR] > 0 else ao
             entry_sess = int(session[int(pos[POS_ENTRY_BAR])])  # the trade's entry session
             return _close_and_end_nb(
-                pos, acc, sym, gov, trades, res, fill, spread_open, 0.0, t, EXIT_BREACH, entry_sess, sess,
-                STATUS_BREACHED, BREACH_TIME_LIMIT,
+                pos, acc, sym, gov, rules, trades, res, fill, spread_open, 0.0, t, _EXIT_BREACH, entry_sess, sess,
+                _STATUS_BREACHED, _BREACH_TIME_LIMIT,
             )  # fmt: skip
 
     entry_sess_pos = int(session[int(pos[POS_ENTRY_BAR])]) if pos[POS_DIR] != 0.0 else sess
@@ -881,14 +933,14 @@ def step_nb(
         if rules[RULE_NO_OVERNIGHT_HOLDING] > 0.0 and new_day:  # held through the rule day's reset
             fill = bo if pos[POS_DIR] > 0 else ao
             return _close_and_end_nb(
-                pos, acc, sym, gov, trades, res, fill, spread_open, 0.0, t, EXIT_BREACH, entry_sess_pos, sess,
-                STATUS_BREACHED, BREACH_OVERNIGHT_HOLDING,
+                pos, acc, sym, gov, rules, trades, res, fill, spread_open, 0.0, t, _EXIT_BREACH, entry_sess_pos, sess,
+                _STATUS_BREACHED, _BREACH_OVERNIGHT_HOLDING,
             )  # fmt: skip
         if rules[RULE_NO_WEEKEND_HOLDING] > 0.0 and (fl & FLAG_WEEKEND_GAP) != 0:
             fill = bo if pos[POS_DIR] > 0 else ao
             return _close_and_end_nb(
-                pos, acc, sym, gov, trades, res, fill, spread_open, 0.0, t, EXIT_BREACH, entry_sess_pos, sess,
-                STATUS_BREACHED, BREACH_WEEKEND_HOLDING,
+                pos, acc, sym, gov, rules, trades, res, fill, spread_open, 0.0, t, _EXIT_BREACH, entry_sess_pos, sess,
+                _STATUS_BREACHED, _BREACH_WEEKEND_HOLDING,
             )  # fmt: skip
         nights = swap_nights[t]
         if nights > 0:
@@ -902,10 +954,10 @@ def step_nb(
         slip = 0.0
         if pos[POS_DIR] != 0.0:
             slip = _slip_nb(
-                COST_EXIT_SLIP,
+                _COST_EXIT_SLIP,
                 sess,
                 t,
-                DRAW_EXIT_SLIP,
+                _DRAW_EXIT_SLIP,
                 cfg,
                 cost_q,
                 cost_probs,
@@ -916,8 +968,8 @@ def step_nb(
             )
         fill = bo - slip if pos[POS_DIR] > 0 else ao + slip
         return _close_and_end_nb(
-            pos, acc, sym, gov, trades, res, fill, spread_open, slip, t, EXIT_KILL_SWITCH, entry_sess_pos, sess,
-            STATUS_HALTED, EXIT_KILL_SWITCH,
+            pos, acc, sym, gov, rules, trades, res, fill, spread_open, slip, t, _EXIT_KILL_SWITCH, entry_sess_pos, sess,
+            _STATUS_HALTED, _EXIT_KILL_SWITCH,
         )  # fmt: skip
     else:
         fw = must_flatten_on_flags_nb(gov, fl)
@@ -936,10 +988,10 @@ def step_nb(
     closed_at_open = False
     if flat_reason != 0 and pos[POS_DIR] != 0.0:
         slip = _slip_nb(
-            COST_EXIT_SLIP,
+            _COST_EXIT_SLIP,
             sess,
             t,
-            DRAW_EXIT_SLIP,
+            _DRAW_EXIT_SLIP,
             cfg,
             cost_q,
             cost_probs,
@@ -957,12 +1009,15 @@ def step_nb(
             _update_limits_nb(acc, rules)  # the closed-balance high moves the trailing limit at once
     if (pdir == DIR_LONG or pdir == DIR_SHORT) and pos[POS_DIR] == 0.0:
         # the order was sized at the decision; the calendar or kill switch may still veto it at the open
-        if entry_block_nb(acc, gov, fl, math.nan, t) == BLOCK_NONE:
+        veto = entry_block_nb(acc, gov, fl, math.nan, t)
+        if veto != BLOCK_NONE:
+            res[RES_REFUSED + veto - 1] += 1.0
+        else:
             slip = _slip_nb(
-                COST_ENTRY_SLIP,
+                _COST_ENTRY_SLIP,
                 sess,
                 t,
-                DRAW_ENTRY_SLIP,
+                _DRAW_ENTRY_SLIP,
                 cfg,
                 cost_q,
                 cost_probs,
@@ -1119,18 +1174,20 @@ def step_nb(
                 spread_open,
                 slip,
                 t,
-                EXIT_BREACH,
+                _EXIT_BREACH,
                 entry_sess_pos,
                 sess,
             )
             acc[ACC_EQUITY] = acc[ACC_BALANCE]
-            _end_phase_nb(res, acc, STATUS_BREACHED, breach, t, via_gap)
+            _book_closed_equity_nb(acc, rules)
+            _end_phase_nb(res, acc, _STATUS_BREACHED, breach, t, via_gap)
             return STATUS_BREACHED
         if exit_kind != 0:
             reason = stop_reason if exit_kind == 1 else EXIT_TAKE_PROFIT
             _close_position_nb(
                 pos, acc, sym, gov, trades, res, fill, spread_open, slip, t, reason, entry_sess_pos, sess
             )
+            _book_closed_equity_nb(acc, rules)
             if reason == EXIT_GOV_DAILY:
                 acc[ACC_DAY_HALTED] = 1.0  # the daily buffer: done for the day
             elif reason == EXIT_GOV_MAXLOSS and not (
@@ -1141,7 +1198,7 @@ def step_nb(
                 # from here would only bleed costs into the firm's limit. (A fill slipped so far that
                 # the booked balance is under the limit saved nothing: the flat check below breaches.)
                 acc[ACC_EQUITY] = acc[ACC_BALANCE]
-                _end_phase_nb(res, acc, STATUS_HALTED, EXIT_GOV_MAXLOSS, t, via_gap)
+                _end_phase_nb(res, acc, _STATUS_HALTED, _EXIT_GOV_MAXLOSS, t, via_gap)
                 return STATUS_HALTED
         if not high_first and best_eq > acc[ACC_PEAK_EQUITY]:
             acc[ACC_PEAK_EQUITY] = best_eq
@@ -1172,7 +1229,7 @@ def step_nb(
         if breach != 0:
             acc[ACC_EQUITY] = bal
             via = 1.0 if via_gap > 0.0 or (closed_at_open and eq_prev >= lim) else 0.0
-            _end_phase_nb(res, acc, STATUS_BREACHED, breach, t, via)
+            _end_phase_nb(res, acc, _STATUS_BREACHED, breach, t, via)
             return STATUS_BREACHED
 
     # closed-balance rules (floating not counted) judge the balance after this bar's closes
@@ -1189,8 +1246,14 @@ def step_nb(
                 cost_q, cost_probs, cost_guide, spread_lut, smode, sess, seed, attempt, t, bo, bh, bl, bc, ao, ah, al, ac
             )  # fmt: skip
         _close_open_at_close_nb(pos, acc, sym, gov, trades, res, bc, ac, t, entry_sess_pos, sess)
+        _book_closed_equity_nb(acc, rules)
         _end_phase_nb(
-            res, acc, STATUS_BREACHED, BREACH_MAX_LOSS if ml_closed else BREACH_DAILY_LOSS, t, via_gap
+            res,
+            acc,
+            _STATUS_BREACHED,
+            BREACH_MAX_LOSS if ml_closed else BREACH_DAILY_LOSS,
+            t,
+            via_gap,
         )
         return STATUS_BREACHED
     if bal > acc[ACC_PEAK_BALANCE]:
@@ -1210,7 +1273,7 @@ def step_nb(
     # ---- the target: passed when flat above it with the other objectives met
     if bal >= acc[ACC_TARGET_LEVEL] and pos[POS_DIR] == 0.0:
         if _objectives_met_nb(acc, rules):
-            _end_phase_nb(res, acc, STATUS_PASSED, 0, t, 0.0)
+            _end_phase_nb(res, acc, _STATUS_PASSED, _ZERO, t, 0.0)
             return STATUS_PASSED
         acc[ACC_TARGET_BANKED] = 1.0
     if pos[POS_DIR] != 0.0 and gov[GOV_HALT_AT_TARGET] > 0.0 and eq >= acc[ACC_TARGET_LEVEL]:
@@ -1230,6 +1293,7 @@ def step_nb(
             pos[POS_PENDING_DIR] = DIR_FLAT
     elif i_dir == DIR_LONG or i_dir == DIR_SHORT:
         if pos[POS_DIR] != i_dir:
+            res[RES_ENTRY_DECISIONS] += 1.0
             block = _entry_check_nb(
                 acc,
                 gov,
@@ -1249,8 +1313,10 @@ def step_nb(
             )
             if block == BLOCK_NONE:
                 pos[POS_PENDING_DIR] = i_dir
-            elif pos[POS_DIR] != 0.0:
-                pos[POS_PENDING_DIR] = DIR_FLAT  # cannot reverse: at least stop holding the wrong side
+            else:
+                res[RES_REFUSED + block - 1] += 1.0
+                if pos[POS_DIR] != 0.0:
+                    pos[POS_PENDING_DIR] = DIR_FLAT  # cannot reverse: at least stop holding the wrong side
     return STATUS_RUNNING
 
 
@@ -1332,7 +1398,7 @@ def _close_open_at_close_nb(
     if pos[POS_DIR] != 0.0:
         fill = bc if pos[POS_DIR] > 0 else ac
         _close_position_nb(
-            pos, acc, sym, gov, trades, res, fill, ac - bc, 0.0, t, EXIT_BREACH, entry_sess, sess
+            pos, acc, sym, gov, trades, res, fill, ac - bc, 0.0, t, _EXIT_BREACH, entry_sess, sess
         )
     acc[ACC_EQUITY] = acc[ACC_BALANCE]
 
@@ -1437,7 +1503,19 @@ def finish_nb(
             fill = bid[t, 3] if pos[POS_DIR] > 0 else ask_close
             es = int(session[int(pos[POS_ENTRY_BAR])])
             _close_position_nb(
-                pos, acc, sym, gov, trades, res, fill, ask_close - bid[t, 3], 0.0, t, EXIT_END, es, sess
+                pos,
+                acc,
+                sym,
+                gov,
+                trades,
+                res,
+                fill,
+                ask_close - bid[t, 3],
+                0.0,
+                t,
+                _EXIT_END,
+                es,
+                sess,
             )
             acc[ACC_EQUITY] = acc[ACC_BALANCE]
         res[RES_END_BAR] = t

@@ -159,6 +159,23 @@ BLOCK_PRE_WEEKEND = 8
 BLOCK_VOLUME = 9  # sized volume below the symbol minimum
 BLOCK_STOPS_LEVEL = 10  # stop or target closer than the symbol's stops level
 BLOCK_NO_STOP = 11  # risk sizing needs a stop distance
+N_BLOCKS = 12  # BLOCK_* codes run 0 .. N_BLOCKS - 1
+BLOCK_NAMES = {
+    BLOCK_KILL_SWITCH: "governor_kill_switch",
+    BLOCK_HALTED: "governor_halted",
+    BLOCK_DAY_HALTED: "governor_stopped_for_the_day",
+    BLOCK_COOLDOWN: "governor_cooldown",
+    BLOCK_VOLATILITY: "governor_volatility_pause",
+    BLOCK_MAX_TRADES: "governor_max_trades_per_day",
+    BLOCK_PRE_RESET: "governor_before_reset",
+    BLOCK_PRE_WEEKEND: "governor_before_weekend",
+    BLOCK_VOLUME: "volume_below_minimum",
+    BLOCK_STOPS_LEVEL: "stops_level",
+    BLOCK_NO_STOP: "no_stop_for_risk_sizing",
+}
+# refusals that are not the trader's governors choosing to stand aside: the order could never be placed
+# as the strategy asked (see simlab.refusals, which explains them)
+ORDER_BLOCKS = (BLOCK_VOLUME, BLOCK_STOPS_LEVEL, BLOCK_NO_STOP)
 
 # ---------------------------------------------------------------- account state vector (float64)
 # Account-wide: one per account, whatever the number of symbols.
@@ -281,7 +298,9 @@ RES_BREACH_VIA_GAP = 9  # 1: the breach came through a gap or slippage past a st
 RES_CAL_DAYS = 10  # calendar (rule) days from the phase start to its end, inclusive
 RES_TRADING_DAYS = 11  # days on which a trade was opened
 RES_N_TRADES_OVERFLOW = 12  # 1: more trades than the trade buffer held (extra ones not recorded)
-RES_SIZE = 16
+RES_ENTRY_DECISIONS = 16  # entries decided: a long / short intent while not already on that side
+RES_REFUSED = 17  # RES_REFUSED + b - 1: entries refused for BLOCK_* reason b (1 .. N_BLOCKS - 1)
+RES_SIZE = 32
 
 STATUS_RUNNING = 0  # out of data before pass or breach
 STATUS_PASSED = 1

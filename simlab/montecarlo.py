@@ -5,8 +5,9 @@ leaves a full horizon of data after it is equally likely), runs phase after
 phase with a fresh account each, and ends at the first phase it does not pass:
 breached (with the rule that broke it) or out of its horizon. Costs are fresh
 samples for every attempt. Results are a pure function of (inputs, seed): the
-attempts are spread over threads by numba, and 1 or 16 workers give the same
-bytes.
+attempts are spread over threads (``simlab.runner``), and 1 or 16 workers give
+the same bytes. Start days whose window holds a hole in the data are excluded
+(``simlab.holes``).
 With ``--bootstrap-days`` (``simlab.bootstrap``) each attempt runs instead on
 its own block-bootstrapped history, through the same kernel.
 
@@ -18,16 +19,16 @@ whole file) follows the one schema of :mod:`simlab.results`, built from
 from __future__ import annotations
 
 import math
-import sys
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from simlab import layout as L
-from simlab.engine import CostSetup, IntentArrays, Market, SymbolLike, config_vector, reason_name
+from simlab.engine import CostSetup, IntentArrays, Market, SymbolLike, config_vector, readonly, reason_name
 from simlab.errors import InputError
+from simlab.holes import RULE, Exclusion, Holes, longest_clear_horizon, window_clear
+from simlab.refusals import Refusals
 from simlab.results import (
     NOT_PASSED_IN_HORIZON,
     challenge_result,
@@ -37,11 +38,49 @@ from simlab.results import (
 )
 
 
-def eligible_starts(day: np.ndarray, horizon_days: int, warmup_bars: int = 0) -> np.ndarray:
-    """First bars of the trading days that leave ``horizon_days`` of data after them."""
+def eligible_starts(
+    day: np.ndarray, horizon_days: int, warmup_bars: int = 0, hole_after: np.ndarray | None = None
+) -> np.ndarray:
+    """First bars of the trading days that leave ``horizon_days`` of data after them.
+
+    ``hole_after`` (``simlab.holes.Holes.after``): also drop the days whose window holds a hole.
+    """
     first = np.flatnonzero(np.r_[True, day[1:] != day[:-1]])
     ok = (day[first] + horizon_days <= day[-1]) & (first >= warmup_bars)
-    return first[ok].astype(np.int64)
+    out = first[ok].astype(np.int64)
+    if hole_after is not None:
+        out = out[window_clear(day, out, horizon_days, warmup_bars, hole_after)]
+    return out
+
+
+def start_days(m: Market, horizon_days: int, warmup_bars: int, where: str) -> tuple[np.ndarray, Exclusion]:
+    """The start bars of a run under the hole rule (``simlab.holes``), and what the rule excluded.
+
+    One-line input errors when the data are too short for one attempt, or when every start day's
+    window holds a hole.
+    """
+    h, w = int(horizon_days), int(warmup_bars)
+    candidates = eligible_starts(m.day, h, w)
+    if candidates.shape[0] == 0:
+        span = int(m.day[-1] - m.day[0] + 1)
+        raise InputError(
+            where,
+            f"the data cover {span} trading-day ids after a {w}-bar warm-up; one attempt needs "
+            f"{h} days (lower --horizon-days or give more data)",
+        )
+    holes = Holes.of(m.bars)
+    starts = candidates[window_clear(m.day, candidates, h, w, holes.after)]
+    if starts.shape[0] == 0:
+        fit = longest_clear_horizon(m.day, holes.after, w)
+        lower = f"lower --horizon-days to {fit} or less, " if fit > 0 else ""
+        raise InputError(
+            where,
+            f"every start day's {h}-day window (with a {w}-bar warm-up) crosses a hole in the data: "
+            f"{holes.describe()}; {lower}fill the hole or cut the data at it",
+        )
+    return starts, Exclusion(
+        int(candidates.shape[0] - starts.shape[0]), int(candidates.shape[0]), RULE, holes
+    )
 
 
 @dataclass
@@ -62,6 +101,77 @@ class ChallengeSetup:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class AttemptKernel:
+    """The Monte Carlo kernel's inputs, fixed for a run; ``run(lo, hi, out, starts)`` runs attempts lo .. hi-1."""
+
+    args: tuple[Any, ...]
+
+    @classmethod
+    def build(
+        cls,
+        market: Market,
+        intents: IntentArrays,
+        sym: np.ndarray,
+        cfg: np.ndarray,
+        phase_rules: np.ndarray,
+        gov: np.ndarray,
+        costs: CostSetup,
+        seed: int,
+        start_bars: np.ndarray,
+        horizon_days: int,
+        cost_index: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> AttemptKernel:
+        """``cost_index``: ``kernel_nb.cost_index_nb(cost_q, cost_probs)`` when the caller has it already."""
+        from simlab.kernel_nb import cost_index_nb
+
+        f8 = np.float64
+        if cost_index is None:
+            cost_index = cost_index_nb(readonly(costs.cost_q, f8), readonly(costs.cost_probs, f8))
+        guide, lut = cost_index
+        args = (
+            readonly(market.bars.bid, f8), readonly(market.bars.ask, f8), readonly(market.session, np.int8),
+            readonly(market.day, np.int64), readonly(market.swap_nights, np.int8), readonly(market.flags, np.uint8),
+            readonly(market.vol_ratio, f8), readonly(intents.dir, np.int8), readonly(intents.sl, f8),
+            readonly(intents.tp, f8), readonly(intents.size, f8), readonly(sym, f8), readonly(cfg, f8),
+            readonly(phase_rules, f8), readonly(gov, f8), readonly(costs.cost_q, f8), readonly(costs.cost_probs, f8),
+            readonly(guide), readonly(lut), int(seed), readonly(start_bars, np.int64), int(horizon_days),
+        )  # fmt: skip
+        return cls(args)
+
+    @property
+    def n_phases(self) -> int:
+        return int(self.args[13].shape[0])
+
+    def run_into(self, first: int, out: np.ndarray, starts: np.ndarray) -> None:
+        """Attempts first .. first + len(out) - 1 into ``out`` and ``starts``, in this thread."""
+        from simlab.montecarlo_nb import run_attempts_nb
+
+        run_attempts_nb(int(first), int(out.shape[0]), *self.args, out, starts)  # type: ignore[call-arg]  # a star-args call: mypy cannot count it
+
+    def run_all(
+        self, first: int, n: int, *, workers: int = 1, progress: bool | None = False
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Attempts first .. first+n-1 on ``workers`` threads: (out (n, n_phases, RES_SIZE), starts (n,))."""
+        from simlab.runner import run_range
+
+        out = np.zeros((n, self.n_phases, L.RES_SIZE))
+        starts = np.zeros(n, dtype=np.int64)
+
+        def work(lo: int, hi: int) -> None:
+            self.run_into(first + lo, out[lo:hi], starts[lo:hi])
+
+        run_range(work, n, workers=workers, progress=progress)
+        return out, starts
+
+
+def default_workers(workers: int | None) -> int:
+    """Threads for a run: ``workers``, or every core."""
+    import os
+
+    return max(1, int(workers)) if workers is not None else max(1, os.cpu_count() or 1)
+
+
 def run_challenge(
     setup: ChallengeSetup,
     runs: int,
@@ -71,51 +181,20 @@ def run_challenge(
     where: str = "data",
 ) -> ChallengeResult:
     """Run ``runs`` attempts; ``workers`` threads (default: all cores)."""
-    import numba
-
-    from simlab.montecarlo_nb import run_attempts_nb
-
     m = setup.market
-    starts = eligible_starts(m.day, setup.horizon_days, setup.warmup_bars)
-    if starts.shape[0] == 0:
-        span = int(m.day[-1] - m.day[0] + 1)
-        raise InputError(
-            where,
-            f"the data cover {span} trading-day ids after a {setup.warmup_bars}-bar warm-up; one attempt needs "
-            f"{setup.horizon_days} days (lower --horizon-days or give more data)",
-        )
-    if workers is not None:
-        numba.set_num_threads(max(1, min(int(workers), int(numba.config.NUMBA_NUM_THREADS))))  # type: ignore[attr-defined]
+    starts, exclusion = start_days(m, setup.horizon_days, setup.warmup_bars, where)
     cfg = config_vector(
         initial_balance=setup.initial_balance,
         risk=setup.risk,
         fixed_volume=setup.fixed_volume,
         costs=setup.costs,
     )
-    arrays = (
-        np.ascontiguousarray(m.bars.bid), np.ascontiguousarray(m.bars.ask), m.session, m.day, m.swap_nights, m.flags,
-        m.vol_ratio, np.ascontiguousarray(setup.intents.dir, dtype=np.int8),
-        np.ascontiguousarray(setup.intents.sl, dtype=np.float64), np.ascontiguousarray(setup.intents.tp, dtype=np.float64),
-        np.ascontiguousarray(setup.intents.size, dtype=np.float64), setup.spec.to_vector(), cfg,
-        np.ascontiguousarray(setup.phase_rules), setup.gov, setup.costs.cost_q, setup.costs.cost_probs,
+    kernel = AttemptKernel.build(
+        m, setup.intents, setup.spec.to_vector(), cfg, setup.phase_rules, setup.gov, setup.costs, setup.seed,
+        starts, setup.horizon_days,
     )  # fmt: skip
-    show = sys.stderr.isatty() if progress is None else progress
-    chunk = max(1, min(256, runs))
-    outs, sts = [], []
-    t0 = time.monotonic()
-    done = 0
-    while done < runs:
-        k = min(chunk, runs - done)
-        out, st = run_attempts_nb(done, k, *arrays, setup.seed, starts, setup.horizon_days)
-        outs.append(out)
-        sts.append(st)
-        done += k
-        if show and time.monotonic() - t0 > 1.0:
-            bar = "#" * int(30 * done / runs)
-            print(f"\r  attempts {done:>7}/{runs} [{bar:<30}]", end="", file=sys.stderr, flush=True)
-    if show and time.monotonic() - t0 > 1.0:
-        print(file=sys.stderr)
-    return ChallengeResult(setup, np.concatenate(outs), np.concatenate(sts))
+    out, first_bars = kernel.run_all(0, runs, workers=default_workers(workers), progress=progress)
+    return ChallengeResult(setup, out, first_bars, exclusion=exclusion)
 
 
 @dataclass
@@ -129,6 +208,7 @@ class ChallengeResult:
     start_times: np.ndarray | None = None  # (runs,) int64 UTC ns
     pass_days: np.ndarray | None = None  # (runs,) float
     attempt_notes: list[dict[str, Any]] | None = None
+    exclusion: Exclusion | None = None  # what the hole rule (simlab.holes) did: start days excluded
 
     @property
     def runs(self) -> int:
@@ -228,10 +308,22 @@ class ChallengeResult:
                 counts[a["failure"]] = counts.get(a["failure"], 0) + 1
         return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
+    def refusals(self) -> Refusals:
+        """Entry decisions and refused orders over every phase run."""
+        return Refusals.from_results(self.out, self.out[:, :, L.RES_STATUS] >= 0)
+
+    def n_trades(self) -> int:
+        return int(np.where(self.out[:, :, L.RES_STATUS] >= 0, self.out[:, :, L.RES_N_TRADES], 0.0).sum())
+
     def to_json(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:
         """The ``result`` body of the ``simlab.result`` schema (see :mod:`simlab.results`)."""
-        # optional members the run may carry: orders refused per reason, start days excluded
-        found = {k: getattr(self, k) for k in ("refused_orders", "excluded_starts") if getattr(self, k, None)}
+        refusals = self.refusals()
+        found: dict[str, Any] = {
+            "entry_decisions": refusals.decisions,
+            "refused_orders": refusals.to_json(),
+        }
+        if self.exclusion is not None:
+            found["excluded_starts"] = self.exclusion.to_json()
         return challenge_result(
             self.attempts(), self.setup.phase_names, self.setup.horizon_days, extra=found | (extra or {})
         )

@@ -1,4 +1,4 @@
-"""Many challenge attempts in parallel (numba ``prange``), each phase after phase on the same kernel.
+"""Many challenge attempts, each phase after phase on the same kernel (``simlab.runner`` spreads them on threads).
 
 Attempt ``a`` draws its start day from ``uniform_nb(seed, a, START_DRAW)`` and
 its costs from ``uniform_nb(seed, a, bar * N_DRAWS_PER_BAR + purpose)``: an
@@ -8,10 +8,12 @@ threads gives byte-identical results.
 
 from __future__ import annotations
 
-import numpy as np
-from numba import njit, prange
+from typing import cast
 
-from simlab.kernel_nb import cost_index_nb, simulate_nb
+import numpy as np
+from numba import njit
+
+from simlab.kernel_nb import simulate_nb
 from simlab.layout import (
     ACC_SIZE,
     CURVE_SIZE,
@@ -25,6 +27,9 @@ from simlab.layout import (
 from simlab.rng_nb import uniform_nb
 
 START_DRAW = 1 << 60  # far from any bar's draw counters
+# a numpy bool global, typed bool: a plain True is a literal, for which numba would compile a copy of
+# simulate_nb of its own (the backtest calls it with a run-time bool)
+_CLOSE_AT_END = cast(bool, np.bool_(True))
 
 
 @njit(cache=True)
@@ -36,6 +41,23 @@ def next_day_start_nb(day: np.ndarray, t: int) -> int:
     while i < n and day[i] == d:
         i += 1
     return i
+
+
+@njit(cache=True)
+def first_at_or_after_nb(day: np.ndarray, lo: int, value: int) -> int:
+    """The first bar i >= lo with day[i] >= value (len(day) if none); ``day`` never decreases.
+
+    ``np.searchsorted`` does this too, but numba compiles string handling for its ``side`` argument
+    along with it: over a second of every cold start.
+    """
+    hi = day.shape[0]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if day[mid] < value:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
 
 
 @njit(cache=True)
@@ -78,23 +100,28 @@ def attempt_nb(
     if j >= k:
         j = k - 1
     s = int(start_bars[j])
-    end = int(np.searchsorted(day, day[s] + horizon_days))
+    end = first_at_or_after_nb(day, s, day[s] + horizon_days)
     acc = np.zeros(ACC_SIZE)
     pos = np.zeros(POS_SIZE)
     res = np.zeros(RES_SIZE)
     trades = np.zeros((0, TR_SIZE))  # counts only: an attempt's ledger is not kept
     curve = np.zeros((0, CURVE_SIZE))
+    # element loops, not slice assignments: numba's slice copy compiles its shape-mismatch error
+    # message (string formatting), two seconds of every cold start
     for p in range(phase_rules.shape[0]):
-        out[p, :] = 0.0
+        for k in range(RES_SIZE):
+            out[p, k] = 0.0
         out[p, RES_STATUS] = -1.0
     for p in range(phase_rules.shape[0]):
         if s >= end:
             break
         simulate_nb(
-            bid, ask, session, day, swap_nights, flags, vol_ratio, sig_dir, sig_sl, sig_tp, sig_size,
-            sym, cfg, phase_rules[p], gov, cost_q, cost_probs, cost_guide, spread_lut, seed, a, s, end, acc, pos, res, trades, curve, True,
+            bid, ask, session, day, swap_nights, flags, vol_ratio, sig_dir, sig_sl, sig_tp, sig_size, sym, cfg,
+            phase_rules[p], gov, cost_q, cost_probs, cost_guide, spread_lut, seed, a, s, end, acc, pos, res, trades,
+            curve, _CLOSE_AT_END,
         )  # fmt: skip
-        out[p, :] = res[:RES_SIZE]
+        for k in range(RES_SIZE):
+            out[p, k] = res[k]
         if res[RES_STATUS] != STATUS_PASSED:
             break
         # the next phase starts with the next trading day, with a fresh account
@@ -102,7 +129,7 @@ def attempt_nb(
     return int(start_bars[j])
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True)
 def run_attempts_nb(
     first_attempt: int,
     n_attempts: int,
@@ -123,22 +150,23 @@ def run_attempts_nb(
     gov: np.ndarray,
     cost_q: np.ndarray,
     cost_probs: np.ndarray,
+    cost_guide: np.ndarray,
+    spread_lut: np.ndarray,
     seed: int,
     start_bars: np.ndarray,
     horizon_days: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Attempts first_attempt .. first_attempt + n_attempts - 1.
+    out: np.ndarray,
+    starts: np.ndarray,
+) -> None:
+    """Attempts first_attempt .. first_attempt + n_attempts - 1 into ``out[i]`` (n_phases, RES_SIZE), ``starts[i]``.
 
-    Returns (results (n_attempts, n_phases, RES_SIZE), start bars (n_attempts,)).
+    Serial and ``nogil``: ``simlab.runner`` spreads ranges of attempts over threads (an attempt is a
+    pure function of its index, so how the range is cut changes nothing). ``cost_guide``,
+    ``spread_lut``: ``simlab.kernel_nb.cost_index_nb(cost_q, cost_probs)``, built once per run.
     """
-    n_phases = phase_rules.shape[0]
-    out = np.zeros((n_attempts, n_phases, RES_SIZE))
-    starts = np.zeros(n_attempts, dtype=np.int64)
-    cost_guide, spread_lut = cost_index_nb(cost_q, cost_probs)  # once, shared read-only by every attempt
-    for i in prange(n_attempts):
+    for i in range(n_attempts):
         starts[i] = attempt_nb(
             first_attempt + i, bid, ask, session, day, swap_nights, flags, vol_ratio, sig_dir, sig_sl, sig_tp,
             sig_size, sym, cfg, phase_rules, gov, cost_q, cost_probs, cost_guide, spread_lut, seed, start_bars,
             horizon_days, out[i],
         )  # fmt: skip
-    return out, starts

@@ -507,12 +507,20 @@ def format_challenge_table(doc: Mapping[str, Any]) -> str:
         f"  worst total drawdown      p50 {_p(td['p50'], 2)}   p90 {_p(td['p90'], 2)}   max {_p(td['max'], 2)}"
     )
     lines.append(f"  trades per day            {r['trades_per_day']:.2f}")
-    if r.get("refused_orders"):
-        refused = ", ".join(f"{k} {v}" for k, v in r["refused_orders"].items())
-        lines.append(f"  orders refused            {refused}")
-    if r.get("excluded_starts"):
-        ex = r["excluded_starts"]
-        lines.append(f"  start days excluded       {ex.get('count')} ({ex.get('reason', '')})")
+    if "entry_decisions" in r:
+        lines.append(
+            f"  refused orders            {refused_line(r['entry_decisions'], r.get('refused_orders') or {})}"
+        )
+    ex = r.get("excluded_starts")
+    if ex and ex.get("n_holes"):
+        what = (
+            f"{ex['count']:,} of {ex['of']:,} start days excluded (their window holds one)"
+            if mode != "day_bootstrap"
+            else "day-bootstrap blocks never continue across one"
+        )
+        lines.append(
+            f"  data holes                {ex['n_holes']} of more than {ex['min_hole_days']} days without bars; {what}"
+        )
     lines.append("")
     reasons = r["failure_reasons"]
     if reasons:
@@ -526,6 +534,17 @@ def format_challenge_table(doc: Mapping[str, Any]) -> str:
         lines.append("  What this mode cannot see:")
         lines.extend(f"    - {c}" for c in r["caveats"])
     return "\n".join(lines)
+
+
+def refused_line(decisions: int, refused: Mapping[str, int]) -> str:
+    """The table's "refused orders" line: how many of the entry decisions were refused, and why."""
+    if not decisions:
+        return "no entry decided"
+    if not refused:
+        return f"none of {decisions:,} entry decisions"
+    total = sum(refused.values())
+    parts = ", ".join(f"{k} {v:,}" for k, v in refused.items())
+    return f"{total:,} of {decisions:,} entry decisions: {parts}"
 
 
 def _fmt(v: Any, spec: str = ",.2f") -> str:
@@ -560,8 +579,8 @@ def format_backtest_table(doc: Mapping[str, Any]) -> str:
     ]
     for k, v in rows:
         lines.append(f"  {k:<30} {v:>18}")
-    if r.get("refused_orders"):
-        lines.append("  orders refused: " + ", ".join(f"{k} {v}" for k, v in r["refused_orders"].items()))
+    if "entry_decisions" in r:
+        lines.append(f"  refused orders: {refused_line(r['entry_decisions'], r.get('refused_orders') or {})}")
     by_session = r["costs_by_session"]
     if by_session:
         lines.append("  costs paid per session (points)   fills   avg spread   avg slippage")

@@ -49,6 +49,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import sys
 
 import numpy as np
 from numba import njit
@@ -468,7 +469,16 @@ def _default_bars(timeframe: str) -> Bars:
                 z["time"], z["bid"], z["ask"], z["volume"],
                 DEFAULT_SEED, DEFAULT_N_DAYS, timeframe, int(z["timeframe_min"]), DEFAULT_START,
             )  # fmt: skip
-    except (OSError, KeyError, ValueError):
+        _check_cached(bars, timeframe)
+    except FileNotFoundError:
+        bars = None
+    except Exception as exc:  # truncated, bit-flipped (the zip's CRC), or not what it should hold
+        msg = str(exc).splitlines()[0][:120] if str(exc) else ""
+        print(
+            f"simlab: the cached bundled data {path} were damaged ({type(exc).__name__}: {msg}); regenerating them",
+            file=sys.stderr,
+            flush=True,
+        )
         bars = None
     if bars is None:
         bars = synthetic_eurusd(DEFAULT_N_DAYS, timeframe, DEFAULT_SEED, start=DEFAULT_START)
@@ -492,6 +502,22 @@ def _default_bars(timeframe: str) -> Bars:
     for a in (bars.time, bars.bid, bars.ask, bars.volume):
         a.setflags(write=False)
     return bars
+
+
+def _check_cached(bars: Bars, timeframe: str) -> None:
+    """What a cache file of the default data must hold, or ValueError: one bar per ``timeframe`` step."""
+    n = bars.time.shape[0]
+    tf = int(str(bars.meta["timeframe_min"]))
+    if (
+        bars.time.dtype != np.int64
+        or tf != _parse_timeframe(timeframe)
+        or bars.bid.shape != (n, 4)
+        or bars.ask.shape != (n, 4)
+        or bars.volume.shape != (n,)
+        or n != DEFAULT_N_DAYS * MINUTES_PER_DAY // tf
+        or not np.all(np.diff(bars.time) > 0)
+    ):
+        raise ValueError("the arrays are not the default data's shapes")
 
 
 def default_bars(timeframe: str = "1min") -> Bars:

@@ -29,8 +29,7 @@ from simlab.calendar import trading_days
 from simlab.engine import CostSetup
 from simlab.errors import ConfigError, InputError
 from simlab.governors_nb import no_governors
-from simlab.montecarlo import ChallengeSetup
-from simlab.montecarlo_nb import run_attempts_nb
+from simlab.montecarlo import AttemptKernel, ChallengeSetup
 from simlab.rng_nb import uniforms_nb
 from simlab.symbols import get_symbol
 from simlab.synthetic import synthetic_eurusd
@@ -222,7 +221,7 @@ def test_determinism_over_seeds_and_workers(bars: Bars) -> None:
 
 
 def test_attempts_run_the_normal_kernel_on_their_own_history(bars: Bars) -> None:
-    """Each attempt equals ``run_attempts_nb(a, 1, ...)`` on its resampled market from its first post-warm-up
+    """Each attempt equals the Monte Carlo kernel's attempt ``a`` on its resampled market from its first post-warm-up
     bar; its start time and days to pass are read off that market."""
     setup = make_setup(bars)
     res = run_bootstrap_challenge(setup, 8, Flipper(), 3, PRAGUE, workers=2, progress=False)
@@ -238,11 +237,11 @@ def test_attempts_run_the_normal_kernel_on_their_own_history(bars: Bars) -> None
         start = int(r.first[i_s])
         assert start >= setup.warmup_bars and m.day[start] != m.day[start - 1]
         assert m.day[-1] < m.day[start] + setup.horizon_days <= m.day[-1] + 3  # the horizon, not more
-        out, st = run_attempts_nb(
-            a, 1, r.bars.bid, r.bars.ask, m.session, m.day, m.swap_nights, m.flags, m.vol_ratio,
-            it.dir, it.sl, it.tp, it.size, setup.spec.to_vector(), cfg, setup.phase_rules, setup.gov,
-            setup.costs.cost_q, setup.costs.cost_probs, setup.seed, np.array([start]), setup.horizon_days,
+        kernel = AttemptKernel.build(
+            m, it, setup.spec.to_vector(), cfg, setup.phase_rules, setup.gov, setup.costs, setup.seed,
+            np.array([start]), setup.horizon_days,
         )  # fmt: skip
+        out, st = kernel.run_all(a, 1)
         assert np.array_equal(out[0], res.out[a]) and st[0] == res.starts[a] == start
         assert res.start_times[a] == r.bars.time[start]
         if passed[a]:

@@ -598,3 +598,118 @@ def test_time_limit_close_records_the_entry_session():
     assert res.market.session[int(tr[L.TR_EXIT_BAR])] == L.SESSION_ASIA
     assert tr[L.TR_ENTRY_SESSION] == L.SESSION_OVERLAP
     assert tr[L.TR_EXIT_SESSION] == L.SESSION_ASIA
+
+
+# ----------------------------------------------------------------------------- closing costs in the drawdown
+
+
+def test_a_stop_fills_commission_counts_in_the_reported_drawdown():
+    """The judge counts the closing commission, so the reported worst equity and drawdowns do too.
+
+    10 lots long at ask 1.1000 (bid 1.0999 + 1 pip), commission 7 USD per lot per side: the entry
+    books 70, balance 99,930. Bar 2 trades down to 1.0940 through the stop at 1.1000 - 0.0049 = 1.0951:
+    the position at its fill is worth (1.0951 - 1.1000) * 10 * 100,000 = -4,900, equity 95,030, above
+    the daily limit of 100,000 - 5 % = 95,000. Closing books another 70: balance 94,960, under the
+    limit, so the judge breaches (daily_loss, flat). The reported worst equity is that 94,960 and the
+    drawdowns are (100,000 - 94,960) / 100,000 = 5.04 %, past the 5 % limit (they read 4.97 % when
+    the closing commission was left out).
+    """
+    spec = EURUSD.with_overrides(commission_per_lot=7.0)
+    bars = make_bars(
+        "2024-01-16 08:00",
+        [flat_bar(1.0999), flat_bar(1.0999), (1.0990, 1.0995, 1.0940, 1.0950), flat_bar(1.0950)],
+    )
+    res = run(
+        bars, plan(4, {0: (L.DIR_LONG, 0.0049)}), spec=spec, fixed_volume=10.0, rules=_ftmo_like_daily()
+    )
+    tr = only_trade(res)
+    assert tr[L.TR_EXIT_REASON] == L.EXIT_STOP_LOSS and tr[L.TR_EXIT_BAR] == 2
+    assert tr[L.TR_EXIT_PRICE] == pytest.approx(1.0951, abs=1e-12)
+    assert tr[L.TR_COMMISSION] == pytest.approx(140.0, abs=1e-9)
+    assert res.status == "breached" and res.breach_reason == "daily_loss"
+    assert res.res[L.RES_END_BAR] == 2
+    assert res.res[L.RES_BALANCE] == pytest.approx(94_960.0, abs=1e-6)
+    assert res.curve[2, L.CURVE_WORST_EQUITY] == pytest.approx(94_960.0, abs=1e-6)
+    assert res.res[L.RES_MAX_DAILY_DD] == pytest.approx(0.0504, abs=1e-9)
+    assert res.res[L.RES_MAX_TOTAL_DD] == pytest.approx(0.0504, abs=1e-9)
+    assert res.res[L.RES_MAX_DAILY_DD] >= 0.05
+
+
+def test_a_close_at_the_open_that_ends_the_phase_counts_in_the_drawdown():
+    """A time-limit close at the open books the gap and the commission: the bar's only equity point.
+
+    Long 10 lots at 1.1000 (commission 7 per lot per side, balance 99,930 after the entry); the phase
+    has a 1-day limit, so the first bar of the next day (bid open 1.0960) closes it and ends the
+    phase: balance 99,930 + (1.0960 - 1.1000) * 1e6 - 70 = 95,860; the drawdowns are 4.14 % of the
+    initial (total) and of the new day's start balance (daily: 99,930 - 95,860 = 4,070 -> 4.07 %).
+    """
+    from simlab.engine import no_rules
+
+    spec = EURUSD.with_overrides(commission_per_lot=7.0)
+    r = no_rules()
+    r[L.RULE_MAX_DAYS] = 1
+    bars = make_bars(
+        "2024-01-16 21:00",
+        [flat_bar(1.0999), flat_bar(1.0999), (1.0960, 1.0965, 1.0955, 1.0960), flat_bar(1.0960)],
+    )
+    res = run(bars, plan(4, {0: (L.DIR_LONG,)}), spec=spec, fixed_volume=10.0, rules=r)
+    assert res.status == "breached" and res.breach_reason == "time_limit"
+    assert res.res[L.RES_END_BAR] == 2
+    assert res.res[L.RES_BALANCE] == pytest.approx(95_860.0, abs=1e-6)
+    assert res.curve[2, L.CURVE_WORST_EQUITY] == pytest.approx(95_860.0, abs=1e-6)
+    assert res.res[L.RES_MAX_TOTAL_DD] == pytest.approx(0.0414, abs=1e-9)
+    assert res.res[L.RES_MAX_DAILY_DD] == pytest.approx(0.0407, abs=1e-9)
+
+
+# ----------------------------------------------------------------------------- refused orders
+
+
+def test_entry_decisions_and_refusals_are_counted_by_reason():
+    """Each long / short decision while not on that side counts; each refusal counts under its reason.
+
+    Risk sizing at 1 % of 100,000 with EURUSD's 10-point stops level (0.0001), on flat bars at 1.1:
+    bar 0 has no stop (no_stop_for_risk_sizing); bar 1 a 0.00005 stop, under the stops level
+    (stops_level); bar 2 a 20.0 stop: 1,000 / (20.0 * 100,000) = 0.0005 lots < 0.01 (volume_below_minimum);
+    bar 3 a 0.0050 stop: 1,000 / 500 = 2 lots, filled at bar 4; bar 4 long again while long: not a
+    decision; bar 5 short with no stop: refused (no stop), and the long is closed instead (a reversal
+    that cannot open still stops holding the wrong side). 5 decisions, 4 refused, 1 trade.
+    """
+    spec = EURUSD.with_overrides(stops_level=10)
+    bars = make_bars("2024-01-16 08:00", [flat_bar(1.1)] * 8)
+    p = plan(
+        8,
+        {0: (L.DIR_LONG,), 1: (L.DIR_LONG, 0.00005), 2: (L.DIR_LONG, 20.0), 3: (L.DIR_LONG, 0.0050),
+         4: (L.DIR_LONG, 0.0050), 5: (L.DIR_SHORT,)},
+    )  # fmt: skip
+    res = run(bars, p, spec=spec, fixed_volume=0.0, risk=0.01)
+    assert res.res[L.RES_ENTRY_DECISIONS] == 5
+    refused = {L.BLOCK_NAMES[b]: res.res[L.RES_REFUSED + b - 1] for b in range(1, L.N_BLOCKS)}
+    assert {k: v for k, v in refused.items() if v} == {
+        "no_stop_for_risk_sizing": 2,
+        "stops_level": 1,
+        "volume_below_minimum": 1,
+    }
+    tr = only_trade(res)
+    assert tr[L.TR_VOLUME] == pytest.approx(2.0) and tr[L.TR_ENTRY_BAR] == 4 and tr[L.TR_EXIT_BAR] == 6
+    assert res.refusals().to_json() == {
+        "no_stop_for_risk_sizing": 2,
+        "stops_level": 1,
+        "volume_below_minimum": 1,
+    }
+
+
+def test_an_order_vetoed_at_the_open_counts_as_refused_by_the_governor():
+    """A reversal accepted at the close can be vetoed at the next open: closing the losing long there
+    (1 lot from ask 1.1001 to bid 1.1000: -10) is the first loss of a 1-loss cool-down for the rest of
+    the day, so the short is not opened. 2 decisions, 1 refused (governor_stopped_for_the_day), 1 trade.
+    """
+    from simlab.governors_nb import no_governors
+
+    gov = no_governors()
+    gov[L.GOV_COOLDOWN_LOSSES] = 1.0
+    bars = make_bars("2024-01-16 08:00", [flat_bar(1.1)] * 4)
+    res = run(bars, plan(4, {0: (L.DIR_LONG,), 1: (L.DIR_SHORT,)}), gov=gov)
+    tr = only_trade(res)
+    assert tr[L.TR_PNL] == pytest.approx(-10.0, abs=1e-6) and tr[L.TR_EXIT_BAR] == 2
+    assert res.res[L.RES_ENTRY_DECISIONS] == 2
+    assert res.refusals().to_json() == {"governor_stopped_for_the_day": 1}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 from typing import Any
 
 from simlab.commands import _common as C
@@ -46,6 +47,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--no-lookahead-check",
         action="store_true",
         help="skip the look-ahead check of the strategy that runs before the backtest",
+    )
+    g.add_argument(
+        "--allow-no-trades",
+        action="store_true",
+        help="accept a run in which no trade happened (default: an error naming the refused orders)",
     )
     p.add_argument(
         "--json", default=None, metavar="FILE", help="write the result as JSON (schema simlab.result/1)"
@@ -137,12 +143,26 @@ def run(args: argparse.Namespace) -> int:
         "strategy": P.strategy_info(strategy, args.strategy),
         "lookahead_check": lookahead,
     }
+    _check_orders(result, spec, args, len(bars))
     doc = envelope("backtest", "bars", prov, _body(result, args.curve))
     print(format_backtest_table(doc))
     if args.json:
         write_result(args.json, doc)
         print(f"  wrote {args.json}")
     return 0
+
+
+def _check_orders(result: Any, spec: Any, args: argparse.Namespace, n_bars: int) -> None:
+    """A run that could not trade is an error; one whose orders were mostly refused gets a loud warning."""
+    from simlab.refusals import OrderContext, check_traded, warning
+
+    ref = result.refusals()
+    ctx = OrderContext.of(spec, args.risk, args.volume or 0.0, volume_option=True)
+    if not args.allow_no_trades:
+        check_traded(int(result.summary()["trades"]), ref, ctx, f"in {n_bars:,} bars")
+    loud = warning(ref, ctx)
+    if loud:
+        print(f"simlab backtest: WARNING: {loud}", file=sys.stderr)
 
 
 def _body(result: Any, resolution: str) -> dict[str, Any]:
@@ -167,6 +187,8 @@ def _body(result: Any, resolution: str) -> dict[str, Any]:
     body: dict[str, Any] = {
         "summary": result.summary(),
         "costs_by_session": result.costs_by_session(),
+        "entry_decisions": result.refusals().decisions,
+        "refused_orders": result.refusals().to_json(),
         "trades": ledger,
         "equity_curve": {
             "resolution": resolution,

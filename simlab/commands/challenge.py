@@ -42,6 +42,7 @@ BAR_ONLY: dict[str, str] = {
     "no_slippage": "the trades' costs are those in the report",
     "latency_budget_ms": "the trades' costs are those in the report",
     "no_lookahead_check": "no strategy runs with --trades",
+    "allow_no_trades": "trade-list mode replays the trades given: no order is placed or refused",
 }
 TRADE_LIST_ONLY: dict[str, str] = {
     "trade_scale": "it scales the P/L of --trades; size bar-mode trades with --risk",
@@ -113,6 +114,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="write the full result as JSON (schema simlab.result/1)",
     )
     g.add_argument("--html", default=None, metavar="FILE", help="write an HTML report")
+    g.add_argument(
+        "--allow-no-trades",
+        action="store_true",
+        help="accept a run in which no attempt traded (default: an error naming the refused orders)",
+    )
     g.add_argument(
         "--min-pass-rate",
         type=C.fraction,
@@ -299,6 +305,7 @@ def _run_bars(
         result = closed_loop(setup, args.runs, workers=args.workers)
     else:
         result = run_challenge(setup, args.runs, workers=args.workers, where=where)
+    _check_orders(result, spec, args)
     prov = _provenance(args, program, size, horizon_info, gov_info, {"exec_model": costs.resolved}) | {
         "symbol": P.symbol_info(spec, args.symbol_file),
         "exec_model": costs.info,
@@ -311,6 +318,21 @@ def _run_bars(
     if args.bootstrap_days:
         prov["bootstrap_block_days"] = int(args.bootstrap_days)
     return _finish(args, result.document(prov))
+
+
+def _check_orders(result: Any, spec: Any, args: argparse.Namespace) -> None:
+    """A run that could not trade is an error; one whose orders were mostly refused gets a loud warning."""
+    import sys
+
+    from simlab.refusals import OrderContext, check_traded, warning
+
+    ref = result.refusals()
+    ctx = OrderContext.of(spec, args.risk)
+    if not args.allow_no_trades:
+        check_traded(result.n_trades(), ref, ctx, f"in {result.runs} attempts")
+    loud = warning(ref, ctx)
+    if loud:
+        print(f"simlab challenge: WARNING: {loud}", file=sys.stderr)
 
 
 def _run_trade_list(
@@ -334,6 +356,7 @@ def _run_trade_list(
         max_trading_days=horizon,  # weekdays never outnumber calendar days: the horizon binds
         horizon_days=horizon,
         workers=args.workers or os.cpu_count() or 1,
+        progress=None,
     )
     prov = _provenance(args, program, size, horizon_info, gov_info, {}) | {
         "time_zone": {"tz": args.tz or "UTC", "source": "--tz" if args.tz else "assumed UTC: no --tz given"},

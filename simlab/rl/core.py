@@ -24,7 +24,7 @@ import numpy as np
 from simlab import layout as L
 from simlab.bars import Bars
 from simlab.engine import CostSetup, Market, config_vector
-from simlab.errors import ConfigError, InputError
+from simlab.errors import ConfigError
 from simlab.rl.features import FEATURE_NAMES, FEATURES_VERSION, WARMUP, MarketFeatures, market_features
 
 PARALLEL_MIN_ENVS = 64  # below this many sub-environments one thread is faster than waking the others
@@ -160,18 +160,10 @@ class World:
         return self.settings.window * len(FEATURE_NAMES) + L.RLO_SIZE
 
     def starts(self) -> np.ndarray:
-        """The eligible first bars of an attempt (the Monte Carlo runner's, after the warm-up)."""
-        from simlab.montecarlo import eligible_starts
+        """The eligible first bars of an attempt: the Monte Carlo runner's (after the warm-up, clear of holes)."""
+        from simlab.montecarlo import start_days
 
-        s = eligible_starts(self.market.day, self.horizon_days, self.warmup_bars)
-        if s.shape[0] == 0:
-            span = int(self.market.day[-1] - self.market.day[0] + 1)
-            raise InputError(
-                self.meta.get("data", "data"),
-                f"the data cover {span} trading-day ids after a {self.warmup_bars}-bar warm-up; one attempt needs "
-                f"{self.horizon_days} days (lower the horizon or give more data)",
-            )
-        return s
+        return start_days(self.market, self.horizon_days, self.warmup_bars, self.meta.get("data", "data"))[0]
 
     def cfg(self) -> np.ndarray:
         s = self.settings

@@ -168,7 +168,7 @@ def run_policy_challenge(
     settings: EnvSettings, setup: ChallengeSetup, policy: Policy, runs: int
 ) -> ChallengeResult:
     """``run_challenge`` for a policy that reads its account: the same attempts, played in the closed loop."""
-    from simlab.montecarlo import ChallengeResult
+    from simlab.montecarlo import ChallengeResult, start_days
 
     world = world_for_setup(settings, setup)
     if setup.warmup_bars < world.needed_warmup:
@@ -176,7 +176,10 @@ def run_policy_challenge(
             "setup", f"warm-up {setup.warmup_bars} bars; the policy's observation needs {world.needed_warmup}"
         )
     out, starts = run_policy_attempts(world, policy, runs, setup.seed)
-    return ChallengeResult(setup, out, starts)
+    _, exclusion = start_days(
+        world.market, world.horizon_days, world.warmup_bars, world.meta.get("data", "data")
+    )
+    return ChallengeResult(setup, out, starts, exclusion=exclusion)
 
 
 def shadow_world(settings: EnvSettings, market: Market) -> World:

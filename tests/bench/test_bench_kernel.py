@@ -8,7 +8,7 @@
 * issue 3, acceptance 6: the kernel with sampled costs vs fixed costs on the same bars: the ratio
   of their times (target: sampled at most 1.20x fixed).
 * issue 4, acceptance 4: 1,000 challenge attempts of 60 trading days of one-minute bars through
-  ``simlab.montecarlo_nb.run_attempts_nb`` on all cores: bar-steps per second, counted exactly from
+  ``simlab.montecarlo.AttemptKernel`` (``run_attempts_nb`` on threads) on all cores: bar-steps per second, counted exactly from
   the results (target >= 20 million on 2 cores).
 
 Compile time is excluded everywhere: every function runs once on a small input first.
@@ -252,36 +252,31 @@ def test_bench_montecarlo_bar_steps(
     same batch on one thread (wall and CPU time: what one free core does). CPU time is not
     used for the parallel run: idle worker threads may spin and count as busy.
     """
-    import numba
+    import os
 
     from simlab.engine import Market, config_vector
-    from simlab.montecarlo import eligible_starts
-    from simlab.montecarlo_nb import run_attempts_nb
+    from simlab.montecarlo import AttemptKernel, eligible_starts
 
     gov, reset_min, weekend_min = default_governors()
     market = Market.build(minute_market[0].bars, reset_window_min=reset_min, weekend_window_min=weekend_min)
     horizon_days = 84  # calendar days = 12 weeks = 60 trading days (Monday .. Friday)
     n_attempts = 1000
-    it = ma_intents_with_stop
     starts = eligible_starts(market.day, horizon_days)
     cfg = config_vector(initial_balance=100_000.0, risk=0.0025, costs=model_costs)
-    args = (
-        np.ascontiguousarray(market.bars.bid), np.ascontiguousarray(market.bars.ask), market.session, market.day,
-        market.swap_nights, market.flags, market.vol_ratio, it.dir, it.sl, it.tp, it.size, SPEC.to_vector(), cfg,
-        ftmo_phases(), gov, model_costs.cost_q, model_costs.cost_probs, 7, starts, horizon_days,
+    kernel = AttemptKernel.build(
+        market, ma_intents_with_stop, SPEC.to_vector(), cfg, ftmo_phases(), gov, model_costs, 7, starts,
+        horizon_days,
     )  # fmt: skip
-    run_attempts_nb(0, 2, *args)  # compile / load the cache
-    threads = numba.get_num_threads()
+    kernel.run_all(0, 2)  # compile / load the cache
+    threads = os.cpu_count() or 1
     t_all = Timing()
     for _ in range(3):
-        out, st = t_all.run(lambda: run_attempts_nb(0, n_attempts, *args))
-    benchmark.pedantic(run_attempts_nb, args=(0, n_attempts, *args), rounds=1, warmup_rounds=0)
+        out, st = t_all.run(lambda: kernel.run_all(0, n_attempts, workers=threads))
+    benchmark.pedantic(
+        kernel.run_all, args=(0, n_attempts), kwargs={"workers": threads}, rounds=1, warmup_rounds=0
+    )
     t_one = Timing()
-    try:
-        numba.set_num_threads(1)
-        out1, _ = t_one.run(lambda: run_attempts_nb(0, n_attempts, *args))
-    finally:
-        numba.set_num_threads(threads)
+    out1, _ = t_one.run(lambda: kernel.run_all(0, n_attempts, workers=1))
     assert np.array_equal(out1, out)  # the thread count never changes a result
     steps = _bar_steps(out, st, market.day)
     running = int((out[:, :, L.RES_STATUS] == L.STATUS_RUNNING).any(axis=1).sum())
