@@ -195,7 +195,7 @@ def test_mt5_export_with_a_four_year_hole(shared_data_dir: Path, tmp_path: Path)
         "--governors", "none", "--json", str(out), cwd=tmp_path,
     )  # fmt: skip
     assert p.returncode == 0, p.stderr
-    j = json.loads(out.read_text())
+    j = json.loads(out.read_text())["result"]
     ex = j["excluded_starts"]
     assert ex["count"] == 6 and ex["of"] == 13 and ex["n_holes"] == 1
     assert "6 of 13 start days excluded" in p.stdout

@@ -11,7 +11,9 @@ and says what the option must do:
 * ``refused``: exit 2, one line on stderr naming the option, no output file;
 * ``error``: the value is read and rejected for these inputs in one line (the option applies);
 * ``same``: the same bytes as the baseline (``--workers``: results do not depend on it);
-* ``output``: the file is written; ``exit``: the exit code changes (``--min-pass-rate``).
+* ``output``: the file is written; ``exit``: the exit code changes (``--min-pass-rate``);
+* ``allows``: without it the run is refused in one line naming it, with it the run is written
+  (``--allow-no-trades`` on a strategy whose every order is refused).
 """
 
 from __future__ import annotations
@@ -140,6 +142,7 @@ CHALLENGE_BARS: dict[str, list[tuple[list[str], list[str], str]]] = {
     "html": [([], [], "output")],
     "min_pass_rate": [([], ["--min-pass-rate", "1"], "exit")],
     "no_lookahead_check": [([], ["--no-lookahead-check"], "provenance")],
+    "allow_no_trades": [(["--param", "atr_stop=0"], ["--allow-no-trades"], "allows")],
     **DATA_AND_COSTS,
     "governors": [([], ["--governors", "none"], "result"), ([], ["--governors", "{govs}"], "result")],
     "gov": [([], ["--gov", "daily_buffer_pct=2.5"], "provenance")],
@@ -148,6 +151,7 @@ CHALLENGE_BARS: dict[str, list[tuple[list[str], list[str], str]]] = {
 _TRADE_LIST_REFUSED = [
     "risk", "data", "fmt", "timeframe", "symbol", "symbol_file", "strategy", "param", "params_file",
     "exec_model", "model_dir", "spread", "no_slippage", "latency_budget_ms", "no_lookahead_check",
+    "allow_no_trades",
 ]  # fmt: skip
 _REFUSED_ARGS = {
     "risk": ["--risk", "0.02"], "data": ["--data", "{data}"], "fmt": ["--format", "csv"],
@@ -155,7 +159,7 @@ _REFUSED_ARGS = {
     "strategy": ["--strategy", "donchian"], "param": ["--param", "fast=10"], "params_file": ["--params-file", "{params}"],
     "exec_model": ["--exec-model", "none"], "model_dir": ["--model-dir", "{models}"], "spread": ["--spread", "data"],
     "no_slippage": ["--no-slippage"], "latency_budget_ms": ["--latency-budget-ms", "1"],
-    "no_lookahead_check": ["--no-lookahead-check"],
+    "no_lookahead_check": ["--no-lookahead-check"], "allow_no_trades": ["--allow-no-trades"],
 }  # fmt: skip
 
 CHALLENGE_TRADES: dict[str, list[tuple[list[str], list[str], str]]] = {
@@ -186,6 +190,7 @@ BACKTEST: dict[str, list[tuple[list[str], list[str], str]]] = {
     "tp_first": [(["--param", "atr_target=0.3"], ["--tp-first"], "result")],
     "seed": [([], ["--seed", "8"], "result"), (["--exec-model", "none"], ["--seed", "8"], "refused")],
     "no_lookahead_check": [([], ["--no-lookahead-check"], "provenance")],
+    "allow_no_trades": [(["--param", "atr_stop=0"], ["--allow-no-trades"], "allows")],
     "json": [([], [], "output")],
     "curve": [([], ["--curve", "bars"], "result")],
 }
@@ -243,6 +248,14 @@ def test_option_applies_or_is_refused(which, dest, i, files, baselines, tmp_path
     extra, opt, expect = cases[dest][i]
     base_args = _fill([*base, *extra], files)
     opt_args = _fill(opt, files)
+    if expect == "allows":
+        out = tmp_path / "opt.json"
+        code, _, err = _run_json(command, base_args, out)
+        assert code == 2 and len(err.strip().splitlines()) == 1 and opt_args[0] in err, (code, err)
+        assert not out.exists()
+        code, _, err = _run_json(command, [*base_args, *opt_args], out)
+        assert code == 0 and out.stat().st_size > 0, err
+        return
     key = (command, tuple(base_args))
     if key not in baselines:
         out = tmp_path / "base.json"

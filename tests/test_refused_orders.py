@@ -57,7 +57,7 @@ def test_allow_no_trades_reports_the_refusals_in_json_table_and_a_loud_warning(t
         cwd=tmp_path,
     )
     assert p.returncode == 0, p.stderr
-    j = json.loads(out.read_text())
+    j = json.loads(out.read_text())["result"]
     refused = j["refused_orders"]
     assert refused["no_stop_for_risk_sizing"] > 0
     # every decision was refused, for no stop or (before a weekend) by the default governors
@@ -109,13 +109,13 @@ def test_gold_prices_and_tiny_risks(tmp_path: Path) -> None:
     assert warn.startswith(
         "simlab backtest: WARNING: 67 of 74 entry decisions were refused (volume_below_minimum 67): --risk 3e-05"
     )
-    j = json.loads(out.read_text())
+    j = json.loads(out.read_text())["result"]
     assert j["entry_decisions"] == 74 and j["refused_orders"] == {"volume_below_minimum": 67}
     assert j["summary"]["trades"] == 7
 
     p = run_simlab("backtest", "--data", data, "--symbol", "XAUUSD", "--json", str(out), cwd=tmp_path)
     assert p.returncode == 0 and p.stderr == "", p.stderr
-    j = json.loads(out.read_text())
+    j = json.loads(out.read_text())["result"]
     assert j["refused_orders"] == {} and j["summary"]["trades"] == 74
 
 
