@@ -16,7 +16,7 @@ import nox
 nox.options.sessions = ["lint", "typecheck", "tests"]
 nox.options.reuse_existing_virtualenvs = True
 
-PACKAGES = ["simlab", "strategies", "execution_models", "challenges", "live", "reports"]
+PACKAGES = ["simlab", "simlab_cli", "strategies", "execution_models", "challenges", "rl", "live", "reports"]
 
 
 @nox.session(python="3.11")

@@ -26,7 +26,6 @@ or a file; ``--gov key=value`` (repeatable) overrides single fields on top.
 
 from __future__ import annotations
 
-import argparse
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
@@ -280,35 +279,10 @@ def load_governors(
     return cfg
 
 
-def add_governor_arguments(parser: argparse.ArgumentParser, default: str = "default") -> None:
-    """``--governors NAME|FILE`` and repeatable ``--gov key=value`` for a sub-command."""
-    parser.add_argument(
-        "--governors",
-        metavar="NAME|FILE",
-        default=default,
-        help=f"trader's guard rails: a preset ({', '.join(list_governor_presets())}) or a TOML file "
-        f"(default: {default})",
-    )
-    parser.add_argument(
-        "--gov",
-        metavar="KEY=VALUE",
-        action="append",
-        default=[],
-        help="override one governor, e.g. --gov daily_buffer_pct=1.5 --gov halt_at_target=false "
-        "(percents are percents; 'off' switches a buffer off)",
-    )
-
-
-def governors_from_args(args: argparse.Namespace) -> GovernorConfig:
-    return load_governors(getattr(args, "governors", None), list(getattr(args, "gov", None) or []))
-
-
 __all__ = [
     "FIELD_NAMES",
     "GOVERNOR_PRESET_DIR",
     "GovernorConfig",
-    "add_governor_arguments",
-    "governors_from_args",
     "governors_from_mapping",
     "list_governor_presets",
     "load_governors",

@@ -329,7 +329,7 @@ CURVE_EQUITY = 1  # at the close
 CURVE_WORST_EQUITY = 2  # worst intrabar
 CURVE_SIZE = 3
 
-# ---------------------------------------------------------------- RL environment (simlab.rl)
+# ---------------------------------------------------------------- RL environment (rl)
 # The batched environment's integer state, one row per sub-environment: int64 (n_envs, RLI_SIZE).
 RLI_T = 0  # the bar the next action is taken on (its close has been observed)
 RLI_END = 1  # first bar past the attempt's horizon

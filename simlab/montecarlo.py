@@ -329,7 +329,7 @@ class ChallengeResult:
         )
 
     def document(self, provenance: dict[str, Any], extra: dict[str, Any] | None = None) -> dict[str, Any]:
-        """The whole result file: envelope, ``provenance`` (``simlab.provenance``) and body."""
+        """The whole result file: envelope, ``provenance`` (``simlab_cli.provenance``) and body."""
         return envelope("challenge", self.mode, provenance, self.to_json(extra))
 
     def basic_provenance(self) -> dict[str, Any]:

@@ -13,11 +13,11 @@ fractions of the initial balance, times ISO 8601 UTC ending in ``Z``)::
       "kind": "challenge" | "backtest",
       "mode": "bars" | "day_bootstrap" | "trade_list"      (challenge)
               | "bars"                                      (backtest),
-      "provenance": {...},   # what reproduces the run: see simlab.provenance
+      "provenance": {...},   # what reproduces the run: see simlab_cli.provenance
       "result": {...}        # the body of the kind, below
     }
 
-``provenance`` (``simlab.provenance``): ``simlab_version``; ``command`` (a shell
+``provenance`` (``simlab_cli.provenance``): ``simlab_version``; ``command`` (a shell
 line that reproduces the result; output options and ``--workers`` left out) and
 ``argv`` (the same as a list, what ``simlab rerun`` runs); ``seed``; ``runs`` and
 ``horizon`` (``{"days", "source", "program_time_limited"}``, challenge);

@@ -2,8 +2,8 @@
 
 ``simlab rl export`` writes ``policy.onnx`` and ``policy.json`` (the world the
 policy was trained in, the observation layout and VecNormalize's statistics,
-see ``simlab.rl.policy``). This strategy rebuilds the observations with the
-same code as the environment (``simlab.rl.features``, the kernel's account
+see ``rl.policy``). This strategy rebuilds the observations with the
+same code as the environment (``rl.features``, the kernel's account
 state), normalises them with the stored statistics and asks the model; torch
 is not needed, only onnxruntime.
 
@@ -52,7 +52,7 @@ class OnnxPolicyStrategy(PicklesOrtSession, StepStrategy):
 
     # ------------------------------------------------------------ loading
     def setup(self) -> None:
-        from simlab.rl.policy import PolicyInfo, policy_json_path
+        from rl.policy import PolicyInfo, policy_json_path
 
         model = Path(self.model).expanduser()
         if not model.is_file():
@@ -79,7 +79,7 @@ class OnnxPolicyStrategy(PicklesOrtSession, StepStrategy):
 
     @property
     def warmup(self) -> int:
-        from simlab.rl.features import WARMUP
+        from rl.features import WARMUP
 
         return WARMUP + self.info.settings.window - 1
 
@@ -100,7 +100,7 @@ class OnnxPolicyStrategy(PicklesOrtSession, StepStrategy):
     ) -> ChallengeResult:
         """The challenge's attempts in the closed loop (see the module docstring); ``workers``: numba threads
         of the batched step (results do not depend on it)."""
-        from simlab.rl.policy import run_policy_challenge
+        from rl.policy import run_policy_challenge
 
         if workers is not None:
             import numba
@@ -109,7 +109,7 @@ class OnnxPolicyStrategy(PicklesOrtSession, StepStrategy):
         return run_policy_challenge(self.info.settings, setup, self.act, runs)
 
     def signals(self, bars: Bars) -> Intents:
-        from simlab.rl.policy import intents_from_actions, shadow_actions, shadow_world
+        from rl.policy import intents_from_actions, shadow_actions, shadow_world
 
         s = self.info.settings
         market = _shadow_market(bars, s.program, s.symbol, s.governors)
@@ -126,9 +126,9 @@ class OnnxPolicyStrategy(PicklesOrtSession, StepStrategy):
         history. ``account_state``: the kernel's ``ACC_*`` vector (None: a fresh
         account of the training program); ``position_dir``: 1 long, -1 short, 0 flat.
         """
-        from simlab.rl.batch_nb import observe_nb
-        from simlab.rl.core import BatchCore
-        from simlab.rl.policy import shadow_world
+        from rl.batch_nb import observe_nb
+        from rl.core import BatchCore
+        from rl.policy import shadow_world
 
         s = self.info.settings
         if len(bars_window) < self.window:
@@ -168,7 +168,7 @@ class OnnxPolicyStrategy(PicklesOrtSession, StepStrategy):
         account_state: np.ndarray | None,
     ) -> tuple[int, float, float, float]:
         """One decision at the close of the last bar of ``bars_window`` (HOLD while it is shorter than ``window``)."""
-        from simlab.rl.policy import intents_from_actions
+        from rl.policy import intents_from_actions
 
         if len(bars_window) < self.window:
             return L.DIR_HOLD, float("nan"), float("nan"), float("nan")

@@ -192,21 +192,21 @@ def ma_cross(bars: Bars, fast: int = 24, slow: int = 96) -> tuple[np.ndarray, np
 
 
 def run_simlab(*args: str, cwd: Path | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    """``python -m simlab.cli *args`` in a subprocess, as a user runs it: exit code, stdout, stderr."""
+    """``python -m simlab_cli *args`` in a subprocess, as a user runs it: exit code, stdout, stderr."""
     return subprocess.run(
-        [sys.executable, "-m", "simlab.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=timeout
+        [sys.executable, "-m", "simlab_cli", *args], capture_output=True, text=True, cwd=cwd, timeout=timeout
     )
 
 
 def run_simlab_here(*args: str) -> tuple[int, str, str]:
-    """``simlab *args`` in this process (``simlab.cli.main``): exit code, stdout, stderr.
+    """``simlab *args`` in this process (``simlab_cli.main.main``): exit code, stdout, stderr.
 
     Much cheaper than a process when a test runs many commands; the behaviour is the same code path.
     """
     import contextlib
     import io
 
-    from simlab.cli import main
+    from simlab_cli.main import main
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):

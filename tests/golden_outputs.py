@@ -76,7 +76,7 @@ def _trade_list_file(folder: Path) -> Path:
 
 def record(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    exe = [sys.executable, "-m", "simlab.cli"]
+    exe = [sys.executable, "-m", "simlab_cli"]
     todo = runs()
     for name, args in todo.items():
         _run(exe, args, folder / f"{name}.json")

@@ -1,7 +1,7 @@
 """Bad input never ends in a traceback: one line on stderr naming file, row and field, exit code 2.
 
 Each case of ``data_helpers.BAD_CASES`` is run twice: through the CLI in a subprocess
-(``python -m simlab.cli inspect --data FILE``) and through the Python API. The CLI
+(``python -m simlab_cli inspect --data FILE``) and through the Python API. The CLI
 processes are all started at once by a module fixture, so the file runs in the time
 of a few interpreter starts rather than one per case.
 """
@@ -37,7 +37,7 @@ class Result:
 
 
 def _cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "simlab.cli", "inspect", *args]
+    return [sys.executable, "-m", "simlab_cli", "inspect", *args]
 
 
 def _env() -> dict[str, str]:

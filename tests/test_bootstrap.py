@@ -306,7 +306,7 @@ def test_cli_negative_block_is_one_line_exit_2(value: str) -> None:
 
 
 def test_cli_bootstrap_is_off_by_default() -> None:
-    from simlab.cli import build_parser
+    from simlab_cli.main import build_parser
 
     args = build_parser("challenge").parse_args(["challenge"])
     assert args.bootstrap_days == 0

@@ -14,14 +14,13 @@ from _builders import run_simlab
 from challenges.governors import (
     FIELD_NAMES,
     GovernorConfig,
-    add_governor_arguments,
-    governors_from_args,
     list_governor_presets,
     load_governors,
 )
 from challenges.rules import list_programs, load_program
 from simlab import layout as L
 from simlab.errors import ConfigError
+from simlab_cli.commands._common import add_governor_arguments, governors_from_args
 
 PRESETS = ["e8-one", "ftmo-1step", "ftmo-2step", "fundednext-stellar-2step", "the5ers-high-stakes"]
 

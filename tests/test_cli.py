@@ -150,3 +150,18 @@ def test_challenge_trade_list_mode(tmp_path):
     pr = doc["result"]["pass_rate"]
     assert pr["runs"] == 50
     assert 0.0 <= pr["ci95"][0] <= pr["rate"] <= pr["ci95"][1] <= 1.0
+
+
+def test_a_closed_pipe_ends_quietly(monkeypatch, capsys):
+    """``simlab programs | head -1``: the reader stops early; no 'internal error' line, exit 0."""
+    import io
+
+    from simlab_cli.main import main
+
+    class ClosedPipe(io.StringIO):
+        def write(self, s: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr("sys.stdout", ClosedPipe())
+    assert main(["programs"]) == 0
+    assert capsys.readouterr().err == ""

@@ -28,7 +28,7 @@ def _run(cache: Path, out: Path) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, SIMLAB_CACHE=str(cache))
     env.pop("NUMBA_CACHE_DIR", None)
     return subprocess.run(
-        [sys.executable, "-m", "simlab.cli", *ARGS, "--json", str(out)],
+        [sys.executable, "-m", "simlab_cli", *ARGS, "--json", str(out)],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -27,10 +27,10 @@ from data_helpers import BIDASK_HEADER, GOOD_BIDASK, GOOD_MT5, MT5_BARS_HEADER, 
 
 from challenges.governors import load_governors
 from challenges.rules import PRESET_DIR, load_program
-from simlab.cli import main
 from simlab.errors import ConfigError, InputError
 from simlab.loaders import load_bars, load_ticks
 from simlab.symbols import get_symbol
+from simlab_cli.main import main
 
 MAX_LINE = 300
 

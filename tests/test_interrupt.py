@@ -41,11 +41,11 @@ LONG_RUN += ["--risk", "0.002", "--workers", "2"]
 
 
 class Run:
-    """``python -m simlab.cli *args`` in the background, its stderr collected line by line."""
+    """``python -m simlab_cli *args`` in the background, its stderr collected line by line."""
 
     def __init__(self, args: list[str], cwd: Path, env: dict[str, str] | None = None) -> None:
         self.p = subprocess.Popen(
-            [sys.executable, "-m", "simlab.cli", *args],
+            [sys.executable, "-m", "simlab_cli", *args],
             cwd=cwd,
             env=env,
             stdout=subprocess.PIPE,
@@ -103,7 +103,7 @@ def _check(rc: int, out: str, err: str, took: float, old_json: Path, new_json: P
 def _warm(cwd: Path, env: dict[str, str] | None = None) -> None:
     """Compile (or load) the kernels, so that a later run reaches its kernel at once."""
     p = subprocess.run(
-        [sys.executable, "-m", "simlab.cli", "challenge", "--runs", "2"],
+        [sys.executable, "-m", "simlab_cli", "challenge", "--runs", "2"],
         cwd=cwd,
         env=env,
         capture_output=True,

@@ -249,7 +249,7 @@ def test_corrupted_files_through_the_cli_exit_0_or_2_properties(tmp_path):
         path = tmp_path / f"case{k}_{base}.csv"
         path.write_bytes(data)
         expect_error = isinstance(_outcome(path, lambda p=path: load_bars(p, tz="Europe/Helsinki")), str)
-        cmd = [sys.executable, "-m", "simlab.cli", "inspect", "--data", str(path), "--tz", "Europe/Helsinki"]
+        cmd = [sys.executable, "-m", "simlab_cli", "inspect", "--data", str(path), "--tz", "Europe/Helsinki"]
         procs.append(
             (
                 case,

@@ -321,7 +321,7 @@ def _write_csv(bars: Bars, path: Path) -> Path:
 
 
 def test_check_strategy_command_exit_codes(tmp_path, capsys):
-    from simlab.cli import main
+    from simlab_cli.main import main
 
     bars = random_walk_bars(2000, seed=41)
     data = _write_csv(bars, tmp_path / "bars.csv")
@@ -332,7 +332,7 @@ def test_check_strategy_command_exit_codes(tmp_path, capsys):
         [
             sys.executable,
             "-m",
-            "simlab.cli",
+            "simlab_cli.main",
             "check-strategy",
             str(leaky),
             "--data",
@@ -370,7 +370,7 @@ def test_check_strategy_command_exit_codes(tmp_path, capsys):
 
 @pytest.mark.shared_data
 def test_check_strategy_command_on_eurusd(h1, capsys):
-    from simlab.cli import main
+    from simlab_cli.main import main
 
     assert main(["check-strategy", "london_breakout", "--data", str(H1), "--prefixes", "8"]) == 0
     assert "74,439 bars" in capsys.readouterr().out

@@ -433,7 +433,7 @@ def _write_csv(bars: Bars, path: Path) -> Path:
 
 def test_onnx_through_check_strategy_and_backtest_cli(tmp_path, logistic, capsys):
     """``simlab check-strategy onnx`` and ``simlab backtest --strategy onnx --param model=...`` (in-process)."""
-    from simlab.cli import main
+    from simlab_cli.main import main
 
     data = str(_write_csv(random_walk_bars(1500, seed=30), tmp_path / "bars.csv"))
     model = f"model={logistic['path']}"

@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 from _builders import run_simlab_here
 
-from simlab.cli import command_parser
+from simlab_cli.main import command_parser
 
 RUNS = ["--runs", "4", "--horizon-days", "20"]
 

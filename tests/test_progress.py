@@ -27,7 +27,7 @@ def _run_with_tty_stderr(args: list[str], cwd: Path) -> tuple[int, str, str]:
     """Run simlab with stderr on a pseudo-terminal and stdout on a pipe: (exit, stdout, terminal output)."""
     master, slave = pty.openpty()
     p = subprocess.Popen(
-        [sys.executable, "-m", "simlab.cli", *args], cwd=cwd, stdout=subprocess.PIPE, stderr=slave, text=True
+        [sys.executable, "-m", "simlab_cli", *args], cwd=cwd, stdout=subprocess.PIPE, stderr=slave, text=True
     )
     os.close(slave)
     seen = bytearray()
@@ -56,7 +56,7 @@ def test_a_long_run_shows_a_progress_bar_on_a_terminal_and_nothing_else_changes(
     assert rc == 0, term
     assert "attempts" in term and "/4000" in term  # rich's bar: "attempts ━━━━ 1234/4000 0:00:01"
     p = subprocess.run(
-        [sys.executable, "-m", "simlab.cli", *LONG, "--json", str(pipe_json)],
+        [sys.executable, "-m", "simlab_cli", *LONG, "--json", str(pipe_json)],
         cwd=tmp_path,
         capture_output=True,
         text=True,

@@ -14,11 +14,11 @@ import pytest
 pytest.importorskip("gymnasium", reason="the rl extra is not installed (pip install -e '.[rl]')")
 pytest.importorskip("stable_baselines3", reason="the rl extra is not installed (pip install -e '.[rl]')")
 
+from rl.core import EnvSettings, World  # noqa: E402
+from rl.env import ChallengeEnv, ChallengeVectorEnv  # noqa: E402
+from rl.vec import ChallengeVecEnv  # noqa: E402
 from simlab import layout as L  # noqa: E402
 from simlab.engine import run_backtest  # noqa: E402
-from simlab.rl.core import EnvSettings, World  # noqa: E402
-from simlab.rl.env import ChallengeEnv, ChallengeVectorEnv  # noqa: E402
-from simlab.rl.vec import ChallengeVecEnv  # noqa: E402
 from simlab.synthetic import synthetic_eurusd  # noqa: E402
 from strategies.base import Intents  # noqa: E402
 
@@ -71,9 +71,9 @@ def test_check_env_passes(world1: World) -> None:
 def test_registered_with_gymnasium(bars) -> None:
     import gymnasium
 
-    import simlab.rl
+    import rl
 
-    env = gymnasium.make(simlab.rl.ENV_ID, bars=bars, program="ftmo-1step", horizon_days=30)
+    env = gymnasium.make(rl.ENV_ID, bars=bars, program="ftmo-1step", horizon_days=30)
     obs, info = env.reset(seed=3)
     assert env.observation_space.contains(obs)
     assert isinstance(env.unwrapped, ChallengeEnv)
@@ -219,8 +219,8 @@ def test_batched_env_playing_a_strategy_equals_run_challenge(world2: World) -> N
     The plan follows ma_cross's signals (the side of its last long/short/flat
     signal); two phases, the shipped execution model, 24 attempts.
     """
+    from rl.core import BatchCore
     from simlab.montecarlo import ChallengeSetup, run_challenge
-    from simlab.rl.core import BatchCore
     from strategies.registry import load_strategy
 
     w = world2
@@ -251,7 +251,7 @@ def test_batched_env_playing_a_strategy_equals_run_challenge(world2: World) -> N
 # ------------------------------------------------------------------ packaging
 
 
-@pytest.mark.parametrize("module", ["simlab.rl.env", "simlab.rl.features"])
+@pytest.mark.parametrize("module", ["rl.env", "rl.features"])
 def test_docstring_examples_run(module: str) -> None:
     import doctest
     import importlib
@@ -268,14 +268,14 @@ def test_import_simlab_never_imports_the_rl_stack() -> None:
 
     rl = "('torch', 'stable_baselines3', 'gymnasium')"
     code = (
-        "import sys, simlab, simlab.engine, simlab.cli, simlab.montecarlo, strategies.registry, simlab.commands.rl\n"
+        "import sys, simlab, simlab.engine, simlab_cli.main, simlab.montecarlo, strategies.registry, simlab_cli.commands.rl\n"
         f"print(sorted(m for m in {rl} if m in sys.modules))\n"
-        "import simlab.rl.core, strategies.onnx_policy\n"
+        "import rl.core, strategies.onnx_policy\n"
         f"print(sorted(m for m in {rl} if m in sys.modules))\n"
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.split("\n")[:2] == ["[]", "['gymnasium']"]  # importing simlab.rl registers the env
+    assert r.stdout.split("\n")[:2] == ["[]", "['gymnasium']"]  # importing rl registers the env
 
 
 def test_bad_settings_are_one_line_config_errors(bars) -> None:
@@ -309,9 +309,9 @@ def test_day_bootstrapped_attempts_equal_the_challenge_bootstrap(bars) -> None:
     start and cost draws of `simlab challenge --bootstrap-days` — so a plan played in the env gives its results."""
     import dataclasses
 
+    from rl.features import market_features
     from simlab.bootstrap import run_bootstrap_challenge
     from simlab.montecarlo import ChallengeSetup
-    from simlab.rl.features import market_features
 
     w = World.build(
         bars,

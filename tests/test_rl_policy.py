@@ -79,7 +79,7 @@ def test_onnx_round_trip_matches_torch_with_vecnormalize_applied(trained: Path) 
 
     from stable_baselines3 import PPO
 
-    from simlab.rl.export import check_obs
+    from rl.export import check_obs
     from strategies.onnx_policy import OnnxPolicyStrategy
 
     desc = json.loads((trained / "model.json").read_text())
@@ -162,8 +162,8 @@ def test_lookahead_checker_catches_a_leak_planted_in_the_policys_features(
     trained: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The check above can fail: let every feature peek at the next bar's move and the checker names a bar."""
-    import simlab.rl.features as F
-    import simlab.rl.policy as P
+    import rl.features as F
+    import rl.policy as P
     from simlab.synthetic import synthetic_eurusd
     from strategies.lookahead import check_lookahead
     from strategies.onnx_policy import OnnxPolicyStrategy
@@ -224,8 +224,8 @@ def test_export_again_gives_the_same_policy(trained: Path, tmp_path: Path) -> No
 def test_step_form_sees_the_environments_observation_from_a_window_of_bars(trained: Path) -> None:
     """Live calls ``step`` with a window of bars: its observation equals the environment's on the whole
     history (finite-memory features), and its decision is the policy's action on it."""
-    from simlab.rl.core import BatchCore
-    from simlab.rl.policy import intents_from_actions, shadow_world
+    from rl.core import BatchCore
+    from rl.policy import intents_from_actions, shadow_world
     from simlab.synthetic import synthetic_eurusd
     from strategies.onnx_policy import OnnxPolicyStrategy, _shadow_market
 

@@ -603,7 +603,7 @@ def test_check_strategy_cli_bad_input_is_one_line_exit_2(tmp_path):
     cases = _cli_cases(tmp_path)
     procs = {
         k: subprocess.Popen(
-            [sys.executable, "-m", "simlab.cli", "check-strategy", *cases[k][0]],
+            [sys.executable, "-m", "simlab_cli", "check-strategy", *cases[k][0]],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -623,8 +623,8 @@ def test_check_strategy_cli_bad_input_is_one_line_exit_2(tmp_path):
 
 
 def test_check_strategy_cli_bad_input_in_process(tmp_path, capsys, monkeypatch):
-    """The remaining cases through ``simlab.cli.main`` (cheaper than a process each)."""
-    from simlab.cli import main
+    """The remaining cases through ``simlab_cli.main.main`` (cheaper than a process each)."""
+    from simlab_cli.main import main
 
     monkeypatch.chdir(tmp_path)
     for k, (argv, needle) in _cli_cases(tmp_path).items():

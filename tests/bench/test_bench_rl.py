@@ -2,12 +2,12 @@
 
 On the same bars (two years of simlab's synthetic EURUSD H1, 12,480 bars):
 
-* the single environment (``simlab.rl.env.ChallengeEnv``: one FTMO 2-step attempt per
+* the single environment (``rl.env.ChallengeEnv``: one FTMO 2-step attempt per
   episode, the shipped execution model's sampled spread and slippage, the rules on every
   bar) stepped with random actions, resets included: steps/s (target >= 30,000);
 * gym-anytrading's ``forex-v0`` on the same bars' mid closes, the same window and random
   actions: steps/s (installed by the bench session; reported as missing otherwise);
-* the batched environment (``simlab.rl.core.BatchCore``, the engine of the SB3 ``VecEnv``
+* the batched environment (``rl.core.BatchCore``, the engine of the SB3 ``VecEnv``
   and the gymnasium vector env): 1,024 attempts per call on numba's threads: env-steps/s
   (target >= 1,000,000 on 2 cores), and the same through ``ChallengeVecEnv`` (observation
   copies, info dicts).
@@ -39,7 +39,7 @@ def _load() -> str:
 
 @pytest.fixture(scope="module")
 def h1_world():
-    from simlab.rl.core import EnvSettings, World
+    from rl.core import EnvSettings, World
     from simlab.synthetic import default_bars
 
     bars = default_bars("1h")
@@ -59,7 +59,7 @@ def _run_single(env, actions: np.ndarray) -> int:
 
 
 def test_bench_single_env_vs_gym_anytrading(bench_record, benchmark, h1_world):
-    from simlab.rl.env import ChallengeEnv
+    from rl.env import ChallengeEnv
 
     rng = np.random.default_rng(0)
     actions = rng.integers(0, 3, SINGLE_STEPS).tolist()
@@ -113,8 +113,8 @@ def _run_batch(core, actions: np.ndarray) -> None:
 def test_bench_batched_env(bench_record, benchmark, h1_world):
     import numba
 
-    from simlab.rl.core import BatchCore
-    from simlab.rl.vec import ChallengeVecEnv
+    from rl.core import BatchCore
+    from rl.vec import ChallengeVecEnv
 
     rng = np.random.default_rng(1)
     actions = rng.integers(0, 3, (BATCH_CALLS, BATCH_ENVS))

@@ -15,7 +15,7 @@ from live.clock import ServerClock
 from live.fake import FakeTerminal
 from live.mt5 import MT5Broker
 from live.preflight import PreflightError, preflight
-from simlab.cli import main
+from simlab_cli.main import main
 
 PASSWORD = "hunter2-Very$ecret"
 

@@ -30,10 +30,10 @@ from typing import Any
 
 import numpy as np
 
+from rl.core import EnvSettings, World
+from rl.export import model_json_path, vecnormalize_path
 from simlab.bars import Bars
 from simlab.errors import ConfigError, InputError
-from simlab.rl.core import EnvSettings, World
-from simlab.rl.export import model_json_path, vecnormalize_path
 
 
 @dataclass(frozen=True)
@@ -127,9 +127,9 @@ def train(
     from stable_baselines3.common.logger import configure
     from stable_baselines3.common.vec_env import VecMonitor, VecNormalize
 
+    from rl.export import export_policy
+    from rl.vec import ChallengeVecEnv
     from simlab.atomic import atomic_write_text
-    from simlab.rl.export import export_policy
-    from simlab.rl.vec import ChallengeVecEnv
 
     opts.validate()
     out = Path(out)
@@ -165,7 +165,7 @@ def train(
     model.save(out)
     venv.save(str(vecnormalize_path(out)))
     record: dict[str, Any] = {
-        "schema": "simlab.rl-train/1",
+        "schema": "rl-train/1",
         "command": command or [],
         "settings": settings.to_dict(),
         "world": train_world.describe(),
@@ -243,7 +243,7 @@ def evaluate(bars: Bars, full: World, split: Split, onnx_path: Path, opts: Train
         "policy": str(res_policy.setup.meta["strategy"]),
         "baseline": str(res_base.setup.meta["strategy"]),
     }
-    return {"schema": "simlab.rl-eval/1", "runs": opts.eval_runs, "seed": opts.seed, "results": rows,
+    return {"schema": "rl-eval/1", "runs": opts.eval_runs, "seed": opts.seed, "results": rows,
             "table": comparison_table(rows, names, meta)}  # fmt: skip
 
 

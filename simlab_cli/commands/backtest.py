@@ -11,7 +11,7 @@ import math
 import sys
 from typing import Any
 
-from simlab.commands import _common as C
+from simlab_cli.commands import _common as C
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -85,11 +85,11 @@ def check_volume(volume: float, spec: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from simlab import provenance as P
     from simlab.atomic import check_output_paths
     from simlab.engine import Market, run_backtest
     from simlab.errors import ConfigError
     from simlab.results import envelope, format_backtest_table, write_result
+    from simlab_cli import provenance as P
 
     got = C.given(args)
     if args.volume is not None and "risk" in got:

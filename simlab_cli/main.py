@@ -1,6 +1,6 @@
 """The ``simlab`` command: the one place that wires data, strategies, costs, rules and reports together.
 
-Each sub-command lives in ``simlab/commands/<name>.py`` with two functions,
+Each sub-command lives in ``simlab_cli/commands/<name>.py`` with two functions,
 ``add_arguments(parser)`` and ``run(args) -> int``, and is imported only when it
 is the one being run: ``simlab --help`` never pays for numba or pandas.
 """
@@ -61,7 +61,7 @@ def _caused_by_interrupt(exc: BaseException) -> bool:
 
 
 def _module_name(command: str) -> str:
-    return "simlab.commands." + command.replace("-", "_")
+    return "simlab_cli.commands." + command.replace("-", "_")
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     rest = list(argv)
     rest.remove(args.command)
-    args._argv = rest  # the command's own words: simlab.commands._common.given() reads them
+    args._argv = rest  # the command's own words: simlab_cli.commands._common.given() reads them
     from simlab.errors import SimlabError
 
     try:
@@ -141,6 +141,13 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return _interrupted(args.command)
+    except BrokenPipeError:  # `simlab ... | head`: the reader has what it wanted; say nothing more
+        import contextlib
+        import os
+
+        with contextlib.suppress(AttributeError, OSError, ValueError):  # no second error at exit's flush
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:  # a bug, not bad input: still one line, the traceback on request
         import os
 
@@ -148,7 +155,9 @@ def main(argv: list[str] | None = None) -> int:
             return _interrupted(args.command)
         if os.environ.get("SIMLAB_DEBUG"):
             raise
-        msg = str(exc).splitlines()[0] if str(exc) else ""
+        from simlab.errors import one_line
+
+        msg = one_line(str(exc)) if str(exc) else ""
         print(
             f"simlab {args.command}: internal error: {type(exc).__name__}: {msg} "
             "(set SIMLAB_DEBUG=1 for the traceback, and please report it)",

@@ -18,7 +18,7 @@ import argparse
 import os
 from typing import TYPE_CHECKING, Any
 
-from simlab.commands import _common as C
+from simlab_cli.commands import _common as C
 
 if TYPE_CHECKING:
     from challenges.rules import Program
@@ -133,9 +133,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     C.add_data_arguments(p)
     C.add_strategy_arguments(p)
     C.add_cost_arguments(p)
-    from challenges.governors import add_governor_arguments
-
-    add_governor_arguments(p)
+    C.add_governor_arguments(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -179,7 +177,7 @@ def _horizon(args: argparse.Namespace, program: Program) -> tuple[int, dict[str,
 def _governors(args: argparse.Namespace, trade_mode: bool) -> tuple[Any, dict[str, Any]]:
     from challenges.governors import load_governors
     from simlab.errors import ConfigError
-    from simlab.provenance import governors_info
+    from simlab_cli.provenance import governors_info
 
     given = C.given(args)
     preset = args.governors if (not trade_mode or "governors" in given) else "none"
@@ -206,7 +204,7 @@ def _provenance(
 ) -> dict[str, Any]:
     """The provenance members of every mode: the canonical command line (this mode's options only,
     ``resolved`` values in place of the given ones), seed, runs, horizon, rules, governors."""
-    from simlab import provenance as P
+    from simlab_cli import provenance as P
 
     argv = P.canonical_argv(
         "challenge",
@@ -246,10 +244,10 @@ def _finish(args: argparse.Namespace, doc: dict[str, Any]) -> int:
 def _run_bars(
     args: argparse.Namespace, program: Program, size: float, horizon: int, horizon_info: dict[str, Any]
 ) -> int:
-    from simlab import provenance as P
     from simlab.bootstrap import MarketSettings, run_bootstrap_challenge
     from simlab.errors import ConfigError
     from simlab.montecarlo import ChallengeSetup, run_challenge
+    from simlab_cli import provenance as P
 
     gov, gov_info = _governors(args, False)
     spec = C.load_symbol(args)
@@ -339,7 +337,7 @@ def _run_trade_list(
     args: argparse.Namespace, program: Program, size: float, horizon: int, horizon_info: dict[str, Any]
 ) -> int:
     from challenges.trade_list import evaluate_trades, load_trades
-    from simlab import provenance as P
+    from simlab_cli import provenance as P
 
     gov, gov_info = _governors(args, True)
     trades = load_trades(args.trades, tz=args.tz or "UTC")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import math
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
+from simlab.bundled import BUNDLED, BUNDLED_M1
 from simlab.errors import ConfigError, one_line
 from simlab.timezones import TZ_HELP
 
@@ -15,7 +16,7 @@ SEED_MAX = 2**63 - 1  # seeds are 0 .. 2**63-1: the generator keys on a signed 6
 
 # ----------------------------------------------------------------------------- option value types
 # argparse calls these on the text of an option; an ArgumentTypeError becomes one line, exit 2
-# (simlab.cli.OneLineParser), before anything runs.
+# (simlab_cli.main.OneLineParser), before anything runs.
 
 
 def _finite(text: str) -> float:
@@ -98,11 +99,11 @@ def seed(text: str) -> int:
 
 
 def given(args: argparse.Namespace) -> set[str]:
-    """The dests of the options given on the command line (``simlab.cli.main`` records the words).
+    """The dests of the options given on the command line (``simlab_cli.main.main`` records the words).
 
     Without the words (a namespace built by hand), the options whose value differs from the default.
     """
-    from simlab.cli import command_parser, given_options
+    from simlab_cli.main import command_parser, given_options
 
     words = getattr(args, "_argv", None)
     if words is not None:
@@ -116,7 +117,7 @@ def given(args: argparse.Namespace) -> set[str]:
 def refuse_given(args: argparse.Namespace, dests: dict[str, str], mode: str) -> None:
     """One-line ConfigError for the first option of ``dests`` (dest -> why) that was given."""
     got = given(args)
-    from simlab.cli import command_parser
+    from simlab_cli.main import command_parser
 
     parser = command_parser(args.command)
     for action in parser._actions:
@@ -178,10 +179,6 @@ def input_paths(args: argparse.Namespace) -> dict[str, str | None]:
         if head.endswith(".py"):
             out["--strategy"] = head
     return out
-
-
-BUNDLED = "bundled"  # --data value meaning the synthetic default that ships with simlab (H1)
-BUNDLED_M1 = "bundled-m1"  # the same synthetic path as one-minute bars
 
 
 def add_data_arguments(p: argparse.ArgumentParser) -> None:
@@ -284,14 +281,13 @@ def load_data(args: argparse.Namespace) -> tuple[Any, str]:
 
     The loader's warnings (no --tz on an MT5 export, a last row that may be cut off) go to stderr.
     """
-    if args.data in (BUNDLED, BUNDLED_M1):
+    if is_bundled(args):
+        from simlab.bundled import bundled_bars, describe
         from simlab.symbol_match import check_plausible
-        from simlab.synthetic import default_bars
 
-        tf = "1h" if args.data == BUNDLED else "1min"
-        bars = default_bars(tf)
+        bars = bundled_bars(args.data)
         check_plausible(bars.bid, symbol_choice(args), f"--data {args.data} (synthetic EURUSD prices)")
-        return bars, f"bundled synthetic EURUSD {'H1' if tf == '1h' else 'M1'} (not real prices)"
+        return bars, describe(args.data)
     from simlab.loaders import load_bars  # it reports a missing file as one line itself
 
     bars = load_bars(
@@ -330,30 +326,20 @@ def load_strategy_from_args(args: argparse.Namespace) -> Any:
     return load_strategy(args.strategy, params, Path(args.params_file) if args.params_file else None)
 
 
-class Costs(NamedTuple):
-    """The cost setup of a run, its label for people, its provenance, and the ``--exec-model`` value
-    that names the same calibration again (``auto`` resolved)."""
+def costs_from_args(args: argparse.Namespace, spec: Any) -> Any:
+    """The ``execution_models.setup.Costs`` of ``--exec-model`` (and ``--spread``, ``--no-slippage``,
+    ``--latency-budget-ms``); an option that needs a model is refused in one line without one."""
+    from execution_models.setup import resolve_costs
 
-    setup: Any
-    label: str
-    info: dict[str, Any]
-    resolved: str
-
-
-def costs_from_args(args: argparse.Namespace, spec: Any) -> Costs:
-    """The execution model of ``--exec-model`` (and ``--spread``, ``--no-slippage``, ``--latency-budget-ms``)."""
-    from simlab import layout as L
-    from simlab.engine import CostSetup
-
-    name = args.exec_model
-    model = None
-    if name != "none":
-        from execution_models import available_models, load_model
-
-        if name != "auto" or available_models(spec.name, model_dir=args.model_dir):
-            # a broken file is an error, not "no costs"
-            model = load_model(spec.name if name == "auto" else name, model_dir=args.model_dir)
-    if model is None:
+    costs = resolve_costs(
+        spec,
+        args.exec_model,
+        model_dir=args.model_dir,
+        spread=args.spread,
+        slippage=not args.no_slippage,
+        latency_budget_ms=args.latency_budget_ms,
+    )
+    if not costs.has_model:
         got = given(args)
         if "spread" in got and args.spread != "data":
             raise ConfigError(
@@ -365,53 +351,32 @@ def costs_from_args(args: argparse.Namespace, spec: Any) -> Costs:
             raise ConfigError(
                 "--latency-budget-ms", "needs an execution model's latency; --exec-model is none"
             )
-        why = "" if name == "none" else f" (no execution model for {spec.name})"
-        info = {"ident": "none", "spread_mode": "data", "slippage": False, "latency_budget_ms": 0.0}
-        return Costs(CostSetup.fixed(), f"none: the data's spread, no slippage{why}", info, "none")
-    from simlab.provenance import sha256_file
+    return costs
 
-    q, probs = model.to_kernel_tables(spec.point)
-    if args.latency_budget_ms > 0:
-        # the budget swaps a market fill's sampled slippage for the session's p90 when the decision was
-        # slower: with no latency above it, or no entry/exit slippage at all, it could change nothing
-        slowest = max(float(max(t.q)) for t in model.tables["latency"].values())
-        slips = [
-            float(max(t.q)) for k in ("entry_slippage", "exit_slippage") for t in model.tables[k].values()
-        ]
-        if slowest <= args.latency_budget_ms:
-            raise ConfigError(
-                "--latency-budget-ms",
-                f"{args.latency_budget_ms:g} ms is never exceeded: {model.ident}'s latency is at most "
-                f"{slowest:g} ms" + (" (it has no latency measurements)" if slowest == 0 else ""),
-            )
-        if max(slips) <= 0:
-            raise ConfigError(
-                "--latency-budget-ms",
-                f"changes nothing: {model.ident} has no entry or exit slippage to take the p90 of",
-            )
-    mode = {"data": L.SPREAD_FROM_DATA, "model": L.SPREAD_FROM_MODEL, "wider": L.SPREAD_WIDER}[args.spread]
-    label = f"{model.ident} (spread: {args.spread}, slippage: {'off' if args.no_slippage else 'on'})"
-    setup = CostSetup(
-        cost_q=q,
-        cost_probs=probs,
-        spread_mode=mode,
-        slippage=not args.no_slippage,
-        latency_budget_ms=float(args.latency_budget_ms),
-        name=label,
+
+def add_governor_arguments(parser: argparse.ArgumentParser, default: str = "default") -> None:
+    """``--governors NAME|FILE`` and repeatable ``--gov key=value`` for a sub-command."""
+    from challenges.governors import list_governor_presets
+
+    parser.add_argument(
+        "--governors",
+        metavar="NAME|FILE",
+        default=default,
+        help=f"trader's guard rails: a preset ({', '.join(list_governor_presets())}) or a TOML file "
+        f"(default: {default})",
     )
-    # a file path names itself; SYMBOL / auto resolve to the dated calibration (with the same --model-dir)
-    resolved = name if name.endswith(".json") or "/" in name or "\\" in name else model.name
-    info = {
-        "ident": model.ident,
-        "sha256": sha256_file(model.path) if model.path else None,
-        "spread_mode": args.spread,
-        "slippage": not args.no_slippage,
-        "latency_budget_ms": float(args.latency_budget_ms),
-    }
-    return Costs(setup, label, info, resolved)
+    parser.add_argument(
+        "--gov",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        help="override one governor, e.g. --gov daily_buffer_pct=1.5 --gov halt_at_target=false "
+        "(percents are percents; 'off' switches a buffer off)",
+    )
 
 
-def cost_setup_from_args(args: argparse.Namespace, spec: Any) -> tuple[Any, str]:
-    """A ``CostSetup`` and the exact name of the calibration it uses."""
-    c = costs_from_args(args, spec)
-    return c.setup, c.label
+def governors_from_args(args: argparse.Namespace) -> Any:
+    """The effective governors of ``--governors`` and ``--gov`` (a ``GovernorConfig``)."""
+    from challenges.governors import load_governors
+
+    return load_governors(getattr(args, "governors", None), list(getattr(args, "gov", None) or []))

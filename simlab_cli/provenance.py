@@ -72,7 +72,7 @@ def canonical_argv(
     ``always``: dests recorded even at their default; ``values``: resolved values that replace
     ``args``' (None: leave the option out); ``skip``: dests never recorded, besides :data:`UNRECORDED`.
     """
-    from simlab.cli import command_parser
+    from simlab_cli.main import command_parser
 
     parser = command_parser(command)
     keep = set(always)

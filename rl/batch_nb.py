@@ -1,6 +1,6 @@
 """N challenge attempts stepped in one compiled call: the RL environments' engine (numba).
 
-This is the one module of ``simlab.rl`` that calls into the simulation kernel
+This is the one module of ``rl`` that calls into the simulation kernel
 (``simlab.kernel_nb``: ``begin_nb``, ``step_nb``, ``bar_ask_close_nb``,
 ``finish_nb``), so that a change of the kernel's signatures is adapted here
 and nowhere else. Every sub-environment ``i`` is one account on the shared

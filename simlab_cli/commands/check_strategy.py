@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from simlab.commands import _common as C
+from simlab_cli.commands import _common as C
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -2,30 +2,29 @@
 
 Nothing here imports gymnasium, stable-baselines3 or torch: the exported
 policy's strategy (``strategies.onnx_policy``) runs its closed loop on this
-core with onnxruntime alone. ``simlab.rl.env`` and ``simlab.rl.vec`` wrap it
+core with onnxruntime alone. ``rl.env`` and ``rl.vec`` wrap it
 as a gymnasium ``Env`` / vector env and a stable-baselines3 ``VecEnv``.
 
 A :class:`World` is everything an attempt needs that does not change between
 attempts: the market arrays, the features, the symbol, the costs, the
 program's phases, the governors, the sizing and the reward settings.
 :class:`BatchCore` holds the state of N sub-environments on one world and
-steps them with ``simlab.rl.batch_nb``.
+steps them with ``rl.batch_nb``.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import numpy as np
 
+from rl.features import FEATURE_NAMES, FEATURES_VERSION, WARMUP, MarketFeatures, market_features
 from simlab import layout as L
 from simlab.bars import Bars
 from simlab.engine import CostSetup, Market, config_vector
 from simlab.errors import ConfigError
-from simlab.rl.features import FEATURE_NAMES, FEATURES_VERSION, WARMUP, MarketFeatures, market_features
 
 PARALLEL_MIN_ENVS = 64  # below this many sub-environments one thread is faster than waking the others
 
@@ -197,8 +196,8 @@ class World:
         """A world from bars and settings: the program, governors, symbol and execution model by name."""
         from challenges.governors import load_governors
         from challenges.rules import load_program
+        from execution_models.setup import resolve_costs
         from simlab.bootstrap import MarketSettings
-        from simlab.commands._common import cost_setup_from_args
         from simlab.symbols import get_symbol
 
         s = settings or EnvSettings()
@@ -208,11 +207,10 @@ class World:
         spec = get_symbol(s.symbol)
         cost_name = "given"
         if costs is None:
-            ns = argparse.Namespace(
-                exec_model=s.exec_model, model_dir=model_dir, spread=s.spread,
-                no_slippage=not s.slippage, latency_budget_ms=0.0,
-            )  # fmt: skip
-            costs, cost_name = cost_setup_from_args(ns, spec)
+            resolved = resolve_costs(
+                spec, s.exec_model, model_dir=model_dir, spread=s.spread, slippage=s.slippage
+            )
+            costs, cost_name = resolved.setup, resolved.label
         calendar = MarketSettings.of(program, spec, gov)
         market = calendar.build(bars)
         rules = program.rule_matrix()
@@ -272,7 +270,7 @@ class BatchCore:
         starts: np.ndarray | None = None,
         parallel: bool | None = None,
     ) -> None:
-        from simlab.rl import batch_nb as B
+        from rl import batch_nb as B
 
         if n_envs < 1:
             raise ConfigError("n_envs", f"{n_envs}: expected at least one environment")

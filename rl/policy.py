@@ -1,9 +1,9 @@
 """A trained policy outside the trainer: its description file, and the closed loop that runs it.
 
 ``simlab rl export`` writes ``policy.onnx`` and, beside it, ``policy.json``
-(schema ``simlab.rl-policy/1``)::
+(schema ``rl-policy/1``)::
 
-    {"schema": "simlab.rl-policy/1",
+    {"schema": "rl-policy/1",
      "settings": {...EnvSettings...},            # the world it was trained in: program, sizing, window, ...
      "world": {"features": [...], "features_version", "window", "obs_dim", "n_actions", "phases", ...},
      "obs_norm": {"mean": [...], "var": [...], "epsilon", "clip"} | null,   # VecNormalize's statistics
@@ -29,16 +29,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from rl.core import BatchCore, EnvSettings, World
+from rl.features import FEATURE_NAMES, FEATURES_VERSION, market_features
 from simlab import layout as L
 from simlab.errors import ConfigError
-from simlab.rl.core import BatchCore, EnvSettings, World
-from simlab.rl.features import FEATURE_NAMES, FEATURES_VERSION, market_features
 
 if TYPE_CHECKING:
     from simlab.engine import Market
     from simlab.montecarlo import ChallengeResult, ChallengeSetup
 
-POLICY_SCHEMA = "simlab.rl-policy/1"
+POLICY_SCHEMA = "rl-policy/1"
 Policy = Callable[[np.ndarray], np.ndarray]  # raw observations (N, obs_dim) float32 -> actions (N,)
 
 
@@ -186,8 +186,8 @@ def shadow_world(settings: EnvSettings, market: Market) -> World:
     """The account a policy's open-loop ``signals`` imagine: its training program and size, the data's spread, no slippage."""
     from challenges.governors import load_governors
     from challenges.rules import load_program
+    from rl.core import _default_horizon
     from simlab.engine import CostSetup
-    from simlab.rl.core import _default_horizon
     from simlab.symbols import get_symbol
 
     program = load_program(settings.program)

@@ -225,7 +225,7 @@ def _print(summary: dict[str, object]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from simlab.atomic import atomic_write_text
-    from simlab.commands._common import warn
+    from simlab_cli.commands._common import warn
 
     summary = summarize(args)
     _print(summary)

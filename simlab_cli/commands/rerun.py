@@ -1,7 +1,7 @@
 """``simlab rerun RESULT.json``: run the settings a result file recorded, again.
 
 The file's ``provenance.argv`` is the canonical command line of its run (see
-``simlab.provenance``); rerun executes it with new output options. With the same
+``simlab_cli.provenance``); rerun executes it with new output options. With the same
 inputs (the recorded sha256 of the data, rules, models) the new file has the same
 bytes as the old one, which is how a result is checked.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from simlab.commands import _common as C
+from simlab_cli.commands import _common as C
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -27,9 +27,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from simlab.atomic import check_output_paths
-    from simlab.cli import main
     from simlab.errors import ConfigError
     from simlab.results import read_result
+    from simlab_cli.main import main
 
     check_output_paths({"--json": args.json, "--html": args.html}, {"RESULT": args.result})
     doc = read_result(args.result)

@@ -1,12 +1,12 @@
 """gymnasium environments: one challenge attempt per episode, on the simulation kernel.
 
-``ChallengeEnv`` is a batch of one of ``simlab.rl.core.BatchCore`` and
+``ChallengeEnv`` is a batch of one of ``rl.core.BatchCore`` and
 ``ChallengeVectorEnv`` a batch of N, so the two step the very same compiled
 code; sub-environment i of the vector env plays the attempts
 ``i, i + N, i + 2N, ...`` and equals a ``ChallengeEnv(attempt_offset=i,
 attempt_stride=N)`` step for step.
 
-Observation: ``window`` rows of ``simlab.rl.features`` (oldest first), then the
+Observation: ``window`` rows of ``rl.features`` (oldest first), then the
 account (``simlab.layout.RLO_*``); float32, within [-10, 10]. Action
 (``Discrete(1 + 2K)``): 0 flat, 1..K long at size level k, K+1..2K short.
 A decision made on bar t (after its close) fills at t+1's open. Reward: the
@@ -43,11 +43,11 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
+from rl.batch_nb import OBS_CLIP
+from rl.core import BatchCore, EnvSettings, World, last_status
 from simlab import layout as L
 from simlab.bars import Bars
 from simlab.errors import ConfigError
-from simlab.rl.batch_nb import OBS_CLIP
-from simlab.rl.core import BatchCore, EnvSettings, World, last_status
 
 
 def _world(bars: Bars | None, world: World | None, settings: EnvSettings | None, kw: dict[str, Any]) -> World:
@@ -159,7 +159,7 @@ class ChallengeEnv(gymnasium.Env[np.ndarray, np.int64]):
         attempt a), its world, and a core of one that starts on its first bar after the warm-up."""
         import dataclasses
 
-        from simlab.rl.features import market_features
+        from rl.features import market_features
 
         if options:
             raise ConfigError(

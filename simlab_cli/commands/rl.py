@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from simlab.commands import _common as C
+from simlab_cli.commands import _common as C
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -155,8 +155,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from rl.export import export_policy
     from simlab.errors import ConfigError
-    from simlab.rl.export import export_policy
 
     if args.check < 1:
         raise ConfigError("--check", f"{args.check}: expected at least 1 observation")
@@ -169,9 +169,9 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
+    from rl.core import EnvSettings
+    from rl.train import TrainOptions, train
     from simlab.errors import ConfigError
-    from simlab.rl.core import EnvSettings
-    from simlab.rl.train import TrainOptions, train
 
     if args.symbol_file:
         raise ConfigError(

@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from rl.policy import POLICY_SCHEMA, ObsNorm, policy_json_path
 from simlab.errors import ConfigError
-from simlab.rl.policy import POLICY_SCHEMA, ObsNorm, policy_json_path
 
 OPSET = 17
 INPUT_NAME = "obs"
@@ -82,7 +82,7 @@ def _onnxable(policy: Any) -> Any:
 
 def check_obs(model_zip: Path | str, n: int = 512, seed: int = 0) -> np.ndarray:
     """Raw observations for the export check: attempts of the training world under random actions."""
-    from simlab.rl.core import BatchCore
+    from rl.core import BatchCore
 
     world = training_world(model_zip)
     envs = 16
@@ -97,7 +97,7 @@ def check_obs(model_zip: Path | str, n: int = 512, seed: int = 0) -> np.ndarray:
 
 def training_world(model_zip: Path | str) -> Any:
     """The world a model was trained in, rebuilt from ``model.json`` (its data, settings and split)."""
-    from simlab.rl.core import EnvSettings, World
+    from rl.core import EnvSettings, World
 
     meta = read_model_json(model_zip)
     settings = EnvSettings.from_dict(meta["settings"], str(model_json_path(model_zip)))
@@ -106,13 +106,11 @@ def training_world(model_zip: Path | str) -> Any:
 
 
 def _load_bars(tr: dict[str, Any]) -> Any:
-    from simlab.commands._common import BUNDLED, BUNDLED_M1
+    from simlab.bundled import bundled_bars, is_bundled
 
     data = tr["data"]
-    if data in (BUNDLED, BUNDLED_M1):
-        from simlab.synthetic import default_bars
-
-        return default_bars("1h" if data == BUNDLED else "1min")
+    if is_bundled(data):
+        return bundled_bars(data)
     from simlab.loaders import load_bars
 
     return load_bars(

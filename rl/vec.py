@@ -1,6 +1,6 @@
 """The batched environment as a stable-baselines3 ``VecEnv``: N attempts per compiled call, no subprocesses.
 
-Same core and same attempts as ``simlab.rl.env.ChallengeVectorEnv``; the
+Same core and same attempts as ``rl.env.ChallengeVectorEnv``; the
 stable-baselines3 conventions on top: a finished sub-environment is reset in
 the step that ended it, its last observation in ``infos[i]["terminal_observation"]``
 and ``infos[i]["TimeLimit.truncated"]`` True when the horizon (not a pass or a
@@ -16,11 +16,11 @@ from typing import Any
 import numpy as np
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices
 
+from rl.core import BatchCore, EnvSettings, World
+from rl.env import _done_info, _no_bootstrap, _spaces, _world
 from simlab import layout as L
 from simlab.bars import Bars
 from simlab.errors import ConfigError
-from simlab.rl.core import BatchCore, EnvSettings, World
-from simlab.rl.env import _done_info, _no_bootstrap, _spaces, _world
 
 
 class ChallengeVecEnv(VecEnv):
