@@ -1,0 +1,23 @@
+"""The Dask worker plugin of :mod:`simlab.scaleout` (imported only where dask.distributed is installed)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from distributed import WorkerPlugin
+
+
+class WarmKernels(WorkerPlugin):  # type: ignore[misc]  # distributed's base class is untyped
+    """Runs ``fn`` once on every worker, before its first task (and on workers that join later):
+    the numba kernels are compiled, or loaded from the cache, once per worker process."""
+
+    name = "simlab-warm-kernels"
+    idempotent = True
+
+    def __init__(self, fn: Callable[[], Any] | None) -> None:
+        self.fn = fn
+
+    def setup(self, worker: Any) -> None:
+        if self.fn is not None:
+            self.fn()
