@@ -10,8 +10,8 @@ fractions of the initial balance, times ISO 8601 UTC ending in ``Z``)::
 
     {
       "schema": "simlab.result/1",
-      "kind": "challenge" | "backtest",
-      "mode": "bars" | "day_bootstrap" | "trade_list"      (challenge)
+      "kind": "challenge" | "backtest" | "sweep",
+      "mode": "bars" | "day_bootstrap" | "trade_list"      (challenge, sweep)
               | "bars"                                      (backtest),
       "provenance": {...},   # what reproduces the run: see simlab_cli.provenance
       "result": {...}        # the body of the kind, below
@@ -74,6 +74,10 @@ attempts add ``source_start`` and ``blocks``; trade-list attempts give
      "trades": [ledger rows], "equity_curve": {"resolution", "time", "balance", "equity", "worst_equity"},
      "refused_orders": {reason: count}}                                   # optional
 
+``result`` of a sweep (``simlab sweep``): the axes, every cell's settings, its ``simlab challenge``
+command and the challenge body less its attempts, the best cell and the selection check; see
+:mod:`simlab.sweep`.
+
 A new version is a new ``SCHEMA_VERSION``; :func:`read_result` refuses any
 other with one line.
 """
@@ -94,7 +98,7 @@ from simlab.stats import wilson_interval
 SCHEMA_NAME = "simlab.result"
 SCHEMA_VERSION = 1
 SCHEMA = f"{SCHEMA_NAME}/{SCHEMA_VERSION}"
-KINDS = ("challenge", "backtest")
+KINDS = ("challenge", "backtest", "sweep")
 CHALLENGE_MODES = ("bars", "day_bootstrap", "trade_list")
 PASS_WITHIN_STEP = 30  # days between the points of "passed within d days"
 NOT_PASSED_IN_HORIZON = "no_pass_within_horizon"
@@ -114,6 +118,7 @@ _CHALLENGE_KEYS = (
     "attempts",
 )
 _BACKTEST_KEYS = ("summary", "costs_by_session", "trades", "equity_curve")
+_SWEEP_KEYS = ("runs", "objective", "axes", "cells", "best", "selection_check")  # simlab.sweep
 
 
 # ----------------------------------------------------------------------------- JSON helpers
@@ -196,7 +201,7 @@ def read_result(path: str | Path, kind: str | None = None) -> dict[str, Any]:
         raise InputError(where, f"field 'kind': {doc['kind']!r} is not one of {', '.join(KINDS)}")
     if kind is not None and doc["kind"] != kind:
         raise InputError(where, f"holds a {doc['kind']} result, not a {kind} result")
-    need = _CHALLENGE_KEYS if doc["kind"] == "challenge" else _BACKTEST_KEYS
+    need = {"challenge": _CHALLENGE_KEYS, "backtest": _BACKTEST_KEYS, "sweep": _SWEEP_KEYS}[doc["kind"]]
     body = doc["result"]
     if not isinstance(body, dict):
         raise InputError(where, "field 'result': expected an object")
@@ -593,6 +598,10 @@ def format_backtest_table(doc: Mapping[str, Any]) -> str:
 
 def format_table(doc: Mapping[str, Any]) -> str:
     """The terminal table of any result document."""
+    if doc["kind"] == "sweep":
+        from simlab.sweep_table import format_sweep_table
+
+        return format_sweep_table(doc)
     return format_challenge_table(doc) if doc["kind"] == "challenge" else format_backtest_table(doc)
 
 

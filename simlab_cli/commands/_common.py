@@ -102,8 +102,13 @@ def given(args: argparse.Namespace) -> set[str]:
     """The dests of the options given on the command line (``simlab_cli.main.main`` records the words).
 
     Without the words (a namespace built by hand), the options whose value differs from the default.
+    A namespace may carry the answer already (``_given``: a sweep asks it once for all its cells).
     """
     from simlab_cli.main import command_parser, given_options
+
+    known = getattr(args, "_given", None)
+    if known is not None:
+        return set(known)
 
     words = getattr(args, "_argv", None)
     if words is not None:

@@ -205,20 +205,29 @@ def _provenance(
     ``resolved`` values in place of the given ones), seed, runs, horizon, rules, governors."""
     from simlab_cli import provenance as P
 
-    argv = P.canonical_argv(
-        "challenge",
-        args,
-        always=("program", "size", "runs", "seed", "horizon_days"),
-        values={"horizon_days": horizon_info["days"], **resolved},
-        skip=BAR_ONLY if args.trades else TRADE_LIST_ONLY,
-    )
-    return P.base(argv) | {
+    return P.base(challenge_argv(args, horizon_info, resolved)) | {
         "seed": args.seed,
         "runs": args.runs,
         "horizon": horizon_info,
         "program": P.program_info(program, size),
         "governors": gov_info,
     }
+
+
+def challenge_argv(
+    args: argparse.Namespace, horizon_info: dict[str, Any], resolved: dict[str, Any]
+) -> list[str]:
+    """The canonical command line of a challenge run (``simlab_cli.provenance.canonical_argv``): this
+    mode's options, the horizon as a number of days, ``resolved`` values in place of the given ones."""
+    from simlab_cli import provenance as P
+
+    return P.canonical_argv(
+        "challenge",
+        args,
+        always=("program", "size", "runs", "seed", "horizon_days"),
+        values={"horizon_days": horizon_info["days"], **resolved},
+        skip=BAR_ONLY if args.trades else TRADE_LIST_ONLY,
+    )
 
 
 def _finish(args: argparse.Namespace, doc: dict[str, Any]) -> int:
