@@ -166,7 +166,7 @@ def footer_lines(doc: Mapping[str, Any]) -> list[str]:
     sc = r["selection_check"]
     lines.append("")
     lines.append(
-        f"  selection check: the best of {sc['cells']} cells overstates its own figure; here is the choice on "
+        f"  selection check: the best of {sc['cells']} cells flatters its own figure; here is that choice on "
         "attempts it was not chosen on"
     )
     extra = "" if obj["name"] == "pass_rate" else f"   {obj['label']}"
@@ -200,6 +200,19 @@ def footer_lines(doc: Mapping[str, Any]) -> list[str]:
         lines.append("")
         lines.append("  What the EV assumes:")
         lines.extend(f"    - {a}" for a in obj["assumes"])
+        terms: dict[str, str] = {}
+        for c in r["cells"]:
+            ev = c.get("ev")
+            if not ev:
+                continue
+            key = " ".join(f"{k}={_v(v)}" for k, v in c["settings"].items() if k in ("program", "size"))
+            terms.setdefault(
+                key,
+                f"fee {ev['fee']:,.2f}, payout {ev['payout']:,.2f}, refund {ev['refund']:,.2f} {ev['currency']} "
+                f"(fee: {ev['fee_source']}; payout: {ev['payout_source']})",
+            )
+        for key, text in terms.items():
+            lines.append(f"    {key + ': ' if key else ''}{text}")
     return lines
 
 

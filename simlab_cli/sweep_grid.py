@@ -50,7 +50,7 @@ class TypedAxis:
             "name": self.name,
             "option": self.option,
             "given": self.axis.spec,
-            "values": list(self.values),
+            "values": [json_value(v) for v in self.values],
         }
 
 
