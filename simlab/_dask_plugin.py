@@ -13,7 +13,9 @@ class WarmKernels(WorkerPlugin):  # type: ignore[misc]  # distributed's base cla
     the numba kernels are compiled, or loaded from the cache, once per worker process."""
 
     name = "simlab-warm-kernels"
-    idempotent = True
+    # a later sweep on the same cluster replaces the plugin and warms its own kernels (another mode may
+    # need others); a kernel already compiled in a worker is a quick no-op
+    idempotent = False
 
     def __init__(self, fn: Callable[[], Any] | None) -> None:
         self.fn = fn

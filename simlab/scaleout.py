@@ -173,6 +173,8 @@ def _client(target: Target) -> Iterator[Any]:
                 threads_per_worker=1,
                 processes=True,
                 dashboard_address=None,
+                # no dashboard; the scheduler's HTTP server on a free port of loopback (8787 may be taken)
+                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                 silence_logs=logging.ERROR,
             )
         finally:
