@@ -363,3 +363,45 @@ def test_ctrl_c_ends_a_sweep_with_130_and_no_output(tmp_path: Path) -> None:
     lines = [ln for ln in stderr.splitlines() if "compiling" not in ln]
     assert lines[-1] == "simlab sweep: interrupted"
     assert lines[-2].startswith("simlab sweep: 0 of 6 cells finished")
+
+
+# ----------------------------------------------------------------------------- report and table
+
+
+def test_html_heat_map_is_self_contained_and_deterministic(tmp_path: Path) -> None:
+    pytest.importorskip("plotly")
+    from reports.sweep_html import sweep_report_html
+
+    html_a = tmp_path / "a.html"
+    code, _, stderr = run_simlab_here(
+        "sweep", "--grid", "risk=0.01,0.02", "--grid", "fast=10,20", "--runs", "20",
+        "--json", str(tmp_path / "a.json"), "--html", str(html_a),
+    )  # fmt: skip
+    assert code == 0, stderr
+    text = html_a.read_text()
+    # plotly.js inlined once, no external script or stylesheet
+    assert text.count("<script type='text/javascript'>") == 1 and "<script src" not in text and "<link " not in text
+    assert text.count("Plotly.newPlot(") == 1 and 'id="simlab-sweep-objective"' in text
+    # the report is a function of the document: rebuilt from the JSON file it is the same bytes
+    doc = read_result(tmp_path / "a.json", kind="sweep")
+    assert sweep_report_html(doc) == text
+    code, _, _ = run_simlab_here("rerun", str(tmp_path / "a.json"), "--html", str(tmp_path / "b.html"))
+    assert code == 0 and (tmp_path / "b.html").read_bytes() == html_a.read_bytes()
+
+
+def test_rich_table_shows_the_plain_tables_figures(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from simlab.sweep_table import format_sweep_table, print_sweep_table
+
+    doc, _ = sweep(tmp_path, "--grid", "risk=0.01,0.02", "--runs", "20", "--split", "off")
+    capsys.readouterr()
+    print_sweep_table(doc, rich=True)
+    rich_text = capsys.readouterr().out
+    plain = format_sweep_table(doc)
+    for c in doc["result"]["cells"]:
+        pr = c["summary"]["pass_rate"]
+        assert f"{100 * pr['rate']:.1f}%" in rich_text and f"{100 * pr['rate']:.1f}%" in plain
+    assert (
+        "walk-forward: not run (--split off)" in rich_text and "walk-forward: not run (--split off)" in plain
+    )

@@ -155,6 +155,8 @@ def _require_plotly() -> None:
 
     try:
         import plotly  # noqa: F401
+
+        import reports.sweep_html  # noqa: F401  (before the work: a report that cannot be drawn fails now)
     except ImportError:
         raise ConfigError("--html", "the heat map needs plotly: pip install 'simlab[report]'") from None
 
