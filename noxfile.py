@@ -5,7 +5,8 @@ nox -s tests       # the suite
 nox -s props       # hypothesis properties with thousands of examples
 nox -s lint        # ruff
 nox -s typecheck   # mypy
-nox -s bench       # pytest-benchmark: kernel vs vectorbt, sampled vs fixed costs, Monte Carlo bar-steps/s,
+nox -s bench       # pytest-benchmark: kernel vs vectorbt, sampled vs fixed costs, Monte Carlo bar-steps/s, sweep
+                   # attempts/s in process vs a 2-worker Dask cluster and the overhead per task,
                    # RL env steps/s (single vs gym-anytrading, batched)
 """
 
