@@ -221,7 +221,7 @@ def sweep_report_html(doc: Mapping[str, Any]) -> str:
     title = f"simlab sweep: {len(r['cells'])} cells x {r['runs']} attempts"
     what = f"{st.get('spec') or 'trade list'} on {data.get('name')} | seed {prov.get('seed')} | objective: {obj['label']}"
     parts = [
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>{html.escape(title)}</title><style>{_CSS}</style>",
         f"<script type='text/javascript'>{get_plotlyjs()}</script></head><body>",
         f"<h1>{html.escape(title)}</h1><p class='sub'>{html.escape(what)}</p>",

@@ -64,9 +64,14 @@ class SweepPlan:
         return tasks
 
     def take_first(self, outcomes: Sequence[dict[str, Any]]) -> None:
+        """Keep the grid's outcomes and choose; no cell that traded at all is an error, as in a challenge."""
+        from simlab.errors import SimlabError
+
         n = len(self.cells)
         for c, o in zip(self.cells, outcomes[:n]):
             c.outcome = o
+        if not self.args.allow_no_trades and not any(o["traded"] for o in outcomes[:n]):
+            raise SimlabError(f"no cell traded; cell #0: {outcomes[0]['no_trades']}")
         self.best = self._choose([c.outcome for c in self.cells])
         if self.split is not None:
             for c, o in zip(self.cells, outcomes[n:]):

@@ -380,7 +380,11 @@ def test_html_heat_map_is_self_contained_and_deterministic(tmp_path: Path) -> No
     assert code == 0, stderr
     text = html_a.read_text()
     # plotly.js inlined once, no external script or stylesheet
-    assert text.count("<script type='text/javascript'>") == 1 and "<script src" not in text and "<link " not in text
+    assert (
+        text.count("<script type='text/javascript'>") == 1
+        and "<script src" not in text
+        and "<link " not in text
+    )
     assert text.count("Plotly.newPlot(") == 1 and 'id="simlab-sweep-objective"' in text
     # the report is a function of the document: rebuilt from the JSON file it is the same bytes
     doc = read_result(tmp_path / "a.json", kind="sweep")
