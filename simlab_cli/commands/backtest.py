@@ -168,6 +168,8 @@ def _check_orders(result: Any, spec: Any, args: argparse.Namespace, n_bars: int)
 def _body(result: Any, resolution: str) -> dict[str, Any]:
     import numpy as np
 
+    from simlab import layout as L
+
     trades = result.trades()
     for col in ("entry_time", "exit_time"):
         trades[col] = trades[col].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -184,6 +186,11 @@ def _body(result: Any, resolution: str) -> dict[str, Any]:
         worst = np.minimum.reduceat(np.minimum(curve[:, 2], curve[:, 1]), first)
         times, curve = times[last], curve[last]
     iso = np.datetime_as_string(times.astype("datetime64[ns]"), unit="s")
+    from simlab.sample import ledger_stats, session_costs
+
+    tr = result.trades_raw
+    t = result.bars.time
+    hold = t[tr[:, L.TR_EXIT_BAR].astype(np.int64)] - t[tr[:, L.TR_ENTRY_BAR].astype(np.int64)]
     body: dict[str, Any] = {
         "summary": result.summary(),
         "costs_by_session": result.costs_by_session(),
@@ -197,6 +204,8 @@ def _body(result: Any, resolution: str) -> dict[str, Any]:
             "equity": np.round(curve[:, 1], 6).tolist(),
             "worst_equity": np.round(worst, 6).tolist(),
         },
+        "session_costs": session_costs(tr),
+        "trade_stats": ledger_stats(tr, hold),
     }
     refused = getattr(result, "refused_orders", None)
     if refused:
