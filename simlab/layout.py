@@ -327,7 +327,7 @@ BREACH_NAMES = {
 CURVE_BALANCE = 0
 CURVE_EQUITY = 1  # at the close
 CURVE_WORST_EQUITY = 2  # worst intrabar
-CURVE_DAILY_LIMIT = 3  # acc[ACC_DAILY_LIMIT] after the bar: the level that breaches the daily rule (-inf: none)
+CURVE_DAILY_LIMIT = 3  # acc[ACC_DAILY_LIMIT] after the bar: the daily rule's breach level (-inf: none)
 CURVE_MAXLOSS_LIMIT = 4  # acc[ACC_MAXLOSS_LIMIT] after the bar (-inf: none); trailing modes move it
 CURVE_SIZE = 5
 

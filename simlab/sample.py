@@ -81,16 +81,12 @@ class AttemptTrace:
     hold_ns: np.ndarray  # (n,) exit time - entry time of each trade
 
 
-def daily_path(
-    curve: np.ndarray, day: np.ndarray, phase: str, status: str, start_day: int
-) -> PhasePath:
+def daily_path(curve: np.ndarray, day: np.ndarray, phase: str, status: str, start_day: int) -> PhasePath:
     """A phase's bar curve (``CURVE_*`` columns) cut to one row per trading day ``day`` (its bars' ids)."""
     day = np.asarray(day, dtype=np.int64)
     last = np.flatnonzero(np.r_[day[1:] != day[:-1], True])
     first = np.r_[0, last[:-1] + 1]
-    worst = np.minimum.reduceat(
-        np.minimum(curve[:, L.CURVE_WORST_EQUITY], curve[:, L.CURVE_EQUITY]), first
-    )
+    worst = np.minimum.reduceat(np.minimum(curve[:, L.CURVE_WORST_EQUITY], curve[:, L.CURVE_EQUITY]), first)
     at = curve[last]
     return PhasePath(
         phase=phase,
@@ -240,7 +236,8 @@ def trade_stats(
     if exit_reason is not None:
         codes, counts = np.unique(exit_reason.astype(np.int64), return_counts=True)
         pairs = sorted(
-            ((L.EXIT_NAMES.get(int(c), "?"), int(k)) for c, k in zip(codes, counts)), key=lambda x: (-x[1], x[0])
+            ((L.EXIT_NAMES.get(int(c), "?"), int(k)) for c, k in zip(codes, counts)),
+            key=lambda x: (-x[1], x[0]),
         )
         out["exit_reasons"] = dict(pairs)
     return out
@@ -251,18 +248,14 @@ def ledger_stats(trades: np.ndarray, hold_ns: np.ndarray) -> dict[str, Any]:
     return trade_stats(trades[:, L.TR_PNL], hold_ns, trades[:, L.TR_DIR], trades[:, L.TR_EXIT_REASON])
 
 
-def sample_members(
-    traces: Sequence[AttemptTrace], phase_names: Sequence[str], runs: int
-) -> dict[str, Any]:
+def sample_members(traces: Sequence[AttemptTrace], phase_names: Sequence[str], runs: int) -> dict[str, Any]:
     """The optional challenge-body members of a bar-mode sample (see the module docstring)."""
     k = len(traces)
     trades = np.concatenate([t.trades for t in traces]) if traces else np.zeros((0, L.TR_SIZE))
     hold = np.concatenate([t.hold_ns for t in traces]) if traces else np.zeros(0, dtype=np.int64)
     return {
         "sample": sample_note(k, runs),
-        "equity_paths": [
-            {"attempt": t.attempt, "phases": [p.to_json() for p in t.phases]} for t in traces
-        ],
+        "equity_paths": [{"attempt": t.attempt, "phases": [p.to_json() for p in t.phases]} for t in traces],
         "equity_bands": equity_bands([t.phases for t in traces], phase_names),
         "session_costs": session_costs(trades),
         "trade_stats": ledger_stats(trades, hold) | {"from": f"the first {k} attempts"},

@@ -57,6 +57,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--json", default=None, metavar="FILE", help="write the result as JSON (schema simlab.result/1)"
     )
     p.add_argument(
+        "--html",
+        default=None,
+        metavar="FILE",
+        help="write the HTML report (self-contained; the same bytes as `simlab report` of the JSON)",
+    )
+    p.add_argument(
         "--curve",
         choices=("daily", "bars"),
         default="daily",
@@ -97,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
     if args.volume is None and not 0.0 < args.risk <= 0.2:
         raise ConfigError("--risk", f"{args.risk} is outside (0, 0.2]; give a fraction, e.g. 0.01 for 1%")
     C.refuse_given_on_bundled(args)
-    check_output_paths({"--json": args.json}, C.input_paths(args))
+    check_output_paths({"--json": args.json, "--html": args.html}, C.input_paths(args))
     spec = C.load_symbol(args)
     if args.volume is not None:
         check_volume(args.volume, spec)
@@ -149,6 +155,11 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         write_result(args.json, doc)
         print(f"  wrote {args.json}")
+    if args.html:
+        from reports.report import write_report
+
+        write_report(doc, args.html)
+        print(f"  wrote {args.html}")
     return 0
 
 
