@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     from simlab.atomic import check_output_paths
     from simlab.engine import Market, run_backtest
     from simlab.errors import ConfigError
-    from simlab.results import envelope, format_backtest_table, write_result
+    from simlab.results import envelope, write_result
     from simlab_cli import provenance as P
 
     got = C.given(args)
@@ -151,7 +151,9 @@ def run(args: argparse.Namespace) -> int:
     }
     _check_orders(result, spec, args, len(bars))
     doc = envelope("backtest", "bars", prov, _body(result, args.curve))
-    print(format_backtest_table(doc))
+    from reports.terminal import print_table
+
+    print_table(doc)  # rich tables on a terminal; the plain table otherwise (pipes, files, CI)
     if args.json:
         write_result(args.json, doc)
         print(f"  wrote {args.json}")

@@ -228,9 +228,10 @@ def _provenance(
 
 
 def _finish(args: argparse.Namespace, doc: dict[str, Any]) -> int:
-    from simlab.results import format_challenge_table, write_result
+    from reports.terminal import print_table
+    from simlab.results import write_result
 
-    print(format_challenge_table(doc))
+    print_table(doc)  # rich tables on a terminal; the plain table otherwise (pipes, files, CI)
     if args.json:
         write_result(args.json, doc)
         print(f"\n  wrote {args.json}")
