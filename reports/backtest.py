@@ -73,7 +73,8 @@ def equity_figure(ctx: _Ctx) -> Any:
                 ),
                 row=1, col=1,
             )  # fmt: skip
-    F.hline(fig, ctx.balance, f"initial balance {ctx.money(ctx.balance)}", "#7f8c8d", dash="dot")
+    F.hline(fig, ctx.balance, f"initial balance {ctx.money(ctx.balance)}", "#7f8c8d", dash="dot", position="top right",
+            row=1, col=1)  # fmt: skip
     fig.add_trace(
         go.Scatter(x=t, y=F.rounded(dd, 3), mode="lines", fill="tozeroy", line={"color": F.FAIL, "width": 1},
                    fillcolor="rgba(192,57,43,0.25)", name="drawdown from the peak",

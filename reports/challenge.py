@@ -334,7 +334,7 @@ def phases_figure(ctx: _Ctx) -> Any:
     go = _go()
     names, rate, plus, minus, text = [], [], [], [], []
     for ph in ctx.r["phases"]:
-        names.append(str(ph["name"]))
+        names.append(f"{esc(ph['name'])}<br>{ph['passed']:,} of {ph['reached']:,}")
         r = 0.0 if ph.get("rate") is None else 100.0 * float(ph["rate"])
         lo, hi = (100.0 * float(c) for c in ph["ci95"])
         rate.append(round(r, 3))
@@ -343,7 +343,7 @@ def phases_figure(ctx: _Ctx) -> Any:
         text.append(f"{ph['passed']:,} of {ph['reached']:,}")
     pr = ctx.r["pass_rate"]
     r = 100.0 * float(pr["rate"])
-    names.append("whole program")
+    names.append(f"whole program<br>{pr['passed']:,} of {pr['runs']:,}")
     rate.append(round(r, 3))
     plus.append(round(100.0 * float(pr["ci95"][1]) - r, 3))
     minus.append(round(r - 100.0 * float(pr["ci95"][0]), 3))
@@ -351,9 +351,9 @@ def phases_figure(ctx: _Ctx) -> Any:
     colors = [F.ACCENT] * (len(names) - 1) + [F.PASS]
     fig = go.Figure(
         go.Bar(
-            x=names, y=rate, marker_color=colors, text=text, textposition="outside", cliponaxis=False,
+            x=names, y=rate, marker_color=colors, customdata=text,
             error_y={"type": "data", "array": plus, "arrayminus": minus, "color": "#1d2430", "thickness": 1.2},
-            hovertemplate="%{x}: %{y:.1f}% passed (%{text})<extra></extra>",
+            hovertemplate="%{y:.1f}% passed (%{customdata})<extra></extra>",
         )
     )  # fmt: skip
     top = max((a + b for a, b in zip(rate, plus)), default=100.0)
@@ -611,8 +611,7 @@ def headline(ctx: _Ctx) -> str:
     reasons = ctx.r.get("failure_reasons") or {}
     top = next(iter(reasons.items()), None)
     items = [
-        ("pass rate", percent(pr["rate"]), f"95% CI {percent(pr['ci95'][0])} .. {percent(pr['ci95'][1])}",
-         "pass" if pr["rate"] >= 0.5 else "fail"),
+        ("pass rate", percent(pr["rate"]), f"95% CI {percent(pr['ci95'][0])} .. {percent(pr['ci95'][1])}", ""),
         ("passed", f"{pr['passed']:,} of {pr['runs']:,}", "attempts", ""),
         ("median days to pass", f"{float(d['median']):.0f}" if d else "-",
          f"p10 {float(d['p10']):.0f} · p90 {float(d['p90']):.0f}" if d else "no attempt passed", ""),

@@ -55,15 +55,17 @@ def layout(
     the traces were added). ``axes=False``: leave the axes alone (subplots set their own)."""
     out: dict[str, Any] = {
         "template": "plotly_white",
-        "title": {"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 16}},
+        # the title at the very top, the legend (up to two rows) between it and the plot
+        "title": {"text": title, "x": 0.01, "xanchor": "left", "y": 0.985, "yanchor": "top", "yref": "container",
+                  "font": {"size": 16}},
         "font": {"family": _FONT, "size": 12, "color": "#1d2430"},
         "height": height,
-        "margin": {"l": 78, "r": 24, "t": 74 if legend else 48, "b": 56},
+        "margin": {"l": 78, "r": 24, "t": 96 if legend else 52, "b": 56},
         "xaxis": {"title": {"text": x_title}, "zeroline": False, "showline": True, "linecolor": "#b8c0cc"},
         "yaxis": {"title": {"text": y_title}, "zeroline": False, "showline": True, "linecolor": "#b8c0cc"},
         "showlegend": legend,
         "legend": {
-            "orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0.0, "font": {"size": 11},
+            "orientation": "h", "yanchor": "bottom", "y": 1.01, "x": 0.0, "font": {"size": 11},
             "traceorder": "normal",
         },
         "hovermode": "closest",
@@ -103,14 +105,15 @@ def figure_div(fig: Any, div_id: str, *, height: int | None = None) -> str:
 
 
 def hline(
-    fig: Any, y: float, text: str, color: str, *, dash: str = "dash", position: str = "top left"
+    fig: Any, y: float, text: str, color: str, *, dash: str = "dash", position: str = "top left", **where: Any
 ) -> None:
-    """A labelled horizontal line across the plot (a limit, a target)."""
+    """A labelled horizontal line across the plot (a limit, a target); ``where``: ``row=, col=`` of a subplot."""
     fig.add_hline(
         y=y,
         line={"color": color, "width": 1.6, "dash": dash},
         annotation={"text": text, "font": {"color": color, "size": 11}, "bgcolor": "rgba(255,255,255,0.75)"},
         annotation_position=position,
+        **where,
     )
 
 
