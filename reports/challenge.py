@@ -89,28 +89,8 @@ def fan_figure(ctx: _Ctx, phase: str, paths: list[dict[str, Any]], band: Mapping
     fig = go.Figure()
     if band:
         x = band["day"]
-        fig.add_trace(
-            go.Scatter(
-                x=x, y=band["p90"], mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip"
-            )
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=x, y=band["p10"], mode="lines", line={"width": 0}, fill="tonexty", fillcolor=F.BAND,
-                name="10-90% of attempts", hoverinfo="skip",
-            )
-        )  # fmt: skip
-        fig.add_trace(
-            go.Scatter(
-                x=x, y=band["p75"], mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip"
-            )
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=x, y=band["p25"], mode="lines", line={"width": 0}, fill="tonexty", fillcolor=F.BAND_INNER,
-                name="25-75%", hoverinfo="skip",
-            )
-        )  # fmt: skip
+        F.band(fig, x, band["p90"], band["p10"], F.BAND, "10-90% of attempts")
+        F.band(fig, x, band["p75"], band["p25"], F.BAND_INNER, "25-75%")
         fig.add_trace(
             go.Scatter(
                 x=x, y=band["p50"], mode="lines", line={"color": F.ACCENT, "width": 2.6}, name="median",
@@ -298,17 +278,7 @@ def pass_by_day_figure(ctx: _Ctx) -> Any:
     hi = F.rounded([100.0 * c[1] for c in ci], 3)
     x = days.tolist()
     fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            x=x, y=hi, mode="lines", line={"width": 0, "shape": "hv"}, showlegend=False, hoverinfo="skip"
-        )
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=x, y=lo, mode="lines", line={"width": 0, "shape": "hv"}, fill="tonexty", fillcolor=F.BAND,
-            name="95% Wilson interval", hoverinfo="skip",
-        )
-    )  # fmt: skip
+    F.band(fig, x, hi, lo, F.BAND, "95% Wilson interval", shape="hv")
     fig.add_trace(
         go.Scatter(
             x=x, y=rate, mode="lines", line={"color": F.PASS, "width": 2.4, "shape": "hv"}, name="passed by day d",

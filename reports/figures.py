@@ -104,28 +104,56 @@ def figure_div(fig: Any, div_id: str, *, height: int | None = None) -> str:
     )
 
 
+def _labelled(color: str, dash: str, text: str) -> dict[str, Any]:
+    return {
+        "line": {"color": color, "width": 1.6, "dash": dash},
+        "annotation": {
+            "text": text,
+            "font": {"color": color, "size": 11},
+            "bgcolor": "rgba(255,255,255,0.75)",
+        },
+    }
+
+
 def hline(
     fig: Any, y: float, text: str, color: str, *, dash: str = "dash", position: str = "top left", **where: Any
 ) -> None:
     """A labelled horizontal line across the plot (a limit, a target); ``where``: ``row=, col=`` of a subplot."""
-    fig.add_hline(
-        y=y,
-        line={"color": color, "width": 1.6, "dash": dash},
-        annotation={"text": text, "font": {"color": color, "size": 11}, "bgcolor": "rgba(255,255,255,0.75)"},
-        annotation_position=position,
-        **where,
-    )
+    fig.add_hline(y=y, annotation_position=position, **_labelled(color, dash, text), **where)
 
 
 def vline(
-    fig: Any, x: float, text: str, color: str, *, dash: str = "dash", position: str = "top right"
+    fig: Any,
+    x: float,
+    text: str,
+    color: str,
+    *,
+    dash: str = "dash",
+    position: str = "top right",
+    **where: Any,
 ) -> None:
-    """A labelled vertical line (a limit on a distribution, a median)."""
-    fig.add_vline(
-        x=x,
-        line={"color": color, "width": 1.6, "dash": dash},
-        annotation={"text": text, "font": {"color": color, "size": 11}, "bgcolor": "rgba(255,255,255,0.75)"},
-        annotation_position=position,
+    """A labelled vertical line (a limit on a distribution, a median); ``where``: as for :func:`hline`."""
+    fig.add_vline(x=x, annotation_position=position, **_labelled(color, dash, text), **where)
+
+
+def band(fig: Any, x: Any, upper: Any, lower: Any, color: str, name: str, *, shape: str = "linear") -> None:
+    """A filled band between two lines (percentiles, an interval): the upper edge, then the lower one
+    filled up to it; one legend entry."""
+    import plotly.graph_objects as go
+
+    edge = {"width": 0, "shape": shape}
+    fig.add_trace(go.Scatter(x=x, y=upper, mode="lines", line=edge, showlegend=False, hoverinfo="skip"))
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=lower,
+            mode="lines",
+            line=edge,
+            fill="tonexty",
+            fillcolor=color,
+            name=name,
+            hoverinfo="skip",
+        )
     )
 
 
@@ -173,6 +201,7 @@ __all__ = [
     "RUNNING",
     "STATUS_COLORS",
     "TARGET",
+    "band",
     "bins",
     "figure_div",
     "hline",

@@ -15,7 +15,6 @@ import math
 import os
 import pty
 import re
-import select
 import subprocess
 import sys
 from pathlib import Path
@@ -23,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from _browser import browser, open_report, pixel_spread
-from _builders import run_simlab_here
+from _builders import drain_pty, run_simlab_here
 
 from reports.figures import bins, nice_width
 from reports.page import money, percent
@@ -264,19 +263,7 @@ def _on_a_terminal(args: list[str], cwd: Path) -> str:
         env=env | {"TERM": "xterm-256color"},
     )  # fmt: skip
     os.close(slave)
-    seen = bytearray()
-    while True:
-        ready, _, _ = select.select([master], [], [], 0.2)
-        if ready:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            seen += chunk
-        elif p.poll() is not None:
-            break
+    seen = drain_pty(master, p)
     assert p.wait() == 0
     os.close(master)
     return seen.decode("utf-8", "replace")
