@@ -167,6 +167,16 @@ def provenance_rows(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
         rows.append(("rule set", text))
         for ph in prog.get("phases") or []:
             rows.append((f"  {ph.get('name')}", describe_phase(ph)))
+    for name, rec in (prov.get("programs") or {}).items():  # a sweep: every program of its grid
+        text = f"{rec.get('title') or name}; rules verified {rec.get('verified')}; {rec.get('file')}"
+        fee, split = rec.get("fee"), rec.get("profit_split")
+        if fee:
+            text += f"; fee {fee.get('currency')} " + ", ".join(
+                f"{k}: {v:g}" for k, v in (fee.get("amounts") or {}).items()
+            )
+        if split:
+            text += f"; profit split {split.get('pct'):g}%"
+        rows.append((f"program {name}", text))
     h = prov.get("horizon") or {}
     if h:
         rows.append(("horizon", f"{h.get('days')} calendar days per attempt ({h.get('source')})"))
@@ -221,7 +231,10 @@ def provenance_rows(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
         rows.append(("governors", describe_governors(prov["governors"])))
     st = prov.get("strategy") or {}
     if st:
-        params = ", ".join(f"{k}={v}" for k, v in (st.get("params") or {}).items())
+        varied = set(st.get("params_varied") or [])  # a sweep's axes
+        params = ", ".join(
+            f"{k}={'<grid>' if k in varied else v}" for k, v in (st.get("params") or {}).items()
+        )
         rows.append(("strategy", f"{st.get('spec')} ({params})" if params else str(st.get("spec"))))
     if prov.get("volume"):
         rows.append(("sizing", f"fixed volume {prov['volume']:g} lots"))

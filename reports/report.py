@@ -13,7 +13,11 @@ from typing import Any
 
 
 def render_report(doc: Mapping[str, Any]) -> str:
-    """The HTML page of a ``simlab.result/1`` document (challenge in any mode, or backtest)."""
+    """The HTML page of a ``simlab.result/1`` document (challenge in any mode, backtest, or sweep)."""
+    if doc.get("kind") == "sweep":
+        from reports.sweep import render_sweep
+
+        return render_sweep(doc)
     if doc.get("kind") == "backtest":
         from reports.backtest import render_backtest
 

@@ -24,6 +24,11 @@ def is_terminal(out: IO[str]) -> bool:
 def print_table(doc: Mapping[str, Any], out: IO[str] | None = None) -> None:
     """Print the summary of ``doc`` on ``out`` (stdout): rich tables on a terminal, else the plain text."""
     out = sys.stdout if out is None else out
+    if doc["kind"] == "sweep":
+        from simlab.sweep_table import print_sweep_table
+
+        print_sweep_table(doc, rich=is_terminal(out), out=out)
+        return
     if not is_terminal(out):
         print(format_table(doc), file=out)
         return

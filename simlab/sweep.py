@@ -3,7 +3,8 @@
 A sweep (``simlab sweep``) runs one challenge per *cell* of a grid of settings (:mod:`simlab.grid`):
 every cell is exactly the ``simlab challenge`` run of its settings and seed, and keeps the challenge
 result body without its attempts (``summary``) plus the sha256 of the whole body (``result_sha256``),
-so a cell can be checked against a ``simlab challenge --json`` run of its ``command``.
+so a cell can be checked against a ``simlab challenge --json`` run of its ``command`` (the summary
+leaves out the per-attempt and per-day members, :data:`SUMMARY_LEAVES_OUT`).
 
 Choosing the best of many cells overstates its pass rate: some cells are best by luck of the draw.
 The *selection check* evaluates the choice on attempts it was not chosen on:
@@ -21,7 +22,8 @@ The ``result`` body of a sweep (``kind: "sweep"`` in the ``simlab.result/1`` env
       "axes": [{"name", "option", "given", "values"}],
       "cells": [{"cell", "settings": {axis: value}, "command": "simlab challenge ...",
                  "objective": float | null, "traded": bool, "no_trades": str (when it did not trade),
-                 "ev": {...} (objective ev), "result_sha256", "summary": {challenge body less attempts}}],
+                 "ev": {...} (objective ev), "result_sha256",
+                 "summary": {the challenge body less its attempts and traced daily paths}}],
       "best": {"cell", "settings", "objective", "pass_rate"} | null,
       "selection_check": {
         "cells": int,                                # how many cells the best was chosen from
@@ -79,9 +81,15 @@ def body_sha256(body: Mapping[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, indent=1, allow_nan=False).encode()).hexdigest()
 
 
+# what a cell's summary leaves out of its challenge body: one entry per attempt, and the traced
+# attempts' daily paths (``simlab.sample``); the cell keeps every summary figure and the body's sha256
+SUMMARY_LEAVES_OUT = ("attempts", "equity_paths", "equity_bands")
+
+
 def cell_summary(body: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
-    """A cell's record of its challenge body: the body less ``attempts``, and the whole body's sha256."""
-    return {k: v for k, v in body.items() if k != "attempts"}, body_sha256(body)
+    """A cell's record of its challenge body: the body less :data:`SUMMARY_LEAVES_OUT`, and the whole
+    body's sha256."""
+    return {k: v for k, v in body.items() if k not in SUMMARY_LEAVES_OUT}, body_sha256(body)
 
 
 @dataclass(frozen=True)
@@ -221,6 +229,7 @@ def rate_record(summary: Mapping[str, Any]) -> dict[str, Any]:
 
 __all__ = [
     "OBJECTIVES",
+    "SUMMARY_LEAVES_OUT",
     "EvTerms",
     "body_sha256",
     "cell_summary",

@@ -9,8 +9,9 @@ selection check side by side with the in-sample figure.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Mapping
-from typing import Any
+from typing import IO, Any
 
 from simlab.results import describe_governors
 
@@ -237,15 +238,16 @@ def format_sweep_table(doc: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def print_sweep_table(doc: Mapping[str, Any], *, rich: bool = False) -> None:
-    """Print the table on stdout: a rich table on a terminal, else :func:`format_sweep_table`."""
+def print_sweep_table(doc: Mapping[str, Any], *, rich: bool = False, out: IO[str] | None = None) -> None:
+    """Print the table on ``out`` (stdout): a rich table (on a terminal), else :func:`format_sweep_table`."""
+    out = sys.stdout if out is None else out
     if not rich:
-        print(format_sweep_table(doc))
+        print(format_sweep_table(doc), file=out)
         return
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(highlight=False)
+    console = Console(file=out, highlight=False, soft_wrap=False)
     console.print("\n".join(header_lines(doc)), markup=False)
     cols, rows, note = _rows(doc)
     n_axes = len(doc["result"]["axes"])

@@ -62,7 +62,7 @@ def test_every_cell_is_the_challenge_run_of_its_settings(tmp_path: Path) -> None
         summary, sha = cell_summary(body)
         assert sha == c["result_sha256"]  # the whole body, attempts included, byte for byte
         assert json.dumps(summary, indent=1) == json.dumps(c["summary"], indent=1)
-        assert "attempts" not in c["summary"]
+        assert not {"attempts", "equity_paths", "equity_bands"} & set(c["summary"])
         ns = command_parser("challenge").parse_args(shlex.split(c["command"])[2:])
         assert (ns.risk, ns.program, ns.runs, ns.seed) == (
             c["settings"]["risk"],
@@ -370,7 +370,7 @@ def test_ctrl_c_ends_a_sweep_with_130_and_no_output(tmp_path: Path) -> None:
 
 def test_html_heat_map_is_self_contained_and_deterministic(tmp_path: Path) -> None:
     pytest.importorskip("plotly")
-    from reports.sweep_html import sweep_report_html
+    from reports.report import render_report
 
     html_a = tmp_path / "a.html"
     code, _, stderr = run_simlab_here(
@@ -379,16 +379,14 @@ def test_html_heat_map_is_self_contained_and_deterministic(tmp_path: Path) -> No
     )  # fmt: skip
     assert code == 0, stderr
     text = html_a.read_text()
-    # plotly.js inlined once, no external script or stylesheet
-    assert (
-        text.count("<script type='text/javascript'>") == 1
-        and "<script src" not in text
-        and "<link " not in text
-    )
-    assert text.count("Plotly.newPlot(") == 1 and 'id="simlab-sweep-objective"' in text
+    # plotly.js inlined once (the page shell, reports.page), no external script or stylesheet
+    from plotly.offline import get_plotlyjs
+
+    assert text.count(get_plotlyjs()) == 1 and "<script src" not in text and "<link " not in text
+    assert 'Plotly.newPlot("fig-sweep-objective"' in text and "Selection check" in text
     # the report is a function of the document: rebuilt from the JSON file it is the same bytes
     doc = read_result(tmp_path / "a.json", kind="sweep")
-    assert sweep_report_html(doc) == text
+    assert render_report(doc) == text
     code, _, _ = run_simlab_here("rerun", str(tmp_path / "a.json"), "--html", str(tmp_path / "b.html"))
     assert code == 0 and (tmp_path / "b.html").read_bytes() == html_a.read_bytes()
 

@@ -156,7 +156,7 @@ def _require_plotly() -> None:
     try:
         import plotly  # noqa: F401
 
-        import reports.sweep_html  # noqa: F401  (before the work: a report that cannot be drawn fails now)
+        import reports.sweep  # noqa: F401  (before the work: a report that cannot be drawn fails now)
     except ImportError:
         raise ConfigError("--html", "the heat map needs plotly: pip install 'simlab[report]'") from None
 
@@ -202,16 +202,16 @@ def _say_finished(plan: Any, done: list[int], n_cells: int) -> None:
 
 
 def _finish(args: argparse.Namespace, doc: dict[str, Any]) -> int:
+    from reports.terminal import print_table
     from simlab.results import write_result
-    from simlab.sweep_table import print_sweep_table
 
-    print_sweep_table(doc, rich=sys.stdout.isatty())
+    print_table(doc)  # rich tables on a terminal; the plain table otherwise (pipes, files, CI)
     if args.json:
         write_result(args.json, doc)
         print(f"\n  wrote {args.json}")
     if args.html:
-        from reports.sweep_html import write_sweep_report
+        from reports.report import write_report
 
-        write_sweep_report(doc, args.html)
+        write_report(doc, args.html)
         print(f"  wrote {args.html}")
     return 0
