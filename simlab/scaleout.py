@@ -152,34 +152,39 @@ def code_identity() -> dict[str, str]:
     return {"simlab": simlab.__version__, "kernels": sources_key(Path(simlab.__file__).resolve().parents[1])}
 
 
+def local_cluster(workers: int | None = None) -> Any:
+    """A ``dask.distributed.LocalCluster`` of ``workers`` processes (default: every core), one thread
+    each, as ``simlab sweep --dask local`` starts it: no dashboard (the scheduler's HTTP server on a
+    free loopback port, as 8787 may be taken), quiet logs. Its worker processes ignore Ctrl-C (an
+    ignored signal stays ignored in a child): the process that started them alone answers it, cancels
+    the tasks and closes the cluster, with no worker tracebacks on the terminal. Close it (``with``)."""
+    import signal
+
+    from distributed import LocalCluster
+
+    old = signal.getsignal(signal.SIGINT)
+    with contextlib.suppress(ValueError):  # not the main thread: leave the handler alone
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        return LocalCluster(
+            n_workers=_cores(workers),
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+            silence_logs=logging.ERROR,
+        )
+    finally:
+        with contextlib.suppress(ValueError, TypeError):
+            signal.signal(signal.SIGINT, old)
+
+
 @contextlib.contextmanager
 def _client(target: Target) -> Iterator[Any]:
     from distributed import Client
 
     if target.kind == "local":
-        import signal
-
-        from distributed import LocalCluster
-
-        # the worker processes ignore Ctrl-C (an ignored signal stays ignored in a child): this
-        # process alone answers it, cancels the tasks and closes the cluster, with no worker
-        # tracebacks on the terminal
-        old = signal.getsignal(signal.SIGINT)
-        with contextlib.suppress(ValueError):  # not the main thread: leave the handler alone
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-        try:
-            cluster = LocalCluster(
-                n_workers=_cores(target.workers),
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                # no dashboard; the scheduler's HTTP server on a free port of loopback (8787 may be taken)
-                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-                silence_logs=logging.ERROR,
-            )
-        finally:
-            with contextlib.suppress(ValueError, TypeError):
-                signal.signal(signal.SIGINT, old)
+        cluster = local_cluster(target.workers)
         try:
             with Client(cluster) as client:
                 yield client
@@ -266,4 +271,12 @@ def _run_dask(
     return results
 
 
-__all__ = ["DASK_EXTRA", "Target", "TasksInterrupted", "code_identity", "require_dask", "run_tasks"]
+__all__ = [
+    "DASK_EXTRA",
+    "Target",
+    "TasksInterrupted",
+    "code_identity",
+    "local_cluster",
+    "require_dask",
+    "run_tasks",
+]

@@ -41,6 +41,36 @@ class BarRun:
     runs: int
     bootstrap_days: int = 0
 
+    @classmethod
+    def from_args(
+        cls,
+        args: Any,
+        *,
+        program: Program,
+        size: float,
+        horizon: int,
+        gov: GovernorConfig,
+        spec: Any,
+        strategy: Any,
+        costs: CostSetup,
+    ) -> BarRun:
+        """The run of ``simlab challenge``'s options ``args`` (risk, seed, runs, bootstrap days, the
+        strategy's name) with the pieces resolved from them."""
+        return cls(
+            program=program,
+            size=size,
+            horizon=horizon,
+            gov=gov,
+            spec=spec,
+            strategy=strategy,
+            strategy_spec=args.strategy,
+            costs=costs,
+            risk=args.risk,
+            seed=args.seed,
+            runs=args.runs,
+            bootstrap_days=int(args.bootstrap_days),
+        )
+
     def with_seed(self, seed: int) -> BarRun:
         return dataclasses.replace(self, seed=int(seed))
 
@@ -113,6 +143,22 @@ class TradeListRun:
     seed: int
     runs: int
     block_days: int = 1
+
+    @classmethod
+    def from_args(
+        cls, args: Any, *, program: Program, size: float, horizon: int, gov: GovernorConfig
+    ) -> TradeListRun:
+        """The run of ``simlab challenge --trades`` options ``args`` (trade scale, seed, runs, block)."""
+        return cls(
+            program=program,
+            size=size,
+            horizon=horizon,
+            post_target_risk_mult=gov.post_target_risk_mult,
+            trade_scale=args.trade_scale,
+            seed=args.seed,
+            runs=args.runs,
+            block_days=max(1, args.bootstrap_days),
+        )
 
     def with_seed(self, seed: int) -> TradeListRun:
         return dataclasses.replace(self, seed=int(seed))

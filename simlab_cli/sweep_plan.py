@@ -355,33 +355,20 @@ def plan_sweep(
         gov, _ = _in_cell(gov_axes, label, CH._governors, ns, trade_mode)
         run: Any
         if trade_mode:
-            run = TradeListRun(
-                program=program,
-                size=size,
-                horizon=horizon,
-                post_target_risk_mult=gov.post_target_risk_mult,
-                trade_scale=ns.trade_scale,
-                seed=args.seed,
-                runs=args.runs,
-                block_days=max(1, args.bootstrap_days),
-            )
+            run = TradeListRun.from_args(ns, program=program, size=size, horizon=horizon, gov=gov)
             resolved: dict[str, Any] = {}
         else:
             assert costs is not None
             strategy = _in_cell(param_axes, label, C.load_strategy_from_args, ns)
-            run = BarRun(
+            run = BarRun.from_args(
+                ns,
                 program=program,
                 size=size,
                 horizon=horizon,
                 gov=gov,
                 spec=spec,
                 strategy=strategy,
-                strategy_spec=args.strategy,
                 costs=costs.setup,
-                risk=ns.risk,
-                seed=args.seed,
-                runs=args.runs,
-                bootstrap_days=int(args.bootstrap_days),
             )
             resolved = {"exec_model": costs.resolved}
         ev = ev_terms(args, program, size) if args.objective == "ev" else None

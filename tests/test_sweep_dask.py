@@ -21,16 +21,9 @@ GRID = ["--grid", "risk=0.01:0.02:3", "--grid", "program=ftmo-2step,the5ers-high
 @pytest.fixture(scope="module")
 def cluster():  # type: ignore[no-untyped-def]
     """Two worker processes, one thread each (as ``simlab sweep --dask local --dask-workers 2`` starts)."""
-    import logging
+    from simlab.scaleout import local_cluster
 
-    with distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-        silence_logs=logging.ERROR,
-    ) as c:
+    with local_cluster(2) as c:
         yield c
 
 

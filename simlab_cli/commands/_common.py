@@ -268,6 +268,23 @@ def parse_params(items: list[str], where: str = "--param") -> dict[str, str]:
     return out
 
 
+def show_and_write(args: argparse.Namespace, doc: dict[str, Any], gap: str = "\n") -> None:
+    """The summary of a result on stdout (rich tables on a terminal, the plain table otherwise), then
+    ``--json`` and ``--html`` written (atomically), each said in a line (``gap`` before the first)."""
+    from reports.terminal import print_table
+    from simlab.results import write_result
+
+    print_table(doc)
+    if args.json:
+        write_result(args.json, doc)
+        print(f"{gap}  wrote {args.json}")
+    if getattr(args, "html", None):
+        from reports.report import write_report
+
+        write_report(doc, args.html)
+        print(f"  wrote {args.html}")
+
+
 def warn(args: argparse.Namespace, message: str) -> None:
     """One warning line on stderr, as ``simlab COMMAND: warning: ...`` (never in --json output)."""
     import sys

@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     from simlab.atomic import check_output_paths
     from simlab.engine import Market, run_backtest
     from simlab.errors import ConfigError
-    from simlab.results import envelope, write_result
+    from simlab.results import envelope
     from simlab_cli import provenance as P
 
     got = C.given(args)
@@ -151,17 +151,7 @@ def run(args: argparse.Namespace) -> int:
     }
     _check_orders(result, spec, args, len(bars))
     doc = envelope("backtest", "bars", prov, _body(result, args.curve))
-    from reports.terminal import print_table
-
-    print_table(doc)  # rich tables on a terminal; the plain table otherwise (pipes, files, CI)
-    if args.json:
-        write_result(args.json, doc)
-        print(f"  wrote {args.json}")
-    if args.html:
-        from reports.report import write_report
-
-        write_report(doc, args.html)
-        print(f"  wrote {args.html}")
+    C.show_and_write(args, doc, gap="")
     return 0
 
 

@@ -236,18 +236,7 @@ def challenge_argv(
 
 
 def _finish(args: argparse.Namespace, doc: dict[str, Any]) -> int:
-    from reports.terminal import print_table
-    from simlab.results import write_result
-
-    print_table(doc)  # rich tables on a terminal; the plain table otherwise (pipes, files, CI)
-    if args.json:
-        write_result(args.json, doc)
-        print(f"\n  wrote {args.json}")
-    if args.html:
-        from reports.report import write_report
-
-        write_report(doc, args.html)
-        print(f"  wrote {args.html}")
+    C.show_and_write(args, doc)
     rate = doc["result"]["pass_rate"]["rate"]
     if args.min_pass_rate is not None and rate < args.min_pass_rate:
         print(f"\n  pass rate {rate:.3f} is below --min-pass-rate {args.min_pass_rate}")
@@ -267,19 +256,15 @@ def _run_bars(
     costs = C.costs_from_args(args, spec)
     bars, data_name = C.load_data(args)
     data = P.data_info(bars, data_name, None if C.is_bundled(args) else args.data)
-    run = BarRun(
+    run = BarRun.from_args(
+        args,
         program=program,
         size=size,
         horizon=horizon,
         gov=gov,
         spec=spec,
         strategy=strategy,
-        strategy_spec=args.strategy,
         costs=costs.setup,
-        risk=args.risk,
-        seed=args.seed,
-        runs=args.runs,
-        bootstrap_days=int(args.bootstrap_days),
     )
     lookahead = lookahead_record(run, args, bars, data["sha256"], data_name)
     result = run.execute(bars, workers=args.workers, where=str(args.data))
@@ -336,23 +321,13 @@ def _run_trade_list(
 
     gov, gov_info = _governors(args, True)
     trades = load_trades(args.trades, tz=args.tz or "UTC")
-    block = max(1, args.bootstrap_days)
-    run = TradeListRun(
-        program=program,
-        size=size,
-        horizon=horizon,
-        post_target_risk_mult=gov.post_target_risk_mult,
-        trade_scale=args.trade_scale,
-        seed=args.seed,
-        runs=args.runs,
-        block_days=block,
-    )
+    run = TradeListRun.from_args(args, program=program, size=size, horizon=horizon, gov=gov)
     result = run.execute(trades, workers=args.workers)
     prov = _provenance(args, program, size, horizon_info, gov_info, {}) | {
         "time_zone": {"tz": args.tz or "UTC", "source": "--tz" if args.tz else "assumed UTC: no --tz given"},
         "trades": P.trades_info(trades, args.trades),
         "trade_scale": args.trade_scale,
-        "bootstrap_block_days": block,
+        "bootstrap_block_days": run.block_days,
         "start_mode": "bootstrap",
     }
     return _finish(args, result.document(prov))

@@ -182,8 +182,8 @@ def _execute(args: argparse.Namespace, plan: Any, target: Any) -> int:
             file=sys.stderr,
         )
         raise
-    doc = plan.document()
-    return _finish(args, doc)
+    C.show_and_write(args, plan.document())
+    return 0
 
 
 def _say_finished(plan: Any, done: list[int], n_cells: int) -> None:
@@ -199,19 +199,3 @@ def _say_finished(plan: Any, done: list[int], n_cells: int) -> None:
         print(f": {labels}{more}", file=sys.stderr)
     else:
         print(file=sys.stderr)
-
-
-def _finish(args: argparse.Namespace, doc: dict[str, Any]) -> int:
-    from reports.terminal import print_table
-    from simlab.results import write_result
-
-    print_table(doc)  # rich tables on a terminal; the plain table otherwise (pipes, files, CI)
-    if args.json:
-        write_result(args.json, doc)
-        print(f"\n  wrote {args.json}")
-    if args.html:
-        from reports.report import write_report
-
-        write_report(doc, args.html)
-        print(f"  wrote {args.html}")
-    return 0

@@ -17,13 +17,12 @@ A warm-up sweep runs first on both sides, so that no figure counts a compile or 
 
 from __future__ import annotations
 
-import logging
 import time
 from pathlib import Path
 
 import pytest
 
-from simlab.scaleout import Target, run_tasks
+from simlab.scaleout import Target, local_cluster, run_tasks
 from tests._builders import run_simlab_here
 
 distributed = pytest.importorskip("distributed")
@@ -55,14 +54,7 @@ def _per_task(target: Target) -> tuple[float, float]:
 
 def test_bench_sweep_in_process_vs_local_dask(benchmark, bench_record, tmp_path: Path) -> None:
     t0 = time.perf_counter()
-    with distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-        silence_logs=logging.ERROR,
-    ) as cluster:
+    with local_cluster(2) as cluster:  # as simlab sweep --dask local --dask-workers 2 starts it
         start_s = time.perf_counter() - t0
         addr = cluster.scheduler_address
         # warm both sides: kernels compiled or loaded, data scattered once per worker for this run
