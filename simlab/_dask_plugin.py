@@ -18,8 +18,23 @@ class WarmKernels(WorkerPlugin):  # type: ignore[misc]  # distributed's base cla
     idempotent = False
 
     def __init__(self, fn: Callable[[], Any] | None) -> None:
-        self.fn = fn
+        import cloudpickle
+
+        # pickled here with cloudpickle, so that code registered to travel by value (a user's strategy
+        # file) goes with it; distributed's own pickling would look its classes up by name on the worker
+        self.payload = cloudpickle.dumps(fn)
 
     def setup(self, worker: Any) -> None:
-        if self.fn is not None:
-            self.fn()
+        import pickle
+
+        fn = pickle.loads(self.payload)
+        if fn is not None:
+            fn()
+
+
+def call_pickled(payload: bytes, shared: Any, threads: int) -> Any:
+    """A task: ``fn(task, shared, threads)`` with ``(fn, task)`` pickled by cloudpickle (see above)."""
+    import pickle
+
+    fn, task = pickle.loads(payload)
+    return fn(task, shared, threads)

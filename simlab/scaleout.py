@@ -14,7 +14,9 @@ gives the same bytes in one process, on local threads, or on a Dask cluster of a
   runs ``warm()`` once on every worker as it joins, so that the numba kernels are compiled (or loaded
   from the cache) once per worker process, not per task; every worker must run the same simlab (its
   version and the hash of its numba sources are checked) so that it computes the same bytes. Tasks
-  run one per worker thread, each on one thread.
+  run one per worker thread, each on one thread. A task and the warm-up travel pickled by cloudpickle,
+  so that code registered to be pickled by value (``cloudpickle.register_pickle_by_value``: a module
+  the workers cannot import, such as a strategy loaded from a file) goes with them.
 
 Ctrl-C raises :class:`TasksInterrupted` (a ``KeyboardInterrupt``) that says which tasks had finished;
 the threads stop after the task they hold, a Dask run's tasks are cancelled and its local cluster is
@@ -172,7 +174,7 @@ def local_cluster(workers: int | None = None) -> Any:
             processes=True,
             dashboard_address=None,
             scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-            silence_logs=logging.ERROR,
+            silence_logs=logging.CRITICAL,  # a failure reaches this process as its exception: one line
         )
     finally:
         with contextlib.suppress(ValueError, TypeError):
@@ -237,11 +239,16 @@ def _run_dask(
         futures: list[Any] = []
         try:
             _check_workers(client)
-            from simlab._dask_plugin import WarmKernels
+            import cloudpickle
+
+            from simlab._dask_plugin import WarmKernels, call_pickled
 
             client.register_plugin(WarmKernels(warm))
             shared_f = client.scatter(shared, broadcast=True, hash=False)  # once per worker
-            futures = [client.submit(fn, t, shared_f, 1, pure=False) for t in tasks]
+            futures = [
+                client.submit(call_pickled, cloudpickle.dumps((fn, t)), shared_f, 1, pure=False)
+                for t in tasks
+            ]
             index = {f.key: i for i, f in enumerate(futures)}
             pending = set(futures)
             with attempt_progress(n, label, progress) as bar:

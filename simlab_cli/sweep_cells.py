@@ -75,6 +75,20 @@ def run_cell(task: CellTask, data: Any, threads: int) -> dict[str, Any]:
     return {"summary": summary, "result_sha256": sha, "traded": traded, "no_trades": reason}
 
 
+def ship_user_code(runs: list[BarRun | TradeListRun]) -> None:
+    """Strategies loaded from a file (``--strategy my.py``) live in a module only this process can
+    import (``strategies.registry`` names it ``simlab_user_strategy_<hash>``): their code travels with
+    the tasks to the Dask workers (pickled by value) instead of being looked up there by name."""
+    import sys
+
+    import cloudpickle
+
+    for run in runs:
+        module = sys.modules.get(type(getattr(run, "strategy", None)).__module__)
+        if module is not None and module.__name__.startswith("simlab_user_strategy_"):
+            cloudpickle.register_pickle_by_value(module)
+
+
 def warm_kernels(run: BarRun | TradeListRun) -> None:
     """Run ``run``'s kind of challenge on a few weeks of synthetic data: the kernels it needs get
     compiled, or loaded from numba's cache, before the worker's first task (never fails: the real
@@ -97,4 +111,4 @@ def warm_kernels(run: BarRun | TradeListRun) -> None:
         dataclasses.replace(run, runs=2, horizon=20).execute(bars, workers=1, progress=False)
 
 
-__all__ = ["CellTask", "run_cell", "slice_trades", "warm_kernels"]
+__all__ = ["CellTask", "run_cell", "ship_user_code", "slice_trades", "warm_kernels"]

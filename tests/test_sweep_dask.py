@@ -99,3 +99,18 @@ def test_unreachable_scheduler_is_one_line() -> None:
 def test_workers_are_dask_workers_under_dask() -> None:
     code, _, err = run_simlab_here("sweep", "--grid", "risk=0.01", "--dask", "local", "--workers", "2")
     assert code == 2 and "--workers: the Dask workers run the cells" in err
+
+
+def test_a_strategy_from_a_file_travels_to_the_workers(tmp_path: Path, cluster) -> None:  # type: ignore[no-untyped-def]
+    """``--strategy my.py``: a module only this process can import; its code goes with the tasks."""
+    (tmp_path / "mine.py").write_text(
+        "from strategies.ma_cross import MaCross\n\n\nclass Mine(MaCross):\n    name = 'mine'\n"
+    )
+    args = ["--strategy", str(tmp_path / "mine.py"), "--grid", "fast=10,20", "--runs", "20", "--split", "off"]
+    here, there = tmp_path / "here.json", tmp_path / "there.json"
+    assert run_simlab_here("sweep", *args, "--json", str(here))[0] == 0
+    code, _, err = run_simlab_here(
+        "sweep", *args, "--scheduler", cluster.scheduler_address, "--json", str(there)
+    )
+    assert code == 0, err
+    assert there.read_bytes() == here.read_bytes()

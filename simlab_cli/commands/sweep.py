@@ -163,8 +163,10 @@ def _require_plotly() -> None:
 
 def _execute(args: argparse.Namespace, plan: Any, target: Any) -> int:
     from simlab.scaleout import TasksInterrupted, run_tasks
-    from simlab_cli.sweep_cells import run_cell, warm_kernels
+    from simlab_cli.sweep_cells import run_cell, ship_user_code, warm_kernels
 
+    if target.uses_dask:
+        ship_user_code([c.run for c in plan.cells])
     warm = functools.partial(warm_kernels, plan.cells[0].run)
     tasks = plan.first_batch()
     try:
