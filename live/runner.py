@@ -17,9 +17,12 @@ bar t+1 forming), in the simulator's order (``simlab.kernel_nb.step_nb``):
    equity floor as a stop when it is tighter (``Guard.floor_stop``).
 
 The bars the strategy sees are those MT5 serves (``copy_rates_from_pos``): bid
-OHLC with the ask rebuilt as bid + the bar's spread (``bars_from_rates``), the
-convention ``simlab.loaders`` uses for MT5 exports, so a backtest on an MT5 export
-sees the same bars. Times come in on the server clock and are converted to UTC.
+OHLC and a spread in points, the ask built by the loaders' own function
+(``simlab.loaders.ask_from_spread``: the close's spread on high, low and close,
+the previous bar's on the open), so a backtest on an MT5 export sees the same
+bars. The runner gets them in pieces (its start window, a bar or a few per poll,
+a window reloaded after a restart); each piece's first open is built from the
+bar before it. Times come in on the server clock and are converted to UTC.
 """
 
 from __future__ import annotations
@@ -43,16 +46,33 @@ from live.safety import KillSwitch, RateLimiter
 from live.types import Fill, Position, Side, SymbolMeta
 from simlab import layout as L
 from simlab.bars import Bars
+from simlab.loaders import ask_from_spread
 
 NS_S = 1_000_000_000
 
 
-def bars_from_rates(rates: np.ndarray, clock: ServerClock, point: float, digits: int, symbol: str) -> Bars:
-    """MT5 rates (server clock, bid OHLC, spread in points) as UTC ``Bars``: ask = bid + spread * point."""
+def bars_from_rates(
+    rates: np.ndarray,
+    clock: ServerClock,
+    point: float,
+    digits: int,
+    symbol: str,
+    *,
+    bar_ns: int,
+    prev: tuple[int, float] | None = None,
+) -> Bars:
+    """MT5 rates (server clock, bid OHLC, spread in points) as UTC ``Bars``, the ask built by the loaders'
+    own rule (``simlab.loaders.ask_from_spread``: the close's spread on high, low and close, the previous
+    bar's on the open). ``prev``: the UTC time and spread of the bar before ``rates[0]`` (its open needs it)."""
     t = clock.to_utc(np.asarray(rates["time"], dtype=np.int64) * NS_S)
     bid = np.column_stack([rates["open"], rates["high"], rates["low"], rates["close"]]).astype(np.float64)
-    ask = np.round(bid + rates["spread"].astype(np.float64)[:, None] * point, digits)
+    ask = ask_from_spread(t, bid, rates["spread"], point, digits, bar_ns=bar_ns, prev=prev)
     return Bars(time=t, bid=bid, ask=ask, volume=rates["tick_volume"].astype(np.float64), symbol=symbol)
+
+
+def last_rate(rates: np.ndarray, clock: ServerClock) -> tuple[int, float]:
+    """The UTC time and spread of the last of ``rates``: the ``prev`` of the rates that follow it."""
+    return int(clock.to_utc(int(rates["time"][-1]) * NS_S)[0]), float(rates["spread"][-1])
 
 
 @dataclass
@@ -133,6 +153,7 @@ class Runner:
         self.last_balance = math.nan
         self.decision_ns: list[int] = []  # closed bar seen -> order_send called (benchmarks)
         self._t_seen = 0
+        self._prev: tuple[int, float] | None = None  # UTC time and spread of the window's last bar
 
     # ------------------------------------------------------------------ start and resume
     @property
@@ -148,15 +169,9 @@ class Runner:
             limiter=self.limiter, sleep=self.sleep, clock_s=self._server_sec,
         )  # fmt: skip
         self.exec.on_before_send = self._before_send
-        rates = self.broker.rates(self.cfg.symbol, self.tf_code, 0, self.cfg.history_bars + 1)
-        forming_utc = int(self.clock.to_utc(int(rates["time"][-1]) * NS_S)[0])
-        closed = rates[:-1]
-        self._buf = _Window(self.cfg.history_bars, self.cfg.symbol)
-        hist = bars_from_rates(closed, self.clock, self.meta.point, self.meta.digits, self.cfg.symbol)
-        for j in range(len(hist)):
-            self._buf.append(hist, j)
-        self.window = self._buf.bars()
         saved = self.journal.load_state()
+        rates = self._load_window(None if saved is None else int(saved["last_bar_time"]))
+        forming_utc = int(self.clock.to_utc(int(rates["time"][-1]) * NS_S)[0])
         if saved is None:
             self.guard.begin(self.guard.day_of(forming_utc))
             self.state.last_bar_time = int(self.window.time[-1]) if len(self.window) else -1
@@ -170,6 +185,31 @@ class Runner:
         self.started = True
         self.connected = True
         self._save()
+
+    def _load_window(self, upto: int | None) -> np.ndarray:
+        """The strategy's window from the broker's history: the last ``history_bars`` closed bars up to
+        ``upto`` (UTC ns; None: all), each bar's ask built as the loaders build it (the first one's open
+        from the bar before it). Returns the rates fetched (the last one is the forming bar)."""
+        assert self.meta is not None
+        count = self.cfg.history_bars + 2  # the window, the bar before it, the forming bar
+        for _ in range(3):
+            rates = self.broker.rates(self.cfg.symbol, self.tf_code, 0, count)
+            closed = rates[:-1]
+            t = self.clock.to_utc(np.asarray(closed["time"], dtype=np.int64) * NS_S)
+            n = len(closed) if upto is None else int(np.searchsorted(t, upto, "right"))
+            if n > self.cfg.history_bars or len(rates) < count:  # enough before ``upto``, or all there is
+                break
+            count += len(closed) - n  # bars closed after ``upto``: ask for that many more
+        lo = max(0, n - self.cfg.history_bars)
+        prev = last_rate(closed[lo - 1 : lo], self.clock) if lo > 0 else None
+        hist = bars_from_rates(closed[lo:n], self.clock, self.meta.point, self.meta.digits, self.cfg.symbol,
+                               bar_ns=self.tf_sec * NS_S, prev=prev)  # fmt: skip
+        self._buf = _Window(self.cfg.history_bars, self.cfg.symbol)
+        for j in range(len(hist)):
+            self._buf.append(hist, j)
+        self.window = self._buf.bars()
+        self._prev = last_rate(closed[n - 1 : n], self.clock) if n > lo else prev
+        return rates
 
     def _restore(self, saved: dict[str, Any]) -> None:
         held = saved.get("held")
@@ -260,14 +300,7 @@ class Runner:
         saved = self.journal.load_state()
         if saved is not None:
             self._restore(saved)
-        rates = self.broker.rates(self.cfg.symbol, self.tf_code, 0, self.cfg.history_bars + 1)
-        assert self.meta is not None
-        hist = bars_from_rates(rates[:-1], self.clock, self.meta.point, self.meta.digits, self.cfg.symbol)
-        keep = hist.time <= self.state.last_bar_time
-        self._buf = _Window(self.cfg.history_bars, self.cfg.symbol)
-        for j in np.flatnonzero(keep):
-            self._buf.append(hist, int(j))
-        self.window = self._buf.bars()
+        self._load_window(self.state.last_bar_time)
         self._resume_intents()
 
     def _poll(self) -> int:
@@ -291,10 +324,12 @@ class Runner:
             rates = self.broker.rates(self.cfg.symbol, self.tf_code, 0, self.cfg.history_bars + 1)
             times = self.clock.to_utc(np.asarray(rates["time"], dtype=np.int64) * NS_S)
             new = [i for i in range(len(rates) - 1) if times[i] > self.state.last_bar_time]
-        nb = bars_from_rates(rates[new], self.clock, self.meta.point, self.meta.digits, self.cfg.symbol)
+        nb = bars_from_rates(rates[new], self.clock, self.meta.point, self.meta.digits, self.cfg.symbol,
+                             bar_ns=self.tf_sec * NS_S, prev=self._prev)  # fmt: skip
         waiting = [it for it in self.journal.open_intents() if it["state"] == "waiting"]
+        spreads = rates["spread"][new]
         for j in range(len(nb)):
-            self._append(nb, j)
+            self._append(nb, j, float(spreads[j]))
             last = j == len(nb) - 1
             t_next = forming if last else int(nb.time[j + 1])
             self._on_closed_bar(t_next, decide=last)
@@ -302,9 +337,10 @@ class Runner:
             self._retry_waiting(forming)
         return len(nb)
 
-    def _append(self, nb: Bars, j: int) -> None:
+    def _append(self, nb: Bars, j: int, spread: float) -> None:
         self._buf.append(nb, j)
         self.window = self._buf.bars()
+        self._prev = (int(nb.time[j]), spread)
 
     def run_forever(self, should_stop: Callable[[], bool], interval_s: float = 1.0) -> None:
         while not should_stop():
