@@ -57,7 +57,6 @@ def _compare(loaded, seen):
 
 def test_runner_pieces_equal_the_loaded_export(shared_data_dir, tmp_path):
     bars = _export(shared_data_dir)
-    spec_digits = 5
     start = 2600  # Friday 2 May 2014, late: the replay crosses the weekend
     s = make_setup(bars, Hold(), tmp_path, server_tz="Europe/Helsinki", history_bars=200, start=start)
     seen: dict[int, tuple[np.ndarray, np.ndarray]] = {}
