@@ -108,7 +108,8 @@ class RunnerState:
     bar_index: int = -1
     last_bar_time: int = -1  # UTC ns of the last closed bar processed
     held: Held | None = None
-    halted: str = ""  # why trading stopped for good (kill switch, passed, stop code)
+    halted: str = ""  # why trading stopped for good (kill switch, the phase's end, stop code)
+    phase: dict[str, Any] | None = None  # how the phase ended (passed, breached, halted by a governor)
     virtual_balance: float = math.nan  # dry run only
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -218,6 +219,7 @@ class Runner:
             last_bar_time=int(saved["last_bar_time"]),
             held=Held(**held) if held else None,
             halted=str(saved.get("halted", "")),
+            phase=saved.get("phase"),
             virtual_balance=float(saved.get("virtual_balance", math.nan) or math.nan),
         )
         self.guard.load(saved["acc"], saved["pos"], bool(saved.get("kill")))
@@ -251,6 +253,7 @@ class Runner:
                 "last_bar_time": s.last_bar_time,
                 "held": asdict(s.held) if s.held else None,
                 "halted": s.halted,
+                "phase": s.phase,
                 "virtual_balance": s.virtual_balance,
                 "acc": self.guard.acc.tolist(),
                 "pos": self.guard.pos.tolist(),
@@ -377,6 +380,8 @@ class Runner:
         balance = self._balance()
         # 2. the close
         pend = self.guard.mark_close(balance, bid, ask)
+        if not self.state.halted:
+            self._judge(bar)
         # 3. the decision
         flags_next = self.guard.flags_of(w.time, t_next)
         row = (L.DIR_HOLD, math.nan, math.nan, math.nan)
@@ -495,6 +500,11 @@ class Runner:
     # ------------------------------------------------------------------ orders at the open
     def _act_at_open(self, pend: Decision, flags: int, bar: int, t_open: int) -> None:
         if self.state.halted and not self.state.held:
+            return
+        if self.state.phase is not None and self.state.held is not None:
+            # the phase is over: what is still open goes at this open (the simulator closes it at the
+            # breach; live the bar's close is when the runner learns of it)
+            self._close_held(L.EXIT_BREACH, bar)
             return
         reason = self.guard.flatten_reason_at_open(flags, pend)
         if reason and self.state.held is not None:
@@ -635,6 +645,50 @@ class Runner:
         self.state.halted = "kill switch"
         self._save()
 
+    def _judge(self, bar: int) -> None:
+        """The firm's rules on the bar just marked, as the simulator ends a phase (``step_nb``): a breach of
+        the daily or max loss (``Guard.breach``), the target passed with the objectives met
+        (``Guard.passed``), or the governors' max-loss buffer ending the attempt (``ACC_HALTED``). The
+        phase is over: what is open is flattened at the next open, nothing opens again (journaled,
+        so a restart stays stopped), and an alert goes out."""
+        code = self.guard.breach()
+        a = self.guard.acc
+        if code != L.BREACH_NONE:
+            status, reason = "breached", L.BREACH_NAMES[code]
+            limit = a[L.ACC_MAXLOSS_LIMIT] if code == L.BREACH_MAX_LOSS else a[L.ACC_DAILY_LIMIT]
+        elif self.guard.passed:
+            status, reason, limit = "passed", "target", a[L.ACC_TARGET_LEVEL]
+        elif a[L.ACC_HALTED] > 0.0 and not self.guard.gov[L.GOV_KILL_SWITCH] > 0.0:
+            status, reason, limit = "halted", L.EXIT_NAMES[L.EXIT_GOV_MAXLOSS], a[L.ACC_MAXLOSS_LIMIT]
+        else:
+            return
+        a[L.ACC_HALTED] = 1.0  # step_nb: _end_phase_nb
+        phase = {
+            "status": status,
+            "reason": reason,
+            "bar": bar,
+            "time": _iso(self.state.last_bar_time),
+            "worst_equity": float(a[L.ACC_WORST_EQUITY]),
+            "equity": float(a[L.ACC_EQUITY]),
+            "balance": float(a[L.ACC_BALANCE]),
+            "limit": float(limit),
+        }
+        self.state.phase = phase
+        self.state.halted = f"phase {status}" + (f": {reason}" if status != "passed" else "")
+        self._save()  # journaled before anything is sent: a crash from here on restarts stopped
+        level = "info" if status == "passed" else "error"
+        self.log.event("phase_ended", level=level, **phase)
+        what = {
+            "passed": "phase passed",
+            "breached": f"rule breach ({reason})",
+            "halted": f"halted ({reason})",
+        }
+        self.alerts.alert(
+            "phase_ended",
+            f"{what[status]} at {phase['time']}: no new positions; flattening what is open",
+            **phase,
+        )
+
     def _halt(self, why: str) -> None:
         self.state.halted = why
         self.guard.acc[L.ACC_HALTED] = 1.0
@@ -743,6 +797,7 @@ class Runner:
             "limits": self.guard.limits(eq),
             "kill_switch": bool(self.guard.gov[L.GOV_KILL_SWITCH] > 0.0),
             "halted": self.state.halted,
+            "phase": self.state.phase,
         }
 
     def _publish(self) -> None:
