@@ -11,6 +11,7 @@ from typing import Any
 
 from live.clock import ServerClock
 from live.config import LiveConfig, read_password
+from live.fills import FillModel
 from live.guard import Guard
 from live.journal import Journal
 from live.mt5 import MT5Broker, import_module
@@ -39,6 +40,10 @@ def build(
     extra: dict[str, Any] = {}
     clock = ServerClock.parse(cfg.broker.server_tz, "broker.server_tz")
     spec = get_symbol(cfg.symbol.name, cfg.symbol.spec_file)
+    fills = fill_model(cfg, where, spec, mode)
+    if fills is not None:
+        extra["fills"] = fills.describe()
+        log.event("fills", **fills.describe())
     if cfg.broker.kind == "fake":
         from live.fake import FakeTerminal
         from simlab.loaders import load_bars
@@ -48,6 +53,7 @@ def build(
         module: Any = FakeTerminal(
             bars, spec, server_tz=cfg.broker.server_tz, start=cfg.broker.start_bar, balance=cfg.broker.balance,
             login=cfg.broker.login or 5_000_001, server=cfg.broker.server or "SimLab-Fake", password=password,
+            fills=fills,
         )  # fmt: skip
         extra["terminal"] = module
     else:
@@ -96,10 +102,37 @@ def build(
         RunnerConfig(cfg.symbol.name, cfg.symbol.timeframe, cfg.symbol.magic, cfg.strategy.history_bars,
                      cfg.symbol.deviation, cfg.safety.max_retries, dry_run=mode == "dryrun"),
         log=log, metrics=Metrics(mode), alerts=alerts, kill=kill,
-        limiter=RateLimiter(cfg.safety.orders_per_minute, cfg.safety.orders_per_hour),
+        limiter=RateLimiter(cfg.safety.orders_per_minute, cfg.safety.orders_per_hour), fills=fills,
     )  # fmt: skip
     extra["spec"] = spec
     return runner, module, extra
+
+
+def fill_model(cfg: LiveConfig, where: str, spec: Any, mode: str) -> FillModel | None:
+    """The execution model of ``[fills]`` (``None``: fills at the quote). It prices a fake terminal's fills and a
+    dry run's virtual fills; a live run on a real terminal fills at the broker, so there it is refused."""
+    f = cfg.fills
+    if f.exec_model == "none":
+        return None
+    if cfg.broker.kind != "fake" and mode == "live":
+        raise ConfigError(
+            where,
+            "fills.exec_model: a live run on a real terminal fills at the broker; the execution model prices "
+            "a fake terminal's fills and a dry run's virtual fills",
+        )
+    from execution_models.setup import resolve_costs
+    from live.mt5_api import TIMEFRAMES
+
+    try:
+        costs = resolve_costs(spec, f.exec_model, model_dir=f.model_dir, spread=f.spread, slippage=f.slippage,
+                              latency_budget_ms=f.latency_budget_ms)  # fmt: skip
+    except ConfigError as exc:  # the option is a config key here, not the CLI's
+        raise ConfigError(where, f"fills: {exc}") from None
+    if not costs.has_model:
+        raise ConfigError(where, f"fills.exec_model = {f.exec_model!r}: no execution model for {spec.name}")
+    _, tf_sec = TIMEFRAMES[cfg.symbol.timeframe]
+    return FillModel(costs.setup, seed=f.seed, bar_ns=tf_sec * 1_000_000_000, digits=int(spec.digits),
+                     name=costs.label)  # fmt: skip
 
 
 def run(

@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS fills (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     time_ns INTEGER NOT NULL, symbol TEXT NOT NULL, side TEXT NOT NULL, order_type TEXT NOT NULL,
     entry TEXT NOT NULL, requested_price REAL, filled_price REAL NOT NULL, volume REAL NOT NULL,
-    spread REAL, latency_ms REAL, session TEXT, ticket INTEGER, deal INTEGER UNIQUE
+    spread REAL, latency_ms REAL, session TEXT, ticket INTEGER, deal INTEGER UNIQUE,
+    virtual INTEGER NOT NULL DEFAULT 0  -- 1: a dry run's fill (what a live run would have done)
 );
 """
 
@@ -57,6 +58,9 @@ class Journal:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
+        cols = {r[1] for r in self.db.execute("PRAGMA table_info(fills)")}
+        if "virtual" not in cols:  # a journal written before dry runs kept their fills
+            self.db.execute("ALTER TABLE fills ADD COLUMN virtual INTEGER NOT NULL DEFAULT 0")
 
     def close(self) -> None:
         self.db.close()
@@ -130,35 +134,39 @@ class Journal:
         return [self.intent(i) for i in ids]
 
     # ------------------------------------------------------------------ fills
-    def add_fill(self, f: Fill, entry: str) -> bool:
-        """Record a fill once (a deal ticket is unique); False if it was already there."""
+    def add_fill(self, f: Fill, entry: str, virtual: bool = False) -> bool:
+        """Record a fill once (a deal ticket is unique); False if it was already there. ``virtual``: a dry
+        run's fill, kept apart from the broker's (never calibration data)."""
         try:
             self.db.execute(
                 "INSERT INTO fills(time_ns, symbol, side, order_type, entry, requested_price, filled_price, volume,"
-                " spread, latency_ms, session, ticket, deal) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " spread, latency_ms, session, ticket, deal, virtual) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     f.time_ns, f.symbol, "buy" if int(f.side) > 0 else "sell", f.order_type, entry,
                     _num(f.requested_price), f.filled_price, f.volume, _num(f.spread), _num(f.latency_ms),
-                    f.session, f.ticket, f.deal or None,
+                    f.session, f.ticket, f.deal or None, 1 if virtual else 0,
                 ),
             )  # fmt: skip
         except sqlite3.IntegrityError:
             return False
         return True
 
-    def fills(self) -> list[dict[str, Any]]:
-        cur = self.db.execute("SELECT * FROM fills ORDER BY time_ns, id")
+    def fills(self, virtual: bool | None = None) -> list[dict[str, Any]]:
+        """The fills in time order; ``virtual``: only a dry run's (True) or only the broker's (False)."""
+        where = "" if virtual is None else f" WHERE virtual = {1 if virtual else 0}"
+        cur = self.db.execute(f"SELECT * FROM fills{where} ORDER BY time_ns, id")
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
     def fills_csv(self) -> str:
-        """The fills as ``simlab calibrate --fills`` reads them (see ``execution_models.calibrate``)."""
+        """The broker's fills as ``simlab calibrate --fills`` reads them (see ``execution_models.calibrate``); a
+        dry run's virtual fills are left out: they are the quote plus the model's own draws, not measurements."""
         import datetime as dt
 
         lines = [
             "time,symbol,side,order_type,entry,requested_price,filled_price,volume,spread,latency_ms,session"
         ]
-        for r in self.fills():
+        for r in self.fills(virtual=False):
             t = dt.datetime.fromtimestamp(r["time_ns"] / 1e9, tz=dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
             lines.append(
                 ",".join(

@@ -38,6 +38,7 @@ import numpy as np
 from live import mt5_api as A
 from live.broker import BrokerError, IPCError
 from live.clock import ServerClock
+from live.fills import FillModel, bar_exit, inside_bar_time
 from live.guard import Decision, Guard
 from live.journal import Journal
 from live.observability import Alerts, EventLog, Metrics
@@ -130,6 +131,7 @@ class Runner:
         kill: KillSwitch | None = None,
         limiter: RateLimiter | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        fills: FillModel | None = None,
     ) -> None:
         self.broker = broker
         self.strategy = strategy
@@ -144,6 +146,8 @@ class Runner:
         self.limiter = limiter
         self.sleep = sleep
         self.tf_code, self.tf_sec = A.TIMEFRAMES[config.timeframe]
+        # a dry run's virtual fills: the fake terminal's logic, with its execution model when given
+        self.fills = fills or FillModel(bar_ns=self.tf_sec * NS_S)
         self.meta: SymbolMeta | None = None
         self.exec: Executor | None = None
         self.window: Bars | None = None
@@ -173,6 +177,7 @@ class Runner:
         saved = self.journal.load_state()
         rates = self._load_window(None if saved is None else int(saved["last_bar_time"]))
         forming_utc = int(self.clock.to_utc(int(rates["time"][-1]) * NS_S)[0])
+        assert self.window is not None
         if saved is None:
             self.guard.begin(self.guard.day_of(forming_utc))
             self.state.last_bar_time = int(self.window.time[-1]) if len(self.window) else -1
@@ -475,19 +480,9 @@ class Runner:
                 "take_profit": "take_profit",
             }.get(by, "market_exit")
             req = held.sl if kind == "stop_loss" else held.tp if kind == "take_profit" else math.nan
-            self._record_fill(
-                d.side,
-                kind,
-                "out",
-                req,
-                d.price,
-                d.volume,
-                math.nan,
-                math.nan,
-                d.time_ns,
-                d.position_id,
-                d.ticket,
-            )
+            t_fill = int(self.clock.to_utc(d.time_ns)[0])
+            self._record_fill(d.side, kind, "out", req, d.price, d.volume, math.nan, math.nan, t_fill, d.position_id,
+                              d.ticket)  # fmt: skip
         balance = self._balance()
         self.guard.on_close(net, balance, bar, reason)
         self.state.held = None
@@ -541,7 +536,7 @@ class Runner:
             )
             return
         if self.dry:
-            self._dry_fill(side, vol, px, sl, tp, pend, bar, q.ask - q.bid)
+            self._dry_fill(side, vol, q, sl, tp, pend, bar)
             return
         out = self.exec.execute(
             kind="open", side=side, volume=vol, bar=bar, created_ns=t_open, sl=sl, tp=tp,
@@ -573,7 +568,10 @@ class Runner:
         side = Side.SELL if held.direction > 0 else Side.BUY
         if self.dry:
             q = self.broker.quote(self.cfg.symbol)
-            self._dry_close(held, q.bid if held.direction > 0 else q.ask, reason, bar)
+            px, _ = self.fills.market(-held.direction, q.bid, q.ask, self._quote_utc(q), "exit")
+            self._dry_close(held, px, reason, bar)
+            self._record_fill(side, "market_exit", "out", q.bid if held.direction > 0 else q.ask, px, held.volume,
+                              q.ask - q.bid, math.nan, None, held.ticket, 0, virtual=True)  # fmt: skip
             return
         out = self.exec.execute(
             kind="close",
@@ -715,13 +713,23 @@ class Runner:
                 self._save()
 
     # ------------------------------------------------------------------ dry run: the same pipeline, orders not sent
+    def _quote_utc(self, q: Any) -> int:
+        return int(self.clock.to_utc(int(q.time_ns))[0])
+
     def _dry_fill(
-        self, side: Side, vol: float, px: float, sl: float, tp: float, pend: Decision, bar: int, spread: float
+        self, side: Side, vol: float, q: Any, sl: float, tp: float, pend: Decision, bar: int
     ) -> None:
+        """A virtual entry, filled as the fake terminal fills (``live.fills``): at the quote's ask (buy) or bid
+        (sell) when the order would go out, plus the execution model's slippage when there is one."""
         d = int(side)
-        self.log.event("order_dryrun", kind="open", side=side.name, volume=vol, price=px, sl=sl, tp=tp)
+        requested = q.ask if side is Side.BUY else q.bid
+        px, slip = self.fills.market(d, q.bid, q.ask, self._quote_utc(q), "entry")
+        self.log.event("order_dryrun", kind="open", side=side.name, volume=vol, price=px, requested=requested, sl=sl,
+                       tp=tp, slippage=slip)  # fmt: skip
         self.state.held = Held(-(bar + 1), d, vol, px, pend.sl_dist, pend.tp_dist, bar, sl=sl, tp=tp)
         self.guard.on_open(d, vol, px, pend.sl_dist, pend.tp_dist, bar)
+        self._record_fill(side, "market_entry", "in", requested, px, vol, q.ask - q.bid, math.nan, None,
+                          -(bar + 1), 0, virtual=True)  # fmt: skip
 
     def _dry_close(self, held: Held, px: float, reason: int, bar: int) -> None:
         assert self.meta is not None
@@ -736,25 +744,37 @@ class Runner:
         self.state.held = None
 
     def _dry_stops(self, held: Held, bid: np.ndarray, ask: np.ndarray, bar: int) -> None:
+        """The virtual position's stop or target inside the closed bar, as the fake terminal books it."""
+        assert self.window is not None
         d = held.direction
-        o, fav, adv = (bid[0], bid[1], bid[2]) if d > 0 else (ask[0], ask[2], ask[1])
-        if held.sl and d * (adv - held.sl) <= 0.0:
-            px = o if d * (o - held.sl) <= 0.0 else held.sl
-            self._dry_close(
-                held, px, held.floor_reason if held.stop_kind == "floor" else L.EXIT_STOP_LOSS, bar
-            )
-        elif held.tp and d * (fav - held.tp) >= 0.0:
-            self._dry_close(held, o if d * (o - held.tp) >= 0.0 else held.tp, L.EXIT_TAKE_PROFIT, bar)
+        kind, level, gapped = bar_exit(
+            d, held.sl, held.tp, bid, ask, bool(self.guard.cfg[L.CFG_SL_FIRST] > 0.0)
+        )
+        if not kind:
+            return
+        t_bar = int(self.window.time[-1])
+        if kind == "sl":
+            px = self.fills.stop_fill(d, level, gapped, t_bar)
+            reason = held.floor_reason if held.stop_kind == "floor" else L.EXIT_STOP_LOSS
+        else:
+            px, reason = level, L.EXIT_TAKE_PROFIT
+        self._dry_close(held, px, reason, bar)
+        self._record_fill(Side(-d), "stop_loss" if kind == "sl" else "take_profit", "out",
+                          held.sl if kind == "sl" else held.tp, px, held.volume, math.nan, math.nan,
+                          inside_bar_time(t_bar, self.tf_sec * NS_S, gapped), held.ticket, 0, virtual=True)  # fmt: skip
 
     # ------------------------------------------------------------------ fills, health
     def _record_fill(self, side: Side, order_type: str, entry: str, requested: float, filled: float, volume: float,
-                     spread: float, latency_ms: float, time_server_ns: int | None, ticket: int, deal: int) -> None:  # fmt: skip
+                     spread: float, latency_ms: float, time_utc_ns: int | None, ticket: int, deal: int,
+                     virtual: bool = False) -> None:  # fmt: skip
+        """A fill in the journal (``simlab calibrate --fills``'s records; a dry run's are marked virtual).
+        ``time_utc_ns`` None: at the open of the bar after the window's last (where market orders go)."""
         from simlab.calendar import sessions
 
-        if time_server_ns is None:
+        if time_utc_ns is None:
             t = int(self.window.time[-1]) + self.tf_sec * NS_S if self.window is not None else 0
         else:
-            t = int(self.clock.to_utc(time_server_ns)[0])
+            t = int(time_utc_ns)
         sess = L.SESSION_NAMES[int(sessions(np.array([t], dtype=np.int64))[0])]
         self.journal.add_fill(
             Fill(
@@ -772,6 +792,7 @@ class Runner:
                 deal,
             ),
             entry,
+            virtual=virtual,
         )
 
     def health(self) -> dict[str, Any]:

@@ -15,9 +15,11 @@ and targets of open positions against its bid (longs) or ask (shorts) extremes; 
 level the open already passed fills at the open, one reached inside the bar at the
 level; both inside one bar: the stop first unless ``sl_first=False`` — and moves to
 bar k+1's open. A market order fills at the current quote (buy at the ask, sell at
-the bid) plus the slippage of the fill model (none by default: the zero-cost option
+the bid) plus the slippage of the fill model (``live.fills.FillModel``: an execution
+model's spread and slippage drawn from a seed; none by default, the zero-cost option
 used for parity with the backtest). The fill price therefore comes from the data at
-the moment the order arrives, never from the strategy.
+the moment the order arrives, never from the strategy. Bars without an ask (bid only)
+get theirs from the model's spread (``spread="model"``).
 
 Times are reported on the server clock (``server_tz``, see ``live.clock``): bar and
 deal times are seconds since 1970 on the server's wall clock, as MT5 reports them.
@@ -43,6 +45,8 @@ import numpy as np
 
 from live import mt5_api as A
 from live.clock import ServerClock
+from live.fills import FillModel, bar_exit, inside_bar_time
+from simlab import layout as L
 from simlab.bars import Bars
 
 NS_S = 1_000_000_000
@@ -86,10 +90,6 @@ class _Pos:
     reason: int = A.DEAL_REASON_EXPERT
 
 
-def _no_slippage(side: int, k: int, kind: str) -> float:
-    return 0.0
-
-
 class FakeTerminal:
     """One account, one symbol, bars replayed from ``start``; see the module docstring."""
 
@@ -109,7 +109,7 @@ class FakeTerminal:
         filling_mask: int = A.SYMBOL_FILLING_FOK | A.SYMBOL_FILLING_IOC,
         sl_first: bool = True,
         round_profit: bool = True,
-        slippage: Callable[[int, int, str], float] | None = None,
+        fills: FillModel | None = None,
         swap_nights: np.ndarray | None = None,
     ) -> None:
         # the constants, under their real names, as attributes (``mt5.ORDER_TYPE_BUY`` ...)
@@ -117,12 +117,17 @@ class FakeTerminal:
             if name.isupper():
                 setattr(self, name, getattr(A, name))
         self._lock = threading.RLock()
-        self.bars = bars
         self.spec = spec
         self.clock = ServerClock.parse(server_tz)
-        self._server_ns = self.clock.to_server(bars.time)  # server wall clock of every bar open
         tf = int(np.median(np.diff(bars.time[: min(len(bars), 1001)]))) if len(bars) > 1 else 60 * NS_S
         self.bar_ns = tf
+        # the execution model: the replay's spread (bid-only bars: spread "model") and the fills' slippage
+        self.fills = fills if fills is not None else FillModel(bar_ns=tf, digits=int(spec.digits))
+        if self.fills.spread_mode != L.SPREAD_FROM_DATA:
+            ask = self.fills.ask(bars.time, bars.bid, bars.ask)
+            bars = Bars(time=bars.time, bid=bars.bid, ask=ask, volume=bars.volume, symbol=bars.symbol)
+        self.bars = bars
+        self._server_ns = self.clock.to_server(bars.time)  # server wall clock of every bar open
         self.timeframe = next((code for code, sec in A.TIMEFRAMES.values() if sec * NS_S == tf), 0)
         self.k = int(start)
         self.login_id = int(login)
@@ -134,7 +139,6 @@ class FakeTerminal:
         self.filling_mask = int(filling_mask)
         self.sl_first = sl_first
         self.round_profit = round_profit
-        self.slippage = slippage or _no_slippage
         if swap_nights is None:
             from simlab.calendar import swap_nights as _nights
 
@@ -186,32 +190,17 @@ class FakeTerminal:
 
     def _run_bar_range(self, k: int) -> None:
         bid, ask = self.bars.bid[k], self.bars.ask[k]
+        t_bar = int(self.bars.time[k])
         for p in sorted(self.positions.values(), key=lambda q: q.ticket):
-            if p.side > 0:  # a long exits at the bid
-                xo, fav, adv = bid[0], bid[1], bid[2]
-            else:
-                xo, fav, adv = ask[0], ask[2], ask[1]
-            d = p.side
-            has_sl, has_tp = p.sl > 0.0, p.tp > 0.0
-            sl_gap = has_sl and d * (xo - p.sl) <= 0.0
-            tp_gap = has_tp and d * (xo - p.tp) >= 0.0
-            sl_hit = has_sl and d * (adv - p.sl) <= 0.0
-            tp_hit = has_tp and d * (fav - p.tp) >= 0.0
-            kind = ""
-            if sl_gap:
-                kind, price, t_off = "sl", float(xo), 0
-            elif tp_gap:
-                kind, price, t_off = "tp", float(xo), 0
-            elif sl_hit and (not tp_hit or self.sl_first):
-                kind, price, t_off = "sl", p.sl, self.bar_ns // 2
-            elif tp_hit:
-                kind, price, t_off = "tp", p.tp, self.bar_ns // 2
+            kind, price, gapped = bar_exit(p.side, p.sl, p.tp, bid, ask, self.sl_first)
             if kind:
-                slip = self.slippage(-d, k, "stop" if kind == "sl" else "exit")
-                px = price - d * slip if kind == "sl" else price
+                px = self.fills.stop_fill(p.side, price, gapped, t_bar) if kind == "sl" else price
                 reason = A.DEAL_REASON_SL if kind == "sl" else A.DEAL_REASON_TP
-                comment = f"[{kind} {price:.{self.spec.digits}f}]"
-                self._close(p, p.volume, px, int(self.bars.time[k]) + t_off, reason, comment, order=0)
+                level = p.sl if kind == "sl" else p.tp
+                comment = f"[{kind} {level:.{self.spec.digits}f}]"
+                self._close(
+                    p, p.volume, px, inside_bar_time(t_bar, self.bar_ns, gapped), reason, comment, order=0
+                )
 
     # ------------------------------------------------------------------ faults and manual actions
     def inject(self, kind: str, times: int = 1, on: str = "order_send", **kw: Any) -> None:
@@ -841,7 +830,6 @@ class FakeTerminal:
 
     def _execute(self, req: dict[str, Any], side: int, volume: float) -> Any:
         bid, ask = self.quote()
-        k = self.k
         now = self.now_utc_ns()
         pos_ticket = int(req.get("position", 0) or 0)
         magic = int(req.get("magic", 0))
@@ -852,8 +840,7 @@ class FakeTerminal:
                 return self._result(A.TRADE_RETCODE_POSITION_CLOSED, req, comment="Position closed")
             if side != -p.side or volume > p.volume + 1e-9:
                 return self._result(A.TRADE_RETCODE_INVALID, req, comment="Invalid close")
-            slip = self.slippage(side, k, "exit")
-            price = (ask + slip) if side > 0 else (bid - slip)
+            price, _ = self.fills.market(side, bid, ask, now, "exit")
             order = self._order(req, A.ORDER_STATE_FILLED, volume, p.identifier, now)
             deal = self._close(p, volume, price, now, A.DEAL_REASON_EXPERT, comment, order)
             return self._result(A.TRADE_RETCODE_DONE, req, deal=deal.ticket, order=order, volume=volume,
@@ -861,8 +848,7 @@ class FakeTerminal:
         sl, tp = float(req.get("sl", 0.0) or 0.0), float(req.get("tp", 0.0) or 0.0)
         if not self._stops_ok(side, ask if side > 0 else bid, sl, tp):
             return self._result(A.TRADE_RETCODE_INVALID_STOPS, req, comment="Invalid stops")
-        slip = self.slippage(side, k, "entry")
-        price = (ask + slip) if side > 0 else (bid - slip)
+        price, _ = self.fills.market(side, bid, ask, now, "entry")
         # the opening order's ticket is the position's ticket and identifier, as on MT5
         order = self._order(req, A.ORDER_STATE_FILLED, volume, 0, now)
         p = _Pos(order, side, volume, price, sl, tp, magic, comment, now, order)
