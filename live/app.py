@@ -46,15 +46,25 @@ def build(
         log.event("fills", **fills.describe())
     if cfg.broker.kind == "fake":
         from live.fake import FakeTerminal
-        from simlab.loaders import load_bars
+        from simlab.loaders import load_bars, load_ticks_info
 
         assert cfg.broker.data is not None
-        bars = load_bars(cfg.broker.data, tz=cfg.broker.data_tz, symbol=cfg.symbol.name)
-        module: Any = FakeTerminal(
-            bars, spec, server_tz=cfg.broker.server_tz, start=cfg.broker.start_bar, balance=cfg.broker.balance,
+        term_kw: dict[str, Any] = dict(
+            server_tz=cfg.broker.server_tz, start=cfg.broker.start_bar, balance=cfg.broker.balance,
             login=cfg.broker.login or 5_000_001, server=cfg.broker.server or "SimLab-Fake", password=password,
             fills=fills,
         )  # fmt: skip
+        try:
+            if cfg.broker.replay == "ticks":
+                ticks = load_ticks_info(cfg.broker.data, tz=cfg.broker.data_tz, symbol=cfg.symbol.name)
+                module: Any = FakeTerminal.from_ticks(
+                    ticks.time, ticks.bid, ticks.ask, spec, timeframe=cfg.symbol.timeframe, **term_kw
+                )
+            else:
+                bars = load_bars(cfg.broker.data, tz=cfg.broker.data_tz, symbol=cfg.symbol.name)
+                module = FakeTerminal(bars, spec, **term_kw)
+        except ValueError as exc:  # the replay's start outside the data
+            raise ConfigError(where, f"broker.start_bar: {exc}") from None
         extra["terminal"] = module
     else:
         module = import_module(cfg.broker.kind, host=cfg.broker.host, port=cfg.broker.port)
@@ -166,14 +176,16 @@ def run(
     if sys.platform != "win32":
         signal.signal(signal.SIGTERM, _stop)
     polls = 0
+    written = -1  # fills in the CSV: rewritten when the journal has more
     try:
         runner.start()
         while not stop["flag"] and (max_polls is None or polls < max_polls):
             runner.poll()
             polls += 1
-            if cfg.observability.fills_csv:
+            if cfg.observability.fills_csv and runner.journal.fill_count() != written:
                 from simlab.atomic import atomic_write_text
 
+                written = runner.journal.fill_count()
                 atomic_write_text(Path(cfg.observability.fills_csv).expanduser(), runner.journal.fills_csv())
             if term is not None:  # a paper replay: the next bar arrives at the next poll
                 if not term.advance():

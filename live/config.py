@@ -80,7 +80,8 @@ class BrokerConfig(_S):
     password_env: str | None = None
     password_file: str | None = None
     server_tz: str = "UTC"
-    data: str | None = None  # kind = "fake": the bars it replays
+    data: str | None = None  # kind = "fake": the bars (or ticks) it replays
+    replay: str = "bars"  # kind = "fake": bars (bar by bar) | ticks (tick by tick; data is a tick file)
     data_tz: str | None = None
     balance: float = 100_000.0  # kind = "fake": the starting balance
     start_bar: int = 0  # kind = "fake": replay from this bar
@@ -175,6 +176,14 @@ def load_config(path: str | Path) -> LiveConfig:
         raise ConfigError(where, f"broker.kind = {cfg.broker.kind!r}: expected 'mt5', 'mt5linux' or 'fake'")
     if cfg.broker.kind == "fake" and not cfg.broker.data:
         raise ConfigError(where, "broker.data: a fake terminal needs the bars file it replays")
+    if cfg.broker.replay not in ("bars", "ticks"):
+        raise ConfigError(where, f"broker.replay = {cfg.broker.replay!r}: expected 'bars' or 'ticks'")
+    if cfg.broker.replay == "ticks" and cfg.broker.kind != "fake":
+        raise ConfigError(where, 'broker.replay: a replay is a fake terminal\'s (kind = "fake")')
+    if cfg.broker.replay == "ticks" and cfg.fills.spread != "data":
+        raise ConfigError(
+            where, f"fills.spread = {cfg.fills.spread!r}: a tick replay quotes the ticks' own bid and ask"
+        )
     if cfg.broker.host not in ("127.0.0.1", "localhost", "::1") and cfg.broker.kind == "mt5linux":
         raise ConfigError(
             where, f"broker.host = {cfg.broker.host!r}: the RPyC bridge must stay on loopback (tunnel it)"

@@ -158,6 +158,10 @@ class Journal:
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
+    def fill_count(self) -> int:
+        """The broker's fills recorded (what ``fills_csv`` writes)."""
+        return int(self.db.execute("SELECT COUNT(*) FROM fills WHERE virtual = 0").fetchone()[0])
+
     def fills_csv(self) -> str:
         """The broker's fills as ``simlab calibrate --fills`` reads them (see ``execution_models.calibrate``); a
         dry run's virtual fills are left out: they are the quote plus the model's own draws, not measurements."""

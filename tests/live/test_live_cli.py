@@ -277,3 +277,25 @@ def test_fills_table_refusals_are_one_line(tmp_path, monkeypatch, capsys, broker
     assert main(["live", "run", "--config", str(cfg), *(["--dry-run"] if dry else [])]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0], err
+
+
+def test_tick_replay_from_the_config(tmp_path, monkeypatch):
+    """``replay = "ticks"``: the fake terminal replays a tick file tick by tick; its bars are built from the ticks."""
+    monkeypatch.setenv("MT5_PASSWORD", PASSWORD)
+    rng = np.random.default_rng(5)
+    n = 3000  # about 50 minutes of ticks, ~1 s apart
+    t0 = np.datetime64("2024-07-16T12:00", "ms").astype(np.int64)
+    ms = t0 + np.cumsum(rng.integers(200, 1800, n))
+    bid = np.round(1.1 + np.cumsum(rng.normal(0, 0.00004, n)), 5)
+    ask = np.round(bid + rng.integers(8, 14, n) * 1e-5, 5)
+    lines = ["time,bid,ask"] + [
+        f"{np.datetime64(int(m), 'ms')}Z,{b:.5f},{a:.5f}" for m, b, a in zip(ms, bid, ask, strict=True)
+    ]
+    (tmp_path / "ticks.csv").write_text("\n".join(lines) + "\n")
+    cfg = _config(tmp_path, extra_broker='replay = "ticks"')
+    cfg.write_text(cfg.read_text().replace(str(tmp_path / "bars.csv"), str(tmp_path / "ticks.csv")))
+    assert main(["live", "run", "--config", str(cfg)]) == 0
+    recs = [json.loads(x) for x in (tmp_path / "log.jsonl").read_text().splitlines()]
+    opened = [r for r in recs if r["event"] == "opened"]
+    assert opened and all(any(abs(r["price"] - x) < 1e-12 for x in np.r_[bid, ask]) for r in opened)
+    assert [r for r in recs if r["event"] == "stopped"][0]["polls"] == n  # one poll per tick
