@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -156,9 +156,12 @@ class Runner:
         self.connected = False
         self.last_equity = math.nan
         self.last_balance = math.nan
-        self.decision_ns: list[int] = []  # closed bar seen -> order_send called (benchmarks)
+        self.decision_ns: list[int] = []  # closed bar seen -> order_send called (benchmarks), wall clock
+        self.decision_cpu_ns: list[int] = []  # the same span in this thread's CPU time (no waiting for a CPU)
         self._t_seen = 0
+        self._cpu_seen = 0
         self._prev: tuple[int, float] | None = None  # UTC time and spread of the window's last bar
+        self._pending_fills: list[tuple[Fill, str, bool]] = []  # recorded, written with the bar's state
 
     # ------------------------------------------------------------------ start and resume
     @property
@@ -171,7 +174,7 @@ class Runner:
         self.exec = Executor(
             self.broker, self.journal, self.meta, magic=self.cfg.magic, deviation=self.cfg.deviation,
             max_retries=self.cfg.max_retries, log=self.log, metrics=self.metrics, alerts=self.alerts,
-            limiter=self.limiter, sleep=self.sleep, clock_s=self._server_sec,
+            limiter=self.limiter, sleep=self.sleep,
         )  # fmt: skip
         self.exec.on_before_send = self._before_send
         saved = self.journal.load_state()
@@ -251,6 +254,7 @@ class Runner:
         self.log.event("position_adopted", ticket=out.ticket, intent=int(it["id"]))
 
     def _save(self) -> None:
+        self._write_fills()
         s = self.state
         self.journal.save_state(
             {
@@ -265,6 +269,7 @@ class Runner:
                 "kill": bool(self.guard.gov[L.GOV_KILL_SWITCH] > 0.0),
             }
         )
+        self.journal.checkpoint()
 
     # ------------------------------------------------------------------ clocks
     def _server_sec(self) -> int:
@@ -279,6 +284,7 @@ class Runner:
             dt = time.perf_counter_ns() - self._t_seen
             self._t_seen = 0
             self.decision_ns.append(dt)
+            self.decision_cpu_ns.append(time.thread_time_ns() - self._cpu_seen)
             if self.metrics is not None:
                 self.metrics.cycle.observe(dt / 1e9)
 
@@ -317,6 +323,7 @@ class Runner:
             self._kill_now()
         rates = self.broker.rates(self.cfg.symbol, self.tf_code, 0, 4)
         self._t_seen = time.perf_counter_ns()
+        self._cpu_seen = time.thread_time_ns()
         times = self.clock.to_utc(np.asarray(rates["time"], dtype=np.int64) * NS_S)
         forming = int(times[-1])
         new = [i for i in range(len(rates) - 1) if times[i] > self.state.last_bar_time]
@@ -334,7 +341,8 @@ class Runner:
             new = [i for i in range(len(rates) - 1) if times[i] > self.state.last_bar_time]
         nb = bars_from_rates(rates[new], self.clock, self.meta.point, self.meta.digits, self.cfg.symbol,
                              bar_ns=self.tf_sec * NS_S, prev=self._prev)  # fmt: skip
-        waiting = [it for it in self.journal.open_intents() if it["state"] == "waiting"]
+        assert self.exec is not None
+        waiting = self.exec.waiting  # intents left waiting by an earlier poll: retried after these bars
         spreads = rates["spread"][new]
         for j in range(len(nb)):
             self._append(nb, j, float(spreads[j]))
@@ -695,8 +703,9 @@ class Runner:
 
     def _retry_waiting(self, forming: int) -> None:
         """An intent left waiting (market closed, rate limit): its open is retried while the bar lasts."""
-        if self.dry or self.exec is None:
+        if self.dry or self.exec is None or not self.exec.waiting:
             return
+        self.exec.waiting = False  # set again by an open that has to wait once more
         for it in self.journal.open_intents():
             if it["state"] != "waiting" or it["kind"] != "open":
                 continue
@@ -767,33 +776,44 @@ class Runner:
     def _record_fill(self, side: Side, order_type: str, entry: str, requested: float, filled: float, volume: float,
                      spread: float, latency_ms: float, time_utc_ns: int | None, ticket: int, deal: int,
                      virtual: bool = False) -> None:  # fmt: skip
-        """A fill in the journal (``simlab calibrate --fills``'s records; a dry run's are marked virtual).
+        """A fill for the journal (``simlab calibrate --fills``'s records; a dry run's are marked virtual).
         ``time_utc_ns`` None: at the open of the bar after the window's last (where market orders go)."""
-        from simlab.calendar import sessions
-
         if time_utc_ns is None:
             t = int(self.window.time[-1]) + self.tf_sec * NS_S if self.window is not None else 0
         else:
             t = int(time_utc_ns)
-        sess = L.SESSION_NAMES[int(sessions(np.array([t], dtype=np.int64))[0])]
-        self.journal.add_fill(
-            Fill(
-                t,
-                self.cfg.symbol,
-                side,
-                order_type,
-                requested,
-                filled,
-                volume,
-                spread,
-                latency_ms,
-                sess,
-                ticket,
-                deal,
-            ),
-            entry,
-            virtual=virtual,
+        # written with the bar's state (``_save``), after the bar's orders went out: the fill records are
+        # calibration data, nothing the decision or the orders read
+        self._pending_fills.append(
+            (
+                Fill(
+                    t,
+                    self.cfg.symbol,
+                    side,
+                    order_type,
+                    requested,
+                    filled,
+                    volume,
+                    spread,
+                    latency_ms,
+                    "",
+                    ticket,
+                    deal,
+                ),
+                entry,
+                virtual,
+            )  # fmt: skip
         )
+
+    def _write_fills(self) -> None:
+        from simlab.calendar import sessions
+
+        if not self._pending_fills:
+            return
+        pending, self._pending_fills = self._pending_fills, []
+        codes = sessions(np.array([f.time_ns for f, _, _ in pending], dtype=np.int64))
+        for (f, entry, virtual), code in zip(pending, codes, strict=True):
+            self.journal.add_fill(replace(f, session=L.SESSION_NAMES[int(code)]), entry, virtual=virtual)
 
     def health(self) -> dict[str, Any]:
         eq = float(self.guard.acc[L.ACC_EQUITY])

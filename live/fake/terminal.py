@@ -172,6 +172,7 @@ class FakeTerminal:
         self.visible = True
         self.positions: dict[int, _Pos] = {}
         self.deals: list[Any] = []  # TradeDeal
+        self._deals_of: dict[int, list[Any]] = {}  # position id -> its deals (the server's index)
         self.history_orders: list[Any] = []  # TradeOrder
         self.faults: list[Fault] = []
         self.sent: list[dict[str, Any]] = []  # every order_send request that reached the "server"
@@ -397,6 +398,7 @@ class FakeTerminal:
             external_id="",
         )
         self.deals.append(d)
+        self._deals_of.setdefault(position_id, []).append(d)
         self.balance += profit + commission + swap
         return d
 
@@ -814,6 +816,8 @@ class FakeTerminal:
         with self._lock:
             if not self._gate("history_deals_get"):
                 return None
+            if kw.get("position") is not None:  # a position's deals: looked up, not scanned
+                return self._history(self._deals_of.get(int(kw["position"]), []), "time", args, kw)
             return self._history(self.deals, "time", args, kw)
 
     def history_orders_get(self, *args: Any, **kw: Any) -> Any:
