@@ -153,11 +153,11 @@ COLS = (
 )
 
 
-def _fills(tmp_path, dry: bool, fills: FillModel | None, name: str):
+def _fills(tmp_path, dry: bool, fills: FillModel | None, name: str, transport: str = "direct"):
     bars = walk_bars(CLOSES)
     term = FakeTerminal(bars, zero_cost_eurusd(), fills=fills)
     s = make_setup(bars, Scripted(SCRIPT, int(bars.time[0])), tmp_path, terminal=term, fixed_volume=1.0,
-                   dry_run=dry, journal=name)  # fmt: skip
+                   dry_run=dry, journal=name, transport=transport)  # fmt: skip
     s.runner.fills = fills or s.runner.fills
     s.run()
     rows = s.runner.journal.fills(virtual=dry)
@@ -168,12 +168,12 @@ def _fills(tmp_path, dry: bool, fills: FillModel | None, name: str):
 
 
 @pytest.mark.parametrize("model", [False, True], ids=["zero_cost", "model"])
-def test_dry_run_fills_what_the_live_run_filled(tmp_path, model):
+def test_dry_run_fills_what_the_live_run_filled(tmp_path, model, transport):
     """The same replay run live on the fake terminal and as a dry run: the dry run's journal holds the very
     fills the live run got from the terminal (time, side, kind, requested and filled price, volume, spread)."""
     fills = FillModel(_costs(L.SPREAD_WIDER), seed=SEED) if model else None
-    live, got = _fills(tmp_path, False, fills, "live.db")
-    dry, virt = _fills(tmp_path, True, fills, "dry.db")
+    live, got = _fills(tmp_path, False, fills, "live.db", transport)
+    dry, virt = _fills(tmp_path, True, fills, "dry.db", transport)
     kinds = [(r[2], r[3]) for r in got]
     assert kinds == [("market_entry", "in"), ("take_profit", "out"), ("market_entry", "in"), ("stop_loss", "out"),
                      ("market_entry", "in"), ("market_exit", "out")]  # fmt: skip
