@@ -200,14 +200,17 @@ def time_zone_info(bars: Any, tz_arg: str | None, bundled: bool) -> dict[str, An
     if bundled:
         return {"tz": "UTC", "source": "bundled data are generated in UTC"}
     tz = meta.get("tz") or tz_arg or "UTC"
+    why = {"--tz": "--tz", "assumed": "assumed UTC: no --tz given", "file offsets": "the file's own offsets"}
     if meta.get("tz_source"):
-        src = str(meta["tz_source"])
+        src = why.get(str(meta["tz_source"]), str(meta["tz_source"]))
     elif tz_arg:
         src = "--tz"
     elif meta.get("tz_assumed"):
-        src = "assumed UTC: no --tz given"
+        src = why["assumed"]
     else:
-        src = "the file's own offsets" if meta.get("tz") else "assumed UTC: no --tz given"
+        src = why["file offsets"] if meta.get("tz") else why["assumed"]
+    if src == why["assumed"]:
+        tz = "UTC"  # the loader says "UTC (assumed)"; the reason is in the source
     return {"tz": str(tz), "source": src}
 
 
