@@ -36,6 +36,18 @@ def uniform_nb(seed: int, attempt: int, draw: int) -> float:
 R_BREACH_PHASE = 8
 R_SIZE = 9
 
+# per-day path columns (``_attempt_nb``'s optional ``path`` buffer: one row per simulated day run)
+(
+    P_PHASE,  # phase index
+    P_DAY,  # calendar day of the phase, 1 = its first day
+    P_CAL,  # calendar day of the attempt, 0 = its first day
+    P_BALANCE,  # closed balance at the day's end
+    P_WORST,  # the day's worst point: the lowest closed balance, or balance - MAE at an open
+    P_DAILY_LIMIT,  # the daily-loss level in force at the day's end (-inf: no daily rule)
+    P_MAXLOSS_LIMIT,  # the max-loss level in force at the day's end (-inf: none)
+) = range(7)
+P_SIZE = 7
+
 
 _MODE_CODES = {"bootstrap": 0, "trades": 1, "sequential": 2, "replay": 3}
 _BIG = np.int64(2**62)
@@ -128,8 +140,12 @@ def _attempt_nb(
     has_mfe: bool,
     horizon_days: int,
     out: np.ndarray,
-) -> None:
+    path: np.ndarray,
+) -> int:
     """One attempt through every phase at trade granularity; fills ``out`` (``R_SIZE``).
+
+    ``path`` (rows, ``P_SIZE``), or (0, ``P_SIZE``) to skip it: one row per day run, at its end, as
+    long as rows are left (reports draw the attempt against its limits). Returns the rows written.
 
     The mechanics follow ``simlab.kernel_nb`` (limits, day books, objectives),
     evaluated at trade opens and closes instead of bars. Random draws come from
@@ -186,6 +202,8 @@ def _attempt_nb(
     t_pct = rules[L.RULE_TARGET_PCT]
     target = init * (1.0 + t_pct) if t_pct > 0.0 else math.inf
     daily, ml = _limits_nb(rules, init, day_start_bal, peak_eod, peak_eq, peak_bal, -math.inf)
+    n_rec = 0
+    day_worst = init
 
     j = -1
     while status == L.STATUS_RUNNING:
@@ -247,6 +265,7 @@ def _attempt_nb(
                 reason = L.BREACH_TIME_LIMIT
                 break
 
+        day_worst = bal
         # ---- the day's events in time order; a close before an open at the same time
         oi = 0
         passed_today = False
@@ -265,6 +284,7 @@ def _attempt_nb(
                 o_act[best_k] = False
                 n_active -= 1
                 bal += o_pnl[best_k]
+                day_worst = min(day_worst, bal)
                 if (day_start_bal - bal) / init > max_daily_dd:
                     max_daily_dd = (day_start_bal - bal) / init
                 if (init - bal) / init > max_total_dd:
@@ -305,6 +325,7 @@ def _attempt_nb(
                 break
             if has_mae:
                 worst = bal - mae[ref] * scale
+                day_worst = min(day_worst, worst)
                 if (day_start_bal - worst) / init > max_daily_dd:
                     max_daily_dd = (day_start_bal - worst) / init
                 if (init - worst) / init > max_total_dd:
@@ -328,6 +349,15 @@ def _attempt_nb(
             o_act[n_open] = True
             n_open += 1
             n_active += 1
+        if n_rec < path.shape[0]:
+            path[n_rec, P_PHASE] = phase
+            path[n_rec, P_DAY] = cal - phase_start_cal + 1
+            path[n_rec, P_CAL] = cal
+            path[n_rec, P_BALANCE] = bal
+            path[n_rec, P_WORST] = day_worst
+            path[n_rec, P_DAILY_LIMIT] = daily
+            path[n_rec, P_MAXLOSS_LIMIT] = ml
+            n_rec += 1
         if status != L.STATUS_RUNNING:
             break
         # drop closed entries
@@ -372,6 +402,7 @@ def _attempt_nb(
     out[R_MAX_DAILY_DD] = max_daily_dd
     out[R_MAX_TOTAL_DD] = max_total_dd
     out[R_BREACH_PHASE] = phase if status == L.STATUS_BREACHED else -1
+    return n_rec
 
 
 @njit(cache=True, nogil=True)
@@ -399,6 +430,7 @@ def _runs_nb(
     horizon_days: int,
 ) -> np.ndarray:
     out = np.zeros((hi - lo, R_SIZE), dtype=np.float64)
+    no_path = np.zeros((0, P_SIZE), dtype=np.float64)
     for i in range(lo, hi):
         _attempt_nb(
             i,
@@ -422,5 +454,6 @@ def _runs_nb(
             has_mfe,
             horizon_days,
             out[i - lo],
+            no_path,
         )
     return out

@@ -115,7 +115,9 @@ from simlab.layout import (
     COST_SPREAD,
     COST_STOP_SLIP,
     CURVE_BALANCE,
+    CURVE_DAILY_LIMIT,
     CURVE_EQUITY,
+    CURVE_MAXLOSS_LIMIT,
     CURVE_WORST_EQUITY,
     DAYCOUNT_PROFITABLE,
     DIR_FLAT,
@@ -1598,6 +1600,9 @@ def simulate_nb(
             curve[i, CURVE_BALANCE] = acc[ACC_BALANCE]
             curve[i, CURVE_EQUITY] = acc[ACC_EQUITY]
             curve[i, CURVE_WORST_EQUITY] = acc[ACC_WORST_EQUITY]
+            # the rule levels as the kernel holds them (reports draw them; never recomputed outside)
+            curve[i, CURVE_DAILY_LIMIT] = acc[ACC_DAILY_LIMIT]
+            curve[i, CURVE_MAXLOSS_LIMIT] = acc[ACC_MAXLOSS_LIMIT]
         if status != STATUS_RUNNING:
             break
     ask_close = bar_ask_close_nb(

@@ -327,7 +327,9 @@ BREACH_NAMES = {
 CURVE_BALANCE = 0
 CURVE_EQUITY = 1  # at the close
 CURVE_WORST_EQUITY = 2  # worst intrabar
-CURVE_SIZE = 3
+CURVE_DAILY_LIMIT = 3  # acc[ACC_DAILY_LIMIT] after the bar: the daily rule's breach level (-inf: none)
+CURVE_MAXLOSS_LIMIT = 4  # acc[ACC_MAXLOSS_LIMIT] after the bar (-inf: none); trailing modes move it
+CURVE_SIZE = 5
 
 # ---------------------------------------------------------------- RL environment (rl)
 # The batched environment's integer state, one row per sub-environment: int64 (n_envs, RLI_SIZE).

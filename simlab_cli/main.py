@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "inspect": "describe a data file: rows, span, bar size, spread by session, gaps",
     "live": "run a strategy live on MetaTrader 5 under the same rules and governors (live.toml)",
     "rerun": "run a result file's recorded settings again (same inputs and seed: the same bytes)",
+    "report": "the HTML report of a result file: equity paths against the limits, pass odds, costs",
     "rl": "reinforcement learning: train a policy on the challenge environment, export it to ONNX",
 }
 

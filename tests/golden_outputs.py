@@ -66,7 +66,7 @@ def _trade_list_file(folder: Path) -> Path:
     src = json.loads((folder / "backtest_ma_cross.json").read_text())
     path = folder / "_trades.csv"
     lines = ["open time,close time,profit"]
-    for t in src["trades"]:
+    for t in src["result"]["trades"]:
         lines.append(
             f"{t['entry_time'][:19].replace('T', ' ')},{t['exit_time'][:19].replace('T', ' ')},{t['pnl']:.2f}"
         )

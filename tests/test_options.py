@@ -192,6 +192,7 @@ BACKTEST: dict[str, list[tuple[list[str], list[str], str]]] = {
     "no_lookahead_check": [([], ["--no-lookahead-check"], "provenance")],
     "allow_no_trades": [(["--param", "atr_stop=0"], ["--allow-no-trades"], "allows")],
     "json": [([], [], "output")],
+    "html": [([], [], "output")],
     "curve": [([], ["--curve", "bars"], "result")],
 }
 

@@ -113,7 +113,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="write the full result as JSON (schema simlab.result/1)",
     )
-    g.add_argument("--html", default=None, metavar="FILE", help="write an HTML report")
+    g.add_argument(
+        "--html",
+        default=None,
+        metavar="FILE",
+        help="write the HTML report (self-contained; the same bytes as `simlab report` of the JSON)",
+    )
     g.add_argument(
         "--allow-no-trades",
         action="store_true",
@@ -223,16 +228,17 @@ def _provenance(
 
 
 def _finish(args: argparse.Namespace, doc: dict[str, Any]) -> int:
-    from simlab.results import format_challenge_table, write_result
+    from reports.terminal import print_table
+    from simlab.results import write_result
 
-    print(format_challenge_table(doc))
+    print_table(doc)  # rich tables on a terminal; the plain table otherwise (pipes, files, CI)
     if args.json:
         write_result(args.json, doc)
         print(f"\n  wrote {args.json}")
     if args.html:
-        from reports.challenge_html import write_challenge_report
+        from reports.report import write_report
 
-        write_challenge_report(doc, args.html)
+        write_report(doc, args.html)
         print(f"  wrote {args.html}")
     rate = doc["result"]["pass_rate"]["rate"]
     if args.min_pass_rate is not None and rate < args.min_pass_rate:

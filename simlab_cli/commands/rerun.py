@@ -16,7 +16,7 @@ from simlab_cli.commands import _common as C
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("result", metavar="RESULT", help="a result file (schema simlab.result/1)")
     p.add_argument("--json", default=None, metavar="FILE", help="write the new result as JSON")
-    p.add_argument("--html", default=None, metavar="FILE", help="write an HTML report (challenge results)")
+    p.add_argument("--html", default=None, metavar="FILE", help="write the HTML report of the new result")
     p.add_argument(
         "--workers",
         type=C.positive_int,
@@ -36,10 +36,6 @@ def run(args: argparse.Namespace) -> int:
     argv = [str(a) for a in doc["provenance"]["argv"]]
     if not argv or argv[0] not in ("challenge", "backtest"):
         raise ConfigError(args.result, "field 'provenance.argv': no simlab command recorded")
-    if args.html and doc["kind"] != "challenge":
-        raise ConfigError(
-            "--html", f"HTML reports are written for challenge results; this is a {doc['kind']}"
-        )
     extra: list[str] = []
     if args.json:
         extra += ["--json", args.json]
