@@ -276,6 +276,27 @@ class Guard:
                 out.direction = L.DIR_FLAT  # cannot reverse: at least stop holding the wrong side
         return out
 
+    def breach(self) -> int:
+        """The firm's loss limits on the bar just marked (``mark_close``): ``BREACH_MAX_LOSS``,
+        ``BREACH_DAILY_LOSS`` or 0. step_nb: the in-bar test (the bar's worst equity where floating
+        P/L counts, max loss first) and the closed-balance test (the balance where it does not);
+        both move into the account-level module's breach test (#11) when it lands."""
+        a, r = self.acc, self.rules
+        worst, bal = a[L.ACC_WORST_EQUITY], a[L.ACC_BALANCE]
+        if (
+            r[L.RULE_MAXLOSS_PCT] > 0.0
+            and r[L.RULE_MAXLOSS_FLOATING] > 0.0
+            and worst < a[L.ACC_MAXLOSS_LIMIT]
+        ):
+            return L.BREACH_MAX_LOSS
+        if r[L.RULE_DAILY_PCT] > 0.0 and r[L.RULE_DAILY_FLOATING] > 0.0 and worst < a[L.ACC_DAILY_LIMIT]:
+            return L.BREACH_DAILY_LOSS
+        if r[L.RULE_MAXLOSS_PCT] > 0.0 and r[L.RULE_MAXLOSS_FLOATING] <= 0.0 and bal < a[L.ACC_MAXLOSS_LIMIT]:
+            return L.BREACH_MAX_LOSS
+        if r[L.RULE_DAILY_PCT] > 0.0 and r[L.RULE_DAILY_FLOATING] <= 0.0 and bal < a[L.ACC_DAILY_LIMIT]:
+            return L.BREACH_DAILY_LOSS
+        return L.BREACH_NONE
+
     # ------------------------------------------------------------------ the open of the next bar
     def roll_day(self, day: int) -> bool:
         """A new rule day at this open: close the old day's books (``_new_day_nb``). True when it rolled."""
