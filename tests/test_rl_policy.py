@@ -158,6 +158,27 @@ def test_lookahead_checker_passes_on_the_onnx_policy(trained: Path) -> None:
     assert report.ok, str(report)
 
 
+def test_lookahead_checker_passes_on_prefixes_that_end_on_a_new_day(trained: Path) -> None:
+    """Every prefix that ends on a trading day's first bar (where the shadow account's attempts start), and
+    the one that ends right after the warm-up: the decision there is the whole data's. A prefix used to stop
+    one bar short of an attempt starting on its last bar and answer HOLD there, so the gate of `simlab
+    backtest` refused the policy whenever one of its random prefixes ended on such a bar."""
+    from simlab.synthetic import synthetic_eurusd
+    from strategies.lookahead import check_lookahead
+    from strategies.onnx_policy import OnnxPolicyStrategy, _shadow_market
+
+    strat = OnnxPolicyStrategy(model=str(trained / "model.onnx"))
+    s = strat.info.settings
+    bars = synthetic_eurusd(n_days=90, timeframe="1h", seed=8)
+    day = _shadow_market(bars, s.program, s.symbol, s.governors).day
+    firsts = np.flatnonzero(np.diff(day) != 0) + 1  # each trading day's first bar
+    cuts = [int(k) + 1 for k in firsts if k >= strat.warmup] + [strat.warmup + 1]
+    full = strat.signals(bars)
+    assert np.count_nonzero(full.dir[np.asarray(cuts) - 1] != 0) >= 60  # decisions on those bars to compare
+    report = check_lookahead(strat, bars, cuts=cuts)
+    assert report.ok, str(report)
+
+
 def test_lookahead_checker_catches_a_leak_planted_in_the_policys_features(
     trained: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
