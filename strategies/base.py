@@ -62,6 +62,7 @@ from simlab.errors import ConfigError
 from simlab.layout import DIR_FLAT, DIR_HOLD, DIR_LONG, DIR_SHORT
 
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Self
 
     from simlab.bars import Bars
@@ -449,6 +450,14 @@ class Strategy:
     def warmup(self) -> int:
         """Bars of history needed before the first real decision (rows before it are HOLD)."""
         return 0
+
+    def input_files(self) -> list[Path]:
+        """Files the decisions depend on besides the strategy's source (a model, its description).
+
+        Their bytes key the look-ahead gate's cached verdict (another model at the same path is checked
+        again) and their sha256 go into a result's provenance (``strategy.files``).
+        """
+        return []
 
     def signals(self, bars: Bars) -> Intents:
         """Per-bar intents over ``bars``; row t uses data up to bar t's close only."""
