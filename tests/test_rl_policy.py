@@ -113,8 +113,39 @@ def test_challenge_with_the_onnx_policy_runs_and_is_deterministic(trained: Path,
     doc = json.loads(ja)
     assert doc["provenance"]["strategy"]["spec"] == "onnx-policy" and doc["result"]["pass_rate"]["runs"] == 6
     assert doc["result"]["trades_per_day"] > 0  # it trades
-    # its signals() are not what runs, so the look-ahead gate says why it did not check them
-    assert doc["provenance"]["lookahead_check"]["reason"].startswith("closed-loop policy")
+    # the gate ran on its signals() (the same features and policy as the closed loop) and passed
+    check = doc["provenance"]["lookahead_check"]
+    assert check["ran"] and check["ok"] and check["prefixes"] >= 32, check
+    assert "look-ahead check: passed" in a.stdout
+
+
+def test_challenge_refuses_a_policy_whose_features_read_the_future(
+    trained: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The gate before `simlab challenge --strategy onnx-policy` is not skipped for the closed loop: plant a
+    leak in the features both use and the run stops in one line, before any attempt."""
+    import rl.features as F
+    import rl.policy as P
+    from tests._builders import run_simlab_here
+
+    honest = F.market_features
+
+    def leaky(market):  # type: ignore[no-untyped-def]
+        f = honest(market)
+        v = f.values.copy()
+        c = market.bars.bid[:, 3]
+        v[F.WARMUP : -1, :] = 5.0 * np.sign(c[F.WARMUP + 1 :] - c[F.WARMUP : -1])[:, None]
+        return F.MarketFeatures(v, f.atr)
+
+    monkeypatch.setattr(P, "market_features", leaky)
+    monkeypatch.setenv("SIMLAB_CACHE", str(tmp_path / "cache"))  # the gate's verdicts only (numba is set up)
+    out = tmp_path / "r.json"
+    code, stdout, stderr = run_simlab_here(
+        "challenge", "--strategy", "onnx-policy", "--param", f"model={trained / 'model.onnx'}", "--runs", "4",
+        "--program", "ftmo-1step", "--horizon-days", "20", "--json", str(out),
+    )  # fmt: skip
+    assert code == 2 and stdout == "" and not out.exists()
+    assert len(stderr.strip().splitlines()) == 1 and "look-ahead check: the strategy reads the future" in stderr
 
 
 def test_the_closed_loop_run_uses_the_monte_carlo_attempts(trained: Path) -> None:
