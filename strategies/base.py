@@ -507,12 +507,14 @@ class StepStrategy(Strategy):
     last ``window`` bars up to and including ``bar_index`` (fewer at the
     start), ``position_dir`` is the open position (1 long, -1 short, 0 flat)
     and ``account_state`` the kernel's ``ACC_*`` vector (None when no account
-    is simulated). The kernel's step function drives it in backtests, the RL
-    environment and live.
+    is simulated).
 
     ``signals`` replays the strategy *open loop* (the position follows its own
-    intents, no stops, no account), which is what the look-ahead checker and
-    the vectorbt bridge use; the backtest uses the step form.
+    intents, no stops, no account), which is what ``simlab backtest``, the
+    look-ahead checker, the vectorbt bridge and the live runner use today. A
+    strategy that also defines ``run_challenge`` (``OnnxPolicyStrategy``)
+    plays ``simlab challenge``'s attempts in the closed loop; ``simlab live``
+    refuses such a strategy for now.
     """
 
     @property
