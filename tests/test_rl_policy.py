@@ -145,7 +145,9 @@ def test_challenge_refuses_a_policy_whose_features_read_the_future(
         "--program", "ftmo-1step", "--horizon-days", "20", "--json", str(out),
     )  # fmt: skip
     assert code == 2 and stdout == "" and not out.exists()
-    assert len(stderr.strip().splitlines()) == 1 and "look-ahead check: the strategy reads the future" in stderr
+    assert (
+        len(stderr.strip().splitlines()) == 1 and "look-ahead check: the strategy reads the future" in stderr
+    )
 
 
 def test_the_closed_loop_run_uses_the_monte_carlo_attempts(trained: Path) -> None:

@@ -309,9 +309,15 @@ def test_rules_the_runner_does_not_judge_are_refused_in_one_line(tmp_path, monke
     monkeypatch.setenv("MT5_PASSWORD", PASSWORD)
     text = resolve_program_path("ftmo-1step").read_text()
     cases = {
-        "limit.toml": (text.replace("max_calendar_days = 0", "max_calendar_days = 30"), "a time limit of 30 days"),
+        "limit.toml": (
+            text.replace("max_calendar_days = 0", "max_calendar_days = 30"),
+            "a time limit of 30 days",
+        ),
         "weekend.toml": (text.replace("weekend = true", "weekend = false"), "no holding over the weekend"),
-        "overnight.toml": (text.replace("overnight = true", "overnight = false"), "no holding through the daily"),
+        "overnight.toml": (
+            text.replace("overnight = true", "overnight = false"),
+            "no holding through the daily",
+        ),
     }
     for name, (rules, words) in cases.items():
         assert rules != text
@@ -339,7 +345,9 @@ def test_a_strategy_that_reads_its_own_account_is_refused(tmp_path, monkeypatch,
         "        raise AssertionError('not called')\n"
     )
     cfg = _config(tmp_path)
-    cfg.write_text(cfg.read_text().replace('name = "ma_cross"', f'name = "{tmp_path / "policy_like.py"}:PolicyLike"'))
+    cfg.write_text(
+        cfg.read_text().replace('name = "ma_cross"', f'name = "{tmp_path / "policy_like.py"}:PolicyLike"')
+    )
     assert main(["live", "run", "--config", str(cfg)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "decides from its own account" in err[0], err
