@@ -72,6 +72,7 @@ def test_training_writes_model_logs_record_and_a_walk_forward_evaluation(trained
     assert first_eval >= sp["eval"][0]
     out = (trained / "stdout.txt").read_text()
     assert "policy (model.onnx)" in out and "ma_cross" in out and "held-out challenge runs" in out
+    assert "held-out challenge runs: ftmo-1step 100,000 |" in out  # the account size as money, not 100000.0
 
 
 def test_onnx_round_trip_matches_torch_with_vecnormalize_applied(trained: Path) -> None:
