@@ -265,7 +265,8 @@ def comparison_table(rows: dict[str, dict[str, Any]], names: dict[str, str], s: 
         )
     first = next(iter(rows.values()))
     size = s.get("size")
-    size_text = f"{size:,.0f}" if isinstance(size, int | float) else str(size)  # 100,000 as the challenge says
+    # 100,000 as the challenge says it (not 100000.0)
+    size_text = f"{size:,.0f}" if isinstance(size, int | float) else str(size)
     title = (
         f"held-out challenge runs: {s.get('program')} {size_text} | {s.get('data')} | {first['pass_rate']['runs']} "
         f"attempts each, the same start days and cost draws | costs: {s.get('exec_model')}"

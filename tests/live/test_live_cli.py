@@ -352,3 +352,22 @@ def test_a_strategy_that_reads_its_own_account_is_refused(tmp_path, monkeypatch,
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "decides from its own account" in err[0], err
     assert not (tmp_path / "journal.db").exists()
+
+
+def test_the_readmes_paper_replay_runs(tmp_path, monkeypatch):
+    """The README's "Try it without a terminal" config, on a bars file of ours: it runs, and logs dry-run JSON."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    (block,) = re.findall(r"```toml\n(# paper\.toml\n.*?)```", readme, flags=re.S)
+    data = _bars_csv(tmp_path / "bars.csv")
+    text = block.replace('data = "EURUSD_M1_2024.csv"', f'data = "{data}"')
+    assert text != block
+    monkeypatch.setenv("MT5_PASSWORD", PASSWORD)
+    monkeypatch.chdir(tmp_path)  # journal and log are relative paths
+    (tmp_path / "paper.toml").write_text(text)
+    assert main(["live", "run", "--config", "paper.toml"]) == 0
+    recs = [json.loads(x) for x in (tmp_path / "paper.jsonl").read_text().splitlines()]
+    assert recs and all(r["mode"] == "dryrun" for r in recs)
+    assert sum(r["event"] == "bar" for r in recs) >= 250 and (tmp_path / "paper.db").exists()
