@@ -384,6 +384,8 @@ def test_html_heat_map_is_self_contained_and_deterministic(tmp_path: Path) -> No
 
     assert text.count(get_plotlyjs()) == 1 and "<script src" not in text and "<link " not in text
     assert 'Plotly.newPlot("fig-sweep-objective"' in text and "Selection check" in text
+    selection = text[text.index("Selection check") : text.index("The best cell alone")]
+    assert selection.count(">pass rate<") == 1  # the objective is the pass rate: one column, not two
     # the report is a function of the document: rebuilt from the JSON file it is the same bytes
     doc = read_result(tmp_path / "a.json", kind="sweep")
     assert render_report(doc) == text
