@@ -110,7 +110,7 @@ def entry_block_nb(acc: np.ndarray, gov: np.ndarray, flags_t: int, vol_ratio_t: 
     return BLOCK_NONE
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")  # on every bar with a position: a call would cost more than the floor
 def equity_floor_nb(acc: np.ndarray, gov: np.ndarray, rules: np.ndarray) -> tuple[float, int]:
     """The equity level at which the governors flatten, and the exit reason it books.
 
@@ -169,6 +169,26 @@ def reset_floor_nb(acc: np.ndarray, gov: np.ndarray, rules: np.ndarray) -> tuple
         if f > floor:
             floor = f
             reason = EXIT_GOV_MAXLOSS
+    return floor, reason
+
+
+@njit(cache=True, inline="always")
+def governor_floor_nb(
+    acc: np.ndarray, gov: np.ndarray, rules: np.ndarray, before_reset: bool
+) -> tuple[float, int]:
+    """The equity level at which the governors flatten what is open during this bar, and its exit reason.
+
+    ``equity_floor_nb``'s floor; on the last bar before a daily reset (``before_reset``) the higher of it
+    and ``reset_floor_nb``'s: hold on over the reset only above the floor the reset will set.
+    ``-inf`` when no floor is on. The bar kernel and the live runner turn it into a price stop
+    (``simlab.position_nb.floor_price_nb``).
+    """
+    floor, reason = equity_floor_nb(acc, gov, rules)
+    if before_reset:
+        rfloor, rreason = reset_floor_nb(acc, gov, rules)
+        if rfloor > floor:
+            floor = rfloor
+            reason = rreason
     return floor, reason
 
 

@@ -1,10 +1,13 @@
 """The simulation kernel: one account, one symbol, one challenge phase, bar by bar (numba).
 
 Plain arrays in, plain arrays out; every slot is named in ``simlab.layout``.
-``step_nb`` advances one bar and is the only place the trading logic lives;
-``simulate_nb`` loops it over a range of bars, and the Python ``Stepper``
-(``simlab.engine``) calls it one bar at a time for RL and stateful strategies,
-so all three run the same code.
+``step_nb`` advances one bar: prices, fills, stops and costs of one symbol are
+here; every rule of the firm, the account's books and the glue of the governors'
+answers are ``simlab.account_nb``'s (the trade-list kernel and the live runner
+call the same functions), the governors ``simlab.governors_nb``'s, a position's
+money ``simlab.position_nb``'s. ``simulate_nb`` loops ``step_nb`` over a range of
+bars, and the Python ``Stepper`` (``simlab.engine``) calls it one bar at a time
+for RL and stateful strategies, so all three run the same code.
 
 Conventions (each has a test in tests/test_kernel_scenarios.py):
 
@@ -49,63 +52,49 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from simlab.costs_nb import quantile_at_nb
-from simlab.governors_nb import (
-    entry_block_nb,
-    equity_floor_nb,
-    must_flatten_on_flags_nb,
-    on_trade_closed_nb,
-    profit_cap_hit_nb,
-    reset_floor_nb,
-    risk_fraction_nb,
-    size_volume_nb,
+from simlab.account_nb import (
+    after_floor_exit_nb,
+    begin_account_nb,
+    book_close_nb,
+    book_closed_equity_nb,
+    book_extremes_nb,
+    book_open_nb,
+    breach_limit_nb,
+    breach_nb,
+    decide_nb,
+    end_phase_nb,
+    holding_breach_nb,
+    lock_after_close_nb,
+    mark_close_nb,
+    new_day_nb,
+    open_flatten_reason_nb,
+    peak_balance_nb,
+    peak_equity_nb,
+    time_limit_nb,
 )
+from simlab.costs_nb import quantile_at_nb
+from simlab.governors_nb import entry_block_nb, governor_floor_nb
 from simlab.layout import (
     ACC_BALANCE,
-    ACC_BEST_DAY_PNL,
     ACC_BEST_EQUITY,
-    ACC_DAILY_LIMIT,
     ACC_DAY,
     ACC_DAY_COUNTED,
     ACC_DAY_HAD_TRADE,
-    ACC_DAY_HALTED,
-    ACC_DAY_START_BALANCE,
-    ACC_DAY_START_EQUITY,
-    ACC_DAY_TRADES,
     ACC_DAYS_COUNTED,
     ACC_EQUITY,
-    ACC_FIRST_DAY,
-    ACC_HALTED,
-    ACC_INITIAL,
     ACC_MAX_DAILY_DD,
     ACC_MAX_TOTAL_DD,
-    ACC_MAXLOSS_LIMIT,
     ACC_N_TRADES,
     ACC_PEAK_BALANCE,
-    ACC_PEAK_EOD_BALANCE,
-    ACC_PEAK_EQUITY,
     ACC_PHASE_START_DAY,
     ACC_SIZE,
-    ACC_TARGET_BANKED,
-    ACC_TARGET_LEVEL,
     ACC_TRADE_DAYS,
     ACC_WORST_EQUITY,
-    BASIS_BALANCE,
-    BASIS_EQUITY,
-    BLOCK_DAY_HALTED,
-    BLOCK_NO_STOP,
     BLOCK_NONE,
-    BLOCK_STOPS_LEVEL,
-    BLOCK_VOLUME,
-    BREACH_DAILY_LOSS,
-    BREACH_MAX_LOSS,
-    BREACH_OVERNIGHT_HOLDING,
+    BREACH_NONE,
     BREACH_TIME_LIMIT,
-    BREACH_WEEKEND_HOLDING,
-    CFG_FIXED_VOLUME,
     CFG_INITIAL_BALANCE,
     CFG_LATENCY_BUDGET_MS,
-    CFG_RISK_PCT,
     CFG_SL_FIRST,
     CFG_SLIPPAGE,
     CFG_SPREAD_MODE,
@@ -117,8 +106,6 @@ from simlab.layout import (
     CURVE_BALANCE,
     CURVE_EQUITY,
     CURVE_WORST_EQUITY,
-    DAYCOUNT_PROFITABLE,
-    DIR_FLAT,
     DIR_LONG,
     DIR_SHORT,
     DRAW_ENTRY_SLIP,
@@ -128,23 +115,14 @@ from simlab.layout import (
     DRAW_STOP_SLIP,
     EXIT_BREACH,
     EXIT_END,
-    EXIT_GOV_DAILY,
     EXIT_GOV_MAXLOSS,
-    EXIT_GOV_PROFIT_CAP,
-    EXIT_GOV_RESET,
-    EXIT_GOV_TARGET,
-    EXIT_GOV_WEEKEND,
     EXIT_KILL_SWITCH,
-    EXIT_SIGNAL,
     EXIT_STOP_LOSS,
     EXIT_TAKE_PROFIT,
     FLAG_WEEKEND_GAP,
-    GOV_HALT_AT_TARGET,
     GOV_KILL_SWITCH,
-    MAXLOSS_STATIC,
-    MAXLOSS_TRAILING_EOD,
-    MAXLOSS_TRAILING_INTRADAY,
-    MAXLOSS_TRAILING_LOCK,
+    JUDGE_CLOSED,
+    JUDGE_FLOATING,
     N_DRAWS_PER_BAR,
     POS_COMMISSION,
     POS_DIR,
@@ -164,40 +142,19 @@ from simlab.layout import (
     POS_SWAP,
     POS_TP,
     POS_VOLUME,
-    PROFIT_BASE_IS_ACCOUNT,
-    PROFIT_FIXED,
     RES_BALANCE,
-    RES_BREACH_VIA_GAP,
     RES_CAL_DAYS,
     RES_DAYS_COUNTED,
     RES_END_BAR,
-    RES_ENTRY_DECISIONS,
     RES_EQUITY,
     RES_MAX_DAILY_DD,
     RES_MAX_TOTAL_DD,
     RES_N_TRADES,
     RES_N_TRADES_OVERFLOW,
-    RES_REASON,
     RES_REFUSED,
     RES_SIZE,
     RES_STATUS,
     RES_TRADING_DAYS,
-    RULE_BEST_DAY_MAX_SHARE,
-    RULE_DAILY_BASIS,
-    RULE_DAILY_FLOATING,
-    RULE_DAILY_PCT,
-    RULE_DAILY_SIZE_OF,
-    RULE_DAY_COUNT_MODE,
-    RULE_MAX_DAYS,
-    RULE_MAXLOSS_FLOATING,
-    RULE_MAXLOSS_MODE,
-    RULE_MAXLOSS_PCT,
-    RULE_MIN_DAY_PROFIT_PCT,
-    RULE_MIN_DAYS,
-    RULE_NO_OVERNIGHT_HOLDING,
-    RULE_NO_WEEKEND_HOLDING,
-    RULE_TARGET_PCT,
-    SIZE_OF_INITIAL,
     SPREAD_FROM_DATA,
     SPREAD_FROM_MODEL,
     STATUS_BREACHED,
@@ -205,17 +162,9 @@ from simlab.layout import (
     STATUS_PASSED,
     STATUS_RUNNING,
     SYM_COMMISSION,
-    SYM_CONTRACT,
     SYM_POINT,
-    SYM_PROFIT_MODE,
-    SYM_STOPS_LEVEL,
     SYM_SWAP_LONG,
     SYM_SWAP_SHORT,
-    SYM_TICK_SIZE,
-    SYM_TICK_VALUE,
-    SYM_VOL_MAX,
-    SYM_VOL_MIN,
-    SYM_VOL_STEP,
     TR_COMMISSION,
     TR_DIR,
     TR_ENTRY_BAR,
@@ -239,6 +188,14 @@ from simlab.layout import (
     TR_SWAP,
     TR_TP,
     TR_VOLUME,
+)
+from simlab.position_nb import (
+    clear_position_nb,
+    floating_nb,
+    floor_price_nb,
+    open_position_nb,
+    price_pnl_nb,
+    value_per_price_nb,
 )
 from simlab.rng_nb import key_hash_nb, uniform_from_hash_nb
 
@@ -274,42 +231,6 @@ def _borrowed(typingctx, arr):
     return arr(arr), codegen
 
 
-# ------------------------------------------------------------------ money
-
-
-@njit(cache=True, inline="always")
-def value_per_price_nb(sym: np.ndarray, price: float) -> float:
-    """Account currency per 1.0 move of price, per lot, at ``price``."""
-    mode = int(sym[SYM_PROFIT_MODE])
-    if mode == PROFIT_BASE_IS_ACCOUNT:
-        return sym[SYM_CONTRACT] / price
-    if mode == PROFIT_FIXED:
-        return sym[SYM_TICK_VALUE] / sym[SYM_TICK_SIZE]
-    return sym[SYM_CONTRACT]
-
-
-@njit(cache=True, inline="always")
-def price_pnl_nb(sym: np.ndarray, direction: float, entry: float, volume: float, price: float) -> float:
-    """P/L in account currency of ``volume`` lots opened at ``entry`` and valued at ``price``.
-
-    For a base-currency account (USDJPY in USD) the quote-currency P/L is
-    converted at the valuation price, as MT5 does at the deal.
-    """
-    return direction * (price - entry) * volume * value_per_price_nb(sym, price)
-
-
-@njit(cache=True, inline="always")
-def price_for_pnl_nb(sym: np.ndarray, direction: float, entry: float, volume: float, pnl: float) -> float:
-    """The price at which the position's price P/L equals ``pnl`` (inverse of ``price_pnl_nb``)."""
-    if int(sym[SYM_PROFIT_MODE]) == PROFIT_BASE_IS_ACCOUNT:
-        k = volume * sym[SYM_CONTRACT]
-        den = k - direction * pnl
-        if den <= 0.0:
-            return math.inf if direction > 0 else 0.0
-        return entry * k / den
-    return entry + direction * pnl / (volume * value_per_price_nb(sym, entry))
-
-
 # ------------------------------------------------------------------ state
 
 
@@ -322,106 +243,16 @@ def new_state(n_trades_capacity: int = 0) -> tuple[np.ndarray, np.ndarray, np.nd
     return acc, pos, res, trades
 
 
-# an ordinary call, not inlined: it runs on events (a new peak, a new day), and each inlined copy
-# costs about a second of numba compile time
-@njit(cache=True)
-def _update_limits_nb(acc: np.ndarray, rules: np.ndarray) -> None:
-    """Recompute the daily and max-loss limits from the current references (they never fall)."""
-    init = acc[ACC_INITIAL]
-    # daily: basis at the day's start minus its size
-    if rules[RULE_DAILY_PCT] > 0.0:
-        b = int(rules[RULE_DAILY_BASIS])
-        if b == BASIS_BALANCE:
-            basis = acc[ACC_DAY_START_BALANCE]
-        elif b == BASIS_EQUITY:
-            basis = acc[ACC_DAY_START_EQUITY]
-        else:
-            basis = max(acc[ACC_DAY_START_BALANCE], acc[ACC_DAY_START_EQUITY])
-        ref = init if int(rules[RULE_DAILY_SIZE_OF]) == SIZE_OF_INITIAL else basis
-        acc[ACC_DAILY_LIMIT] = basis - rules[RULE_DAILY_PCT] * ref
-    else:
-        acc[ACC_DAILY_LIMIT] = -math.inf
-    # max loss
-    m = rules[RULE_MAXLOSS_PCT]
-    if m > 0.0:
-        mode = int(rules[RULE_MAXLOSS_MODE])
-        if mode == MAXLOSS_STATIC:
-            lim = init - m * init
-        elif mode == MAXLOSS_TRAILING_EOD:
-            lim = max(init, acc[ACC_PEAK_EOD_BALANCE]) - m * init
-        elif mode == MAXLOSS_TRAILING_INTRADAY:
-            lim = max(init, acc[ACC_PEAK_EQUITY]) - m * init
-        else:  # MAXLOSS_TRAILING_LOCK
-            lim = min(max(init, acc[ACC_PEAK_BALANCE]) - m * init, init)
-        if lim > acc[ACC_MAXLOSS_LIMIT]:
-            acc[ACC_MAXLOSS_LIMIT] = lim
-    else:
-        acc[ACC_MAXLOSS_LIMIT] = -math.inf
-
-
 @njit(cache=True)
 def begin_nb(
     acc: np.ndarray, pos: np.ndarray, res: np.ndarray, cfg: np.ndarray, rules: np.ndarray, first_day: int
 ) -> None:
     """Reset the state buffers for a phase that starts on trading day ``first_day``."""
-    acc[:] = 0.0
+    begin_account_nb(acc, rules, cfg[CFG_INITIAL_BALANCE], first_day)
     pos[:] = 0.0
     res[:] = 0.0
-    init = cfg[CFG_INITIAL_BALANCE]
-    acc[ACC_INITIAL] = init
-    acc[ACC_BALANCE] = init
-    acc[ACC_EQUITY] = init
-    acc[ACC_DAY_START_BALANCE] = init
-    acc[ACC_DAY_START_EQUITY] = init
-    acc[ACC_PEAK_BALANCE] = init
-    acc[ACC_PEAK_EOD_BALANCE] = init
-    acc[ACC_PEAK_EQUITY] = init
-    acc[ACC_DAY] = first_day
-    acc[ACC_FIRST_DAY] = first_day
-    acc[ACC_PHASE_START_DAY] = first_day
-    acc[ACC_MAXLOSS_LIMIT] = -math.inf
-    acc[ACC_BEST_DAY_PNL] = -math.inf
-    acc[ACC_WORST_EQUITY] = init
-    acc[ACC_BEST_EQUITY] = init
-    t = rules[RULE_TARGET_PCT]
-    # init + t * init, less a micro-cent: 1.1 * 100000 is 110000.00000000001 in floats,
-    # and a balance of exactly 110,000 has reached a 10 % target
-    acc[ACC_TARGET_LEVEL] = init + t * init - 1e-6 if t > 0.0 else math.inf
-    _update_limits_nb(acc, rules)
     res[RES_STATUS] = STATUS_RUNNING
     res[RES_END_BAR] = -1.0
-
-
-@njit(cache=True)
-def _day_counts_nb(acc: np.ndarray, rules: np.ndarray) -> bool:
-    """Does the current day count toward the minimum days, as of now?"""
-    if int(rules[RULE_DAY_COUNT_MODE]) == DAYCOUNT_PROFITABLE:
-        return (
-            acc[ACC_BALANCE] - acc[ACC_DAY_START_BALANCE] >= rules[RULE_MIN_DAY_PROFIT_PCT] * acc[ACC_INITIAL]
-        )
-    return acc[ACC_DAY_COUNTED] > 0.0
-
-
-@njit(cache=True)
-def _new_day_nb(acc: np.ndarray, rules: np.ndarray, new_day: int) -> None:
-    """Close the books of the finished day and open the new one."""
-    day_pnl = acc[ACC_BALANCE] - acc[ACC_DAY_START_BALANCE]
-    if day_pnl > acc[ACC_BEST_DAY_PNL]:
-        acc[ACC_BEST_DAY_PNL] = day_pnl
-    if _day_counts_nb(acc, rules):
-        acc[ACC_DAYS_COUNTED] += 1.0
-    if acc[ACC_DAY_HAD_TRADE] > 0.0:
-        acc[ACC_TRADE_DAYS] += 1.0
-    if acc[ACC_BALANCE] > acc[ACC_PEAK_EOD_BALANCE]:
-        acc[ACC_PEAK_EOD_BALANCE] = acc[ACC_BALANCE]
-    acc[ACC_DAY] = new_day
-    acc[ACC_DAY_START_BALANCE] = acc[ACC_BALANCE]
-    acc[ACC_DAY_START_EQUITY] = acc[ACC_EQUITY]  # marked at the previous bar's close
-    acc[ACC_DAY_TRADES] = 0.0
-    acc[ACC_DAY_COUNTED] = 0.0
-    acc[ACC_DAY_HAD_TRADE] = 0.0
-    acc[ACC_DAY_HALTED] = 0.0
-    _update_limits_nb(acc, rules)
 
 
 # ------------------------------------------------------------------ the per-bar spread draw
@@ -621,9 +452,7 @@ def _i64(code: int) -> int:
     return cast(int, np.int64(code))
 
 
-_BREACH_OVERNIGHT_HOLDING = _i64(BREACH_OVERNIGHT_HOLDING)
 _BREACH_TIME_LIMIT = _i64(BREACH_TIME_LIMIT)
-_BREACH_WEEKEND_HOLDING = _i64(BREACH_WEEKEND_HOLDING)
 _COST_ENTRY_SLIP = _i64(COST_ENTRY_SLIP)
 _COST_EXIT_SLIP = _i64(COST_EXIT_SLIP)
 _DRAW_ENTRY_SLIP = _i64(DRAW_ENTRY_SLIP)
@@ -672,38 +501,6 @@ def _slip_nb(
 
 
 @njit(cache=True)
-def _open_position_nb(
-    pos: np.ndarray,
-    acc: np.ndarray,
-    sym: np.ndarray,
-    direction: float,
-    volume: float,
-    fill: float,
-    spread: float,
-    slip: float,
-    sl_dist: float,
-    tp_dist: float,
-    t: int,
-) -> None:
-    pos[POS_DIR] = direction
-    pos[POS_VOLUME] = volume
-    pos[POS_ENTRY_PRICE] = fill
-    pos[POS_SL] = fill - direction * sl_dist if not math.isnan(sl_dist) else math.nan
-    pos[POS_TP] = fill + direction * tp_dist if not math.isnan(tp_dist) else math.nan
-    pos[POS_ENTRY_BAR] = t
-    pos[POS_SWAP] = 0.0
-    comm = sym[SYM_COMMISSION] * volume
-    pos[POS_COMMISSION] = comm
-    pos[POS_ENTRY_SPREAD] = spread
-    pos[POS_ENTRY_SLIP] = slip
-    pos[POS_RISK] = sl_dist * volume * value_per_price_nb(sym, fill) if not math.isnan(sl_dist) else math.nan
-    acc[ACC_BALANCE] -= comm
-    acc[ACC_DAY_TRADES] += 1.0
-    acc[ACC_DAY_COUNTED] = 1.0
-    acc[ACC_DAY_HAD_TRADE] = 1.0
-
-
-@njit(cache=True)
 def _close_position_nb(
     pos: np.ndarray,
     acc: np.ndarray,
@@ -719,7 +516,7 @@ def _close_position_nb(
     entry_session: int,
     exit_session: int,
 ) -> float:
-    """Close the open position at ``fill``; book it into balance and the trade ledger. Returns net P/L."""
+    """Close the open position at ``fill``; book it into the account and the trade ledger. Returns net P/L."""
     d = pos[POS_DIR]
     vol = pos[POS_VOLUME]
     entry = pos[POS_ENTRY_PRICE]
@@ -727,9 +524,6 @@ def _close_position_nb(
     exit_comm = sym[SYM_COMMISSION] * vol
     swap = pos[POS_SWAP]
     net = gross + swap - pos[POS_COMMISSION] - exit_comm
-    acc[ACC_BALANCE] += gross + swap - exit_comm
-    if acc[ACC_BALANCE] > acc[ACC_PEAK_BALANCE]:
-        acc[ACC_PEAK_BALANCE] = acc[ACC_BALANCE]
     k = int(acc[ACC_N_TRADES])
     if k < trades.shape[0]:
         vpp = value_per_price_nb(sym, fill)
@@ -758,43 +552,9 @@ def _close_position_nb(
         row[TR_EXIT_SLIP] = slip
     else:
         res[RES_N_TRADES_OVERFLOW] = 1.0
-    acc[ACC_N_TRADES] += 1.0
-    on_trade_closed_nb(acc, gov, net, t)
-    pos[POS_DIR] = 0.0
-    pos[POS_VOLUME] = 0.0
-    pos[POS_SWAP] = 0.0
-    pos[POS_COMMISSION] = 0.0
+    book_close_nb(acc, gov, acc[ACC_BALANCE] + (gross + swap - exit_comm), net, t)
+    clear_position_nb(pos)
     return net
-
-
-@njit(cache=True, inline="always")
-def _floating_nb(pos: np.ndarray, sym: np.ndarray, price: float) -> float:
-    if pos[POS_DIR] == 0.0:
-        return 0.0
-    return price_pnl_nb(sym, pos[POS_DIR], pos[POS_ENTRY_PRICE], pos[POS_VOLUME], price) + pos[POS_SWAP]
-
-
-@njit(cache=True)
-def _end_phase_nb(res: np.ndarray, acc: np.ndarray, status: int, reason: int, t: int, via_gap: float) -> None:
-    res[RES_STATUS] = status
-    res[RES_REASON] = reason
-    res[RES_END_BAR] = t
-    res[RES_BREACH_VIA_GAP] = via_gap
-    acc[ACC_HALTED] = 1.0
-
-
-@njit(cache=True)
-def _book_closed_equity_nb(acc: np.ndarray, rules: np.ndarray) -> None:
-    """A close inside this bar: the balance it booked (exit commission included) is one of the bar's equity points.
-
-    The worst equity seen before the close counts the position at its fill but not the commission of
-    closing it; the judge counts that commission in the balance, so the drawdown statistics must too
-    (a stop fill whose commission takes the balance under the daily limit reports a drawdown past it).
-    """
-    b = acc[ACC_BALANCE]
-    if b < acc[ACC_WORST_EQUITY]:
-        acc[ACC_WORST_EQUITY] = b
-    _track_drawdowns_nb(acc, rules, b)
 
 
 @njit(cache=True)
@@ -827,15 +587,9 @@ def _close_and_end_nb(
     acc[ACC_EQUITY] = acc[ACC_BALANCE]
     acc[ACC_WORST_EQUITY] = acc[ACC_BALANCE]
     acc[ACC_BEST_EQUITY] = acc[ACC_BALANCE]
-    _book_closed_equity_nb(acc, rules)
-    _end_phase_nb(res, acc, status, code, t, 0.0)
+    book_closed_equity_nb(acc, rules)
+    end_phase_nb(res, acc, status, code, t, 0.0)
     return status
-
-
-# The governors' floor, needed on every bar with a position: the same Python source as
-# ``simlab.governors_nb.equity_floor_nb`` (one definition for the kernel and the live runner),
-# compiled inline here because a call per bar cost more than the floor itself.
-_equity_floor_inl = njit(inline="always")(equity_floor_nb.py_func)
 
 
 # ------------------------------------------------------------------ one bar
@@ -917,8 +671,8 @@ def step_nb(
     d_t = day[t]
     new_day = d_t != acc[ACC_DAY]
     if new_day:
-        _new_day_nb(acc, rules, d_t)
-        if rules[RULE_MAX_DAYS] > 0.0 and d_t - acc[ACC_PHASE_START_DAY] >= rules[RULE_MAX_DAYS]:
+        new_day_nb(acc, rules, d_t)
+        if time_limit_nb(acc, rules, d_t) != BREACH_NONE:
             fill = bo if pos[POS_DIR] > 0 else ao
             entry_sess = int(session[int(pos[POS_ENTRY_BAR])])  # the trade's entry session
             return _close_and_end_nb(
@@ -930,17 +684,12 @@ def step_nb(
 
     # ---- holding restrictions and swap, at the open
     if pos[POS_DIR] != 0.0:
-        if rules[RULE_NO_OVERNIGHT_HOLDING] > 0.0 and new_day:  # held through the rule day's reset
+        held = holding_breach_nb(rules, new_day, (fl & FLAG_WEEKEND_GAP) != 0)
+        if held != BREACH_NONE:
             fill = bo if pos[POS_DIR] > 0 else ao
             return _close_and_end_nb(
                 pos, acc, sym, gov, rules, trades, res, fill, spread_open, 0.0, t, _EXIT_BREACH, entry_sess_pos, sess,
-                _STATUS_BREACHED, _BREACH_OVERNIGHT_HOLDING,
-            )  # fmt: skip
-        if rules[RULE_NO_WEEKEND_HOLDING] > 0.0 and (fl & FLAG_WEEKEND_GAP) != 0:
-            fill = bo if pos[POS_DIR] > 0 else ao
-            return _close_and_end_nb(
-                pos, acc, sym, gov, rules, trades, res, fill, spread_open, 0.0, t, _EXIT_BREACH, entry_sess_pos, sess,
-                _STATUS_BREACHED, _BREACH_WEEKEND_HOLDING,
+                _STATUS_BREACHED, held,
             )  # fmt: skip
         nights = swap_nights[t]
         if nights > 0:
@@ -948,8 +697,11 @@ def step_nb(
             pos[POS_SWAP] += nights * pts * sym[SYM_POINT] * pos[POS_VOLUME] * value_per_price_nb(sym, bo)
 
     # ---- orders at the open: governor flattening first, then the decision of bar t-1
-    flat_reason = 0
-    if gov[GOV_KILL_SWITCH] > 0.0:
+    pdir = int(pos[POS_PENDING_DIR])
+    flat_reason = open_flatten_reason_nb(
+        gov, fl, int(pos[POS_PENDING_REASON]) if pos[POS_PENDING_FLATTEN] > 0.0 else 0, pdir, pos[POS_DIR]
+    )
+    if flat_reason == EXIT_KILL_SWITCH:
         # the kill switch wins over everything: flat now, and trading is over
         slip = 0.0
         if pos[POS_DIR] != 0.0:
@@ -971,20 +723,6 @@ def step_nb(
             pos, acc, sym, gov, rules, trades, res, fill, spread_open, slip, t, _EXIT_KILL_SWITCH, entry_sess_pos, sess,
             _STATUS_HALTED, _EXIT_KILL_SWITCH,
         )  # fmt: skip
-    else:
-        fw = must_flatten_on_flags_nb(gov, fl)
-        if fw == 1:
-            flat_reason = EXIT_GOV_RESET
-        elif fw == 2:
-            flat_reason = EXIT_GOV_WEEKEND
-    if pos[POS_PENDING_FLATTEN] > 0.0 and flat_reason == 0:
-        flat_reason = int(pos[POS_PENDING_REASON])
-    pdir = int(pos[POS_PENDING_DIR])
-    if pdir == DIR_FLAT or (
-        (pdir == DIR_LONG or pdir == DIR_SHORT) and pos[POS_DIR] != 0.0 and pos[POS_DIR] != pdir
-    ):
-        if flat_reason == 0:
-            flat_reason = EXIT_SIGNAL
     closed_at_open = False
     if flat_reason != 0 and pos[POS_DIR] != 0.0:
         slip = _slip_nb(
@@ -1005,8 +743,7 @@ def step_nb(
             pos, acc, sym, gov, trades, res, fill, spread_open, slip, t, flat_reason, entry_sess_pos, sess
         )
         closed_at_open = True
-        if int(rules[RULE_MAXLOSS_MODE]) == MAXLOSS_TRAILING_LOCK:
-            _update_limits_nb(acc, rules)  # the closed-balance high moves the trailing limit at once
+        lock_after_close_nb(acc, rules)  # the closed-balance high moves a locking trailing limit at once
     if (pdir == DIR_LONG or pdir == DIR_SHORT) and pos[POS_DIR] == 0.0:
         # the order was sized at the decision; the calendar or kill switch may still veto it at the open
         veto = entry_block_nb(acc, gov, fl, math.nan, t)
@@ -1027,9 +764,8 @@ def step_nb(
                 attempt,
             )
             fill = ao + slip if pdir == DIR_LONG else bo - slip
-            _open_position_nb(
+            comm = open_position_nb(
                 pos,
-                acc,
                 sym,
                 float(pdir),
                 pos[POS_PENDING_SIZE],
@@ -1040,6 +776,7 @@ def step_nb(
                 pos[POS_PENDING_TP],
                 t,
             )
+            book_open_nb(acc, comm)
             entry_sess_pos = sess
     pos[POS_PENDING_DIR] = 0.0
     pos[POS_PENDING_FLATTEN] = 0.0
@@ -1061,21 +798,14 @@ def step_nb(
             xfav = al
             xadv = ah
         bal = acc[ACC_BALANCE]
-        # the governors' floor, as a price stop on the position
-        floor, floor_reason = _equity_floor_inl(acc, gov, rules)
-        if t + 1 < day.shape[0] and day[t + 1] != d_t:
-            # the last bar before a daily reset: hold on only above the floor the reset will set
-            rfloor, rreason = reset_floor_nb(acc, gov, rules)
-            if rfloor > floor:
-                floor = rfloor
-                floor_reason = rreason
+        # the governors' floor, as a price stop on the position; on the last bar before a daily reset,
+        # hold on only above the floor the reset will set
+        floor, floor_reason = governor_floor_nb(acc, gov, rules, t + 1 < day.shape[0] and day[t + 1] != d_t)
         stop_px = pos[POS_SL]
         stop_reason = EXIT_STOP_LOSS
         if floor > -math.inf:
             # the price at which closing (exit commission included) books the balance at the floor
-            fpx = price_for_pnl_nb(
-                sym, d, entry, vol, floor - bal - pos[POS_SWAP] + sym[SYM_COMMISSION] * vol + 1e-9
-            )
+            fpx = floor_price_nb(pos, sym, bal, floor)
             if math.isnan(stop_px) or d * (fpx - stop_px) > 0.0:
                 stop_px = fpx
                 stop_reason = floor_reason
@@ -1135,26 +865,11 @@ def step_nb(
         worst_eq = bal + price_pnl_nb(sym, d, entry, vol, worst_px) + pos[POS_SWAP]
         best_eq = bal + price_pnl_nb(sym, d, entry, vol, best_px) + pos[POS_SWAP]
         high_first = bc < bo  # a down bar: open-high-low-close
-        if high_first and best_eq > acc[ACC_PEAK_EQUITY]:
-            acc[ACC_PEAK_EQUITY] = best_eq
-            _update_limits_nb(acc, rules)
+        if high_first:
+            peak_equity_nb(acc, rules, best_eq)
         # the rules judge the worst point of the bar
-        breach = 0
-        if (
-            rules[RULE_MAXLOSS_PCT] > 0.0
-            and rules[RULE_MAXLOSS_FLOATING] > 0.0
-            and worst_eq < acc[ACC_MAXLOSS_LIMIT]
-        ):
-            breach = BREACH_MAX_LOSS
-        elif (
-            rules[RULE_DAILY_PCT] > 0.0
-            and rules[RULE_DAILY_FLOATING] > 0.0
-            and worst_eq < acc[ACC_DAILY_LIMIT]
-        ):
-            breach = BREACH_DAILY_LOSS
-        acc[ACC_WORST_EQUITY] = worst_eq
-        acc[ACC_BEST_EQUITY] = best_eq
-        _track_drawdowns_nb(acc, rules, worst_eq)
+        breach = breach_nb(acc, rules, worst_eq, JUDGE_FLOATING)
+        book_extremes_nb(acc, rules, worst_eq, best_eq)
         if lazy_ask and (breach != 0 or exit_kind != 0):  # a close records the bar's spread
             ao, ah, al, ac = _model_ask_outlined_nb(
                 cost_q, cost_probs, cost_guide, spread_lut, smode, sess, seed, attempt, t, bo, bh, bl, bc, ao, ah, al, ac
@@ -1179,34 +894,24 @@ def step_nb(
                 sess,
             )
             acc[ACC_EQUITY] = acc[ACC_BALANCE]
-            _book_closed_equity_nb(acc, rules)
-            _end_phase_nb(res, acc, _STATUS_BREACHED, breach, t, via_gap)
+            book_closed_equity_nb(acc, rules)
+            end_phase_nb(res, acc, _STATUS_BREACHED, breach, t, via_gap)
             return STATUS_BREACHED
         if exit_kind != 0:
             reason = stop_reason if exit_kind == 1 else EXIT_TAKE_PROFIT
             _close_position_nb(
                 pos, acc, sym, gov, trades, res, fill, spread_open, slip, t, reason, entry_sess_pos, sess
             )
-            _book_closed_equity_nb(acc, rules)
-            if reason == EXIT_GOV_DAILY:
-                acc[ACC_DAY_HALTED] = 1.0  # the daily buffer: done for the day
-            elif reason == EXIT_GOV_MAXLOSS and not (
-                (rules[RULE_MAXLOSS_FLOATING] > 0.0 and acc[ACC_BALANCE] < acc[ACC_MAXLOSS_LIMIT])
-                or (rules[RULE_DAILY_FLOATING] > 0.0 and acc[ACC_BALANCE] < acc[ACC_DAILY_LIMIT])
-            ):
-                # the max-loss buffer: the account is saved and the attempt is over; trading on
-                # from here would only bleed costs into the firm's limit. (A fill slipped so far that
-                # the booked balance is under the limit saved nothing: the flat check below breaches.)
+            book_closed_equity_nb(acc, rules)
+            if after_floor_exit_nb(acc, rules, reason):
+                # the max-loss buffer saved the account: the attempt is over (see after_floor_exit_nb)
                 acc[ACC_EQUITY] = acc[ACC_BALANCE]
-                _end_phase_nb(res, acc, _STATUS_HALTED, _EXIT_GOV_MAXLOSS, t, via_gap)
+                end_phase_nb(res, acc, _STATUS_HALTED, _EXIT_GOV_MAXLOSS, t, via_gap)
                 return STATUS_HALTED
-        if not high_first and best_eq > acc[ACC_PEAK_EQUITY]:
-            acc[ACC_PEAK_EQUITY] = best_eq
-            _update_limits_nb(acc, rules)
+        if not high_first:
+            peak_equity_nb(acc, rules, best_eq)
     else:
-        acc[ACC_WORST_EQUITY] = acc[ACC_BALANCE]
-        acc[ACC_BEST_EQUITY] = acc[ACC_BALANCE]
-        _track_drawdowns_nb(acc, rules, acc[ACC_BALANCE])
+        book_extremes_nb(acc, rules, acc[ACC_BALANCE], acc[ACC_BALANCE])
 
     # flat now: equity is the balance, and the floating rules judge it too. A close in this bar books
     # its exit commission; a close at this open may have booked a gap. The loss came through a gap or
@@ -1214,171 +919,60 @@ def step_nb(
     # close's equity was not below the limit (otherwise a day reset moved the limit past it).
     if pos[POS_DIR] == 0.0:
         bal = acc[ACC_BALANCE]
-        breach = 0
-        lim = 0.0
-        if (
-            rules[RULE_MAXLOSS_PCT] > 0.0
-            and rules[RULE_MAXLOSS_FLOATING] > 0.0
-            and bal < acc[ACC_MAXLOSS_LIMIT]
-        ):
-            breach = BREACH_MAX_LOSS
-            lim = acc[ACC_MAXLOSS_LIMIT]
-        elif rules[RULE_DAILY_PCT] > 0.0 and rules[RULE_DAILY_FLOATING] > 0.0 and bal < acc[ACC_DAILY_LIMIT]:
-            breach = BREACH_DAILY_LOSS
-            lim = acc[ACC_DAILY_LIMIT]
+        breach = breach_nb(acc, rules, bal, JUDGE_FLOATING)
         if breach != 0:
+            lim = breach_limit_nb(acc, breach)
             acc[ACC_EQUITY] = bal
             via = 1.0 if via_gap > 0.0 or (closed_at_open and eq_prev >= lim) else 0.0
-            _end_phase_nb(res, acc, _STATUS_BREACHED, breach, t, via)
+            end_phase_nb(res, acc, _STATUS_BREACHED, breach, t, via)
             return STATUS_BREACHED
 
     # closed-balance rules (floating not counted) judge the balance after this bar's closes
     bal = acc[ACC_BALANCE]
-    ml_closed = (
-        rules[RULE_MAXLOSS_PCT] > 0.0 and rules[RULE_MAXLOSS_FLOATING] <= 0.0 and bal < acc[ACC_MAXLOSS_LIMIT]
-    )
-    dl_closed = (
-        rules[RULE_DAILY_PCT] > 0.0 and rules[RULE_DAILY_FLOATING] <= 0.0 and bal < acc[ACC_DAILY_LIMIT]
-    )
-    if ml_closed or dl_closed:
+    breach = breach_nb(acc, rules, bal, JUDGE_CLOSED)
+    if breach != 0:
         if lazy_ask:  # the close below records the bar's spread
             ao, ah, al, ac = _model_ask_outlined_nb(
                 cost_q, cost_probs, cost_guide, spread_lut, smode, sess, seed, attempt, t, bo, bh, bl, bc, ao, ah, al, ac
             )  # fmt: skip
         _close_open_at_close_nb(pos, acc, sym, gov, trades, res, bc, ac, t, entry_sess_pos, sess)
-        _book_closed_equity_nb(acc, rules)
-        _end_phase_nb(
-            res,
-            acc,
-            _STATUS_BREACHED,
-            BREACH_MAX_LOSS if ml_closed else BREACH_DAILY_LOSS,
-            t,
-            via_gap,
-        )
+        book_closed_equity_nb(acc, rules)
+        end_phase_nb(res, acc, _STATUS_BREACHED, breach, t, via_gap)
         return STATUS_BREACHED
-    if bal > acc[ACC_PEAK_BALANCE]:
-        acc[ACC_PEAK_BALANCE] = bal
-    if int(rules[RULE_MAXLOSS_MODE]) == MAXLOSS_TRAILING_LOCK and acc[ACC_PEAK_BALANCE] != peak_bal_open:
-        _update_limits_nb(acc, rules)  # the lock follows the closed-balance high (closes in this bar move it)
+    peak_balance_nb(acc, rules, peak_bal_open)
 
-    # ---- the close: mark to market
+    # ---- the close: mark to market; the target, the governors' flatten for the next open
     mark = bc if pos[POS_DIR] > 0 else ac
-    eq = bal + _floating_nb(pos, sym, mark)
-    acc[ACC_EQUITY] = eq
-    if eq > acc[ACC_PEAK_EQUITY]:
-        acc[ACC_PEAK_EQUITY] = eq
-        if int(rules[RULE_MAXLOSS_MODE]) == MAXLOSS_TRAILING_INTRADAY:
-            _update_limits_nb(acc, rules)
-
-    # ---- the target: passed when flat above it with the other objectives met
-    if bal >= acc[ACC_TARGET_LEVEL] and pos[POS_DIR] == 0.0:
-        if _objectives_met_nb(acc, rules):
-            _end_phase_nb(res, acc, _STATUS_PASSED, _ZERO, t, 0.0)
-            return STATUS_PASSED
-        acc[ACC_TARGET_BANKED] = 1.0
-    if pos[POS_DIR] != 0.0 and gov[GOV_HALT_AT_TARGET] > 0.0 and eq >= acc[ACC_TARGET_LEVEL]:
+    status, flatten = mark_close_nb(acc, rules, gov, bal + floating_nb(pos, sym, mark), pos[POS_DIR] != 0.0)
+    if status == STATUS_PASSED:
+        end_phase_nb(res, acc, _STATUS_PASSED, _ZERO, t, 0.0)
+        return STATUS_PASSED
+    if flatten != 0:
         pos[POS_PENDING_FLATTEN] = 1.0
-        pos[POS_PENDING_REASON] = EXIT_GOV_TARGET
-    if profit_cap_hit_nb(acc, gov):
-        acc[ACC_DAY_HALTED] = 1.0
-        if pos[POS_DIR] != 0.0:
-            pos[POS_PENDING_FLATTEN] = 1.0
-            pos[POS_PENDING_REASON] = EXIT_GOV_PROFIT_CAP
+        pos[POS_PENDING_REASON] = flatten
 
     # ---- the decision made at this close, to be filled at the next open
     if is_last:
         return STATUS_RUNNING
-    if i_dir == DIR_FLAT:
-        if pos[POS_DIR] != 0.0:
-            pos[POS_PENDING_DIR] = DIR_FLAT
-    elif i_dir == DIR_LONG or i_dir == DIR_SHORT:
-        if pos[POS_DIR] != i_dir:
-            res[RES_ENTRY_DECISIONS] += 1.0
-            block = _entry_check_nb(
-                acc,
-                gov,
-                sym,
-                cfg,
-                pos,
-                int(flags[t + 1]),
-                vol_ratio,
-                t,
-                i_dir,
-                i_sl,
-                i_tp,
-                i_size,
-                bc,
-                ac,
-                rules,
-            )
-            if block == BLOCK_NONE:
-                pos[POS_PENDING_DIR] = i_dir
-            else:
-                res[RES_REFUSED + block - 1] += 1.0
-                if pos[POS_DIR] != 0.0:
-                    pos[POS_PENDING_DIR] = DIR_FLAT  # cannot reverse: at least stop holding the wrong side
+    decide_nb(
+        acc,
+        pos,
+        res,
+        rules,
+        gov,
+        sym,
+        cfg,
+        int(flags[t + 1]),
+        vol_ratio,
+        t,
+        i_dir,
+        i_sl,
+        i_tp,
+        i_size,
+        bc,
+        ac,
+    )
     return STATUS_RUNNING
-
-
-@njit(cache=True)
-def _entry_check_nb(
-    acc: np.ndarray,
-    gov: np.ndarray,
-    sym: np.ndarray,
-    cfg: np.ndarray,
-    pos: np.ndarray,
-    next_flags: int,
-    vol_ratio: np.ndarray,
-    t: int,
-    i_dir: int,
-    i_sl: float,
-    i_tp: float,
-    i_size: float,
-    bc: float,
-    ac: float,
-    rules: np.ndarray,
-) -> int:
-    """Governors, stops level and sizing for an entry decided at bar t's close; sets the pending order."""
-    vr = vol_ratio[t] if vol_ratio.shape[0] > 0 else math.nan
-    block = entry_block_nb(acc, gov, next_flags, vr, t + 1)
-    if block != BLOCK_NONE:
-        return block
-    min_dist = sym[SYM_STOPS_LEVEL] * sym[SYM_POINT]
-    if min_dist > 0.0 and (
-        (not math.isnan(i_sl) and i_sl < min_dist) or (not math.isnan(i_tp) and i_tp < min_dist)
-    ):
-        return BLOCK_STOPS_LEVEL
-    price = ac if i_dir == DIR_LONG else bc
-    fixed = cfg[CFG_FIXED_VOLUME]
-    if fixed > 0.0:
-        vol = fixed
-    else:
-        if math.isnan(i_sl) or i_sl <= 0.0:
-            return BLOCK_NO_STOP
-        # equity after closing what is open (a reversal) is the best estimate of the sizing equity
-        r = risk_fraction_nb(acc, gov, cfg[CFG_RISK_PCT], i_size)
-        vol = size_volume_nb(
-            acc[ACC_EQUITY],
-            r,
-            i_sl,
-            value_per_price_nb(sym, price),
-            sym[SYM_VOL_MIN],
-            sym[SYM_VOL_STEP],
-            sym[SYM_VOL_MAX],
-        )
-        if vol <= 0.0:
-            return BLOCK_VOLUME
-    # the governors' floor: no entry whose own costs (commission both ways, the spread) would already
-    # take the equity to it - the floor would flatten it at once, with the costs booked
-    floor, _ = equity_floor_nb(acc, gov, rules)
-    if floor > -math.inf:
-        cost = 2.0 * sym[SYM_COMMISSION] * vol + (ac - bc) * vol * value_per_price_nb(sym, price)
-        if acc[ACC_EQUITY] - cost <= floor:
-            return BLOCK_DAY_HALTED
-    pos[POS_PENDING_SL] = i_sl
-    pos[POS_PENDING_TP] = i_tp
-    pos[POS_PENDING_SIZE] = vol
-    return BLOCK_NONE
 
 
 @njit(cache=True)
@@ -1401,39 +995,6 @@ def _close_open_at_close_nb(
             pos, acc, sym, gov, trades, res, fill, ac - bc, 0.0, t, _EXIT_BREACH, entry_sess, sess
         )
     acc[ACC_EQUITY] = acc[ACC_BALANCE]
-
-
-@njit(cache=True)
-def _objectives_met_nb(acc: np.ndarray, rules: np.ndarray) -> bool:
-    """Minimum days and the best-day consistency rule, counting today as it stands."""
-    days = acc[ACC_DAYS_COUNTED] + (1.0 if _day_counts_nb(acc, rules) else 0.0)
-    if days < rules[RULE_MIN_DAYS]:
-        return False
-    share = rules[RULE_BEST_DAY_MAX_SHARE]
-    if share > 0.0:
-        total = acc[ACC_BALANCE] - acc[ACC_INITIAL]
-        best = max(acc[ACC_BEST_DAY_PNL], acc[ACC_BALANCE] - acc[ACC_DAY_START_BALANCE])
-        if total <= 0.0 or best > share * total:
-            return False
-    return True
-
-
-@njit(cache=True, inline="always")
-def _track_drawdowns_nb(acc: np.ndarray, rules: np.ndarray, worst_eq: float) -> None:
-    init = acc[ACC_INITIAL]
-    b = int(rules[RULE_DAILY_BASIS])
-    if b == BASIS_EQUITY:
-        basis = acc[ACC_DAY_START_EQUITY]
-    elif b == BASIS_BALANCE:
-        basis = acc[ACC_DAY_START_BALANCE]
-    else:
-        basis = max(acc[ACC_DAY_START_BALANCE], acc[ACC_DAY_START_EQUITY])
-    dd = (basis - worst_eq) / init
-    if dd > acc[ACC_MAX_DAILY_DD]:
-        acc[ACC_MAX_DAILY_DD] = dd
-    tdd = (init - worst_eq) / init
-    if tdd > acc[ACC_MAX_TOTAL_DD]:
-        acc[ACC_MAX_TOTAL_DD] = tdd
 
 
 @njit(cache=True)

@@ -314,6 +314,11 @@ BREACH_MAX_LOSS = 2
 BREACH_TIME_LIMIT = 3
 BREACH_WEEKEND_HOLDING = 4
 BREACH_OVERNIGHT_HOLDING = 5
+# which rules judge a value (simlab.account_nb.breach_nb): a bit mask
+JUDGE_FLOATING = 1  # the rules that count floating P/L (RULE_*_FLOATING = 1) judge it: an equity point
+JUDGE_CLOSED = 2  # the rules that count the closed balance only
+JUDGE_ALL = 3  # both: a balance judged by every rule (a trade list's closes)
+
 BREACH_NAMES = {
     BREACH_NONE: "none",
     BREACH_DAILY_LOSS: "daily_loss",
@@ -328,6 +333,31 @@ CURVE_BALANCE = 0
 CURVE_EQUITY = 1  # at the close
 CURVE_WORST_EQUITY = 2  # worst intrabar
 CURVE_SIZE = 3
+
+# ---------------------------------------------------------------- trade-list mode (challenges.trade_list)
+# One attempt's outcome at trade granularity: float64 (n_runs, TL_SIZE).
+TL_STATUS = 0  # STATUS_* of the attempt
+TL_REASON = 1  # BREACH_* when breached
+TL_PHASES_PASSED = 2
+TL_CAL_DAYS = 3  # calendar days of the attempt (weekends count)
+TL_TRADING_DAYS = 4  # simulated weekdays
+TL_N_TRADES = 5
+TL_MAX_DAILY_DD = 6
+TL_MAX_TOTAL_DD = 7
+TL_BREACH_PHASE = 8  # phase index of a breach, -1 otherwise
+TL_SIZE = 9
+
+# how the simulated days follow one another (challenges.trade_list's start_mode)
+TL_MODE_BOOTSTRAP = 0  # circular block bootstrap of history days
+TL_MODE_TRADES = 1  # a day's trade count drawn from the history, its trades i.i.d.
+TL_MODE_SEQUENTIAL = 2  # the real order from a random start day
+TL_MODE_REPLAY = 3  # the real order from the first day
+TL_MODES = {
+    "bootstrap": TL_MODE_BOOTSTRAP,
+    "trades": TL_MODE_TRADES,
+    "sequential": TL_MODE_SEQUENTIAL,
+    "replay": TL_MODE_REPLAY,
+}
 
 # ---------------------------------------------------------------- RL environment (rl)
 # The batched environment's integer state, one row per sub-environment: int64 (n_envs, RLI_SIZE).
