@@ -188,6 +188,12 @@ from simlab.layout import (
     TR_SWAP,
     TR_TP,
     TR_VOLUME,
+    Clock,
+    Costs,
+    Params,
+    Quotes,
+    Signals,
+    State,
 )
 from simlab.position_nb import (
     clear_position_nb,
@@ -234,25 +240,23 @@ def _borrowed(typingctx, arr):
 # ------------------------------------------------------------------ state
 
 
-def new_state(n_trades_capacity: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Fresh (acc, pos, res, trades) buffers for ``begin_nb`` / ``step_nb``."""
+def new_state(n_trades_capacity: int = 0) -> State:
+    """Fresh state buffers (acc, pos, res, trades) for ``begin_nb`` / ``step_nb``."""
     acc = np.zeros(ACC_SIZE, dtype=np.float64)
     pos = np.zeros(POS_SIZE, dtype=np.float64)
     res = np.zeros(RES_SIZE, dtype=np.float64)
     trades = np.zeros((n_trades_capacity, TR_SIZE), dtype=np.float64)
-    return acc, pos, res, trades
+    return State(acc, pos, res, trades)
 
 
 @njit(cache=True)
-def begin_nb(
-    acc: np.ndarray, pos: np.ndarray, res: np.ndarray, cfg: np.ndarray, rules: np.ndarray, first_day: int
-) -> None:
-    """Reset the state buffers for a phase that starts on trading day ``first_day``."""
-    begin_account_nb(acc, rules, cfg[CFG_INITIAL_BALANCE], first_day)
-    pos[:] = 0.0
-    res[:] = 0.0
-    res[RES_STATUS] = STATUS_RUNNING
-    res[RES_END_BAR] = -1.0
+def begin_nb(st: State, prm: Params, first_day: int) -> None:
+    """Reset the state buffers for a phase (``prm.rules``: its rule vector) that starts on trading day ``first_day``."""
+    begin_account_nb(st.acc, prm.rules, prm.cfg[CFG_INITIAL_BALANCE], first_day)
+    st.pos[:] = 0.0
+    st.res[:] = 0.0
+    st.res[RES_STATUS] = STATUS_RUNNING
+    st.res[RES_END_BAR] = -1.0
 
 
 # ------------------------------------------------------------------ the per-bar spread draw
@@ -326,22 +330,13 @@ def cost_index_nb(cost_q: np.ndarray, cost_probs: np.ndarray) -> tuple[np.ndarra
 
 
 @njit(cache=True, inline="always")  # a call per bar costs as much as the draw
-def _sample_guided_nb(
-    cost_q: np.ndarray,
-    cost_probs: np.ndarray,
-    cost_guide: np.ndarray,
-    spread_lut: np.ndarray,
-    kind: int,
-    sess: int,
-    seed: int,
-    attempt: int,
-    draw: int,
-) -> float:
-    """``sample_cost_nb(cost_q, cost_probs, kind, sess, seed, attempt, draw)``, found through the guide.
+def _sample_guided_nb(costs: Costs, kind: int, sess: int, seed: int, attempt: int, draw: int) -> float:
+    """``sample_cost_nb(costs.q, costs.probs, kind, sess, seed, attempt, draw)``, found through the guide.
 
-    A spread draw first looks in ``spread_lut`` (``spread_lut_nb``); only a bucket
+    A spread draw first looks in ``costs.lut`` (``spread_lut_nb``); only a bucket
     with a step inside it is searched.
     """
+    cost_q, cost_probs, cost_guide, spread_lut = costs
     h = key_hash_nb(seed, attempt, draw)
     if kind == COST_SPREAD:
         # the bucket int(u * G) of u = (h >> 11) * 2**-53 is h's top 11 bits (G = 2**11): no float on this path
@@ -364,10 +359,7 @@ def _sample_guided_nb(
 
 @njit(cache=True, inline="always")
 def _model_ask_nb(
-    cost_q: np.ndarray,
-    cost_probs: np.ndarray,
-    cost_guide: np.ndarray,
-    spread_lut: np.ndarray,
+    costs: Costs,
     smode: int,
     sess: int,
     seed: int,
@@ -383,17 +375,7 @@ def _model_ask_nb(
     ac: float,
 ) -> tuple[float, float, float, float]:
     """Bar t's ask OHLC under spread mode ``smode`` (model or wider) from its sampled spread."""
-    s = _sample_guided_nb(
-        cost_q,
-        cost_probs,
-        cost_guide,
-        spread_lut,
-        COST_SPREAD,
-        sess,
-        seed,
-        attempt,
-        t * N_DRAWS_PER_BAR + DRAW_SPREAD,
-    )
+    s = _sample_guided_nb(costs, COST_SPREAD, sess, seed, attempt, t * N_DRAWS_PER_BAR + DRAW_SPREAD)
     if smode == SPREAD_FROM_MODEL:
         return bo + s, bh + s, bl + s, bc + s
     return bo + max(ao - bo, s), bh + max(ah - bh, s), bl + max(al - bl, s), bc + max(ac - bc, s)
@@ -401,10 +383,7 @@ def _model_ask_nb(
 
 @njit(cache=True)
 def _model_ask_outlined_nb(
-    cost_q: np.ndarray,
-    cost_probs: np.ndarray,
-    cost_guide: np.ndarray,
-    spread_lut: np.ndarray,
+    costs: Costs,
     smode: int,
     sess: int,
     seed: int,
@@ -420,25 +399,13 @@ def _model_ask_outlined_nb(
     ac: float,
 ) -> tuple[float, float, float, float]:
     """``_model_ask_nb`` as an ordinary call, for the rare paths (a close on a bar that skipped its draw)."""
-    return _model_ask_nb(
-        cost_q, cost_probs, cost_guide, spread_lut, smode, sess, seed, attempt, t, bo, bh, bl, bc, ao, ah, al, ac
-    )  # fmt: skip
+    return _model_ask_nb(costs, smode, sess, seed, attempt, t, bo, bh, bl, bc, ao, ah, al, ac)
 
 
 @njit(cache=True)
-def _sample_outlined_nb(
-    cost_q: np.ndarray,
-    cost_probs: np.ndarray,
-    cost_guide: np.ndarray,
-    spread_lut: np.ndarray,
-    kind: int,
-    sess: int,
-    seed: int,
-    attempt: int,
-    draw: int,
-) -> float:
+def _sample_outlined_nb(costs: Costs, kind: int, sess: int, seed: int, attempt: int, draw: int) -> float:
     """``_sample_guided_nb`` as an ordinary call, for the rare paths (a stop's slippage)."""
-    return _sample_guided_nb(cost_q, cost_probs, cost_guide, spread_lut, kind, sess, seed, attempt, draw)
+    return _sample_guided_nb(costs, kind, sess, seed, attempt, draw)
 
 
 # ------------------------------------------------------------------ codes as int64 arguments
@@ -477,10 +444,7 @@ def _slip_nb(
     t: int,
     purpose: int,
     cfg: np.ndarray,
-    cost_q: np.ndarray,
-    cost_probs: np.ndarray,
-    cost_guide: np.ndarray,
-    spread_lut: np.ndarray,
+    costs: Costs,
     seed: int,
     attempt: int,
 ) -> float:
@@ -489,15 +453,10 @@ def _slip_nb(
         return 0.0
     budget = cfg[CFG_LATENCY_BUDGET_MS]
     if budget > 0.0:
-        lat = _sample_guided_nb(
-            cost_q, cost_probs, cost_guide, spread_lut, COST_LATENCY, sess, seed, attempt,
-            t * N_DRAWS_PER_BAR + DRAW_LATENCY,
-        )  # fmt: skip
+        lat = _sample_guided_nb(costs, COST_LATENCY, sess, seed, attempt, t * N_DRAWS_PER_BAR + DRAW_LATENCY)
         if lat > budget:
-            return quantile_at_nb(cost_q[kind, sess], cost_probs, 0.9)
-    return _sample_guided_nb(
-        cost_q, cost_probs, cost_guide, spread_lut, kind, sess, seed, attempt, t * N_DRAWS_PER_BAR + purpose
-    )
+            return quantile_at_nb(costs.q[kind, sess], costs.probs, 0.9)
+    return _sample_guided_nb(costs, kind, sess, seed, attempt, t * N_DRAWS_PER_BAR + purpose)
 
 
 @njit(cache=True)
@@ -598,37 +557,28 @@ def _close_and_end_nb(
 @njit(cache=True, inline="always")  # inlined into simulate_nb's loop: no per-bar call
 def step_nb(
     t: int,
-    bid: np.ndarray,
-    ask: np.ndarray,
-    session: np.ndarray,
-    day: np.ndarray,
-    swap_nights: np.ndarray,
-    flags: np.ndarray,
-    vol_ratio: np.ndarray,
+    clock: Clock,
+    quotes: Quotes,
     i_dir: int,
     i_sl: float,
     i_tp: float,
     i_size: float,
-    sym: np.ndarray,
-    cfg: np.ndarray,
-    rules: np.ndarray,
-    gov: np.ndarray,
-    cost_q: np.ndarray,
-    cost_probs: np.ndarray,
-    cost_guide: np.ndarray,
-    spread_lut: np.ndarray,
+    prm: Params,
+    costs: Costs,
     seed: int,
     attempt: int,
-    acc: np.ndarray,
-    pos: np.ndarray,
-    res: np.ndarray,
-    trades: np.ndarray,
+    st: State,
     is_last: bool,
 ) -> int:
     """Advance the account through bar t and take the decision (i_dir, i_sl, i_tp, i_size) made at its close.
 
-    Returns the phase status (``STATUS_*``). Does nothing once the phase has ended.
+    ``prm.rules``: one phase's rule vector. Returns the phase status (``STATUS_*``). Does nothing once
+    the phase has ended.
     """
+    session, day, flags = clock
+    bid, ask, swap_nights, vol_ratio = quotes
+    sym, cfg, rules, gov = prm
+    acc, pos, res, trades = st
     if res[RES_STATUS] != STATUS_RUNNING:
         return int(res[RES_STATUS])
     sess = int(session[t])
@@ -659,9 +609,7 @@ def step_nb(
         and (is_last or (i_dir != DIR_LONG and i_dir != DIR_SHORT))
     )
     if smode != SPREAD_FROM_DATA and not lazy_ask:
-        ao, ah, al, ac = _model_ask_nb(
-            cost_q, cost_probs, cost_guide, spread_lut, smode, sess, seed, attempt, t, bo, bh, bl, bc, ao, ah, al, ac
-        )  # fmt: skip
+        ao, ah, al, ac = _model_ask_nb(costs, smode, sess, seed, attempt, t, bo, bh, bl, bc, ao, ah, al, ac)
     spread_open = ao - bo
 
     eq_prev = acc[ACC_EQUITY]  # marked at the previous bar's close
@@ -705,19 +653,7 @@ def step_nb(
         # the kill switch wins over everything: flat now, and trading is over
         slip = 0.0
         if pos[POS_DIR] != 0.0:
-            slip = _slip_nb(
-                _COST_EXIT_SLIP,
-                sess,
-                t,
-                _DRAW_EXIT_SLIP,
-                cfg,
-                cost_q,
-                cost_probs,
-                cost_guide,
-                spread_lut,
-                seed,
-                attempt,
-            )
+            slip = _slip_nb(_COST_EXIT_SLIP, sess, t, _DRAW_EXIT_SLIP, cfg, costs, seed, attempt)
         fill = bo - slip if pos[POS_DIR] > 0 else ao + slip
         return _close_and_end_nb(
             pos, acc, sym, gov, rules, trades, res, fill, spread_open, slip, t, _EXIT_KILL_SWITCH, entry_sess_pos, sess,
@@ -725,19 +661,7 @@ def step_nb(
         )  # fmt: skip
     closed_at_open = False
     if flat_reason != 0 and pos[POS_DIR] != 0.0:
-        slip = _slip_nb(
-            _COST_EXIT_SLIP,
-            sess,
-            t,
-            _DRAW_EXIT_SLIP,
-            cfg,
-            cost_q,
-            cost_probs,
-            cost_guide,
-            spread_lut,
-            seed,
-            attempt,
-        )
+        slip = _slip_nb(_COST_EXIT_SLIP, sess, t, _DRAW_EXIT_SLIP, cfg, costs, seed, attempt)
         fill = bo - slip if pos[POS_DIR] > 0 else ao + slip
         _close_position_nb(
             pos, acc, sym, gov, trades, res, fill, spread_open, slip, t, flat_reason, entry_sess_pos, sess
@@ -750,19 +674,7 @@ def step_nb(
         if veto != BLOCK_NONE:
             res[RES_REFUSED + veto - 1] += 1.0
         else:
-            slip = _slip_nb(
-                _COST_ENTRY_SLIP,
-                sess,
-                t,
-                _DRAW_ENTRY_SLIP,
-                cfg,
-                cost_q,
-                cost_probs,
-                cost_guide,
-                spread_lut,
-                seed,
-                attempt,
-            )
+            slip = _slip_nb(_COST_ENTRY_SLIP, sess, t, _DRAW_ENTRY_SLIP, cfg, costs, seed, attempt)
             fill = ao + slip if pdir == DIR_LONG else bo - slip
             comm = open_position_nb(
                 pos,
@@ -833,15 +745,7 @@ def step_nb(
             slip = 0.0
             if cfg[CFG_SLIPPAGE] > 0.0 and not stop_gap:
                 slip = _sample_outlined_nb(
-                    cost_q,
-                    cost_probs,
-                    cost_guide,
-                    spread_lut,
-                    COST_STOP_SLIP,
-                    sess,
-                    seed,
-                    attempt,
-                    t * N_DRAWS_PER_BAR + DRAW_STOP_SLIP,
+                    costs, COST_STOP_SLIP, sess, seed, attempt, t * N_DRAWS_PER_BAR + DRAW_STOP_SLIP
                 )
             # a stop gapped through fills at the open: the gap is its slippage (the calibrated
             # stop slippage is the overshoot of quotes through the level, so adding it would count it twice)
@@ -872,8 +776,8 @@ def step_nb(
         book_extremes_nb(acc, rules, worst_eq, best_eq)
         if lazy_ask and (breach != 0 or exit_kind != 0):  # a close records the bar's spread
             ao, ah, al, ac = _model_ask_outlined_nb(
-                cost_q, cost_probs, cost_guide, spread_lut, smode, sess, seed, attempt, t, bo, bh, bl, bc, ao, ah, al, ac
-            )  # fmt: skip
+                costs, smode, sess, seed, attempt, t, bo, bh, bl, bc, ao, ah, al, ac
+            )
             spread_open = ao - bo
             lazy_ask = False
         if breach != 0:
@@ -933,8 +837,8 @@ def step_nb(
     if breach != 0:
         if lazy_ask:  # the close below records the bar's spread
             ao, ah, al, ac = _model_ask_outlined_nb(
-                cost_q, cost_probs, cost_guide, spread_lut, smode, sess, seed, attempt, t, bo, bh, bl, bc, ao, ah, al, ac
-            )  # fmt: skip
+                costs, smode, sess, seed, attempt, t, bo, bh, bl, bc, ao, ah, al, ac
+            )
         _close_open_at_close_nb(pos, acc, sym, gov, trades, res, bc, ac, t, entry_sess_pos, sess)
         book_closed_equity_nb(acc, rules)
         end_phase_nb(res, acc, _STATUS_BREACHED, breach, t, via_gap)
@@ -999,65 +903,32 @@ def _close_open_at_close_nb(
 
 @njit(cache=True)
 def bar_ask_close_nb(
-    t: int,
-    bid: np.ndarray,
-    ask: np.ndarray,
-    session: np.ndarray,
-    cfg: np.ndarray,
-    cost_q: np.ndarray,
-    cost_probs: np.ndarray,
-    cost_guide: np.ndarray,
-    spread_lut: np.ndarray,
-    seed: int,
-    attempt: int,
+    t: int, clock: Clock, quotes: Quotes, cfg: np.ndarray, costs: Costs, seed: int, attempt: int
 ) -> float:
     """Bar t's ask close as ``step_nb`` prices it: the data's, or bid + the sampled spread (model / wider)."""
+    bid, ask = quotes.bid, quotes.ask
     smode = int(cfg[CFG_SPREAD_MODE])
     if smode == SPREAD_FROM_DATA:
         return ask[t, 3]
     _, _, _, ac = _model_ask_outlined_nb(
-        cost_q,
-        cost_probs,
-        cost_guide,
-        spread_lut,
-        smode,
-        int(session[t]),
-        seed,
-        attempt,
-        t,
-        bid[t, 0],
-        bid[t, 1],
-        bid[t, 2],
-        bid[t, 3],
-        ask[t, 0],
-        ask[t, 1],
-        ask[t, 2],
-        ask[t, 3],
-    )
+        costs, smode, int(clock.session[t]), seed, attempt, t,
+        bid[t, 0], bid[t, 1], bid[t, 2], bid[t, 3], ask[t, 0], ask[t, 1], ask[t, 2], ask[t, 3],
+    )  # fmt: skip
     return ac
 
 
 @njit(cache=True)
 def finish_nb(
-    t: int,
-    bid: np.ndarray,
-    ask: np.ndarray,
-    session: np.ndarray,
-    day: np.ndarray,
-    sym: np.ndarray,
-    gov: np.ndarray,
-    acc: np.ndarray,
-    pos: np.ndarray,
-    res: np.ndarray,
-    trades: np.ndarray,
-    close_open: bool,
-    ask_close: float,
+    t: int, clock: Clock, quotes: Quotes, prm: Params, st: State, close_open: bool, ask_close: float
 ) -> None:
     """Fill the result vector after the last bar run (t); optionally close what is open at its close.
 
     ``ask_close``: bar t's ask close as the kernel priced it (``bar_ask_close_nb``), so that a short
     closed at the end pays the same spread the bar was marked with.
     """
+    session, day = clock.session, clock.day
+    bid = quotes.bid
+    acc, pos, res, trades = st
     if res[RES_STATUS] == STATUS_RUNNING:
         if close_open and pos[POS_DIR] != 0.0:
             sess = int(session[t])
@@ -1066,8 +937,8 @@ def finish_nb(
             _close_position_nb(
                 pos,
                 acc,
-                sym,
-                gov,
+                prm.sym,
+                prm.gov,
                 trades,
                 res,
                 fill,
@@ -1094,64 +965,71 @@ def finish_nb(
 # ------------------------------------------------------------------ many bars
 
 
+@njit(cache=True, inline="always")
+def borrowed_clock_nb(c: Clock) -> Clock:
+    """``c`` with borrowed views (see ``_borrowed``): no reference counting when it is read in a loop."""
+    return Clock(_borrowed(c.session), _borrowed(c.day), _borrowed(c.flags))  # type: ignore[call-arg]  # numba intrinsic: typingctx is numba's
+
+
+@njit(cache=True, inline="always")
+def borrowed_quotes_nb(q: Quotes) -> Quotes:
+    return Quotes(_borrowed(q.bid), _borrowed(q.ask), _borrowed(q.swap_nights), _borrowed(q.vol_ratio))  # type: ignore[call-arg]  # numba intrinsic
+
+
+@njit(cache=True, inline="always")
+def borrowed_signals_nb(s: Signals) -> Signals:
+    return Signals(_borrowed(s.dir), _borrowed(s.sl), _borrowed(s.tp), _borrowed(s.size))  # type: ignore[call-arg]  # numba intrinsic
+
+
+@njit(cache=True, inline="always")
+def borrowed_params_nb(p: Params) -> Params:
+    return Params(_borrowed(p.sym), _borrowed(p.cfg), _borrowed(p.rules), _borrowed(p.gov))  # type: ignore[call-arg]  # numba intrinsic
+
+
+@njit(cache=True, inline="always")
+def borrowed_costs_nb(c: Costs) -> Costs:
+    return Costs(_borrowed(c.q), _borrowed(c.probs), _borrowed(c.guide), _borrowed(c.lut))  # type: ignore[call-arg]  # numba intrinsic
+
+
+@njit(cache=True, inline="always")
+def borrowed_state_nb(s: State) -> State:
+    return State(_borrowed(s.acc), _borrowed(s.pos), _borrowed(s.res), _borrowed(s.trades))  # type: ignore[call-arg]  # numba intrinsic
+
+
 @njit(cache=True)
 def simulate_nb(
-    bid: np.ndarray,
-    ask: np.ndarray,
-    session: np.ndarray,
-    day: np.ndarray,
-    swap_nights: np.ndarray,
-    flags: np.ndarray,
-    vol_ratio: np.ndarray,
-    sig_dir: np.ndarray,
-    sig_sl: np.ndarray,
-    sig_tp: np.ndarray,
-    sig_size: np.ndarray,
-    sym: np.ndarray,
-    cfg: np.ndarray,
-    rules: np.ndarray,
-    gov: np.ndarray,
-    cost_q: np.ndarray,
-    cost_probs: np.ndarray,
-    cost_guide: np.ndarray,
-    spread_lut: np.ndarray,
+    clock: Clock,
+    quotes: Quotes,
+    sig: Signals,
+    prm: Params,
+    costs: Costs,
     seed: int,
     attempt: int,
     start: int,
     end: int,
-    acc: np.ndarray,
-    pos: np.ndarray,
-    res: np.ndarray,
-    trades: np.ndarray,
+    st: State,
     curve: np.ndarray,
     close_at_end: bool,
 ) -> int:
-    """Run bars [start, end) from a fresh account; fill ``res`` (and ``trades``, ``curve`` if sized).
+    """Run bars [start, end) from a fresh account; fill ``st.res`` (and ``st.trades``, ``curve`` if sized).
 
-    ``curve`` is (end - start, CURVE_SIZE) or (0, CURVE_SIZE) to skip it.
-    ``cost_guide``, ``spread_lut``: ``cost_index_nb(cost_q, cost_probs)``, built once
-    by the caller (a Monte Carlo run shares them across its attempts).
-    Returns the phase status.
+    ``prm.rules``: one phase's rule vector. ``curve`` is (end - start, CURVE_SIZE) or (0, CURVE_SIZE)
+    to skip it. ``costs``: the tables with ``cost_index_nb``'s indexes, built once by the caller (a
+    Monte Carlo run shares them across its attempts). Returns the phase status.
     """
-    begin_nb(acc, pos, res, cfg, rules, day[start])
+    begin_nb(st, prm, clock.day[start])
     record = curve.shape[0] > 0
     # borrowed views: no reference counting inside the loop (see _borrowed); same data, same results
-    bid, ask, session, day = _borrowed(bid), _borrowed(ask), _borrowed(session), _borrowed(day)  # type: ignore[call-arg]  # numba intrinsic: typingctx is numba's
-    swap_nights, flags, vol_ratio = _borrowed(swap_nights), _borrowed(flags), _borrowed(vol_ratio)  # type: ignore[call-arg]  # numba intrinsic: typingctx is numba's
-    sig_dir, sig_sl = _borrowed(sig_dir), _borrowed(sig_sl)  # type: ignore[call-arg]  # numba intrinsic: typingctx is numba's
-    sig_tp, sig_size = _borrowed(sig_tp), _borrowed(sig_size)  # type: ignore[call-arg]  # numba intrinsic: typingctx is numba's
-    sym, cfg, rules, gov = _borrowed(sym), _borrowed(cfg), _borrowed(rules), _borrowed(gov)  # type: ignore[call-arg]  # numba intrinsic: typingctx is numba's
-    cost_guide, spread_lut = _borrowed(cost_guide), _borrowed(spread_lut)  # type: ignore[call-arg]  # numba intrinsic: typingctx is numba's
-    cost_q, cost_probs = _borrowed(cost_q), _borrowed(cost_probs)  # type: ignore[call-arg]  # numba intrinsic: typingctx is numba's
-    acc, pos, res = _borrowed(acc), _borrowed(pos), _borrowed(res)  # type: ignore[call-arg]  # numba intrinsic: typingctx is numba's
-    trades, curve = _borrowed(trades), _borrowed(curve)  # type: ignore[call-arg]  # numba intrinsic: typingctx is numba's
+    clock, quotes, sig = borrowed_clock_nb(clock), borrowed_quotes_nb(quotes), borrowed_signals_nb(sig)
+    prm, costs, st = borrowed_params_nb(prm), borrowed_costs_nb(costs), borrowed_state_nb(st)
+    curve = _borrowed(curve)  # type: ignore[call-arg]  # numba intrinsic: typingctx is numba's
+    acc, res = st.acc, st.res
+    sig_dir, sig_sl, sig_tp, sig_size = sig
     last = start
     for t in range(start, end):
         status = step_nb(
-            t, bid, ask, session, day, swap_nights, flags, vol_ratio,
-            int(sig_dir[t]), sig_sl[t], sig_tp[t], sig_size[t],
-            sym, cfg, rules, gov, cost_q, cost_probs, cost_guide, spread_lut, seed, attempt,
-            acc, pos, res, trades, t == end - 1,
+            t, clock, quotes, int(sig_dir[t]), sig_sl[t], sig_tp[t], sig_size[t], prm, costs, seed, attempt, st,
+            t == end - 1,
         )  # fmt: skip
         last = t
         if record:
@@ -1161,10 +1039,8 @@ def simulate_nb(
             curve[i, CURVE_WORST_EQUITY] = acc[ACC_WORST_EQUITY]
         if status != STATUS_RUNNING:
             break
-    ask_close = bar_ask_close_nb(
-        last, bid, ask, session, cfg, cost_q, cost_probs, cost_guide, spread_lut, seed, attempt
-    )
-    finish_nb(last, bid, ask, session, day, sym, gov, acc, pos, res, trades, close_at_end, ask_close)
+    ask_close = bar_ask_close_nb(last, clock, quotes, prm.cfg, costs, seed, attempt)
+    finish_nb(last, clock, quotes, prm, st, close_at_end, ask_close)
     if record and res[RES_STATUS] == STATUS_RUNNING and close_at_end:
         i = last - start
         curve[i, CURVE_BALANCE] = acc[ACC_BALANCE]

@@ -22,6 +22,68 @@ Conventions (all prices in quote currency, all money in account currency, USD):
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
+# ---------------------------------------------------------------- the kernels' argument groups
+# numba takes these NamedTuples of arrays as arguments (each distinct combination of member types is
+# one compiled signature). Account-wide groups (Clock, the rules and governors of Params, State.acc)
+# stay as they are for several symbols; the per-symbol ones (Quotes, Signals, Costs, Params.sym,
+# State.pos) are one symbol's arrays today and gain a leading symbol axis in a portfolio.
+
+
+class Clock(NamedTuple):
+    """The time grid every symbol of the account shares, one row per bar."""
+
+    session: Any  # int8 (n,): SESSION_*
+    day: Any  # int64 (n,): rule-day id
+    flags: Any  # uint8 (n,): FLAG_*
+
+
+class Quotes(NamedTuple):
+    """One symbol's market on the grid."""
+
+    bid: Any  # float64 (n, 4): open, high, low, close
+    ask: Any  # float64 (n, 4)
+    swap_nights: Any  # int8 (n,): swap nights charged to a position held from bar t-1 into bar t
+    vol_ratio: Any  # float64 (n,) or (0,): volatility relative to its norm (the volatility pause)
+
+
+class Signals(NamedTuple):
+    """One symbol's intents, one row per bar (decided at its close, filled at the next open)."""
+
+    dir: Any  # int8 (n,): DIR_*
+    sl: Any  # float64 (n,): stop distance in price (NaN: none)
+    tp: Any  # float64 (n,): target distance in price (NaN: none)
+    size: Any  # float64 (n,): size multiplier (NaN or 1.0: plain)
+
+
+class Costs(NamedTuple):
+    """One symbol's cost tables and their sampling indexes (``simlab.kernel_nb.cost_index_nb``)."""
+
+    q: Any  # float64 (N_COST_KINDS, N_SESSIONS, K): quantile values at ``probs``
+    probs: Any  # float64 (K,)
+    guide: Any  # int64 (COST_GUIDE_SIZE + 1,)
+    lut: Any  # float64 (N_SESSIONS, COST_GUIDE_SIZE): the spread decided by a guide bucket (NaN: not)
+
+
+class Params(NamedTuple):
+    """The run's settings: the symbol, the engine, the firm's rules and the trader's governors."""
+
+    sym: Any  # float64 (SYM_SIZE,): per symbol
+    cfg: Any  # float64 (CFG_SIZE,)
+    rules: Any  # float64 (RULE_SIZE,) one phase, or (n_phases, RULE_SIZE) a whole program (attempts)
+    gov: Any  # float64 (GOV_SIZE,)
+
+
+class State(NamedTuple):
+    """What a run changes: the account, the position, the phase's result, the trade ledger."""
+
+    acc: Any  # float64 (ACC_SIZE,): account-wide
+    pos: Any  # float64 (POS_SIZE,): one symbol's position row
+    res: Any  # float64 (RES_SIZE,)
+    trades: Any  # float64 (capacity, TR_SIZE)
+
+
 # ---------------------------------------------------------------- intents
 DIR_HOLD = 0  # no change: keep whatever is open (the default of a zeros array)
 DIR_LONG = 1  # be long: open, or reverse a short
