@@ -25,11 +25,10 @@ from simlab.account_nb import (
     book_open_nb,
     breach_nb,
     holding_breach_nb,
-    new_day_nb,
+    mark_close_nb,
     peak_balance_nb,
     peak_equity_nb,
-    target_reached_nb,
-    time_limit_nb,
+    roll_day_nb,
     track_drawdowns_nb,
 )
 from simlab.governors_nb import risk_fraction_nb
@@ -164,8 +163,7 @@ def _attempt_nb(
             begin_account_nb(acc, rules, init, cal)
         elif j > 0:
             # close the books of the previous day, then the time limit
-            new_day_nb(acc, rules, cal)
-            reason = time_limit_nb(acc, rules, cal)
+            reason = roll_day_nb(acc, rules, cal)
             if reason != L.BREACH_NONE:
                 status = L.STATUS_BREACHED
                 break
@@ -196,7 +194,7 @@ def _attempt_nb(
                     break
                 peak_balance_nb(acc, rules, acc[L.ACC_PEAK_BALANCE])
                 peak_equity_nb(acc, rules, acc[L.ACC_BALANCE])
-                if target_reached_nb(acc, rules, n_active > 0):
+                if mark_close_nb(acc, rules, gov, acc[L.ACC_BALANCE], n_active > 0)[0] == L.STATUS_PASSED:
                     passed_today = True
                     break
                 continue

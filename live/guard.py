@@ -31,6 +31,7 @@ import numpy as np
 from simlab import layout as L
 from simlab.account_nb import (
     begin_account_nb,
+    daily_basis_nb,
     decide_nb,
     live_close_nb,
     live_mark_nb,
@@ -39,7 +40,7 @@ from simlab.account_nb import (
     open_flatten_reason_nb,
 )
 from simlab.calendar import NS_HOUR, bar_flags, local_time_ns, parse_reset
-from simlab.governors_nb import entry_block_nb, equity_floor_nb, governor_floor_nb
+from simlab.governors_nb import entry_block_nb, governor_floor_nb
 from simlab.position_nb import floating_nb, floor_price_nb, price_pnl_nb
 
 NS_DAY = 24 * NS_HOUR
@@ -96,6 +97,7 @@ class Guard:
 
     def load(self, acc: list[float], pos: list[float], gov_kill: bool) -> None:
         self.acc[:] = np.asarray(acc, dtype=np.float64)
+        self.acc[L.ACC_DAILY_BASIS] = daily_basis_nb(self.acc, self.rules)  # a journal may predate the slot
         self.pos[:] = np.asarray(pos, dtype=np.float64)
         if gov_kill:
             self.gov[L.GOV_KILL_SWITCH] = 1.0
@@ -260,7 +262,7 @@ class Guard:
     # ------------------------------------------------------------------ reporting
     def limits(self, equity: float) -> dict[str, float | bool]:
         a = self.acc
-        floor, _ = equity_floor_nb(a, self.gov, self.rules)
+        floor, _ = governor_floor_nb(a, self.gov, self.rules, False)
         return {
             "daily_limit": float(a[L.ACC_DAILY_LIMIT]),
             "max_loss_limit": float(a[L.ACC_MAXLOSS_LIMIT]),

@@ -52,11 +52,6 @@ from simlab.kernel_nb import (
     _borrowed,
     bar_ask_close_nb,
     begin_nb,
-    borrowed_clock_nb,
-    borrowed_costs_nb,
-    borrowed_params_nb,
-    borrowed_quotes_nb,
-    borrowed_state_nb,
     cost_index_nb,
     finish_nb,
     new_state,
@@ -367,39 +362,20 @@ def _step_one_nb(
     )
 
 
-@njit(cache=True, inline="always")
-def borrowed_env_nb(e: Env) -> Env:
-    return Env(
-        _borrowed(e.feats),  # type: ignore[call-arg]  # numba intrinsic
-        _borrowed(e.atr),  # type: ignore[call-arg]  # numba intrinsic
-        _borrowed(e.starts),  # type: ignore[call-arg]  # numba intrinsic
-        _borrowed(e.levels),  # type: ignore[call-arg]  # numba intrinsic
-        _borrowed(e.rlp),  # type: ignore[call-arg]  # numba intrinsic
-    )
-
-
-@njit(cache=True, inline="always")
-def borrowed_buffers_nb(b: Buffers) -> Buffers:
-    return Buffers(
-        _borrowed(b.ist), _borrowed(b.out), _borrowed(b.last_out), _borrowed(b.obs), _borrowed(b.final_obs),  # type: ignore[call-arg]  # numba intrinsic
-        _borrowed(b.reward),  # type: ignore[call-arg]  # numba intrinsic
-    )  # fmt: skip
-
-
 @njit(cache=True)
 def _borrowed_all_nb(
     clock: Clock, quotes: Quotes, prm: Params, costs: Costs, env: Env, state: State, buf: Buffers
 ) -> tuple[Clock, Quotes, Params, Costs, Env, State, Buffers]:
     """Every input with borrowed views (``simlab.kernel_nb._borrowed``)."""
-    return (
-        borrowed_clock_nb(clock),
-        borrowed_quotes_nb(quotes),
-        borrowed_params_nb(prm),
-        borrowed_costs_nb(costs),
-        borrowed_env_nb(env),
-        borrowed_state_nb(state),
-        borrowed_buffers_nb(buf),
-    )
+    b = _borrowed
+    clock = Clock(b(clock.session), b(clock.day), b(clock.flags))  # type: ignore[call-arg]  # numba intrinsic
+    quotes = Quotes(b(quotes.bid), b(quotes.ask), b(quotes.swap_nights), b(quotes.vol_ratio))  # type: ignore[call-arg]  # numba intrinsic
+    prm = Params(b(prm.sym), b(prm.cfg), b(prm.rules), b(prm.gov))  # type: ignore[call-arg]  # numba intrinsic
+    costs = Costs(b(costs.q), b(costs.probs), b(costs.guide), b(costs.lut))  # type: ignore[call-arg]  # numba intrinsic
+    state = State(b(state.acc), b(state.pos), b(state.res), b(state.trades))  # type: ignore[call-arg]  # numba intrinsic
+    env = Env(b(env.feats), b(env.atr), b(env.starts), b(env.levels), b(env.rlp))  # type: ignore[call-arg]  # numba intrinsic
+    buf = Buffers(b(buf.ist), b(buf.out), b(buf.last_out), b(buf.obs), b(buf.final_obs), b(buf.reward))  # type: ignore[call-arg]  # numba intrinsic
+    return clock, quotes, prm, costs, env, state, buf
 
 
 @njit(cache=True)
@@ -426,7 +402,7 @@ def step_nb_serial(
         _step_one_nb(i, int(actions[i]), clock, quotes, prm, costs, seed, env, state, buf)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def step_nb_parallel(
     actions: np.ndarray,
     clock: Clock,
@@ -439,16 +415,24 @@ def step_nb_parallel(
     buf: Buffers,
 ) -> None:
     """``step_nb_serial`` over numba's threads: sub-environments are independent, results identical."""
-    # the borrowed views built in place: the parallel compiler rebuilds a NamedTuple inside its threads
-    # only from a direct call of its class (or an argument), not from a helper's returned tuple
-    b = _borrowed
-    clock = Clock(b(clock.session), b(clock.day), b(clock.flags))  # type: ignore[call-arg]  # numba intrinsic
-    quotes = Quotes(b(quotes.bid), b(quotes.ask), b(quotes.swap_nights), b(quotes.vol_ratio))  # type: ignore[call-arg]  # numba intrinsic
-    prm = Params(b(prm.sym), b(prm.cfg), b(prm.rules), b(prm.gov))  # type: ignore[call-arg]  # numba intrinsic
-    costs = Costs(b(costs.q), b(costs.probs), b(costs.guide), b(costs.lut))  # type: ignore[call-arg]  # numba intrinsic
-    env = Env(b(env.feats), b(env.atr), b(env.starts), b(env.levels), b(env.rlp))  # type: ignore[call-arg]  # numba intrinsic
-    state = State(b(state.acc), b(state.pos), b(state.res), b(state.trades))  # type: ignore[call-arg]  # numba intrinsic
-    buf = Buffers(b(buf.ist), b(buf.out), b(buf.last_out), b(buf.obs), b(buf.final_obs), b(buf.reward))  # type: ignore[call-arg]  # numba intrinsic
-    actions = b(actions)  # type: ignore[call-arg]  # numba intrinsic
+    clock, quotes, prm, costs, env, state, buf = _borrowed_all_nb(clock, quotes, prm, costs, env, state, buf)
+    _step_parallel_nb(_borrowed(actions), clock, quotes, prm, costs, seed, env, state, buf)  # type: ignore[call-arg]  # numba intrinsic
+
+
+@njit(cache=True, parallel=True)
+def _step_parallel_nb(
+    actions: np.ndarray,
+    clock: Clock,
+    quotes: Quotes,
+    prm: Params,
+    costs: Costs,
+    seed: int,
+    env: Env,
+    state: State,
+    buf: Buffers,
+) -> None:
+    """``step_nb_parallel``'s threads over borrowed inputs."""
+    # the inputs arrive borrowed (step_nb_parallel): the parallel compiler rebuilds a NamedTuple in its
+    # threads only from an argument or a direct call of its class, not from a helper's returned tuple
     for i in prange(actions.shape[0]):
         _step_one_nb(i, int(actions[i]), clock, quotes, prm, costs, seed, env, state, buf)

@@ -344,7 +344,15 @@ class BatchCore:
             if a.min() < 0 or a.max() >= na:
                 raise ConfigError("action", f"{int(a[(a < 0) | (a >= na)][0])}: expected 0..{na - 1}")
         self._step_fn(
-            a, self._clock, self._quotes, self._prm, self._costs, self.seed_value, self._env, self._state, self._buf
+            a,
+            self._clock,
+            self._quotes,
+            self._prm,
+            self._costs,
+            self.seed_value,
+            self._env,
+            self._state,
+            self._buf,
         )
         return self.obs, self.reward, self._done
 

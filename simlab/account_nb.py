@@ -30,7 +30,7 @@ from numba import njit
 
 from simlab.governors_nb import (
     entry_block_nb,
-    equity_floor_nb,
+    governor_floor_nb,
     must_flatten_on_flags_nb,
     on_trade_closed_nb,
     profit_cap_hit_nb,
@@ -41,6 +41,7 @@ from simlab.layout import (
     ACC_BALANCE,
     ACC_BEST_DAY_PNL,
     ACC_BEST_EQUITY,
+    ACC_DAILY_BASIS,
     ACC_DAILY_LIMIT,
     ACC_DAY,
     ACC_DAY_COUNTED,
@@ -148,22 +149,29 @@ from simlab.position_nb import (
 
 @njit(cache=True, inline="always")
 def daily_basis_nb(acc: np.ndarray, rules: np.ndarray) -> float:
-    """The daily rule's basis at the day's start: the balance, the equity, or the higher of both."""
+    """The daily rule's basis at the day's start: the balance, the equity, or the higher of both.
+
+    ``update_limits_nb`` keeps it in ``ACC_DAILY_BASIS`` (the day-start references only change where
+    the limits are recomputed: a phase's start, a day's roll).
+    """
     b = int(rules[RULE_DAILY_BASIS])
     if b == BASIS_BALANCE:
-        return acc[ACC_DAY_START_BALANCE]
-    if b == BASIS_EQUITY:
-        return acc[ACC_DAY_START_EQUITY]
-    return max(acc[ACC_DAY_START_BALANCE], acc[ACC_DAY_START_EQUITY])
+        basis = acc[ACC_DAY_START_BALANCE]
+    elif b == BASIS_EQUITY:
+        basis = acc[ACC_DAY_START_EQUITY]
+    else:
+        basis = max(acc[ACC_DAY_START_BALANCE], acc[ACC_DAY_START_EQUITY])
+    return basis
 
 
 @njit(cache=True)  # an event (a new peak, a new day): an ordinary call
 def update_limits_nb(acc: np.ndarray, rules: np.ndarray) -> None:
     """Recompute the daily and max-loss limits from the current references (the max-loss limit never falls)."""
     init = acc[ACC_INITIAL]
+    basis = daily_basis_nb(acc, rules)
+    acc[ACC_DAILY_BASIS] = basis
     # daily: basis at the day's start minus its size
     if rules[RULE_DAILY_PCT] > 0.0:
-        basis = daily_basis_nb(acc, rules)
         ref = init if int(rules[RULE_DAILY_SIZE_OF]) == SIZE_OF_INITIAL else basis
         acc[ACC_DAILY_LIMIT] = basis - rules[RULE_DAILY_PCT] * ref
     else:
@@ -186,7 +194,7 @@ def update_limits_nb(acc: np.ndarray, rules: np.ndarray) -> None:
         acc[ACC_MAXLOSS_LIMIT] = -math.inf
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")  # called from ordinary calls only: no compile unit of its own
 def begin_account_nb(acc: np.ndarray, rules: np.ndarray, initial: float, first_day: int) -> None:
     """A fresh account of ``initial`` for a phase that starts on trading day ``first_day``."""
     acc[:] = 0.0
@@ -226,7 +234,7 @@ def day_counts_nb(acc: np.ndarray, rules: np.ndarray) -> bool:
     return acc[ACC_DAY_COUNTED] > 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")  # called from ordinary calls only: no compile unit of its own
 def new_day_nb(acc: np.ndarray, rules: np.ndarray, new_day: int) -> None:
     """Close the books of the finished day and open the new one (the equity at the reset is ACC_EQUITY)."""
     day_pnl = acc[ACC_BALANCE] - acc[ACC_DAY_START_BALANCE]
@@ -248,22 +256,24 @@ def new_day_nb(acc: np.ndarray, rules: np.ndarray, new_day: int) -> None:
     update_limits_nb(acc, rules)
 
 
-@njit(cache=True, inline="always")
-def time_limit_nb(acc: np.ndarray, rules: np.ndarray, day: int) -> int:
-    """``BREACH_TIME_LIMIT`` when rule day ``day`` is past the phase's calendar-day limit, else ``BREACH_NONE``."""
-    if rules[RULE_MAX_DAYS] > 0.0 and day - acc[ACC_PHASE_START_DAY] >= rules[RULE_MAX_DAYS]:
-        return BREACH_TIME_LIMIT
-    return BREACH_NONE
+@njit(cache=True)
+def roll_day_nb(acc: np.ndarray, rules: np.ndarray, day: int) -> int:
+    """A new rule day ``day``: the books of the finished one closed (``new_day_nb``); ``BREACH_TIME_LIMIT``
+    when it is past the phase's calendar-day limit, else ``BREACH_NONE``."""
+    new_day_nb(acc, rules, day)
+    over = rules[RULE_MAX_DAYS] > 0.0 and day - acc[ACC_PHASE_START_DAY] >= rules[RULE_MAX_DAYS]
+    return BREACH_TIME_LIMIT if over else BREACH_NONE
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)  # only on a bar that opens a new day or follows a weekend close, holding: a call
 def holding_breach_nb(rules: np.ndarray, into_new_day: bool, into_weekend: bool) -> int:
     """The holding rule a position held into a new rule day / over a weekend close breaks (``BREACH_*``)."""
+    breach = BREACH_NONE
     if rules[RULE_NO_OVERNIGHT_HOLDING] > 0.0 and into_new_day:
-        return BREACH_OVERNIGHT_HOLDING
-    if rules[RULE_NO_WEEKEND_HOLDING] > 0.0 and into_weekend:
-        return BREACH_WEEKEND_HOLDING
-    return BREACH_NONE
+        breach = BREACH_OVERNIGHT_HOLDING
+    elif rules[RULE_NO_WEEKEND_HOLDING] > 0.0 and into_weekend:
+        breach = BREACH_WEEKEND_HOLDING
+    return breach
 
 
 # ------------------------------------------------------------------ the judge
@@ -278,13 +288,17 @@ def breach_nb(acc: np.ndarray, rules: np.ndarray, value: float, judge: int) -> i
     the rules that count floating P/L (a bar's worst equity), ``JUDGE_CLOSED`` those that count the
     closed balance only, both for a value that is a balance under either (a trade list's closes).
     """
-    ml_kind = JUDGE_FLOATING if rules[RULE_MAXLOSS_FLOATING] > 0.0 else JUDGE_CLOSED
-    if rules[RULE_MAXLOSS_PCT] > 0.0 and (judge & ml_kind) != 0 and value < acc[ACC_MAXLOSS_LIMIT]:
-        return BREACH_MAX_LOSS
-    dl_kind = JUDGE_FLOATING if rules[RULE_DAILY_FLOATING] > 0.0 else JUDGE_CLOSED
-    if rules[RULE_DAILY_PCT] > 0.0 and (judge & dl_kind) != 0 and value < acc[ACC_DAILY_LIMIT]:
-        return BREACH_DAILY_LOSS
-    return BREACH_NONE
+    # nested tests, the limit first: it is false on almost every bar, and the fewer branches compile faster
+    breach = BREACH_NONE
+    if value < acc[ACC_MAXLOSS_LIMIT]:
+        if rules[RULE_MAXLOSS_PCT] > 0.0:
+            if judge & (JUDGE_FLOATING if rules[RULE_MAXLOSS_FLOATING] > 0.0 else JUDGE_CLOSED):
+                breach = BREACH_MAX_LOSS
+    if breach == BREACH_NONE and value < acc[ACC_DAILY_LIMIT]:
+        if rules[RULE_DAILY_PCT] > 0.0:
+            if judge & (JUDGE_FLOATING if rules[RULE_DAILY_FLOATING] > 0.0 else JUDGE_CLOSED):
+                breach = BREACH_DAILY_LOSS
+    return breach
 
 
 @njit(cache=True, inline="always")
@@ -310,20 +324,12 @@ def end_phase_nb(res: np.ndarray, acc: np.ndarray, status: int, reason: int, t: 
 def track_drawdowns_nb(acc: np.ndarray, rules: np.ndarray, worst_eq: float) -> None:
     """Widen the worst daily (from the day-start basis) and total (from the initial) drawdowns to ``worst_eq``."""
     init = acc[ACC_INITIAL]
-    dd = (daily_basis_nb(acc, rules) - worst_eq) / init
+    dd = (acc[ACC_DAILY_BASIS] - worst_eq) / init
     if dd > acc[ACC_MAX_DAILY_DD]:
         acc[ACC_MAX_DAILY_DD] = dd
     tdd = (init - worst_eq) / init
     if tdd > acc[ACC_MAX_TOTAL_DD]:
         acc[ACC_MAX_TOTAL_DD] = tdd
-
-
-@njit(cache=True, inline="always")
-def book_extremes_nb(acc: np.ndarray, rules: np.ndarray, worst_eq: float, best_eq: float) -> None:
-    """The worst and best equity inside the bar (summed over what is open), and the drawdowns they reach."""
-    acc[ACC_WORST_EQUITY] = worst_eq
-    acc[ACC_BEST_EQUITY] = best_eq
-    track_drawdowns_nb(acc, rules, worst_eq)
 
 
 @njit(cache=True)
@@ -340,7 +346,7 @@ def book_closed_equity_nb(acc: np.ndarray, rules: np.ndarray) -> None:
     track_drawdowns_nb(acc, rules, b)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)  # only on a new high (the caller tests it first): a call
 def peak_equity_nb(acc: np.ndarray, rules: np.ndarray, best_eq: float) -> None:
     """A bar's best equity point: a new high moves the limits that follow it (trailing intraday).
 
@@ -382,7 +388,7 @@ def book_open_nb(acc: np.ndarray, commission: float) -> None:
     acc[ACC_DAY_HAD_TRADE] = 1.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")  # called from ordinary calls only: no compile unit of its own
 def book_close_nb(acc: np.ndarray, gov: np.ndarray, balance: float, net: float, t: int) -> None:
     """A closed trade (net P/L ``net``) leaves the balance at ``balance``: its high, the trade count, the
     governors' loss streak."""
@@ -428,17 +434,6 @@ def objectives_met_nb(acc: np.ndarray, rules: np.ndarray) -> bool:
 
 
 @njit(cache=True, inline="always")
-def target_reached_nb(acc: np.ndarray, rules: np.ndarray, holding: bool) -> bool:
-    """Passed: flat at or above the target with the other objectives met. Flat at the target without
-    them banks it (``ACC_TARGET_BANKED``: the post-target sizing applies)."""
-    if acc[ACC_BALANCE] >= acc[ACC_TARGET_LEVEL] and not holding:
-        if objectives_met_nb(acc, rules):
-            return True
-        acc[ACC_TARGET_BANKED] = 1.0
-    return False
-
-
-@njit(cache=True, inline="always")
 def mark_close_nb(
     acc: np.ndarray, rules: np.ndarray, gov: np.ndarray, equity: float, holding: bool
 ) -> tuple[int, int]:
@@ -453,16 +448,22 @@ def mark_close_nb(
         acc[ACC_PEAK_EQUITY] = equity
         if int(rules[RULE_MAXLOSS_MODE]) == MAXLOSS_TRAILING_INTRADAY:
             update_limits_nb(acc, rules)
-    if target_reached_nb(acc, rules, holding):
-        return STATUS_PASSED, 0
+    status = STATUS_RUNNING
     flatten = 0
-    if holding and gov[GOV_HALT_AT_TARGET] > 0.0 and equity >= acc[ACC_TARGET_LEVEL]:
-        flatten = EXIT_GOV_TARGET
-    if profit_cap_hit_nb(acc, gov):
-        acc[ACC_DAY_HALTED] = 1.0
-        if holding:
-            flatten = EXIT_GOV_PROFIT_CAP
-    return STATUS_RUNNING, flatten
+    # the target: passed when flat at or above it with the other objectives met; flat at it without
+    # them banks it (ACC_TARGET_BANKED: the post-target sizing applies)
+    if acc[ACC_BALANCE] >= acc[ACC_TARGET_LEVEL] and not holding and objectives_met_nb(acc, rules):
+        status = STATUS_PASSED
+    else:
+        if acc[ACC_BALANCE] >= acc[ACC_TARGET_LEVEL] and not holding:
+            acc[ACC_TARGET_BANKED] = 1.0
+        if holding and gov[GOV_HALT_AT_TARGET] > 0.0 and equity >= acc[ACC_TARGET_LEVEL]:
+            flatten = EXIT_GOV_TARGET
+        if profit_cap_hit_nb(acc, gov):
+            acc[ACC_DAY_HALTED] = 1.0
+            if holding:
+                flatten = EXIT_GOV_PROFIT_CAP
+    return status, flatten
 
 
 # ------------------------------------------------------------------ orders: the open and the close
@@ -479,22 +480,24 @@ def open_flatten_reason_nb(
     the previous close (``pending_flatten``, an ``EXIT_*``); then the previous close's decision
     ``pending_dir`` to be flat or on the other side (``EXIT_SIGNAL``).
     """
+    reason = 0
     if gov[GOV_KILL_SWITCH] > 0.0:
-        return EXIT_KILL_SWITCH
-    fw = must_flatten_on_flags_nb(gov, flags_t)
-    if fw == 1:
-        return EXIT_GOV_RESET
-    if fw == 2:
-        return EXIT_GOV_WEEKEND
-    if pending_flatten != 0:
-        return pending_flatten
-    if pending_dir == DIR_FLAT or (
-        (pending_dir == DIR_LONG or pending_dir == DIR_SHORT)
-        and holding_dir != 0.0
-        and holding_dir != pending_dir
-    ):
-        return EXIT_SIGNAL
-    return 0
+        reason = EXIT_KILL_SWITCH
+    else:
+        fw = must_flatten_on_flags_nb(gov, flags_t)
+        if fw == 1:
+            reason = EXIT_GOV_RESET
+        elif fw == 2:
+            reason = EXIT_GOV_WEEKEND
+        elif pending_flatten != 0:
+            reason = pending_flatten
+        elif pending_dir == DIR_FLAT or (
+            (pending_dir == DIR_LONG or pending_dir == DIR_SHORT)
+            and holding_dir != 0.0
+            and holding_dir != pending_dir
+        ):
+            reason = EXIT_SIGNAL
+    return reason
 
 
 @njit(cache=True)
@@ -545,7 +548,7 @@ def entry_check_nb(
             return BLOCK_VOLUME, 0.0
     # the governors' floor: no entry whose own costs (commission both ways, the spread) would already
     # take the equity to it - the floor would flatten it at once, with the costs booked
-    floor, _ = equity_floor_nb(acc, gov, rules)
+    floor, _ = governor_floor_nb(acc, gov, rules, False)
     if floor > -math.inf:
         cost = 2.0 * sym[SYM_COMMISSION] * vol + (ac - bc) * vol * value_per_price_nb(sym, price)
         if acc[ACC_EQUITY] - cost <= floor:
@@ -663,7 +666,9 @@ def live_mark_nb(
     order: extremes and drawdowns, the balance high, then ``mark_close_nb`` (its answer is returned)."""
     acc[ACC_BALANCE] = balance
     peak_at_open = acc[ACC_PEAK_BALANCE]
-    book_extremes_nb(acc, rules, worst_eq, best_eq)
+    acc[ACC_WORST_EQUITY] = worst_eq
+    acc[ACC_BEST_EQUITY] = best_eq
+    track_drawdowns_nb(acc, rules, worst_eq)
     if holding:
         peak_equity_nb(acc, rules, best_eq)
     peak_balance_nb(acc, rules, peak_at_open)

@@ -57,7 +57,6 @@ from simlab.account_nb import (
     begin_account_nb,
     book_close_nb,
     book_closed_equity_nb,
-    book_extremes_nb,
     book_open_nb,
     breach_limit_nb,
     breach_nb,
@@ -66,11 +65,11 @@ from simlab.account_nb import (
     holding_breach_nb,
     lock_after_close_nb,
     mark_close_nb,
-    new_day_nb,
     open_flatten_reason_nb,
     peak_balance_nb,
     peak_equity_nb,
-    time_limit_nb,
+    roll_day_nb,
+    track_drawdowns_nb,
 )
 from simlab.costs_nb import quantile_at_nb
 from simlab.governors_nb import entry_block_nb, governor_floor_nb
@@ -86,6 +85,7 @@ from simlab.layout import (
     ACC_MAX_TOTAL_DD,
     ACC_N_TRADES,
     ACC_PEAK_BALANCE,
+    ACC_PEAK_EQUITY,
     ACC_PHASE_START_DAY,
     ACC_SIZE,
     ACC_TRADE_DAYS,
@@ -551,6 +551,55 @@ def _close_and_end_nb(
     return status
 
 
+@njit(cache=True)  # fills are rare: an ordinary call
+def _open_position_nb(
+    pos: np.ndarray,
+    acc: np.ndarray,
+    sym: np.ndarray,
+    direction: float,
+    fill: float,
+    spread: float,
+    slip: float,
+    t: int,
+) -> None:
+    """Open the order decided at the previous close (``POS_PENDING_*``) at ``fill``; its commission into the books."""
+    comm = open_position_nb(
+        pos,
+        sym,
+        direction,
+        pos[POS_PENDING_SIZE],
+        fill,
+        spread,
+        slip,
+        pos[POS_PENDING_SL],
+        pos[POS_PENDING_TP],
+        t,
+    )
+    book_open_nb(acc, comm)
+
+
+@njit(cache=True)
+def _end_flat_breach_nb(
+    acc: np.ndarray,
+    res: np.ndarray,
+    breach: int,
+    t: int,
+    via_gap: float,
+    closed_at_open: bool,
+    eq_prev: float,
+) -> None:
+    """A flat account under a floating limit at bar t: the phase ends breached, equity at the balance.
+
+    The loss came through a gap or slippage when the bar's stop fill did (``via_gap``), or, for a
+    close at the open, when the previous close's equity was not below the limit (otherwise a day
+    reset moved the limit past it).
+    """
+    lim = breach_limit_nb(acc, breach)
+    acc[ACC_EQUITY] = acc[ACC_BALANCE]
+    via = 1.0 if via_gap > 0.0 or (closed_at_open and eq_prev >= lim) else 0.0
+    end_phase_nb(res, acc, _STATUS_BREACHED, breach, t, via)
+
+
 # ------------------------------------------------------------------ one bar
 
 
@@ -619,8 +668,7 @@ def step_nb(
     d_t = day[t]
     new_day = d_t != acc[ACC_DAY]
     if new_day:
-        new_day_nb(acc, rules, d_t)
-        if time_limit_nb(acc, rules, d_t) != BREACH_NONE:
+        if roll_day_nb(acc, rules, d_t) != BREACH_NONE:
             fill = bo if pos[POS_DIR] > 0 else ao
             entry_sess = int(session[int(pos[POS_ENTRY_BAR])])  # the trade's entry session
             return _close_and_end_nb(
@@ -632,7 +680,8 @@ def step_nb(
 
     # ---- holding restrictions and swap, at the open
     if pos[POS_DIR] != 0.0:
-        held = holding_breach_nb(rules, new_day, (fl & FLAG_WEEKEND_GAP) != 0)
+        weekend = (fl & FLAG_WEEKEND_GAP) != 0
+        held = holding_breach_nb(rules, new_day, weekend) if new_day or weekend else BREACH_NONE
         if held != BREACH_NONE:
             fill = bo if pos[POS_DIR] > 0 else ao
             return _close_and_end_nb(
@@ -676,19 +725,7 @@ def step_nb(
         else:
             slip = _slip_nb(_COST_ENTRY_SLIP, sess, t, _DRAW_ENTRY_SLIP, cfg, costs, seed, attempt)
             fill = ao + slip if pdir == DIR_LONG else bo - slip
-            comm = open_position_nb(
-                pos,
-                sym,
-                float(pdir),
-                pos[POS_PENDING_SIZE],
-                fill,
-                spread_open,
-                slip,
-                pos[POS_PENDING_SL],
-                pos[POS_PENDING_TP],
-                t,
-            )
-            book_open_nb(acc, comm)
+            _open_position_nb(pos, acc, sym, float(pdir), fill, spread_open, slip, t)
             entry_sess_pos = sess
     pos[POS_PENDING_DIR] = 0.0
     pos[POS_PENDING_FLATTEN] = 0.0
@@ -769,11 +806,13 @@ def step_nb(
         worst_eq = bal + price_pnl_nb(sym, d, entry, vol, worst_px) + pos[POS_SWAP]
         best_eq = bal + price_pnl_nb(sym, d, entry, vol, best_px) + pos[POS_SWAP]
         high_first = bc < bo  # a down bar: open-high-low-close
-        if high_first:
+        if high_first and best_eq > acc[ACC_PEAK_EQUITY]:
             peak_equity_nb(acc, rules, best_eq)
         # the rules judge the worst point of the bar
         breach = breach_nb(acc, rules, worst_eq, JUDGE_FLOATING)
-        book_extremes_nb(acc, rules, worst_eq, best_eq)
+        acc[ACC_WORST_EQUITY] = worst_eq
+        acc[ACC_BEST_EQUITY] = best_eq
+        track_drawdowns_nb(acc, rules, worst_eq)
         if lazy_ask and (breach != 0 or exit_kind != 0):  # a close records the bar's spread
             ao, ah, al, ac = _model_ask_outlined_nb(
                 costs, smode, sess, seed, attempt, t, bo, bh, bl, bc, ao, ah, al, ac
@@ -812,10 +851,12 @@ def step_nb(
                 acc[ACC_EQUITY] = acc[ACC_BALANCE]
                 end_phase_nb(res, acc, _STATUS_HALTED, _EXIT_GOV_MAXLOSS, t, via_gap)
                 return STATUS_HALTED
-        if not high_first:
+        if not high_first and best_eq > acc[ACC_PEAK_EQUITY]:
             peak_equity_nb(acc, rules, best_eq)
     else:
-        book_extremes_nb(acc, rules, acc[ACC_BALANCE], acc[ACC_BALANCE])
+        acc[ACC_WORST_EQUITY] = acc[ACC_BALANCE]
+        acc[ACC_BEST_EQUITY] = acc[ACC_BALANCE]
+        track_drawdowns_nb(acc, rules, acc[ACC_BALANCE])
 
     # flat now: equity is the balance, and the floating rules judge it too. A close in this bar books
     # its exit commission; a close at this open may have booked a gap. The loss came through a gap or
@@ -825,10 +866,7 @@ def step_nb(
         bal = acc[ACC_BALANCE]
         breach = breach_nb(acc, rules, bal, JUDGE_FLOATING)
         if breach != 0:
-            lim = breach_limit_nb(acc, breach)
-            acc[ACC_EQUITY] = bal
-            via = 1.0 if via_gap > 0.0 or (closed_at_open and eq_prev >= lim) else 0.0
-            end_phase_nb(res, acc, _STATUS_BREACHED, breach, t, via)
+            _end_flat_breach_nb(acc, res, breach, t, via_gap, closed_at_open, eq_prev)
             return STATUS_BREACHED
 
     # closed-balance rules (floating not counted) judge the balance after this bar's closes
@@ -965,37 +1003,6 @@ def finish_nb(
 # ------------------------------------------------------------------ many bars
 
 
-@njit(cache=True, inline="always")
-def borrowed_clock_nb(c: Clock) -> Clock:
-    """``c`` with borrowed views (see ``_borrowed``): no reference counting when it is read in a loop."""
-    return Clock(_borrowed(c.session), _borrowed(c.day), _borrowed(c.flags))  # type: ignore[call-arg]  # numba intrinsic: typingctx is numba's
-
-
-@njit(cache=True, inline="always")
-def borrowed_quotes_nb(q: Quotes) -> Quotes:
-    return Quotes(_borrowed(q.bid), _borrowed(q.ask), _borrowed(q.swap_nights), _borrowed(q.vol_ratio))  # type: ignore[call-arg]  # numba intrinsic
-
-
-@njit(cache=True, inline="always")
-def borrowed_signals_nb(s: Signals) -> Signals:
-    return Signals(_borrowed(s.dir), _borrowed(s.sl), _borrowed(s.tp), _borrowed(s.size))  # type: ignore[call-arg]  # numba intrinsic
-
-
-@njit(cache=True, inline="always")
-def borrowed_params_nb(p: Params) -> Params:
-    return Params(_borrowed(p.sym), _borrowed(p.cfg), _borrowed(p.rules), _borrowed(p.gov))  # type: ignore[call-arg]  # numba intrinsic
-
-
-@njit(cache=True, inline="always")
-def borrowed_costs_nb(c: Costs) -> Costs:
-    return Costs(_borrowed(c.q), _borrowed(c.probs), _borrowed(c.guide), _borrowed(c.lut))  # type: ignore[call-arg]  # numba intrinsic
-
-
-@njit(cache=True, inline="always")
-def borrowed_state_nb(s: State) -> State:
-    return State(_borrowed(s.acc), _borrowed(s.pos), _borrowed(s.res), _borrowed(s.trades))  # type: ignore[call-arg]  # numba intrinsic
-
-
 @njit(cache=True)
 def simulate_nb(
     clock: Clock,
@@ -1019,10 +1026,16 @@ def simulate_nb(
     """
     begin_nb(st, prm, clock.day[start])
     record = curve.shape[0] > 0
-    # borrowed views: no reference counting inside the loop (see _borrowed); same data, same results
-    clock, quotes, sig = borrowed_clock_nb(clock), borrowed_quotes_nb(quotes), borrowed_signals_nb(sig)
-    prm, costs, st = borrowed_params_nb(prm), borrowed_costs_nb(costs), borrowed_state_nb(st)
-    curve = _borrowed(curve)  # type: ignore[call-arg]  # numba intrinsic: typingctx is numba's
+    # borrowed views: no reference counting inside the loop (see _borrowed); same data, same results.
+    # Built here, not by a helper: a call per group (or an inlined one) costs compile time
+    b = _borrowed
+    clock = Clock(b(clock.session), b(clock.day), b(clock.flags))  # type: ignore[call-arg]  # numba intrinsic
+    quotes = Quotes(b(quotes.bid), b(quotes.ask), b(quotes.swap_nights), b(quotes.vol_ratio))  # type: ignore[call-arg]  # numba intrinsic
+    sig = Signals(b(sig.dir), b(sig.sl), b(sig.tp), b(sig.size))  # type: ignore[call-arg]  # numba intrinsic
+    prm = Params(b(prm.sym), b(prm.cfg), b(prm.rules), b(prm.gov))  # type: ignore[call-arg]  # numba intrinsic
+    costs = Costs(b(costs.q), b(costs.probs), b(costs.guide), b(costs.lut))  # type: ignore[call-arg]  # numba intrinsic
+    st = State(b(st.acc), b(st.pos), b(st.res), b(st.trades))  # type: ignore[call-arg]  # numba intrinsic
+    curve = b(curve)  # type: ignore[call-arg]  # numba intrinsic
     acc, res = st.acc, st.res
     sig_dir, sig_sl, sig_tp, sig_size = sig
     last = start

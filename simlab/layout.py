@@ -271,6 +271,9 @@ ACC_FIRST_DAY = 26  # day id of the first bar
 ACC_TRADE_DAYS = 27  # finished days on which a trade was opened
 ACC_DAY_HAD_TRADE = 28  # 1 if a trade was opened today
 ACC_BEST_EQUITY = 29  # best intrabar equity of the last bar
+ACC_DAILY_BASIS = (
+    30  # the daily rule's basis at the day's start (RULE_DAILY_BASIS): the daily drawdown's reference
+)
 ACC_SIZE = 32
 
 # ---------------------------------------------------------------- position state vector (float64)

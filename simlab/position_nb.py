@@ -93,7 +93,7 @@ def floor_price_nb(pos: np.ndarray, sym: np.ndarray, balance: float, floor: floa
     )
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")  # called from ordinary calls only: no compile unit of its own
 def open_position_nb(
     pos: np.ndarray,
     sym: np.ndarray,
@@ -123,7 +123,7 @@ def open_position_nb(
     return comm
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")  # called from ordinary calls only: no compile unit of its own
 def clear_position_nb(pos: np.ndarray) -> None:
     """The position is closed: flat, nothing accrued."""
     pos[POS_DIR] = 0.0
