@@ -68,8 +68,12 @@ def _attempt_nb(
     has_mfe: bool,
     horizon_days: int,
     out: np.ndarray,
-) -> None:
+    path: np.ndarray,
+) -> int:
     """One attempt through every phase at trade granularity; fills ``out`` (``TL_SIZE``).
+
+    ``path`` (rows, ``TLP_SIZE``), or (0, ``TLP_SIZE``) to skip it: one row per day run, at its end, as
+    long as rows are left (reports draw the attempt against its limits). Returns the rows written.
 
     ``mode``: ``TL_MODE_*``. ``gov``: the governor vector whose sizing (``risk_fraction_nb``: the
     post-target multiplier) scales every trade opened, on top of ``risk``.
@@ -115,6 +119,8 @@ def _attempt_nb(
     first_wd = 0
     last_j = -1
     last_cal = -1
+    n_rec = 0
+    day_worst = init
 
     j = -1
     while status == L.STATUS_RUNNING:
@@ -168,6 +174,7 @@ def _attempt_nb(
                 status = L.STATUS_BREACHED
                 break
 
+        day_worst = acc[L.ACC_BALANCE]
         # ---- the day's events in time order; a close before an open at the same time
         oi = 0
         passed_today = False
@@ -187,6 +194,7 @@ def _attempt_nb(
                 n_active -= 1
                 acc[L.ACC_BALANCE] += o_pnl[best_k]
                 acc[L.ACC_EQUITY] = acc[L.ACC_BALANCE]
+                day_worst = min(day_worst, acc[L.ACC_BALANCE])
                 track_drawdowns_nb(acc, rules, acc[L.ACC_BALANCE])
                 reason = breach_nb(acc, rules, acc[L.ACC_BALANCE], L.JUDGE_ALL)
                 if reason != L.BREACH_NONE:
@@ -212,6 +220,7 @@ def _attempt_nb(
                 break
             if has_mae:  # the trade's worst point, judged by the rules that count floating P/L
                 worst = acc[L.ACC_BALANCE] - mae[ref] * scale
+                day_worst = min(day_worst, worst)
                 track_drawdowns_nb(acc, rules, worst)
                 reason = breach_nb(acc, rules, worst, L.JUDGE_FLOATING)
                 if reason != L.BREACH_NONE:
@@ -225,6 +234,15 @@ def _attempt_nb(
             o_act[n_open] = True
             n_open += 1
             n_active += 1
+        if n_rec < path.shape[0]:
+            path[n_rec, L.TLP_PHASE] = phase
+            path[n_rec, L.TLP_DAY] = cal - acc[L.ACC_PHASE_START_DAY] + 1
+            path[n_rec, L.TLP_CAL] = cal
+            path[n_rec, L.TLP_BALANCE] = acc[L.ACC_BALANCE]
+            path[n_rec, L.TLP_WORST] = day_worst
+            path[n_rec, L.TLP_DAILY_LIMIT] = acc[L.ACC_DAILY_LIMIT]
+            path[n_rec, L.TLP_MAXLOSS_LIMIT] = acc[L.ACC_MAXLOSS_LIMIT]
+            n_rec += 1
         if status != L.STATUS_RUNNING:
             break
         # drop closed entries
@@ -259,6 +277,7 @@ def _attempt_nb(
     out[L.TL_MAX_DAILY_DD] = max(dd_daily, acc[L.ACC_MAX_DAILY_DD])
     out[L.TL_MAX_TOTAL_DD] = max(dd_total, acc[L.ACC_MAX_TOTAL_DD])
     out[L.TL_BREACH_PHASE] = phase if status == L.STATUS_BREACHED else -1
+    return n_rec
 
 
 @njit(cache=True, nogil=True)
@@ -286,6 +305,7 @@ def _runs_nb(
     horizon_days: int,
 ) -> np.ndarray:
     out = np.zeros((hi - lo, L.TL_SIZE), dtype=np.float64)
+    no_path = np.zeros((0, L.TLP_SIZE), dtype=np.float64)
     for i in range(lo, hi):
         _attempt_nb(
             i,
@@ -309,5 +329,6 @@ def _runs_nb(
             has_mfe,
             horizon_days,
             out[i - lo],
+            no_path,
         )
     return out

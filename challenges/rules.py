@@ -25,6 +25,18 @@ Schema (see ``challenges/presets/ftmo-2step.toml`` for a complete example)::
     zone = "Europe/Prague"                # IANA zone, or a fixed offset "UTC+03:00"
     reset = "00:00"                       # HH:MM local time at which the day rolls
 
+    [fee]                                 # optional: what the program costs (simlab sweep --objective ev)
+    currency = "USD"                      # default: the program's currency
+    sizes = [10000, 25000]                # account sizes with a published fee ...
+    amounts = [99, 199]                   # ... and their fees
+    refunded = true                       # optional: refunded with the first payout (omit: not known)
+    source = "https://..."                # required: where the fees were read
+    verified = 2026-11-30                 # required
+    [profit_split]                        # optional: the funded account's split
+    pct = 80.0                            # percent of the profit the trader keeps
+    source = "https://..."
+    verified = 2026-11-30
+
     [params.target_pct]                   # optional user-settable numbers, used as "$target_pct"
     default = 8.0
     min = 1.0
@@ -298,6 +310,53 @@ class Param:
 
 
 @dataclass(frozen=True)
+class Fee:
+    """What the firm charges for the program, per account size, as published (``[fee]`` in a rule file)."""
+
+    currency: str
+    amounts: tuple[tuple[float, float], ...]  # (account size, fee), by size
+    source: str
+    verified: dt.date
+    refunded: bool | None = None  # refunded with the first payout of the funded account; None: not known
+    notes: str = ""
+
+    def for_size(self, size: float) -> float | None:
+        """The fee of account size ``size``, or None when the file gives none for it."""
+        for s, amount in self.amounts:
+            if math.isclose(s, size, rel_tol=0, abs_tol=1e-6):
+                return amount
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "currency": self.currency,
+            "amounts": {f"{s:g}": a for s, a in self.amounts},
+            "refunded": self.refunded,
+            "source": self.source,
+            "verified": self.verified.isoformat(),
+            "notes": self.notes,
+        }
+
+
+@dataclass(frozen=True)
+class ProfitSplit:
+    """The trader's share of a funded account's profit, as published (``[profit_split]`` in a rule file)."""
+
+    pct: float  # percent: 80.0 = the trader keeps 80 %
+    source: str
+    verified: dt.date
+    notes: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "pct": self.pct,
+            "source": self.source,
+            "verified": self.verified.isoformat(),
+            "notes": self.notes,
+        }
+
+
+@dataclass(frozen=True)
 class Program:
     name: str
     firm: str
@@ -312,6 +371,8 @@ class Program:
     path: str = ""
     params: tuple[Param, ...] = ()
     param_values: tuple[tuple[str, float], ...] = ()
+    fee: Fee | None = None  # what the program costs (None: the file does not say)
+    profit_split: ProfitSplit | None = None  # the funded account's split (None: the file does not say)
 
     @property
     def day_boundary(self) -> DayBoundary:
@@ -436,6 +497,8 @@ def parse_program(
     if not isinstance(raw_phases, list) or not raw_phases:
         top.fail("phases", "expected one or more [[phases]] tables")
     phases = tuple(_phase(where, i, raw, values) for i, raw in enumerate(raw_phases))
+    fee = _fee(top, sizes, currency)
+    split = _profit_split(top)
     top.done()
 
     return Program(
@@ -452,6 +515,8 @@ def parse_program(
         path=where,
         params=declared,
         param_values=tuple(values.items()),
+        fee=fee,
+        profit_split=split,
     )
 
 
@@ -554,6 +619,55 @@ def _sizes(top: Section) -> tuple[float, ...]:
     return tuple(sorted(out))
 
 
+def _fee(top: Section, sizes: tuple[float, ...], currency: str) -> Fee | None:
+    t = top.table("fee")
+    if t is None:
+        return None
+    cur = t.string("currency", currency)
+    raw_sizes = t.required("sizes")
+    raw_amounts = t.required("amounts")
+    if not isinstance(raw_sizes, list) or not raw_sizes:
+        t.fail("sizes", "expected a non-empty list of account sizes")
+    if not isinstance(raw_amounts, list) or len(raw_amounts) != len(raw_sizes):
+        t.fail("amounts", f"expected a list of {len(raw_sizes)} fees, one per entry of 'sizes'")
+    pairs: list[tuple[float, float]] = []
+    for j, (sv, av) in enumerate(zip(raw_sizes, raw_amounts)):
+        size = t.number(
+            f"sizes[{j}]", value=sv, lo=0, lo_open=True, hi=MAX_ACCOUNT_SIZE, what="an account size"
+        )
+        if not any(math.isclose(size, x, rel_tol=0, abs_tol=1e-6) for x in sizes):
+            t.fail(f"sizes[{j}]", f"{size:g} is not one of the program's sizes")
+        if any(math.isclose(size, x, rel_tol=0, abs_tol=1e-6) for x, _ in pairs):
+            t.fail(f"sizes[{j}]", f"duplicate size {size:g}")
+        amount = t.number(f"amounts[{j}]", value=av, lo=0, hi=MAX_ACCOUNT_SIZE, what="a fee")
+        pairs.append((size, amount))
+    refunded = t.boolean("refunded") if t.has("refunded") else None
+    fee = Fee(
+        currency=cur,
+        amounts=tuple(sorted(pairs)),
+        source=t.string("source"),
+        verified=_date(t, "verified"),
+        refunded=refunded,
+        notes=t.string("notes", ""),
+    )
+    t.done()
+    return fee
+
+
+def _profit_split(top: Section) -> ProfitSplit | None:
+    t = top.table("profit_split")
+    if t is None:
+        return None
+    split = ProfitSplit(
+        pct=t.number("pct", lo=0, lo_open=True, hi=100, what="a percent"),
+        source=t.string("source"),
+        verified=_date(t, "verified"),
+        notes=t.string("notes", ""),
+    )
+    t.done()
+    return split
+
+
 def _date(s: Section, key: str) -> dt.date:
     v = s.required(key)
     if isinstance(v, dt.datetime):
@@ -608,12 +722,14 @@ __all__ = [
     "SIZE_OFS",
     "DailyLoss",
     "DayBoundary",
+    "Fee",
     "Holding",
     "MaxLoss",
     "MinDays",
     "Param",
     "Phase",
     "Program",
+    "ProfitSplit",
     "list_programs",
     "load_program",
     "normalize_zone",

@@ -98,7 +98,7 @@ from typing import Any
 
 import numpy as np
 
-from challenges._trade_list_nb import _runs_nb
+from challenges._trade_list_nb import _attempt_nb, _runs_nb
 from challenges.rules import Program, load_program
 from challenges.stats import quantiles, wilson_interval
 from simlab import layout as L
@@ -573,6 +573,61 @@ class _Job:
     horizon_days: int = 0  # calendar days per attempt; 0: none (max_trading_days only)
 
 
+# ---------------------------------------------------------------- the traced sample (reports)
+def _trace(job: _Job, a: int, phase_names: Sequence[str], expect: np.ndarray) -> list[Any]:
+    """Attempt ``a`` again through the same kernel, keeping a row per day (``TLP_*``): its phases' daily
+    paths (``simlab.sample.PhasePath``; equity is the closed balance: open trades have no price here).
+    ``expect``: the run's row of the attempt (``TL_*``); a trace that differs from it is a bug (RuntimeError)."""
+    from simlab.sample import PhasePath
+
+    p = job.prep
+    rows = np.zeros((max(job.max_trading_days, p.n_slots) + 1, L.TLP_SIZE))
+    out = np.zeros(L.TL_SIZE)
+    n = _attempt_nb(
+        int(a), int(job.seed) & 0x7FFFFFFFFFFFFFFF, L.TL_MODES[job.start_mode], job.block_days,
+        job.max_trading_days, job.risk, _sizing_governors(job.post_target_risk_mult), job.size,
+        np.ascontiguousarray(job.rules, dtype=np.float64), p.day_start, p.first_weekday, p.open_tod, p.close_tod,
+        p.span, p.pnl, p.mae, p.mfe, p.has_mae, p.has_mfe, int(job.horizon_days), out, rows,
+    )  # fmt: skip
+    if not np.array_equal(out, expect):
+        raise RuntimeError(f"attempt {a}: the traced trade-list run differs from the Monte Carlo run")
+    rows = rows[:n]
+    done = int(out[L.TL_PHASES_PASSED])
+    last = "passed" if int(out[L.TL_STATUS]) == L.STATUS_PASSED else L.STATUS_NAMES[int(out[L.TL_STATUS])]
+    paths = []
+    for k in range(min(done + 1, len(phase_names))):
+        r = rows[rows[:, L.TLP_PHASE] == k]
+        if not r.shape[0]:
+            continue
+        paths.append(
+            PhasePath(
+                phase=phase_names[k],
+                status="passed" if k < done else last,
+                start_day=int(r[0, L.TLP_CAL]),
+                day=r[:, L.TLP_DAY].astype(np.int64),
+                balance=r[:, L.TLP_BALANCE],
+                equity=r[:, L.TLP_BALANCE],
+                worst_equity=r[:, L.TLP_WORST],
+                daily_limit=r[:, L.TLP_DAILY_LIMIT],
+                max_loss_limit=r[:, L.TLP_MAXLOSS_LIMIT],
+            )
+        )
+    return paths
+
+
+def _sample_members(job: _Job, runs: np.ndarray, phase_names: Sequence[str]) -> dict[str, Any]:
+    """The traced first attempts' members of the result body (see ``simlab.sample``)."""
+    from simlab.sample import SAMPLE_ATTEMPTS, equity_bands, sample_note
+
+    k = min(int(runs.shape[0]), SAMPLE_ATTEMPTS)
+    traced = [_trace(job, a, phase_names, runs[a]) for a in range(k)]
+    return {
+        "sample": sample_note(k, int(runs.shape[0])),
+        "equity_paths": [{"attempt": a, "phases": [p.to_json() for p in ph]} for a, ph in enumerate(traced)],
+        "equity_bands": equity_bands(traced, phase_names),
+    }
+
+
 # ---------------------------------------------------------------- many attempts
 def _sizing_governors(post_target_risk_mult: float) -> np.ndarray:
     """The governor vector of trade-list mode: every governor off but the post-target risk multiplier
@@ -638,6 +693,9 @@ class TradeListResult:
     runs: np.ndarray  # (n_runs, L.TL_SIZE)
     rules: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, L.RULE_SIZE)))
     horizon_days: int = 0  # calendar days per attempt (0: none, max_trading_days only)
+    job: _Job | None = field(default=None, repr=False)  # what traces the sample (None: no sample)
+    trade_stats: dict[str, Any] | None = None  # of the list's trades, as scaled
+    _sample: dict[str, Any] | None = field(default=None, init=False, repr=False)
 
     # ------------------------------------------------------------ summary
     def summary(self) -> dict[str, Any]:
@@ -785,10 +843,22 @@ class TradeListResult:
             )
         return out
 
+    def sample(self) -> dict[str, Any]:
+        """The traced first attempts' members of the body and the list's trade statistics."""
+        if self._sample is None:
+            self._sample = {} if self.job is None else _sample_members(self.job, self.runs, self.phases)
+            if self.trade_stats is not None:
+                self._sample["trade_stats"] = self.trade_stats
+        return self._sample
+
     def to_json(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:
         """The ``result`` body of the ``simlab.result`` schema, the same layout as bar mode's."""
         return challenge_result(
-            self.attempts(), self.phases, self.effective_horizon_days, caveats=self.caveats(), extra=extra
+            self.attempts(),
+            self.phases,
+            self.effective_horizon_days,
+            caveats=self.caveats(),
+            extra=self.sample() | (extra or {}),
         )
 
     def document(self, provenance: dict[str, Any], extra: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -921,7 +991,18 @@ def evaluate_trades(
         runs=runs,
         rules=prog.rule_matrix(),
         horizon_days=int(horizon_days),
+        job=job,
+        trade_stats=_list_stats(trades, float(risk)),
     )
+
+
+def _list_stats(trades: TradeList, scale: float) -> dict[str, Any]:
+    """Trade statistics of the list itself, P/L scaled as the attempts replay it."""
+    from simlab.sample import trade_stats
+
+    return trade_stats(trades.pnl * scale, trades.close_ns - trades.open_ns) | {
+        "from": f"the trade list ({len(trades)} trades" + (f", P/L x{scale:g})" if scale != 1.0 else ")")
+    }
 
 
 __all__ = [

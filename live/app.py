@@ -11,6 +11,7 @@ from typing import Any
 
 from live.clock import ServerClock
 from live.config import LiveConfig, read_password
+from live.fills import FillModel
 from live.guard import Guard
 from live.journal import Journal
 from live.mt5 import MT5Broker, import_module
@@ -39,16 +40,31 @@ def build(
     extra: dict[str, Any] = {}
     clock = ServerClock.parse(cfg.broker.server_tz, "broker.server_tz")
     spec = get_symbol(cfg.symbol.name, cfg.symbol.spec_file)
+    fills = fill_model(cfg, where, spec, mode)
+    if fills is not None:
+        extra["fills"] = fills.describe()
+        log.event("fills", **fills.describe())
     if cfg.broker.kind == "fake":
         from live.fake import FakeTerminal
-        from simlab.loaders import load_bars
+        from simlab.loaders import load_bars, load_ticks_info
 
         assert cfg.broker.data is not None
-        bars = load_bars(cfg.broker.data, tz=cfg.broker.data_tz, symbol=cfg.symbol.name)
-        module: Any = FakeTerminal(
-            bars, spec, server_tz=cfg.broker.server_tz, start=cfg.broker.start_bar, balance=cfg.broker.balance,
+        term_kw: dict[str, Any] = dict(
+            server_tz=cfg.broker.server_tz, start=cfg.broker.start_bar, balance=cfg.broker.balance,
             login=cfg.broker.login or 5_000_001, server=cfg.broker.server or "SimLab-Fake", password=password,
+            fills=fills,
         )  # fmt: skip
+        try:
+            if cfg.broker.replay == "ticks":
+                ticks = load_ticks_info(cfg.broker.data, tz=cfg.broker.data_tz, symbol=cfg.symbol.name)
+                module: Any = FakeTerminal.from_ticks(
+                    ticks.time, ticks.bid, ticks.ask, spec, timeframe=cfg.symbol.timeframe, **term_kw
+                )
+            else:
+                bars = load_bars(cfg.broker.data, tz=cfg.broker.data_tz, symbol=cfg.symbol.name)
+                module = FakeTerminal(bars, spec, **term_kw)
+        except ValueError as exc:  # the replay's start outside the data
+            raise ConfigError(where, f"broker.start_bar: {exc}") from None
         extra["terminal"] = module
     else:
         module = import_module(cfg.broker.kind, host=cfg.broker.host, port=cfg.broker.port)
@@ -96,10 +112,37 @@ def build(
         RunnerConfig(cfg.symbol.name, cfg.symbol.timeframe, cfg.symbol.magic, cfg.strategy.history_bars,
                      cfg.symbol.deviation, cfg.safety.max_retries, dry_run=mode == "dryrun"),
         log=log, metrics=Metrics(mode), alerts=alerts, kill=kill,
-        limiter=RateLimiter(cfg.safety.orders_per_minute, cfg.safety.orders_per_hour),
+        limiter=RateLimiter(cfg.safety.orders_per_minute, cfg.safety.orders_per_hour), fills=fills,
     )  # fmt: skip
     extra["spec"] = spec
     return runner, module, extra
+
+
+def fill_model(cfg: LiveConfig, where: str, spec: Any, mode: str) -> FillModel | None:
+    """The execution model of ``[fills]`` (``None``: fills at the quote). It prices a fake terminal's fills and a
+    dry run's virtual fills; a live run on a real terminal fills at the broker, so there it is refused."""
+    f = cfg.fills
+    if f.exec_model == "none":
+        return None
+    if cfg.broker.kind != "fake" and mode == "live":
+        raise ConfigError(
+            where,
+            "fills.exec_model: a live run on a real terminal fills at the broker; the execution model prices "
+            "a fake terminal's fills and a dry run's virtual fills",
+        )
+    from execution_models.setup import resolve_costs
+    from live.mt5_api import TIMEFRAMES
+
+    try:
+        costs = resolve_costs(spec, f.exec_model, model_dir=f.model_dir, spread=f.spread, slippage=f.slippage,
+                              latency_budget_ms=f.latency_budget_ms)  # fmt: skip
+    except ConfigError as exc:  # the option is a config key here, not the CLI's
+        raise ConfigError(where, f"fills: {exc}") from None
+    if not costs.has_model:
+        raise ConfigError(where, f"fills.exec_model = {f.exec_model!r}: no execution model for {spec.name}")
+    _, tf_sec = TIMEFRAMES[cfg.symbol.timeframe]
+    return FillModel(costs.setup, seed=f.seed, bar_ns=tf_sec * 1_000_000_000, digits=int(spec.digits),
+                     name=costs.label)  # fmt: skip
 
 
 def run(
@@ -133,14 +176,16 @@ def run(
     if sys.platform != "win32":
         signal.signal(signal.SIGTERM, _stop)
     polls = 0
+    written = -1  # fills in the CSV: rewritten when the journal has more
     try:
         runner.start()
         while not stop["flag"] and (max_polls is None or polls < max_polls):
             runner.poll()
             polls += 1
-            if cfg.observability.fills_csv:
+            if cfg.observability.fills_csv and runner.journal.fill_count() != written:
                 from simlab.atomic import atomic_write_text
 
+                written = runner.journal.fill_count()
                 atomic_write_text(Path(cfg.observability.fills_csv).expanduser(), runner.journal.fills_csv())
             if term is not None:  # a paper replay: the next bar arrives at the next poll
                 if not term.advance():

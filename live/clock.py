@@ -25,7 +25,8 @@ True
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -40,6 +41,10 @@ class ServerClock:
     text: str
     zone: str
     shift_ns: int = 0
+    # offsets of whole hours with no clock change near them (UTC hour -> offset, server hour -> offset): the
+    # runner converts a few times per poll, and a zone conversion costs ~60 us where a lookup costs ~1
+    _utc_hours: dict[int, int] = field(default_factory=dict, compare=False, repr=False)
+    _server_hours: dict[int, int] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def parse(cls, text: str, field: str = "server_tz") -> ServerClock:
@@ -60,21 +65,71 @@ class ServerClock:
 
     @property
     def spec(self) -> TzSpec:
-        return parse_tz(self.text)
+        return _spec(self.text)
 
     def to_server(self, utc_ns: np.ndarray | int) -> np.ndarray:
         """Server wall-clock ns of UTC instants."""
-        return self.spec.from_utc(np.atleast_1d(np.asarray(utc_ns, dtype=np.int64)))
+        t = np.atleast_1d(np.asarray(utc_ns, dtype=np.int64))
+        if t.shape[0] <= _FEW:
+            off = [self._utc_hours.get(int(x) // _HOUR) for x in t]
+            if None not in off:
+                return t + np.array(off, dtype=np.int64)
+        out = self._to_server(t)
+        if t.shape[0] <= _FEW:
+            self._learn(t, out)
+        return out
 
     def to_utc(self, server_ns: np.ndarray | int) -> np.ndarray:
         """UTC ns of server wall-clock times (a repeated DST hour resolved by order, else the later one)."""
         t = np.atleast_1d(np.asarray(server_ns, dtype=np.int64))
+        if t.shape[0] <= _FEW:
+            off = [self._server_hours.get(int(x) // _HOUR) for x in t]
+            if None not in off:
+                return t - np.array(off, dtype=np.int64)
+        out = self._to_utc(t)
+        if t.shape[0] <= _FEW:
+            self._learn(out, t)
+        return out
+
+    def _to_server(self, t: np.ndarray) -> np.ndarray:
+        return self.spec.from_utc(t)
+
+    def _to_utc(self, t: np.ndarray) -> np.ndarray:
         spec = self.spec
         try:
             return spec.to_utc(t, ambiguous="infer", nonexistent="shift_forward")
         except Exception:  # a lone repeated hour: take the standard-time (later) instant
             return spec.to_utc(t, ambiguous=np.zeros(len(t), dtype=bool), nonexistent="shift_forward")
 
+    def _learn(self, utc: np.ndarray, server: np.ndarray) -> None:
+        """Remember the offset of the hours of these instants where the clock does not change within an hour
+        either side (then every wall time of the server hour maps to one instant, and back)."""
+        if len(self._utc_hours) > 4096:
+            self._utc_hours.clear()
+            self._server_hours.clear()
+        for u, s in zip(utc.tolist(), server.tolist(), strict=True):
+            h = u // _HOUR
+            if h in self._utc_hours:
+                continue
+            edges = np.array(
+                [(h - 1) * _HOUR, h * _HOUR, (h + 1) * _HOUR - 1, (h + 2) * _HOUR - 1], dtype=np.int64
+            )
+            offs = self._to_server(edges) - edges
+            if (offs == offs[0]).all() and int(offs[0]) == s - u:
+                off = int(offs[0])
+                self._utc_hours[h] = off
+                if off % _HOUR == 0:  # the server's hour is then one UTC hour
+                    self._server_hours[h + off // _HOUR] = off
+
     def offset_ns(self, utc_ns: int) -> int:
         """Server minus UTC at one instant."""
         return int(self.to_server(utc_ns)[0]) - int(utc_ns)
+
+
+_HOUR = 3_600_000_000_000
+_FEW = 8  # arrays up to this size go through the hour cache
+
+
+@functools.lru_cache(maxsize=64)
+def _spec(text: str) -> TzSpec:
+    return parse_tz(text)

@@ -37,6 +37,11 @@ Example (every table but ``[broker]``, ``[symbol]`` and ``[strategy]`` is option
     preset = "default"                  # none | default | conservative | a TOML file
     overrides = { daily_buffer_pct = 1.0 }
 
+    [fills]                             # a fake terminal's and a dry run's fills (live: the broker's)
+    exec_model = "EURUSD"               # none (default): at the quote | auto | SYMBOL@DATE | a model file
+    spread = "data"                     # data | model (bid-only bars) | wider: a fake terminal's replay only
+    seed = 7                            # the draws are keyed by (seed, bar); same seed, same fills
+
     [safety]
     kill_file = "/run/simlab/KILL"
     orders_per_minute = 10
@@ -75,7 +80,8 @@ class BrokerConfig(_S):
     password_env: str | None = None
     password_file: str | None = None
     server_tz: str = "UTC"
-    data: str | None = None  # kind = "fake": the bars it replays
+    data: str | None = None  # kind = "fake": the bars (or ticks) it replays
+    replay: str = "bars"  # kind = "fake": bars (bar by bar) | ticks (tick by tick; data is a tick file)
     data_tz: str | None = None
     balance: float = 100_000.0  # kind = "fake": the starting balance
     start_bar: int = 0  # kind = "fake": replay from this bar
@@ -110,6 +116,17 @@ class GovernorsConfig(_S):
     overrides: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
+class FillsConfig(_S):
+    """How a fake terminal and a dry run fill (``live.fills``): an execution model's spread and slippage."""
+
+    exec_model: str = "none"  # none | auto | EURUSD | EURUSD@2024-06-01 | a model file
+    model_dir: str | None = None
+    spread: str = "data"  # data | model (bid-only bars: the model's spread) | wider
+    slippage: bool = True
+    latency_budget_ms: float = 0.0
+    seed: int = 0
+
+
 class SafetyConfig(_S):
     kill_file: str | None = None
     kill_env: str = "SIMLAB_KILL"
@@ -136,6 +153,7 @@ class LiveConfig(_S):
     account: AccountConfig = msgspec.field(default_factory=AccountConfig)
     governors: GovernorsConfig = msgspec.field(default_factory=GovernorsConfig)
     safety: SafetyConfig = msgspec.field(default_factory=SafetyConfig)
+    fills: FillsConfig = msgspec.field(default_factory=FillsConfig)
     observability: ObservabilityConfig = msgspec.field(default_factory=ObservabilityConfig)
 
 
@@ -158,6 +176,14 @@ def load_config(path: str | Path) -> LiveConfig:
         raise ConfigError(where, f"broker.kind = {cfg.broker.kind!r}: expected 'mt5', 'mt5linux' or 'fake'")
     if cfg.broker.kind == "fake" and not cfg.broker.data:
         raise ConfigError(where, "broker.data: a fake terminal needs the bars file it replays")
+    if cfg.broker.replay not in ("bars", "ticks"):
+        raise ConfigError(where, f"broker.replay = {cfg.broker.replay!r}: expected 'bars' or 'ticks'")
+    if cfg.broker.replay == "ticks" and cfg.broker.kind != "fake":
+        raise ConfigError(where, 'broker.replay: a replay is a fake terminal\'s (kind = "fake")')
+    if cfg.broker.replay == "ticks" and cfg.fills.spread != "data":
+        raise ConfigError(
+            where, f"fills.spread = {cfg.fills.spread!r}: a tick replay quotes the ticks' own bid and ask"
+        )
     if cfg.broker.host not in ("127.0.0.1", "localhost", "::1") and cfg.broker.kind == "mt5linux":
         raise ConfigError(
             where, f"broker.host = {cfg.broker.host!r}: the RPyC bridge must stay on loopback (tunnel it)"
@@ -174,6 +200,17 @@ def load_config(path: str | Path) -> LiveConfig:
         )
     if cfg.strategy.history_bars < 10:
         raise ConfigError(where, "strategy.history_bars: expected at least 10 bars")
+    if cfg.fills.spread not in ("data", "model", "wider"):
+        raise ConfigError(where, f"fills.spread = {cfg.fills.spread!r}: expected 'data', 'model' or 'wider'")
+    if cfg.fills.exec_model == "none" and (cfg.fills.spread != "data" or cfg.fills.latency_budget_ms > 0):
+        what = "fills.spread" if cfg.fills.spread != "data" else "fills.latency_budget_ms"
+        raise ConfigError(where, f"{what}: needs an execution model (fills.exec_model)")
+    if cfg.broker.kind != "fake" and cfg.fills.spread != "data":
+        raise ConfigError(
+            where,
+            f"fills.spread = {cfg.fills.spread!r}: a real terminal's quotes carry their own spread "
+            "(model or wider spreads are for a fake terminal's replay)",
+        )
     if cfg.broker.password_env and cfg.broker.password_file:
         raise ConfigError(where, "broker: give password_env or password_file, not both")
     return cfg

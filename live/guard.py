@@ -10,7 +10,8 @@ kernel's plain vectors (``simlab.layout``: ``ACC_*`` account state, ``POS_*`` po
   books of a trade, the locking trailing limit, the governors' floor exits);
 * a bar's close: ``live_mark_nb`` (worst / best equity, drawdowns, trailing limits, the target, the
   governors' flatten) and ``decide_nb`` (governors, stops level and sizing of the decision at the
-  close: the kernel's "register the decision" half);
+  close: the kernel's "register the decision" half) and ``breach_nb`` (the loss limits on the bar's
+  worst equity and its closed balance);
 * the next open: ``open_flatten_reason_nb`` (kill switch, calendar windows, a pending flatten, a
   reversal) and ``simlab.governors_nb.entry_block_nb`` (the open's veto);
 * during the bar: ``simlab.governors_nb.governor_floor_nb`` as a price stop
@@ -31,6 +32,7 @@ import numpy as np
 from simlab import layout as L
 from simlab.account_nb import (
     begin_account_nb,
+    breach_nb,
     daily_basis_nb,
     decide_nb,
     live_close_nb,
@@ -219,6 +221,17 @@ class Guard:
             out.sl_dist = float(p[L.POS_PENDING_SL])
             out.tp_dist = float(p[L.POS_PENDING_TP])
         return out
+
+    def breach(self) -> int:
+        """The firm's loss limits on the bar just marked (``mark_close``): ``BREACH_MAX_LOSS``,
+        ``BREACH_DAILY_LOSS`` or 0, by the simulator's own test (``breach_nb``) in step_nb's order: the
+        bar's worst equity judged by the rules that count floating P/L, then the closed balance by
+        those that do not."""
+        a, r = self.acc, self.rules
+        code = breach_nb(a, r, float(a[L.ACC_WORST_EQUITY]), L.JUDGE_FLOATING)
+        if code == L.BREACH_NONE:
+            code = breach_nb(a, r, float(a[L.ACC_BALANCE]), L.JUDGE_CLOSED)
+        return int(code)
 
     # ------------------------------------------------------------------ the open of the next bar
     def roll_day(self, day: int) -> bool:

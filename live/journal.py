@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,8 @@ CREATE TABLE IF NOT EXISTS fills (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     time_ns INTEGER NOT NULL, symbol TEXT NOT NULL, side TEXT NOT NULL, order_type TEXT NOT NULL,
     entry TEXT NOT NULL, requested_price REAL, filled_price REAL NOT NULL, volume REAL NOT NULL,
-    spread REAL, latency_ms REAL, session TEXT, ticket INTEGER, deal INTEGER UNIQUE
+    spread REAL, latency_ms REAL, session TEXT, ticket INTEGER, deal INTEGER UNIQUE,
+    virtual INTEGER NOT NULL DEFAULT 0  -- 1: a dry run's fill (what a live run would have done)
 );
 """
 
@@ -56,7 +58,15 @@ class Journal:
         self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
+        # no automatic checkpoint: it would run (and fsync) inside whichever commit fills the WAL — the
+        # write-ahead record of an order about to be sent, 1-15 ms on a busy disk. ``checkpoint`` runs it
+        # when the runner is done with a bar instead.
+        self.db.execute("PRAGMA wal_autocheckpoint=0")
+        self._commits = 0
         self.db.executescript(_SCHEMA)
+        cols = {r[1] for r in self.db.execute("PRAGMA table_info(fills)")}
+        if "virtual" not in cols:  # a journal written before dry runs kept their fills
+            self.db.execute("ALTER TABLE fills ADD COLUMN virtual INTEGER NOT NULL DEFAULT 0")
 
     def close(self) -> None:
         self.db.close()
@@ -67,6 +77,12 @@ class Journal:
             "INSERT INTO state(key, value) VALUES('runner', ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
             (json.dumps(state, allow_nan=True),),
         )
+
+    def checkpoint(self, every: int = 64) -> None:
+        """Copy the WAL into the database every ``every`` calls (the runner calls it after each bar's orders)."""
+        self._commits += 1
+        if self._commits % every == 0:
+            self.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def load_state(self) -> dict[str, Any] | None:
         row = self.db.execute("SELECT value FROM state WHERE key='runner'").fetchone()
@@ -85,18 +101,32 @@ class Journal:
         tp_dist: float = float("nan"),
         position: int = 0,
         reason: int = 0,
+        first_attempt: Callable[[int], str] | None = None,
     ) -> int:
-        cur = self.db.execute(
-            "INSERT INTO intents(created_ns, kind, side, volume, sl_dist, tp_dist, position, bar, reason, state)"
-            " VALUES(?,?,?,?,?,?,?,?,?,'new')",
-            (created_ns, kind, side, volume, _num(sl_dist), _num(tp_dist), position, bar, reason),
+        """A new intent; its id. ``first_attempt``: the comment of its first try from the id, recorded with the
+        intent in one statement (the write-ahead record of an order about to be sent: state ``sent``)."""
+        values = (created_ns, kind, side, volume, _num(sl_dist), _num(tp_dist), position, bar, reason)
+        cols = "created_ns, kind, side, volume, sl_dist, tp_dist, position, bar, reason"
+        if first_attempt is None:
+            cur = self.db.execute(
+                f"INSERT INTO intents({cols}, state) VALUES(?,?,?,?,?,?,?,?,?,'new')", values
+            )
+            return int(cur.lastrowid or 0)
+        # the id is taken here so that the comment carrying it goes in with the row (one runner per journal)
+        i = int(self.db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM intents").fetchone()[0])
+        self.db.execute(
+            f"INSERT INTO intents(id, {cols}, state, attempts) VALUES(?,?,?,?,?,?,?,?,?,?,'sent',?)",
+            (i, *values, json.dumps([first_attempt(i)])),
         )
-        return int(cur.lastrowid or 0)
+        return i
 
-    def add_attempt(self, intent_id: int, comment: str) -> None:
-        """Recorded before the order is sent (write-ahead)."""
-        row = self.db.execute("SELECT attempts FROM intents WHERE id=?", (intent_id,)).fetchone()
-        attempts = json.loads(row[0]) + [comment]
+    def add_attempt(self, intent_id: int, comment: str, before: list[str] | None = None) -> None:
+        """Recorded before the order is sent (write-ahead). ``before``: the intent's earlier attempts when the
+        caller holds them (one statement instead of a read and a write)."""
+        if before is None:
+            row = self.db.execute("SELECT attempts FROM intents WHERE id=?", (intent_id,)).fetchone()
+            before = json.loads(row[0])
+        attempts = [*before, comment]
         self.db.execute(
             "UPDATE intents SET attempts=?, state='sent' WHERE id=?", (json.dumps(attempts), intent_id)
         )
@@ -130,35 +160,43 @@ class Journal:
         return [self.intent(i) for i in ids]
 
     # ------------------------------------------------------------------ fills
-    def add_fill(self, f: Fill, entry: str) -> bool:
-        """Record a fill once (a deal ticket is unique); False if it was already there."""
+    def add_fill(self, f: Fill, entry: str, virtual: bool = False) -> bool:
+        """Record a fill once (a deal ticket is unique); False if it was already there. ``virtual``: a dry
+        run's fill, kept apart from the broker's (never calibration data)."""
         try:
             self.db.execute(
                 "INSERT INTO fills(time_ns, symbol, side, order_type, entry, requested_price, filled_price, volume,"
-                " spread, latency_ms, session, ticket, deal) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " spread, latency_ms, session, ticket, deal, virtual) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     f.time_ns, f.symbol, "buy" if int(f.side) > 0 else "sell", f.order_type, entry,
                     _num(f.requested_price), f.filled_price, f.volume, _num(f.spread), _num(f.latency_ms),
-                    f.session, f.ticket, f.deal or None,
+                    f.session, f.ticket, f.deal or None, 1 if virtual else 0,
                 ),
             )  # fmt: skip
         except sqlite3.IntegrityError:
             return False
         return True
 
-    def fills(self) -> list[dict[str, Any]]:
-        cur = self.db.execute("SELECT * FROM fills ORDER BY time_ns, id")
+    def fills(self, virtual: bool | None = None) -> list[dict[str, Any]]:
+        """The fills in time order; ``virtual``: only a dry run's (True) or only the broker's (False)."""
+        where = "" if virtual is None else f" WHERE virtual = {1 if virtual else 0}"
+        cur = self.db.execute(f"SELECT * FROM fills{where} ORDER BY time_ns, id")
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
+    def fill_count(self) -> int:
+        """The broker's fills recorded (what ``fills_csv`` writes)."""
+        return int(self.db.execute("SELECT COUNT(*) FROM fills WHERE virtual = 0").fetchone()[0])
+
     def fills_csv(self) -> str:
-        """The fills as ``simlab calibrate --fills`` reads them (see ``execution_models.calibrate``)."""
+        """The broker's fills as ``simlab calibrate --fills`` reads them (see ``execution_models.calibrate``); a
+        dry run's virtual fills are left out: they are the quote plus the model's own draws, not measurements."""
         import datetime as dt
 
         lines = [
             "time,symbol,side,order_type,entry,requested_price,filled_price,volume,spread,latency_ms,session"
         ]
-        for r in self.fills():
+        for r in self.fills(virtual=False):
             t = dt.datetime.fromtimestamp(r["time_ns"] / 1e9, tz=dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
             lines.append(
                 ",".join(

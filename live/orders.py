@@ -121,7 +121,6 @@ class Executor:
         alerts: Alerts | None = None,
         limiter: RateLimiter | None = None,
         sleep: Callable[[float], None],
-        clock_s: Callable[[], float],
         backoff_s: float = 1.0,
     ) -> None:
         self.broker = broker
@@ -135,11 +134,12 @@ class Executor:
         self.alerts = alerts
         self.limiter = limiter
         self.sleep = sleep
-        self.clock_s = clock_s
         self.backoff_s = backoff_s
         self.fillings = filling_order(meta.filling_mask)
         self.filling = self.fillings[0]
         self.on_before_send: Callable[[OrderRequest], None] | None = None  # a hook for timing and tests
+        # an intent was left waiting (market closed, rate limit): the runner looks for it in the journal
+        self.waiting = bool([it for it in journal.open_intents() if it["state"] == "waiting"])
 
     # ------------------------------------------------------------------ reconciliation
     def find(self, comments: list[str], since_sec: int, position: int = 0) -> Outcome | None:
@@ -196,36 +196,50 @@ class Executor:
         intent_id: int = 0,
     ) -> Outcome:
         """Send one intent to completion (or to a state that the next poll picks up)."""
-        if not intent_id:
-            intent_id = self.journal.new_intent(
+
+        def new(first: Callable[[int], str] | None = None) -> int:
+            return self.journal.new_intent(
                 created_ns=created_ns, kind=kind, side=int(side), volume=volume, bar=bar, sl_dist=sl_dist,
-                tp_dist=tp_dist, position=position, reason=reason,
+                tp_dist=tp_dist, position=position, reason=reason, first_attempt=first,
             )  # fmt: skip
-        since_sec = int(self.clock_s()) - 60
-        attempts = list(self.journal.intent(intent_id)["attempts"])
+
+        # a new intent is written with its first try (one write before the order goes out)
+        attempts: list[str] = list(self.journal.intent(intent_id)["attempts"]) if intent_id else []
+        since_sec = -1
         tries = 0
         tried_fillings = {self.filling}
         while True:
-            if self.limiter is not None and not self.limiter.allow(self.clock_s()):
+            q = self.broker.quote(self.meta.name)
+            now_s = int(q.time_ns // NS_S)  # the server's clock, read from the quote the order goes out on
+            if since_sec < 0:
+                since_sec = now_s - 60
+            if self.limiter is not None and not self.limiter.allow(now_s):
+                intent_id = intent_id or new()
                 self.log.event("rate_limited", level="warning", intent=intent_id)
                 if self.alerts:
                     self.alerts.alert("rate_limit", "order rate limit reached; intent kept for the next bar")
                 self.journal.finish(intent_id, "waiting")
+                self.waiting = True
                 return Outcome("rate_limited", intent=intent_id)
-            q = self.broker.quote(self.meta.name)
             price = q.ask if side is Side.BUY else q.bid
-            comment = f"simlab#{intent_id}.{len(attempts) + 1}"
+            if intent_id:
+                comment = f"simlab#{intent_id}.{len(attempts) + 1}"
+                self.journal.add_attempt(
+                    intent_id, comment, attempts
+                )  # write-ahead: recorded before it is sent
+            else:
+                intent_id = new(lambda i: f"simlab#{i}.1")
+                comment = f"simlab#{intent_id}.1"
+            attempts.append(comment)
             req = OrderRequest(
                 symbol=self.meta.name, side=side, volume=volume, magic=self.magic, comment=comment, price=price,
                 sl=sl, tp=tp, deviation=self.deviation, filling=self.filling, position=position,
                 action=A.TRADE_ACTION_SLTP if kind == "modify" else A.TRADE_ACTION_DEAL,
             )  # fmt: skip
-            attempts.append(comment)
-            self.journal.add_attempt(intent_id, comment)  # write-ahead: recorded before it is sent
             if self.on_before_send is not None:
                 self.on_before_send(req)
             if self.limiter is not None:
-                self.limiter.record(self.clock_s())
+                self.limiter.record(now_s)
             res: OrderResult | None
             try:
                 res = self.broker.send(req)
@@ -298,6 +312,7 @@ class Executor:
                 self.sleep(self.backoff_s * (tries + 1))
             elif act is Action.WAIT_SESSION:
                 self.journal.finish(intent_id, "waiting", retcode=res.retcode if res else None)
+                self.waiting = True
                 return Outcome("waiting", retcode=res.retcode if res else None, intent=intent_id)
             elif act is Action.STOP:
                 rc = res.retcode if res else None

@@ -17,9 +17,12 @@ bar t+1 forming), in the simulator's order (``simlab.kernel_nb.step_nb``):
    equity floor as a stop when it is tighter (``Guard.floor_stop``).
 
 The bars the strategy sees are those MT5 serves (``copy_rates_from_pos``): bid
-OHLC with the ask rebuilt as bid + the bar's spread (``bars_from_rates``), the
-convention ``simlab.loaders`` uses for MT5 exports, so a backtest on an MT5 export
-sees the same bars. Times come in on the server clock and are converted to UTC.
+OHLC and a spread in points, the ask built by the loaders' own function
+(``simlab.loaders.ask_from_spread``: the close's spread on high, low and close,
+the previous bar's on the open), so a backtest on an MT5 export sees the same
+bars. The runner gets them in pieces (its start window, a bar or a few per poll,
+a window reloaded after a restart); each piece's first open is built from the
+bar before it. Times come in on the server clock and are converted to UTC.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -35,6 +38,7 @@ import numpy as np
 from live import mt5_api as A
 from live.broker import BrokerError, IPCError
 from live.clock import ServerClock
+from live.fills import FillModel, bar_exit, inside_bar_time
 from live.guard import Decision, Guard
 from live.journal import Journal
 from live.observability import Alerts, EventLog, Metrics
@@ -43,16 +47,33 @@ from live.safety import KillSwitch, RateLimiter
 from live.types import Fill, Position, Side, SymbolMeta
 from simlab import layout as L
 from simlab.bars import Bars
+from simlab.loaders import ask_from_spread
 
 NS_S = 1_000_000_000
 
 
-def bars_from_rates(rates: np.ndarray, clock: ServerClock, point: float, digits: int, symbol: str) -> Bars:
-    """MT5 rates (server clock, bid OHLC, spread in points) as UTC ``Bars``: ask = bid + spread * point."""
+def bars_from_rates(
+    rates: np.ndarray,
+    clock: ServerClock,
+    point: float,
+    digits: int,
+    symbol: str,
+    *,
+    bar_ns: int,
+    prev: tuple[int, float] | None = None,
+) -> Bars:
+    """MT5 rates (server clock, bid OHLC, spread in points) as UTC ``Bars``, the ask built by the loaders'
+    own rule (``simlab.loaders.ask_from_spread``: the close's spread on high, low and close, the previous
+    bar's on the open). ``prev``: the UTC time and spread of the bar before ``rates[0]`` (its open needs it)."""
     t = clock.to_utc(np.asarray(rates["time"], dtype=np.int64) * NS_S)
     bid = np.column_stack([rates["open"], rates["high"], rates["low"], rates["close"]]).astype(np.float64)
-    ask = np.round(bid + rates["spread"].astype(np.float64)[:, None] * point, digits)
+    ask = ask_from_spread(t, bid, rates["spread"], point, digits, bar_ns=bar_ns, prev=prev)
     return Bars(time=t, bid=bid, ask=ask, volume=rates["tick_volume"].astype(np.float64), symbol=symbol)
+
+
+def last_rate(rates: np.ndarray, clock: ServerClock) -> tuple[int, float]:
+    """The UTC time and spread of the last of ``rates``: the ``prev`` of the rates that follow it."""
+    return int(clock.to_utc(int(rates["time"][-1]) * NS_S)[0]), float(rates["spread"][-1])
 
 
 @dataclass
@@ -88,7 +109,8 @@ class RunnerState:
     bar_index: int = -1
     last_bar_time: int = -1  # UTC ns of the last closed bar processed
     held: Held | None = None
-    halted: str = ""  # why trading stopped for good (kill switch, passed, stop code)
+    halted: str = ""  # why trading stopped for good (kill switch, the phase's end, stop code)
+    phase: dict[str, Any] | None = None  # how the phase ended (passed, breached, halted by a governor)
     virtual_balance: float = math.nan  # dry run only
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -109,6 +131,7 @@ class Runner:
         kill: KillSwitch | None = None,
         limiter: RateLimiter | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        fills: FillModel | None = None,
     ) -> None:
         self.broker = broker
         self.strategy = strategy
@@ -123,6 +146,8 @@ class Runner:
         self.limiter = limiter
         self.sleep = sleep
         self.tf_code, self.tf_sec = A.TIMEFRAMES[config.timeframe]
+        # a dry run's virtual fills: the fake terminal's logic, with its execution model when given
+        self.fills = fills or FillModel(bar_ns=self.tf_sec * NS_S)
         self.meta: SymbolMeta | None = None
         self.exec: Executor | None = None
         self.window: Bars | None = None
@@ -131,8 +156,12 @@ class Runner:
         self.connected = False
         self.last_equity = math.nan
         self.last_balance = math.nan
-        self.decision_ns: list[int] = []  # closed bar seen -> order_send called (benchmarks)
+        self.decision_ns: list[int] = []  # closed bar seen -> order_send called (benchmarks), wall clock
+        self.decision_cpu_ns: list[int] = []  # the same span in this thread's CPU time (no waiting for a CPU)
         self._t_seen = 0
+        self._cpu_seen = 0
+        self._prev: tuple[int, float] | None = None  # UTC time and spread of the window's last bar
+        self._pending_fills: list[tuple[Fill, str, bool]] = []  # recorded, written with the bar's state
 
     # ------------------------------------------------------------------ start and resume
     @property
@@ -145,18 +174,13 @@ class Runner:
         self.exec = Executor(
             self.broker, self.journal, self.meta, magic=self.cfg.magic, deviation=self.cfg.deviation,
             max_retries=self.cfg.max_retries, log=self.log, metrics=self.metrics, alerts=self.alerts,
-            limiter=self.limiter, sleep=self.sleep, clock_s=self._server_sec,
+            limiter=self.limiter, sleep=self.sleep,
         )  # fmt: skip
         self.exec.on_before_send = self._before_send
-        rates = self.broker.rates(self.cfg.symbol, self.tf_code, 0, self.cfg.history_bars + 1)
-        forming_utc = int(self.clock.to_utc(int(rates["time"][-1]) * NS_S)[0])
-        closed = rates[:-1]
-        self._buf = _Window(self.cfg.history_bars, self.cfg.symbol)
-        hist = bars_from_rates(closed, self.clock, self.meta.point, self.meta.digits, self.cfg.symbol)
-        for j in range(len(hist)):
-            self._buf.append(hist, j)
-        self.window = self._buf.bars()
         saved = self.journal.load_state()
+        rates = self._load_window(None if saved is None else int(saved["last_bar_time"]))
+        forming_utc = int(self.clock.to_utc(int(rates["time"][-1]) * NS_S)[0])
+        assert self.window is not None
         if saved is None:
             self.guard.begin(self.guard.day_of(forming_utc))
             self.state.last_bar_time = int(self.window.time[-1]) if len(self.window) else -1
@@ -171,6 +195,31 @@ class Runner:
         self.connected = True
         self._save()
 
+    def _load_window(self, upto: int | None) -> np.ndarray:
+        """The strategy's window from the broker's history: the last ``history_bars`` closed bars up to
+        ``upto`` (UTC ns; None: all), each bar's ask built as the loaders build it (the first one's open
+        from the bar before it). Returns the rates fetched (the last one is the forming bar)."""
+        assert self.meta is not None
+        count = self.cfg.history_bars + 2  # the window, the bar before it, the forming bar
+        for _ in range(3):
+            rates = self.broker.rates(self.cfg.symbol, self.tf_code, 0, count)
+            closed = rates[:-1]
+            t = self.clock.to_utc(np.asarray(closed["time"], dtype=np.int64) * NS_S)
+            n = len(closed) if upto is None else int(np.searchsorted(t, upto, "right"))
+            if n > self.cfg.history_bars or len(rates) < count:  # enough before ``upto``, or all there is
+                break
+            count += len(closed) - n  # bars closed after ``upto``: ask for that many more
+        lo = max(0, n - self.cfg.history_bars)
+        prev = last_rate(closed[lo - 1 : lo], self.clock) if lo > 0 else None
+        hist = bars_from_rates(closed[lo:n], self.clock, self.meta.point, self.meta.digits, self.cfg.symbol,
+                               bar_ns=self.tf_sec * NS_S, prev=prev)  # fmt: skip
+        self._buf = _Window(self.cfg.history_bars, self.cfg.symbol)
+        for j in range(len(hist)):
+            self._buf.append(hist, j)
+        self.window = self._buf.bars()
+        self._prev = last_rate(closed[n - 1 : n], self.clock) if n > lo else prev
+        return rates
+
     def _restore(self, saved: dict[str, Any]) -> None:
         held = saved.get("held")
         self.state = RunnerState(
@@ -178,6 +227,7 @@ class Runner:
             last_bar_time=int(saved["last_bar_time"]),
             held=Held(**held) if held else None,
             halted=str(saved.get("halted", "")),
+            phase=saved.get("phase"),
             virtual_balance=float(saved.get("virtual_balance", math.nan) or math.nan),
         )
         self.guard.load(saved["acc"], saved["pos"], bool(saved.get("kill")))
@@ -204,6 +254,7 @@ class Runner:
         self.log.event("position_adopted", ticket=out.ticket, intent=int(it["id"]))
 
     def _save(self) -> None:
+        self._write_fills()
         s = self.state
         self.journal.save_state(
             {
@@ -211,12 +262,14 @@ class Runner:
                 "last_bar_time": s.last_bar_time,
                 "held": asdict(s.held) if s.held else None,
                 "halted": s.halted,
+                "phase": s.phase,
                 "virtual_balance": s.virtual_balance,
                 "acc": self.guard.acc.tolist(),
                 "pos": self.guard.pos.tolist(),
                 "kill": bool(self.guard.gov[L.GOV_KILL_SWITCH] > 0.0),
             }
         )
+        self.journal.checkpoint()
 
     # ------------------------------------------------------------------ clocks
     def _server_sec(self) -> int:
@@ -231,6 +284,7 @@ class Runner:
             dt = time.perf_counter_ns() - self._t_seen
             self._t_seen = 0
             self.decision_ns.append(dt)
+            self.decision_cpu_ns.append(time.thread_time_ns() - self._cpu_seen)
             if self.metrics is not None:
                 self.metrics.cycle.observe(dt / 1e9)
 
@@ -260,14 +314,7 @@ class Runner:
         saved = self.journal.load_state()
         if saved is not None:
             self._restore(saved)
-        rates = self.broker.rates(self.cfg.symbol, self.tf_code, 0, self.cfg.history_bars + 1)
-        assert self.meta is not None
-        hist = bars_from_rates(rates[:-1], self.clock, self.meta.point, self.meta.digits, self.cfg.symbol)
-        keep = hist.time <= self.state.last_bar_time
-        self._buf = _Window(self.cfg.history_bars, self.cfg.symbol)
-        for j in np.flatnonzero(keep):
-            self._buf.append(hist, int(j))
-        self.window = self._buf.bars()
+        self._load_window(self.state.last_bar_time)
         self._resume_intents()
 
     def _poll(self) -> int:
@@ -276,6 +323,7 @@ class Runner:
             self._kill_now()
         rates = self.broker.rates(self.cfg.symbol, self.tf_code, 0, 4)
         self._t_seen = time.perf_counter_ns()
+        self._cpu_seen = time.thread_time_ns()
         times = self.clock.to_utc(np.asarray(rates["time"], dtype=np.int64) * NS_S)
         forming = int(times[-1])
         new = [i for i in range(len(rates) - 1) if times[i] > self.state.last_bar_time]
@@ -291,10 +339,13 @@ class Runner:
             rates = self.broker.rates(self.cfg.symbol, self.tf_code, 0, self.cfg.history_bars + 1)
             times = self.clock.to_utc(np.asarray(rates["time"], dtype=np.int64) * NS_S)
             new = [i for i in range(len(rates) - 1) if times[i] > self.state.last_bar_time]
-        nb = bars_from_rates(rates[new], self.clock, self.meta.point, self.meta.digits, self.cfg.symbol)
-        waiting = [it for it in self.journal.open_intents() if it["state"] == "waiting"]
+        nb = bars_from_rates(rates[new], self.clock, self.meta.point, self.meta.digits, self.cfg.symbol,
+                             bar_ns=self.tf_sec * NS_S, prev=self._prev)  # fmt: skip
+        assert self.exec is not None
+        waiting = self.exec.waiting  # intents left waiting by an earlier poll: retried after these bars
+        spreads = rates["spread"][new]
         for j in range(len(nb)):
-            self._append(nb, j)
+            self._append(nb, j, float(spreads[j]))
             last = j == len(nb) - 1
             t_next = forming if last else int(nb.time[j + 1])
             self._on_closed_bar(t_next, decide=last)
@@ -302,9 +353,10 @@ class Runner:
             self._retry_waiting(forming)
         return len(nb)
 
-    def _append(self, nb: Bars, j: int) -> None:
+    def _append(self, nb: Bars, j: int, spread: float) -> None:
         self._buf.append(nb, j)
         self.window = self._buf.bars()
+        self._prev = (int(nb.time[j]), spread)
 
     def run_forever(self, should_stop: Callable[[], bool], interval_s: float = 1.0) -> None:
         while not should_stop():
@@ -341,6 +393,8 @@ class Runner:
         balance = self._balance()
         # 2. the close
         pend = self.guard.mark_close(balance, bid, ask)
+        if not self.state.halted:
+            self._judge(bar)
         # 3. the decision
         flags_next = self.guard.flags_of(w.time, t_next)
         row = (L.DIR_HOLD, math.nan, math.nan, math.nan)
@@ -434,19 +488,9 @@ class Runner:
                 "take_profit": "take_profit",
             }.get(by, "market_exit")
             req = held.sl if kind == "stop_loss" else held.tp if kind == "take_profit" else math.nan
-            self._record_fill(
-                d.side,
-                kind,
-                "out",
-                req,
-                d.price,
-                d.volume,
-                math.nan,
-                math.nan,
-                d.time_ns,
-                d.position_id,
-                d.ticket,
-            )
+            t_fill = int(self.clock.to_utc(d.time_ns)[0])
+            self._record_fill(d.side, kind, "out", req, d.price, d.volume, math.nan, math.nan, t_fill, d.position_id,
+                              d.ticket)  # fmt: skip
         balance = self._balance()
         self.guard.on_close(net, balance, bar, reason)
         self.state.held = None
@@ -459,6 +503,11 @@ class Runner:
     # ------------------------------------------------------------------ orders at the open
     def _act_at_open(self, pend: Decision, flags: int, bar: int, t_open: int) -> None:
         if self.state.halted and not self.state.held:
+            return
+        if self.state.phase is not None and self.state.held is not None:
+            # the phase is over: what is still open goes at this open (the simulator closes it at the
+            # breach; live the bar's close is when the runner learns of it)
+            self._close_held(L.EXIT_BREACH, bar)
             return
         reason = self.guard.flatten_reason_at_open(flags, pend)
         if reason and self.state.held is not None:
@@ -495,7 +544,7 @@ class Runner:
             )
             return
         if self.dry:
-            self._dry_fill(side, vol, px, sl, tp, pend, bar, q.ask - q.bid)
+            self._dry_fill(side, vol, q, sl, tp, pend, bar)
             return
         out = self.exec.execute(
             kind="open", side=side, volume=vol, bar=bar, created_ns=t_open, sl=sl, tp=tp,
@@ -527,7 +576,10 @@ class Runner:
         side = Side.SELL if held.direction > 0 else Side.BUY
         if self.dry:
             q = self.broker.quote(self.cfg.symbol)
-            self._dry_close(held, q.bid if held.direction > 0 else q.ask, reason, bar)
+            px, _ = self.fills.market(-held.direction, q.bid, q.ask, self._quote_utc(q), "exit")
+            self._dry_close(held, px, reason, bar)
+            self._record_fill(side, "market_exit", "out", q.bid if held.direction > 0 else q.ask, px, held.volume,
+                              q.ask - q.bid, math.nan, None, held.ticket, 0, virtual=True)  # fmt: skip
             return
         out = self.exec.execute(
             kind="close",
@@ -599,6 +651,50 @@ class Runner:
         self.state.halted = "kill switch"
         self._save()
 
+    def _judge(self, bar: int) -> None:
+        """The firm's rules on the bar just marked, as the simulator ends a phase (``step_nb``): a breach of
+        the daily or max loss (``Guard.breach``), the target passed with the objectives met
+        (``Guard.passed``), or the governors' max-loss buffer ending the attempt (``ACC_HALTED``). The
+        phase is over: what is open is flattened at the next open, nothing opens again (journaled,
+        so a restart stays stopped), and an alert goes out."""
+        code = self.guard.breach()
+        a = self.guard.acc
+        if code != L.BREACH_NONE:
+            status, reason = "breached", L.BREACH_NAMES[code]
+            limit = a[L.ACC_MAXLOSS_LIMIT] if code == L.BREACH_MAX_LOSS else a[L.ACC_DAILY_LIMIT]
+        elif self.guard.passed:
+            status, reason, limit = "passed", "target", a[L.ACC_TARGET_LEVEL]
+        elif a[L.ACC_HALTED] > 0.0 and not self.guard.gov[L.GOV_KILL_SWITCH] > 0.0:
+            status, reason, limit = "halted", L.EXIT_NAMES[L.EXIT_GOV_MAXLOSS], a[L.ACC_MAXLOSS_LIMIT]
+        else:
+            return
+        a[L.ACC_HALTED] = 1.0  # step_nb: _end_phase_nb
+        phase = {
+            "status": status,
+            "reason": reason,
+            "bar": bar,
+            "time": _iso(self.state.last_bar_time),
+            "worst_equity": float(a[L.ACC_WORST_EQUITY]),
+            "equity": float(a[L.ACC_EQUITY]),
+            "balance": float(a[L.ACC_BALANCE]),
+            "limit": float(limit),
+        }
+        self.state.phase = phase
+        self.state.halted = f"phase {status}" + (f": {reason}" if status != "passed" else "")
+        self._save()  # journaled before anything is sent: a crash from here on restarts stopped
+        level = "info" if status == "passed" else "error"
+        self.log.event("phase_ended", level=level, **phase)
+        what = {
+            "passed": "phase passed",
+            "breached": f"rule breach ({reason})",
+            "halted": f"halted ({reason})",
+        }
+        self.alerts.alert(
+            "phase_ended",
+            f"{what[status]} at {phase['time']}: no new positions; flattening what is open",
+            **phase,
+        )
+
     def _halt(self, why: str) -> None:
         self.state.halted = why
         self.guard.acc[L.ACC_HALTED] = 1.0
@@ -607,8 +703,9 @@ class Runner:
 
     def _retry_waiting(self, forming: int) -> None:
         """An intent left waiting (market closed, rate limit): its open is retried while the bar lasts."""
-        if self.dry or self.exec is None:
+        if self.dry or self.exec is None or not self.exec.waiting:
             return
+        self.exec.waiting = False  # set again by an open that has to wait once more
         for it in self.journal.open_intents():
             if it["state"] != "waiting" or it["kind"] != "open":
                 continue
@@ -625,13 +722,23 @@ class Runner:
                 self._save()
 
     # ------------------------------------------------------------------ dry run: the same pipeline, orders not sent
+    def _quote_utc(self, q: Any) -> int:
+        return int(self.clock.to_utc(int(q.time_ns))[0])
+
     def _dry_fill(
-        self, side: Side, vol: float, px: float, sl: float, tp: float, pend: Decision, bar: int, spread: float
+        self, side: Side, vol: float, q: Any, sl: float, tp: float, pend: Decision, bar: int
     ) -> None:
+        """A virtual entry, filled as the fake terminal fills (``live.fills``): at the quote's ask (buy) or bid
+        (sell) when the order would go out, plus the execution model's slippage when there is one."""
         d = int(side)
-        self.log.event("order_dryrun", kind="open", side=side.name, volume=vol, price=px, sl=sl, tp=tp)
+        requested = q.ask if side is Side.BUY else q.bid
+        px, slip = self.fills.market(d, q.bid, q.ask, self._quote_utc(q), "entry")
+        self.log.event("order_dryrun", kind="open", side=side.name, volume=vol, price=px, requested=requested, sl=sl,
+                       tp=tp, slippage=slip)  # fmt: skip
         self.state.held = Held(-(bar + 1), d, vol, px, pend.sl_dist, pend.tp_dist, bar, sl=sl, tp=tp)
         self.guard.on_open(d, vol, px, pend.sl_dist, pend.tp_dist, bar)
+        self._record_fill(side, "market_entry", "in", requested, px, vol, q.ask - q.bid, math.nan, None,
+                          -(bar + 1), 0, virtual=True)  # fmt: skip
 
     def _dry_close(self, held: Held, px: float, reason: int, bar: int) -> None:
         assert self.meta is not None
@@ -646,43 +753,67 @@ class Runner:
         self.state.held = None
 
     def _dry_stops(self, held: Held, bid: np.ndarray, ask: np.ndarray, bar: int) -> None:
+        """The virtual position's stop or target inside the closed bar, as the fake terminal books it."""
+        assert self.window is not None
         d = held.direction
-        o, fav, adv = (bid[0], bid[1], bid[2]) if d > 0 else (ask[0], ask[2], ask[1])
-        if held.sl and d * (adv - held.sl) <= 0.0:
-            px = o if d * (o - held.sl) <= 0.0 else held.sl
-            self._dry_close(
-                held, px, held.floor_reason if held.stop_kind == "floor" else L.EXIT_STOP_LOSS, bar
-            )
-        elif held.tp and d * (fav - held.tp) >= 0.0:
-            self._dry_close(held, o if d * (o - held.tp) >= 0.0 else held.tp, L.EXIT_TAKE_PROFIT, bar)
+        kind, level, gapped = bar_exit(
+            d, held.sl, held.tp, bid, ask, bool(self.guard.cfg[L.CFG_SL_FIRST] > 0.0)
+        )
+        if not kind:
+            return
+        t_bar = int(self.window.time[-1])
+        if kind == "sl":
+            px = self.fills.stop_fill(d, level, gapped, t_bar)
+            reason = held.floor_reason if held.stop_kind == "floor" else L.EXIT_STOP_LOSS
+        else:
+            px, reason = level, L.EXIT_TAKE_PROFIT
+        self._dry_close(held, px, reason, bar)
+        self._record_fill(Side(-d), "stop_loss" if kind == "sl" else "take_profit", "out",
+                          held.sl if kind == "sl" else held.tp, px, held.volume, math.nan, math.nan,
+                          inside_bar_time(t_bar, self.tf_sec * NS_S, gapped), held.ticket, 0, virtual=True)  # fmt: skip
 
     # ------------------------------------------------------------------ fills, health
     def _record_fill(self, side: Side, order_type: str, entry: str, requested: float, filled: float, volume: float,
-                     spread: float, latency_ms: float, time_server_ns: int | None, ticket: int, deal: int) -> None:  # fmt: skip
-        from simlab.calendar import sessions
-
-        if time_server_ns is None:
+                     spread: float, latency_ms: float, time_utc_ns: int | None, ticket: int, deal: int,
+                     virtual: bool = False) -> None:  # fmt: skip
+        """A fill for the journal (``simlab calibrate --fills``'s records; a dry run's are marked virtual).
+        ``time_utc_ns`` None: at the open of the bar after the window's last (where market orders go)."""
+        if time_utc_ns is None:
             t = int(self.window.time[-1]) + self.tf_sec * NS_S if self.window is not None else 0
         else:
-            t = int(self.clock.to_utc(time_server_ns)[0])
-        sess = L.SESSION_NAMES[int(sessions(np.array([t], dtype=np.int64))[0])]
-        self.journal.add_fill(
-            Fill(
-                t,
-                self.cfg.symbol,
-                side,
-                order_type,
-                requested,
-                filled,
-                volume,
-                spread,
-                latency_ms,
-                sess,
-                ticket,
-                deal,
-            ),
-            entry,
+            t = int(time_utc_ns)
+        # written with the bar's state (``_save``), after the bar's orders went out: the fill records are
+        # calibration data, nothing the decision or the orders read
+        self._pending_fills.append(
+            (
+                Fill(
+                    t,
+                    self.cfg.symbol,
+                    side,
+                    order_type,
+                    requested,
+                    filled,
+                    volume,
+                    spread,
+                    latency_ms,
+                    "",
+                    ticket,
+                    deal,
+                ),
+                entry,
+                virtual,
+            )  # fmt: skip
         )
+
+    def _write_fills(self) -> None:
+        from simlab.calendar import sessions
+
+        if not self._pending_fills:
+            return
+        pending, self._pending_fills = self._pending_fills, []
+        codes = sessions(np.array([f.time_ns for f, _, _ in pending], dtype=np.int64))
+        for (f, entry, virtual), code in zip(pending, codes, strict=True):
+            self.journal.add_fill(replace(f, session=L.SESSION_NAMES[int(code)]), entry, virtual=virtual)
 
     def health(self) -> dict[str, Any]:
         eq = float(self.guard.acc[L.ACC_EQUITY])
@@ -707,6 +838,7 @@ class Runner:
             "limits": self.guard.limits(eq),
             "kill_switch": bool(self.guard.gov[L.GOV_KILL_SWITCH] > 0.0),
             "halted": self.state.halted,
+            "phase": self.state.phase,
         }
 
     def _publish(self) -> None:

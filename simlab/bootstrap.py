@@ -68,7 +68,7 @@ import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -82,6 +82,9 @@ from simlab.kernel_nb import cost_index_nb
 from simlab.montecarlo import AttemptKernel, ChallengeResult, ChallengeSetup, default_workers, readonly
 from simlab.rng_nb import uniforms_nb
 from simlab.runner import run_range
+
+if TYPE_CHECKING:
+    from simlab.sample import AttemptTrace
 
 BOOT_DRAW = 1 << 61  # draws of the day sequence: far from the bars' cost draws and START_DRAW (1 << 60)
 
@@ -374,14 +377,25 @@ class BootstrapContext:
                     return _cut(r, i_e), i_s
             n_days *= 2
 
-    def attempt(self, a: int) -> tuple[np.ndarray, int, int, float, dict[str, Any]]:
-        """(out (n_phases, RES_SIZE), start bar, start time ns, days to pass or NaN, notes) of attempt ``a``."""
-        s = self.setup
+    def market(self, a: int) -> tuple[Resampled, int, Market, Any, int]:
+        """Attempt ``a``'s history, the index of its first placed day, its market, intents and start bar."""
         r, i_s = self.history(a)
         m = self.settings.build(r.bars, r.vol_ratio)
         intents = self.signals(r.bars)
         _intent_arrays(intents, len(r.bars))  # the shapes, checked
-        start = int(r.first[i_s])
+        return r, i_s, m, intents, int(r.first[i_s])
+
+    def trace(self, a: int, expect: np.ndarray) -> AttemptTrace:
+        """Attempt ``a`` again on its own history, with a ledger and a curve (``simlab.sample``)."""
+        from simlab.sample import trace_attempt
+
+        _, _, m, intents, start = self.market(a)
+        return trace_attempt(self.setup, m, intents, a, start, expect)
+
+    def attempt(self, a: int) -> tuple[np.ndarray, int, int, float, dict[str, Any]]:
+        """(out (n_phases, RES_SIZE), start bar, start time ns, days to pass or NaN, notes) of attempt ``a``."""
+        s = self.setup
+        r, i_s, m, intents, start = self.market(a)
         out = np.zeros((1, s.phase_rules.shape[0], L.RES_SIZE))
         kernel = AttemptKernel.build(
             m, intents, s.spec.to_vector(), self.cfg, s.phase_rules, s.gov, s.costs, s.seed,
@@ -488,4 +502,5 @@ def run_bootstrap_challenge(
         pass_days=pass_days,
         attempt_notes=notes,
         exclusion=exclusion,
+        tracer=lambda a: ctx.trace(a, out[a]),
     )

@@ -76,6 +76,7 @@ from simlab.governors_nb import entry_block_nb, governor_floor_nb
 from simlab.layout import (
     ACC_BALANCE,
     ACC_BEST_EQUITY,
+    ACC_DAILY_LIMIT,
     ACC_DAY,
     ACC_DAY_COUNTED,
     ACC_DAY_HAD_TRADE,
@@ -83,6 +84,7 @@ from simlab.layout import (
     ACC_EQUITY,
     ACC_MAX_DAILY_DD,
     ACC_MAX_TOTAL_DD,
+    ACC_MAXLOSS_LIMIT,
     ACC_N_TRADES,
     ACC_PEAK_BALANCE,
     ACC_PEAK_EQUITY,
@@ -104,7 +106,9 @@ from simlab.layout import (
     COST_SPREAD,
     COST_STOP_SLIP,
     CURVE_BALANCE,
+    CURVE_DAILY_LIMIT,
     CURVE_EQUITY,
+    CURVE_MAXLOSS_LIMIT,
     CURVE_WORST_EQUITY,
     DIR_LONG,
     DIR_SHORT,
@@ -1050,6 +1054,9 @@ def simulate_nb(
             curve[i, CURVE_BALANCE] = acc[ACC_BALANCE]
             curve[i, CURVE_EQUITY] = acc[ACC_EQUITY]
             curve[i, CURVE_WORST_EQUITY] = acc[ACC_WORST_EQUITY]
+            # the rule levels as the kernel holds them (reports draw them; never recomputed outside)
+            curve[i, CURVE_DAILY_LIMIT] = acc[ACC_DAILY_LIMIT]
+            curve[i, CURVE_MAXLOSS_LIMIT] = acc[ACC_MAXLOSS_LIMIT]
         if status != STATUS_RUNNING:
             break
     ask_close = bar_ask_close_nb(last, clock, quotes, prm.cfg, costs, seed, attempt)

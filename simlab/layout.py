@@ -397,7 +397,9 @@ BREACH_NAMES = {
 CURVE_BALANCE = 0
 CURVE_EQUITY = 1  # at the close
 CURVE_WORST_EQUITY = 2  # worst intrabar
-CURVE_SIZE = 3
+CURVE_DAILY_LIMIT = 3  # acc[ACC_DAILY_LIMIT] after the bar: the daily rule's breach level (-inf: none)
+CURVE_MAXLOSS_LIMIT = 4  # acc[ACC_MAXLOSS_LIMIT] after the bar (-inf: none); trailing modes move it
+CURVE_SIZE = 5
 
 # ---------------------------------------------------------------- trade-list mode (challenges.trade_list)
 # One attempt's outcome at trade granularity: float64 (n_runs, TL_SIZE).
@@ -411,6 +413,15 @@ TL_MAX_DAILY_DD = 6
 TL_MAX_TOTAL_DD = 7
 TL_BREACH_PHASE = 8  # phase index of a breach, -1 otherwise
 TL_SIZE = 9
+# One attempt's path, a row per simulated day at its end (reports): float64 (rows, TLP_SIZE).
+TLP_PHASE = 0  # phase index
+TLP_DAY = 1  # calendar day of the phase, 1 = its first day
+TLP_CAL = 2  # calendar day of the attempt, 0 = its first day
+TLP_BALANCE = 3  # closed balance at the day's end
+TLP_WORST = 4  # the day's worst point: the lowest closed balance, or balance - MAE at an open
+TLP_DAILY_LIMIT = 5  # acc[ACC_DAILY_LIMIT] at the day's end (-inf: no daily rule)
+TLP_MAXLOSS_LIMIT = 6  # acc[ACC_MAXLOSS_LIMIT] at the day's end (-inf: none)
+TLP_SIZE = 7
 
 # how the simulated days follow one another (challenges.trade_list's start_mode)
 TL_MODE_BOOTSTRAP = 0  # circular block bootstrap of history days

@@ -516,9 +516,17 @@ def _bars_from_table(
 
 
 def ask_from_spread(
-    time_ns: np.ndarray, bid: np.ndarray, spread: np.ndarray, point: float, digits: int
+    time_ns: np.ndarray,
+    bid: np.ndarray,
+    spread: np.ndarray,
+    point: float,
+    digits: int,
+    *,
+    bar_ns: int | None = None,
+    prev: tuple[int, float] | None = None,
 ) -> np.ndarray:
-    """Ask OHLC from bid OHLC and a spread column in points (an MT5 export's ``<SPREAD>``).
+    """Ask OHLC from bid OHLC and a spread column in points (an MT5 export's ``<SPREAD>``, or the
+    ``spread`` field of the rates ``copy_rates_*`` returns): the one rule the loaders and the live runner share.
 
     The spread a file gives is the one at the bar's *close*: high, low and close get
     ``bid + spread * point``. The open of a bar comes right after the previous bar's close,
@@ -529,18 +537,32 @@ def ask_from_spread(
     its own: the first quotes of a week are wide. High and low widen to hold the open.
     Rounded to ``digits``.
 
+    ``bar_ns``: the bar size (default: the most common step of ``time_ns``). ``prev``: the
+    ``(time_ns, spread)`` of the bar just before the first row, for rows that continue a series
+    (the live runner's new bars after its window); without it the first row's open takes its
+    own spread, as the first bar of a file does.
+
     >>> t = np.array([0, 60, 180]) * 1_000_000_000  # 1-minute bars, a gap before the third
     >>> bid = np.full((3, 4), 1.0)
     >>> ask_from_spread(t, bid, np.array([10.0, 20.0, 15.0]), 0.00001, 5)[:, [0, 3]].tolist()
     [[1.0001, 1.0001], [1.0001, 1.0002], [1.0002, 1.00015]]
+    >>> ask_from_spread(t[2:], bid[2:], np.array([15.0]), 0.00001, 5, bar_ns=60_000_000_000,
+    ...                 prev=(60_000_000_000, 20.0))[:, [0, 3]].tolist()  # the third row alone, as above
+    [[1.0002, 1.00015]]
     """
     t = np.asarray(time_ns, dtype=np.int64)
-    step = infer_bar_ns(t)
+    spread = np.asarray(spread, dtype=np.float64)
+    step = infer_bar_ns(t) if bar_ns is None else int(bar_ns)
+    if prev is not None:  # the row before the first: it decides the first row's open like any other
+        t = np.concatenate([np.array([prev[0]], dtype=np.int64), t])
+        spread = np.concatenate([np.array([prev[1]], dtype=np.float64), spread])
     at_open = spread.copy()
     if t.shape[0] > 1 and step > 0:
         contiguous = np.diff(t) == step
-        prev = spread[:-1]
-        at_open[1:] = np.where(contiguous, prev, np.maximum(prev, spread[1:]))
+        before = spread[:-1]
+        at_open[1:] = np.where(contiguous, before, np.maximum(before, spread[1:]))
+    if prev is not None:
+        spread, at_open = spread[1:], at_open[1:]
     ask = np.round(bid + spread[:, None] * point, digits)
     ask[:, 0] = np.round(bid[:, 0] + at_open * point, digits)
     ask[:, 1] = np.maximum(ask[:, 1], ask[:, 0])

@@ -19,8 +19,9 @@ whole file) follows the one schema of :mod:`simlab.results`, built from
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -46,6 +47,9 @@ from simlab.results import (
     failure_label,
     format_challenge_table,
 )
+
+if TYPE_CHECKING:
+    from simlab.sample import AttemptTrace
 
 
 def eligible_starts(
@@ -195,7 +199,13 @@ def run_challenge(
         starts, setup.horizon_days,
     )  # fmt: skip
     out, first_bars = kernel.run_all(0, runs, workers=default_workers(workers), progress=progress)
-    return ChallengeResult(setup, out, first_bars, exclusion=exclusion)
+
+    def tracer(a: int) -> AttemptTrace:
+        from simlab.sample import trace_attempt
+
+        return trace_attempt(setup, m, setup.intents, a, int(first_bars[a]), out[a])
+
+    return ChallengeResult(setup, out, first_bars, exclusion=exclusion, tracer=tracer)
 
 
 @dataclass
@@ -210,6 +220,9 @@ class ChallengeResult:
     pass_days: np.ndarray | None = None  # (runs,) float
     attempt_notes: list[dict[str, Any]] | None = None
     exclusion: Exclusion | None = None  # what the hole rule (simlab.holes) did: start days excluded
+    # attempt a again with a ledger and a curve (simlab.sample); None: no sample (a closed-loop policy)
+    tracer: Callable[[int], AttemptTrace] | None = field(default=None, repr=False)
+    _sample: dict[str, Any] | None = field(default=None, init=False, repr=False)
 
     @property
     def runs(self) -> int:
@@ -316,6 +329,18 @@ class ChallengeResult:
     def n_trades(self) -> int:
         return int(np.where(self.out[:, :, L.RES_STATUS] >= 0, self.out[:, :, L.RES_N_TRADES], 0.0).sum())
 
+    def sample(self) -> dict[str, Any]:
+        """The traced first attempts' members of the body (``simlab.sample``); {} without a tracer."""
+        if self._sample is None:
+            from simlab.sample import sample_members, trace_first
+
+            self._sample = (
+                {}
+                if self.tracer is None
+                else sample_members(trace_first(self.runs, self.tracer), self.setup.phase_names, self.runs)
+            )
+        return self._sample
+
     def to_json(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:
         """The ``result`` body of the ``simlab.result`` schema (see :mod:`simlab.results`)."""
         refusals = self.refusals()
@@ -325,6 +350,7 @@ class ChallengeResult:
         }
         if self.exclusion is not None:
             found["excluded_starts"] = self.exclusion.to_json()
+        found |= self.sample()
         return challenge_result(
             self.attempts(), self.setup.phase_names, self.setup.horizon_days, extra=found | (extra or {})
         )

@@ -2,16 +2,16 @@
 
 Every command that produces a result (``simlab challenge`` in bar, day-bootstrap
 and trade-list mode, ``simlab backtest``) writes this one versioned layout. The
-terminal table and the HTML report are drawn from it and nothing else, so a
-report built later from the JSON file equals the one printed during the run.
+terminal table and the HTML report (``reports.report``) are drawn from it and nothing else, so a
+report built later from the JSON file equals, byte for byte, the one written during the run.
 
 Envelope (all rates are fractions, money in account currency, drawdowns
 fractions of the initial balance, times ISO 8601 UTC ending in ``Z``)::
 
     {
       "schema": "simlab.result/1",
-      "kind": "challenge" | "backtest",
-      "mode": "bars" | "day_bootstrap" | "trade_list"      (challenge)
+      "kind": "challenge" | "backtest" | "sweep",
+      "mode": "bars" | "day_bootstrap" | "trade_list"      (challenge, sweep)
               | "bars"                                      (backtest),
       "provenance": {...},   # what reproduces the run: see simlab_cli.provenance
       "result": {...}        # the body of the kind, below
@@ -50,8 +50,26 @@ worker count: a rerun gives the same bytes.
                     "trades", "max_daily_drawdown", "max_total_drawdown",
                     "phases": [{"phase", "status", "reason", ...}], ...}],
       "refused_orders": {reason: count},                                  # optional
-      "excluded_starts": {"count", "reason", ...}                         # optional
+      "excluded_starts": {"count", "reason", ...},                        # optional
+      # optional, for reports (simlab.sample): the first K attempts traced again with a ledger and a
+      # daily curve, each phase checked against the run's own result (K = min(runs, 100))
+      "sample": {"attempts": K, "of": runs, "which": str},
+      "equity_paths": [{"attempt", "phases": [{"phase", "status", "start_day",   # 0: the attempt's first day
+                         "day": [int],                    # calendar day of the phase, 1 = its first
+                         "balance", "equity", "worst_equity",   # money at each day's end / the day's worst
+                         "daily_limit", "max_loss_limit"}]}],   # the kernel's levels (null: no such rule)
+      "equity_bands": [{"phase", "attempts", "day": [1 ..], "p10", "p25", "p50", "p75", "p90"}],
+                                                          # close equity per day; an ended attempt keeps its last
+      "session_costs": {session: {"trades", "spread", "slippage", "commission", "swap", "total",
+                                  "per_trade"}},          # bar modes: money paid, by session of entry
+      "trade_stats": {"trades", "wins", "losses", "win_rate", "avg_win", "avg_loss", "largest_win",
+                      "largest_loss", "expectancy", "profit_factor", "net_pnl", "avg_hold_hours",
+                      "long", "short", "exit_reasons", "from"}   # trade list: of the list itself
     }
+
+Trade-list mode's paths are closed balances (``equity`` == ``balance``; ``worst_equity`` is the
+lowest closed balance, or balance - MAE at an open), from its own kernel's day rows. A document
+without the optional members (an older simlab) is read all the same.
 
 Accounting, by construction (every summary is computed from ``attempts``):
 every attempt either passed every phase or has exactly one ``failure``, the
@@ -72,7 +90,12 @@ attempts add ``source_start`` and ``blocks``; trade-list attempts give
                  "profit_factor", "sharpe", "avg_cost_per_trade", "total_costs", "status", "breach_reason"},
      "costs_by_session": {session: {"fills", "avg_spread_points", "avg_slippage_points"}},
      "trades": [ledger rows], "equity_curve": {"resolution", "time", "balance", "equity", "worst_equity"},
-     "refused_orders": {reason: count}}                                   # optional
+     "refused_orders": {reason: count},                                   # optional
+     "session_costs": {...}, "trade_stats": {...}}                        # optional, as in a challenge
+
+``result`` of a sweep (``simlab sweep``): the axes, every cell's settings, its ``simlab challenge``
+command and the challenge body less its attempts, the best cell and the selection check; see
+:mod:`simlab.sweep`.
 
 A new version is a new ``SCHEMA_VERSION``; :func:`read_result` refuses any
 other with one line.
@@ -94,7 +117,7 @@ from simlab.stats import wilson_interval
 SCHEMA_NAME = "simlab.result"
 SCHEMA_VERSION = 1
 SCHEMA = f"{SCHEMA_NAME}/{SCHEMA_VERSION}"
-KINDS = ("challenge", "backtest")
+KINDS = ("challenge", "backtest", "sweep")
 CHALLENGE_MODES = ("bars", "day_bootstrap", "trade_list")
 PASS_WITHIN_STEP = 30  # days between the points of "passed within d days"
 NOT_PASSED_IN_HORIZON = "no_pass_within_horizon"
@@ -114,6 +137,7 @@ _CHALLENGE_KEYS = (
     "attempts",
 )
 _BACKTEST_KEYS = ("summary", "costs_by_session", "trades", "equity_curve")
+_SWEEP_KEYS = ("runs", "objective", "axes", "cells", "best", "selection_check")  # simlab.sweep
 
 
 # ----------------------------------------------------------------------------- JSON helpers
@@ -196,7 +220,7 @@ def read_result(path: str | Path, kind: str | None = None) -> dict[str, Any]:
         raise InputError(where, f"field 'kind': {doc['kind']!r} is not one of {', '.join(KINDS)}")
     if kind is not None and doc["kind"] != kind:
         raise InputError(where, f"holds a {doc['kind']} result, not a {kind} result")
-    need = _CHALLENGE_KEYS if doc["kind"] == "challenge" else _BACKTEST_KEYS
+    need = {"challenge": _CHALLENGE_KEYS, "backtest": _BACKTEST_KEYS, "sweep": _SWEEP_KEYS}[doc["kind"]]
     body = doc["result"]
     if not isinstance(body, dict):
         raise InputError(where, "field 'result': expected an object")
@@ -593,6 +617,10 @@ def format_backtest_table(doc: Mapping[str, Any]) -> str:
 
 def format_table(doc: Mapping[str, Any]) -> str:
     """The terminal table of any result document."""
+    if doc["kind"] == "sweep":
+        from simlab.sweep_table import format_sweep_table
+
+        return format_sweep_table(doc)
     return format_challenge_table(doc) if doc["kind"] == "challenge" else format_backtest_table(doc)
 
 

@@ -15,6 +15,7 @@ from typing import NoReturn
 # name -> one-line help. Order is the order shown by --help.
 COMMANDS: dict[str, str] = {
     "challenge": "Monte Carlo prop-challenge attempts: pass rate, days to pass, what breaks it",
+    "sweep": "a grid of challenge runs (risk, parameters, governors, firms): the best cell, checked out of sample",
     "backtest": "one backtest of a strategy on a data file: trades, P/L, drawdown, costs paid",
     "calibrate": "learn a per-session spread / slippage / latency model from ticks, fills or MT5 deals",
     "check-strategy": "look-ahead check: do decisions change when the future is added?",
@@ -22,12 +23,13 @@ COMMANDS: dict[str, str] = {
     "inspect": "describe a data file: rows, span, bar size, spread by session, gaps",
     "live": "run a strategy live on MetaTrader 5 under the same rules and governors (live.toml)",
     "rerun": "run a result file's recorded settings again (same inputs and seed: the same bytes)",
+    "report": "the HTML report of a result file: equity paths against the limits, pass odds, costs",
     "rl": "reinforcement learning: train a policy on the challenge environment, export it to ONNX",
 }
 
 
 # the commands that may compile numba kernels on a first run (they say so on stderr while they do)
-COMPILING = ("challenge", "backtest", "check-strategy", "calibrate", "rl")
+COMPILING = ("challenge", "sweep", "backtest", "check-strategy", "calibrate", "rl")
 
 
 def _interrupted(command: str) -> int:

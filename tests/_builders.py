@@ -212,3 +212,24 @@ def run_simlab_here(*args: str) -> tuple[int, str, str]:
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main(list(args))
     return code, out.getvalue(), err.getvalue()
+
+
+def drain_pty(master: int, proc: subprocess.Popen) -> bytes:
+    """Everything written to a pseudo-terminal (its ``master`` end) until ``proc`` ends and it closes."""
+    import os
+    import select
+
+    seen = bytearray()
+    while True:
+        ready, _, _ = select.select([master], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the terminal closed with the process
+                break
+            if not chunk:
+                break
+            seen += chunk
+        elif proc.poll() is not None:
+            break
+    return bytes(seen)

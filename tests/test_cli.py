@@ -142,7 +142,7 @@ def test_challenge_trade_list_mode(tmp_path):
     p = simlab("challenge", "--trades", str(trades), "--runs", "50", "--json", str(j), "--html", str(html))
     assert p.returncode == 0, p.stderr
     page = html.read_text()  # the same report as bar mode, from the same schema
-    for needle in ("<!doctype html>", "Passed within", "trade list", "Wilson", "What this mode cannot see"):
+    for needle in ("<!doctype html>", "passed by day d", "trade list", "Wilson", "What this run cannot see"):
         assert needle in page, needle
     assert "MAE" in p.stdout  # says what trade granularity cannot see
     doc = json.loads(j.read_text())

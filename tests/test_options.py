@@ -1,5 +1,6 @@
-"""Every option of ``simlab challenge`` (bar mode and trade-list mode) and ``simlab backtest`` either
-changes what the run produces or is refused in one line: none is silently ignored.
+"""Every option of ``simlab challenge`` (bar mode and trade-list mode), ``simlab backtest`` and ``simlab
+sweep`` (both modes) either changes what the run produces or is refused in one line: none is silently
+ignored.
 
 The option lists come from the commands' argparse parsers: an option added without a case here makes
 ``test_every_option_has_a_case`` fail. Each case runs the command in-process against a small baseline
@@ -192,13 +193,52 @@ BACKTEST: dict[str, list[tuple[list[str], list[str], str]]] = {
     "no_lookahead_check": [([], ["--no-lookahead-check"], "provenance")],
     "allow_no_trades": [(["--param", "atr_stop=0"], ["--allow-no-trades"], "allows")],
     "json": [([], [], "output")],
+    "html": [([], [], "output")],
     "curve": [([], ["--curve", "bars"], "result")],
+}
+
+# simlab sweep: every option of simlab challenge as there (a grid axis of the same name is refused with
+# its option), and the sweep's own. One Dask case per mode, on a one-process cluster: the same bytes.
+_SWEEP_OWN: dict[str, list[tuple[list[str], list[str], str]]] = {
+    "objective": [([], ["--objective", "days"], "result")],
+    "fee": [
+        ([], ["--fee", "100"], "refused"),
+        (["--objective", "ev", "--program", "ftmo-1step"], ["--fee", "100"], "result"),
+    ],
+    "payout": [
+        ([], ["--payout", "5000"], "refused"),
+        (["--objective", "ev", "--program", "ftmo-1step"], ["--payout", "5000"], "result"),
+    ],
+    "split": [([], ["--split", "0.6"], "result"), ([], ["--split", "off"], "result")],
+    "dask": [([], ["--dask", "local", "--dask-workers", "1"], "same")],
+    "dask_workers": [([], ["--dask-workers", "2"], "refused")],
+    "scheduler": [([], ["--scheduler", "tcp://127.0.0.1:9"], "error")],
+    "min_pass_rate": [([], ["--min-pass-rate", "1"], "refused")],
+    "html": [([], [], "output")],
+}
+SWEEP_BARS: dict[str, list[tuple[list[str], list[str], str]]] = {
+    **CHALLENGE_BARS,
+    "grid": [([], ["--grid", "fast=10,20"], "result")],
+    "trades": [([], ["--trades", "{trades}"], "error")],  # the gov.maxloss_buffer_pct axis: bar mode only
+    **_SWEEP_OWN,
+}
+SWEEP_TRADES: dict[str, list[tuple[list[str], list[str], str]]] = {
+    **CHALLENGE_TRADES,
+    "grid": [([], ["--grid", "program=ftmo-2step,ftmo-1step"], "result")],
+    "trade_scale": [([], ["--trade-scale", "2"], "refused")],  # the trade_scale axis gives it
+    **_SWEEP_OWN,
+    "fee": [
+        ([], ["--fee", "100"], "refused"),
+        (["--objective", "ev", "--program", "ftmo-1step"], ["--fee", "100"], "result"),
+    ],
 }
 
 COMMANDS = {
     "challenge-bars": ("challenge", [*RUNS], CHALLENGE_BARS),
     "challenge-trades": ("challenge", ["--trades", "{trades}", *RUNS], CHALLENGE_TRADES),
     "backtest": ("backtest", [], BACKTEST),
+    "sweep-bars": ("sweep", ["--grid", "gov.maxloss_buffer_pct=1,2", *RUNS], SWEEP_BARS),
+    "sweep-trades": ("sweep", ["--trades", "{trades}", "--grid", "trade_scale=1,2", *RUNS], SWEEP_TRADES),
 }
 
 

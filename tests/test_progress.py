@@ -11,10 +11,11 @@ from __future__ import annotations
 import io
 import os
 import pty
-import select
 import subprocess
 import sys
 from pathlib import Path
+
+from _builders import drain_pty
 
 from simlab import progress
 
@@ -30,19 +31,7 @@ def _run_with_tty_stderr(args: list[str], cwd: Path) -> tuple[int, str, str]:
         [sys.executable, "-m", "simlab_cli", *args], cwd=cwd, stdout=subprocess.PIPE, stderr=slave, text=True
     )
     os.close(slave)
-    seen = bytearray()
-    while True:
-        r, _, _ = select.select([master], [], [], 0.2)
-        if r:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:  # the terminal closed with the process
-                break
-            if not chunk:
-                break
-            seen += chunk
-        elif p.poll() is not None:
-            break
+    seen = drain_pty(master, p)
     assert p.stdout is not None
     out = p.stdout.read()
     rc = p.wait()

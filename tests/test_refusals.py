@@ -108,8 +108,6 @@ def test_negative_or_nan_governor_buffer_in_a_file(work, value):
 )
 @pytest.mark.parametrize("flag", ["--json", "--html"])
 def test_an_output_on_an_input_is_refused_before_running(work, args, out, flag):
-    if flag == "--html" and args[0] == "backtest":
-        pytest.skip("backtest writes no HTML")
     check(work, *args, flag, out, needles=(flag, "input"))
 
 

@@ -8,16 +8,21 @@ real constants as attributes, and ``None`` plus ``last_error()`` on failure. An
 instance can stand in for the module itself (``sys.modules["MetaTrader5"] = term``),
 which is how ``live.fake.server`` serves it to the real ``mt5linux`` client over RPyC.
 
-The market: one symbol's bid/ask bars (``simlab.bars.Bars``), replayed bar by bar.
+The market: one symbol's bid/ask bars (``simlab.bars.Bars``), replayed bar by bar —
+or quote ticks replayed tick by tick (``FakeTerminal.from_ticks``: bars built from the
+ticks for ``copy_rates_*``, the forming bar from the ticks seen so far, every order and
+every stop at the quote of the tick it meets).
 The terminal sits at the *open* of bar ``k`` (the forming bar): its quote is bar k's
 open bid/ask, bars before k are closed. ``advance()`` runs the rest of bar k — stops
 and targets of open positions against its bid (longs) or ask (shorts) extremes; a
 level the open already passed fills at the open, one reached inside the bar at the
 level; both inside one bar: the stop first unless ``sl_first=False`` — and moves to
 bar k+1's open. A market order fills at the current quote (buy at the ask, sell at
-the bid) plus the slippage of the fill model (none by default: the zero-cost option
+the bid) plus the slippage of the fill model (``live.fills.FillModel``: an execution
+model's spread and slippage drawn from a seed; none by default, the zero-cost option
 used for parity with the backtest). The fill price therefore comes from the data at
-the moment the order arrives, never from the strategy.
+the moment the order arrives, never from the strategy. Bars without an ask (bid only)
+get theirs from the model's spread (``spread="model"``).
 
 Times are reported on the server clock (``server_tz``, see ``live.clock``): bar and
 deal times are seconds since 1970 on the server's wall clock, as MT5 reports them.
@@ -43,6 +48,8 @@ import numpy as np
 
 from live import mt5_api as A
 from live.clock import ServerClock
+from live.fills import FillModel, bar_exit, inside_bar_time
+from simlab import layout as L
 from simlab.bars import Bars
 
 NS_S = 1_000_000_000
@@ -86,8 +93,16 @@ class _Pos:
     reason: int = A.DEAL_REASON_EXPERT
 
 
-def _no_slippage(side: int, k: int, kind: str) -> float:
-    return 0.0
+@dataclass
+class _Ticks:
+    """A tick replay's quotes, the bar of each tick and the first tick of each bar; ``j``: the current tick."""
+
+    time: np.ndarray
+    bid: np.ndarray
+    ask: np.ndarray
+    bar_of: np.ndarray
+    first: np.ndarray
+    j: int
 
 
 class FakeTerminal:
@@ -109,22 +124,31 @@ class FakeTerminal:
         filling_mask: int = A.SYMBOL_FILLING_FOK | A.SYMBOL_FILLING_IOC,
         sl_first: bool = True,
         round_profit: bool = True,
-        slippage: Callable[[int, int, str], float] | None = None,
+        fills: FillModel | None = None,
         swap_nights: np.ndarray | None = None,
+        bar_ns: int | None = None,
     ) -> None:
         # the constants, under their real names, as attributes (``mt5.ORDER_TYPE_BUY`` ...)
         for name in dir(A):
             if name.isupper():
                 setattr(self, name, getattr(A, name))
         self._lock = threading.RLock()
-        self.bars = bars
         self.spec = spec
         self.clock = ServerClock.parse(server_tz)
-        self._server_ns = self.clock.to_server(bars.time)  # server wall clock of every bar open
         tf = int(np.median(np.diff(bars.time[: min(len(bars), 1001)]))) if len(bars) > 1 else 60 * NS_S
+        tf = int(bar_ns) if bar_ns else tf
         self.bar_ns = tf
+        # the execution model: the replay's spread (bid-only bars: spread "model") and the fills' slippage
+        self.fills = fills if fills is not None else FillModel(bar_ns=tf, digits=int(spec.digits))
+        if self.fills.spread_mode != L.SPREAD_FROM_DATA:
+            ask = self.fills.ask(bars.time, bars.bid, bars.ask)
+            bars = Bars(time=bars.time, bid=bars.bid, ask=ask, volume=bars.volume, symbol=bars.symbol)
+        self.bars = bars
+        self._server_ns = self.clock.to_server(bars.time)  # server wall clock of every bar open
         self.timeframe = next((code for code, sec in A.TIMEFRAMES.values() if sec * NS_S == tf), 0)
         self.k = int(start)
+        if not 0 <= self.k < len(bars):
+            raise ValueError(f"start = {self.k}: the replay has {len(bars)} bars")
         self.login_id = int(login)
         self.server_name = server
         self.password = password
@@ -134,7 +158,6 @@ class FakeTerminal:
         self.filling_mask = int(filling_mask)
         self.sl_first = sl_first
         self.round_profit = round_profit
-        self.slippage = slippage or _no_slippage
         if swap_nights is None:
             from simlab.calendar import swap_nights as _nights
 
@@ -149,6 +172,7 @@ class FakeTerminal:
         self.visible = True
         self.positions: dict[int, _Pos] = {}
         self.deals: list[Any] = []  # TradeDeal
+        self._deals_of: dict[int, list[Any]] = {}  # position id -> its deals (the server's index)
         self.history_orders: list[Any] = []  # TradeOrder
         self.faults: list[Fault] = []
         self.sent: list[dict[str, Any]] = []  # every order_send request that reached the "server"
@@ -157,61 +181,119 @@ class FakeTerminal:
         self._ticket = 1000
         self._request_id = 0
         self.calls: dict[str, int] = {}
+        self.ticks: _Ticks | None = None  # tick-by-tick replay (``from_ticks``)
+
+    @classmethod
+    def from_ticks(
+        cls,
+        time_ns: np.ndarray,
+        bid: np.ndarray,
+        ask: np.ndarray,
+        spec: Any,
+        *,
+        timeframe: str = "M1",
+        **kw: Any,
+    ) -> FakeTerminal:
+        """A terminal that replays quote ticks one by one (``advance()``: the next tick).
+
+        The bars ``copy_rates_*`` serves are built from the ticks (``simlab.loaders.resample_ticks``: UTC
+        buckets of ``timeframe``, bid OHLC from the bids, the spread of the bar's last tick); the forming bar
+        holds the ticks seen so far. The quote is the current tick's bid and ask: a market order fills there
+        (plus the fill model's slippage, if any), a stop or target fills at the first tick through its level,
+        at that tick's price. ``start``: the bar whose first tick the replay starts on.
+        """
+        from simlab.loaders import parse_timeframe, resample_ticks
+
+        fills = kw.get("fills")
+        if fills is not None and fills.spread_mode != L.SPREAD_FROM_DATA:
+            raise ValueError(
+                "a tick replay quotes the ticks' own bid and ask: the fill model's spread must be 'data'"
+            )
+        t = np.asarray(time_ns, dtype=np.int64)
+        b, a = np.asarray(bid, dtype=np.float64), np.asarray(ask, dtype=np.float64)
+        bars = resample_ticks(t, b, a, timeframe, getattr(spec, "name", "EURUSD"))
+        term = cls(bars, spec, bar_ns=parse_timeframe(timeframe), **kw)
+        bar_of = np.searchsorted(bars.time, t, "right") - 1
+        first = np.searchsorted(bar_of, np.arange(len(bars)), "left")
+        term.ticks = _Ticks(t, b, a, bar_of, first, int(first[term.k]))
+        return term
 
     # ------------------------------------------------------------------ replay control
     @property
     def done(self) -> bool:
+        if self.ticks is not None:
+            return self.ticks.j >= len(self.ticks.time) - 1
         return self.k >= len(self.bars) - 1
 
     def now_utc_ns(self) -> int:
+        if self.ticks is not None:
+            return int(self.ticks.time[self.ticks.j])
         return int(self.bars.time[self.k])
 
     def quote(self) -> tuple[float, float]:
+        if self.ticks is not None:
+            j = self.ticks.j
+            return float(self.ticks.bid[j]), float(self.ticks.ask[j])
         return float(self.bars.bid[self.k, 0]), float(self.bars.ask[self.k, 0])
 
     def advance(self) -> bool:
-        """Run the rest of the forming bar (stops, targets) and move to the next bar's open."""
+        """Bars: run the rest of the forming bar (stops, targets) and move to the next bar's open.
+        Ticks: move to the next tick (a new bar when it is in the next bucket) and fill the stops and targets
+        it reaches."""
         with self._lock:
             if self.done:
                 return False
+            if self.ticks is not None:
+                self.ticks.j += 1
+                k = int(self.ticks.bar_of[self.ticks.j])
+                if k != self.k:
+                    self.k = k
+                    self._swap_at_open(k)
+                self._run_tick()
+                return True
             self._run_bar_range(self.k)
             self.k += 1
-            nights = int(self._nights[self.k])
-            if nights > 0 and self.positions:
-                for p in self.positions.values():
-                    pts = self.spec.swap_long if p.side > 0 else self.spec.swap_short
-                    bo = float(self.bars.bid[self.k, 0])
-                    p.swap += nights * pts * self.spec.point * p.volume * self.spec.value_per_price(bo)
+            self._swap_at_open(self.k)
             return True
+
+    def _swap_at_open(self, k: int) -> None:
+        nights = int(self._nights[k])
+        if nights > 0 and self.positions:
+            for p in self.positions.values():
+                pts = self.spec.swap_long if p.side > 0 else self.spec.swap_short
+                bo = float(self.bars.bid[k, 0])
+                p.swap += nights * pts * self.spec.point * p.volume * self.spec.value_per_price(bo)
+
+    def _run_tick(self) -> None:
+        """Stops and targets against the current tick: a long's on the bid, a short's on the ask; the fill is
+        the tick's price (the market through the level: the overshoot is real, no model slippage added)."""
+        bid, ask = self.quote()
+        now = self.now_utc_ns()
+        for p in sorted(self.positions.values(), key=lambda q: q.ticket):
+            px = bid if p.side > 0 else ask
+            kind = ""
+            if p.sl > 0.0 and p.side * (px - p.sl) <= 0.0:
+                kind = "sl"
+            elif p.tp > 0.0 and p.side * (px - p.tp) >= 0.0:
+                kind = "tp"
+            if kind:
+                level = p.sl if kind == "sl" else p.tp
+                reason = A.DEAL_REASON_SL if kind == "sl" else A.DEAL_REASON_TP
+                self._close(p, p.volume, px, now, reason, f"[{kind} {level:.{self.spec.digits}f}]", order=0)
 
     def _run_bar_range(self, k: int) -> None:
         bid, ask = self.bars.bid[k], self.bars.ask[k]
+        t_bar = int(self.bars.time[k])
         for p in sorted(self.positions.values(), key=lambda q: q.ticket):
-            if p.side > 0:  # a long exits at the bid
-                xo, fav, adv = bid[0], bid[1], bid[2]
-            else:
-                xo, fav, adv = ask[0], ask[2], ask[1]
-            d = p.side
-            has_sl, has_tp = p.sl > 0.0, p.tp > 0.0
-            sl_gap = has_sl and d * (xo - p.sl) <= 0.0
-            tp_gap = has_tp and d * (xo - p.tp) >= 0.0
-            sl_hit = has_sl and d * (adv - p.sl) <= 0.0
-            tp_hit = has_tp and d * (fav - p.tp) >= 0.0
-            kind = ""
-            if sl_gap:
-                kind, price, t_off = "sl", float(xo), 0
-            elif tp_gap:
-                kind, price, t_off = "tp", float(xo), 0
-            elif sl_hit and (not tp_hit or self.sl_first):
-                kind, price, t_off = "sl", p.sl, self.bar_ns // 2
-            elif tp_hit:
-                kind, price, t_off = "tp", p.tp, self.bar_ns // 2
+            kind, price, gapped = bar_exit(p.side, p.sl, p.tp, bid, ask, self.sl_first)
             if kind:
-                slip = self.slippage(-d, k, "stop" if kind == "sl" else "exit")
-                px = price - d * slip if kind == "sl" else price
+                px = self.fills.stop_fill(p.side, price, gapped, t_bar) if kind == "sl" else price
                 reason = A.DEAL_REASON_SL if kind == "sl" else A.DEAL_REASON_TP
-                comment = f"[{kind} {price:.{self.spec.digits}f}]"
-                self._close(p, p.volume, px, int(self.bars.time[k]) + t_off, reason, comment, order=0)
+                level = p.sl if kind == "sl" else p.tp
+                comment = f"[{kind} {level:.{self.spec.digits}f}]"
+                self._close(
+                    p, p.volume, px, inside_bar_time(t_bar, self.bar_ns, gapped), reason, comment, order=0
+                )
 
     # ------------------------------------------------------------------ faults and manual actions
     def inject(self, kind: str, times: int = 1, on: str = "order_send", **kw: Any) -> None:
@@ -316,6 +398,7 @@ class FakeTerminal:
             external_id="",
         )
         self.deals.append(d)
+        self._deals_of.setdefault(position_id, []).append(d)
         self.balance += profit + commission + swap
         return d
 
@@ -626,12 +709,25 @@ class FakeTerminal:
         out["open"], out["high"], out["low"], out["close"] = b[:, 0], b[:, 1], b[:, 2], b[:, 3]
         out["spread"] = np.rint((a[:, 3] - b[:, 3]) / self.spec.point).astype(np.int32)
         out["tick_volume"] = np.maximum(self.bars.volume[idx], 0).astype(np.uint64)
-        if hi > self.k:  # the forming bar: only its open tick has been seen
+        if hi > self.k:  # the forming bar: what has been seen of it
             j = self.k - lo
-            o = b[j, 0]
-            out["high"][j] = out["low"][j] = out["close"][j] = o
-            out["spread"][j] = int(round((a[j, 0] - o) / self.spec.point))
-            out["tick_volume"][j] = 1
+            if self.ticks is not None:  # its ticks so far
+                tk = self.ticks
+                f, now = int(tk.first[self.k]), tk.j + 1
+                tb = tk.bid[f:now]
+                out["open"][j], out["high"][j], out["low"][j], out["close"][j] = (
+                    tb[0],
+                    tb.max(),
+                    tb.min(),
+                    tb[-1],
+                )
+                out["spread"][j] = int(round((tk.ask[tk.j] - tk.bid[tk.j]) / self.spec.point))
+                out["tick_volume"][j] = now - f
+            else:  # only its open tick
+                o = b[j, 0]
+                out["high"][j] = out["low"][j] = out["close"][j] = o
+                out["spread"][j] = int(round((a[j, 0] - o) / self.spec.point))
+                out["tick_volume"][j] = 1
         return out
 
     def copy_rates_from_pos(self, symbol: str, timeframe: int, start_pos: int, count: int) -> Any:
@@ -720,6 +816,8 @@ class FakeTerminal:
         with self._lock:
             if not self._gate("history_deals_get"):
                 return None
+            if kw.get("position") is not None:  # a position's deals: looked up, not scanned
+                return self._history(self._deals_of.get(int(kw["position"]), []), "time", args, kw)
             return self._history(self.deals, "time", args, kw)
 
     def history_orders_get(self, *args: Any, **kw: Any) -> Any:
@@ -841,7 +939,6 @@ class FakeTerminal:
 
     def _execute(self, req: dict[str, Any], side: int, volume: float) -> Any:
         bid, ask = self.quote()
-        k = self.k
         now = self.now_utc_ns()
         pos_ticket = int(req.get("position", 0) or 0)
         magic = int(req.get("magic", 0))
@@ -852,8 +949,7 @@ class FakeTerminal:
                 return self._result(A.TRADE_RETCODE_POSITION_CLOSED, req, comment="Position closed")
             if side != -p.side or volume > p.volume + 1e-9:
                 return self._result(A.TRADE_RETCODE_INVALID, req, comment="Invalid close")
-            slip = self.slippage(side, k, "exit")
-            price = (ask + slip) if side > 0 else (bid - slip)
+            price, _ = self.fills.market(side, bid, ask, now, "exit")
             order = self._order(req, A.ORDER_STATE_FILLED, volume, p.identifier, now)
             deal = self._close(p, volume, price, now, A.DEAL_REASON_EXPERT, comment, order)
             return self._result(A.TRADE_RETCODE_DONE, req, deal=deal.ticket, order=order, volume=volume,
@@ -861,8 +957,7 @@ class FakeTerminal:
         sl, tp = float(req.get("sl", 0.0) or 0.0), float(req.get("tp", 0.0) or 0.0)
         if not self._stops_ok(side, ask if side > 0 else bid, sl, tp):
             return self._result(A.TRADE_RETCODE_INVALID_STOPS, req, comment="Invalid stops")
-        slip = self.slippage(side, k, "entry")
-        price = (ask + slip) if side > 0 else (bid - slip)
+        price, _ = self.fills.market(side, bid, ask, now, "entry")
         # the opening order's ticket is the position's ticket and identifier, as on MT5
         order = self._order(req, A.ORDER_STATE_FILLED, volume, 0, now)
         p = _Pos(order, side, volume, price, sl, tp, magic, comment, now, order)

@@ -102,8 +102,13 @@ def given(args: argparse.Namespace) -> set[str]:
     """The dests of the options given on the command line (``simlab_cli.main.main`` records the words).
 
     Without the words (a namespace built by hand), the options whose value differs from the default.
+    A namespace may carry the answer already (``_given``: a sweep asks it once for all its cells).
     """
     from simlab_cli.main import command_parser, given_options
+
+    known = getattr(args, "_given", None)
+    if known is not None:
+        return set(known)
 
     words = getattr(args, "_argv", None)
     if words is not None:
@@ -261,6 +266,23 @@ def parse_params(items: list[str], where: str = "--param") -> dict[str, str]:
         k, v = item.split("=", 1)
         out[k.strip()] = v.strip()
     return out
+
+
+def show_and_write(args: argparse.Namespace, doc: dict[str, Any], gap: str = "\n") -> None:
+    """The summary of a result on stdout (rich tables on a terminal, the plain table otherwise), then
+    ``--json`` and ``--html`` written (atomically), each said in a line (``gap`` before the first)."""
+    from reports.terminal import print_table
+    from simlab.results import write_result
+
+    print_table(doc)
+    if args.json:
+        write_result(args.json, doc)
+        print(f"{gap}  wrote {args.json}")
+    if getattr(args, "html", None):
+        from reports.report import write_report
+
+        write_report(doc, args.html)
+        print(f"  wrote {args.html}")
 
 
 def warn(args: argparse.Namespace, message: str) -> None:

@@ -57,6 +57,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--json", default=None, metavar="FILE", help="write the result as JSON (schema simlab.result/1)"
     )
     p.add_argument(
+        "--html",
+        default=None,
+        metavar="FILE",
+        help="write the HTML report (self-contained; the same bytes as `simlab report` of the JSON)",
+    )
+    p.add_argument(
         "--curve",
         choices=("daily", "bars"),
         default="daily",
@@ -88,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     from simlab.atomic import check_output_paths
     from simlab.engine import Market, run_backtest
     from simlab.errors import ConfigError
-    from simlab.results import envelope, format_backtest_table, write_result
+    from simlab.results import envelope
     from simlab_cli import provenance as P
 
     got = C.given(args)
@@ -97,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
     if args.volume is None and not 0.0 < args.risk <= 0.2:
         raise ConfigError("--risk", f"{args.risk} is outside (0, 0.2]; give a fraction, e.g. 0.01 for 1%")
     C.refuse_given_on_bundled(args)
-    check_output_paths({"--json": args.json}, C.input_paths(args))
+    check_output_paths({"--json": args.json, "--html": args.html}, C.input_paths(args))
     spec = C.load_symbol(args)
     if args.volume is not None:
         check_volume(args.volume, spec)
@@ -145,10 +151,7 @@ def run(args: argparse.Namespace) -> int:
     }
     _check_orders(result, spec, args, len(bars))
     doc = envelope("backtest", "bars", prov, _body(result, args.curve))
-    print(format_backtest_table(doc))
-    if args.json:
-        write_result(args.json, doc)
-        print(f"  wrote {args.json}")
+    C.show_and_write(args, doc, gap="")
     return 0
 
 
@@ -168,6 +171,8 @@ def _check_orders(result: Any, spec: Any, args: argparse.Namespace, n_bars: int)
 def _body(result: Any, resolution: str) -> dict[str, Any]:
     import numpy as np
 
+    from simlab import layout as L
+
     trades = result.trades()
     for col in ("entry_time", "exit_time"):
         trades[col] = trades[col].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -184,6 +189,11 @@ def _body(result: Any, resolution: str) -> dict[str, Any]:
         worst = np.minimum.reduceat(np.minimum(curve[:, 2], curve[:, 1]), first)
         times, curve = times[last], curve[last]
     iso = np.datetime_as_string(times.astype("datetime64[ns]"), unit="s")
+    from simlab.sample import ledger_stats, session_costs
+
+    tr = result.trades_raw
+    t = result.bars.time
+    hold = t[tr[:, L.TR_EXIT_BAR].astype(np.int64)] - t[tr[:, L.TR_ENTRY_BAR].astype(np.int64)]
     body: dict[str, Any] = {
         "summary": result.summary(),
         "costs_by_session": result.costs_by_session(),
@@ -197,6 +207,8 @@ def _body(result: Any, resolution: str) -> dict[str, Any]:
             "equity": np.round(curve[:, 1], 6).tolist(),
             "worst_equity": np.round(worst, 6).tolist(),
         },
+        "session_costs": session_costs(tr),
+        "trade_stats": ledger_stats(tr, hold),
     }
     refused = getattr(result, "refused_orders", None)
     if refused:

@@ -15,7 +15,6 @@ which.
 from __future__ import annotations
 
 import argparse
-import os
 from typing import TYPE_CHECKING, Any
 
 from simlab_cli.commands import _common as C
@@ -113,7 +112,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="write the full result as JSON (schema simlab.result/1)",
     )
-    g.add_argument("--html", default=None, metavar="FILE", help="write an HTML report")
+    g.add_argument(
+        "--html",
+        default=None,
+        metavar="FILE",
+        help="write the HTML report (self-contained; the same bytes as `simlab report` of the JSON)",
+    )
     g.add_argument(
         "--allow-no-trades",
         action="store_true",
@@ -206,14 +210,7 @@ def _provenance(
     ``resolved`` values in place of the given ones), seed, runs, horizon, rules, governors."""
     from simlab_cli import provenance as P
 
-    argv = P.canonical_argv(
-        "challenge",
-        args,
-        always=("program", "size", "runs", "seed", "horizon_days"),
-        values={"horizon_days": horizon_info["days"], **resolved},
-        skip=BAR_ONLY if args.trades else TRADE_LIST_ONLY,
-    )
-    return P.base(argv) | {
+    return P.base(challenge_argv(args, horizon_info, resolved)) | {
         "seed": args.seed,
         "runs": args.runs,
         "horizon": horizon_info,
@@ -222,18 +219,24 @@ def _provenance(
     }
 
 
+def challenge_argv(
+    args: argparse.Namespace, horizon_info: dict[str, Any], resolved: dict[str, Any]
+) -> list[str]:
+    """The canonical command line of a challenge run (``simlab_cli.provenance.canonical_argv``): this
+    mode's options, the horizon as a number of days, ``resolved`` values in place of the given ones."""
+    from simlab_cli import provenance as P
+
+    return P.canonical_argv(
+        "challenge",
+        args,
+        always=("program", "size", "runs", "seed", "horizon_days"),
+        values={"horizon_days": horizon_info["days"], **resolved},
+        skip=BAR_ONLY if args.trades else TRADE_LIST_ONLY,
+    )
+
+
 def _finish(args: argparse.Namespace, doc: dict[str, Any]) -> int:
-    from simlab.results import format_challenge_table, write_result
-
-    print(format_challenge_table(doc))
-    if args.json:
-        write_result(args.json, doc)
-        print(f"\n  wrote {args.json}")
-    if args.html:
-        from reports.challenge_html import write_challenge_report
-
-        write_challenge_report(doc, args.html)
-        print(f"  wrote {args.html}")
+    C.show_and_write(args, doc)
     rate = doc["result"]["pass_rate"]["rate"]
     if args.min_pass_rate is not None and rate < args.min_pass_rate:
         print(f"\n  pass rate {rate:.3f} is below --min-pass-rate {args.min_pass_rate}")
@@ -244,10 +247,8 @@ def _finish(args: argparse.Namespace, doc: dict[str, Any]) -> int:
 def _run_bars(
     args: argparse.Namespace, program: Program, size: float, horizon: int, horizon_info: dict[str, Any]
 ) -> int:
-    from simlab.bootstrap import MarketSettings, run_bootstrap_challenge
-    from simlab.errors import ConfigError
-    from simlab.montecarlo import ChallengeSetup, run_challenge
     from simlab_cli import provenance as P
+    from simlab_cli.challenge_run import BarRun
 
     gov, gov_info = _governors(args, False)
     spec = C.load_symbol(args)
@@ -255,54 +256,18 @@ def _run_bars(
     costs = C.costs_from_args(args, spec)
     bars, data_name = C.load_data(args)
     data = P.data_info(bars, data_name, None if C.is_bundled(args) else args.data)
-    # a strategy that reads its own account (an RL policy) plays each attempt in the closed loop instead
-    closed_loop = getattr(strategy, "run_challenge", None)
-    if args.no_lookahead_check:
-        lookahead: dict[str, Any] = {"ran": False, "reason": "--no-lookahead-check"}
-    elif closed_loop is not None:
-        # its signals() are not what runs: it decides bar by bar inside each attempt, stepping forward
-        lookahead = {"ran": False, "reason": "closed-loop policy: decides bar by bar inside each attempt"}
-    else:
-        from strategies.lookahead import lookahead_gate
-
-        lookahead = lookahead_gate(strategy, bars, data["sha256"], data_name=data_name)
-    calendar = MarketSettings.of(program, spec, gov)
-    market = calendar.build(bars)
-    if closed_loop is not None and args.bootstrap_days:
-        raise ConfigError(
-            "--bootstrap-days",
-            f"{args.strategy} plays each attempt in the closed loop; drop --bootstrap-days",
-        )
-    if closed_loop is None and not args.bootstrap_days:
-        intents = strategy.signals(bars)
-    else:  # the signals are computed on each attempt's resampled history (or decided in the closed loop) instead
-        from strategies.base import Intents
-
-        intents = Intents.hold(len(bars))
-    setup = ChallengeSetup(
-        market=market,
-        intents=intents,
+    run = BarRun.from_args(
+        args,
+        program=program,
+        size=size,
+        horizon=horizon,
+        gov=gov,
         spec=spec,
-        phase_rules=program.rule_matrix(),
-        phase_names=[ph.name for ph in program.phases],
-        gov=gov.to_vector(),
+        strategy=strategy,
         costs=costs.setup,
-        initial_balance=size,
-        risk=args.risk,
-        horizon_days=horizon,
-        warmup_bars=int(getattr(strategy, "warmup", 0) or 0),
-        seed=args.seed,
-        meta={"program": program.name, "strategy": args.strategy},
     )
-    where = str(args.data)
-    if args.bootstrap_days:
-        result = run_bootstrap_challenge(
-            setup, args.runs, strategy, args.bootstrap_days, calendar, workers=args.workers, where=where
-        )
-    elif closed_loop is not None:
-        result = closed_loop(setup, args.runs, workers=args.workers)
-    else:
-        result = run_challenge(setup, args.runs, workers=args.workers, where=where)
+    lookahead = lookahead_record(run, args, bars, data["sha256"], data_name)
+    result = run.execute(bars, workers=args.workers, where=str(args.data))
     _check_orders(result, spec, args)
     prov = _provenance(args, program, size, horizon_info, gov_info, {"exec_model": costs.resolved}) | {
         "symbol": P.symbol_info(spec, args.symbol_file),
@@ -316,6 +281,20 @@ def _run_bars(
     if args.bootstrap_days:
         prov["bootstrap_block_days"] = int(args.bootstrap_days)
     return _finish(args, result.document(prov))
+
+
+def lookahead_record(
+    run: Any, args: argparse.Namespace, bars: Any, data_sha256: str, data_name: str
+) -> dict[str, Any]:
+    """The look-ahead gate of a bar-mode run (a one-line error for a leaking strategy), as recorded."""
+    if args.no_lookahead_check:
+        return {"ran": False, "reason": "--no-lookahead-check"}
+    if run.closed_loop:
+        # its signals() are not what runs: it decides bar by bar inside each attempt, stepping forward
+        return {"ran": False, "reason": "closed-loop policy: decides bar by bar inside each attempt"}
+    from strategies.lookahead import lookahead_gate
+
+    return lookahead_gate(run.strategy, bars, data_sha256, data_name=data_name)
 
 
 def _check_orders(result: Any, spec: Any, args: argparse.Namespace) -> None:
@@ -336,31 +315,19 @@ def _check_orders(result: Any, spec: Any, args: argparse.Namespace) -> None:
 def _run_trade_list(
     args: argparse.Namespace, program: Program, size: float, horizon: int, horizon_info: dict[str, Any]
 ) -> int:
-    from challenges.trade_list import evaluate_trades, load_trades
+    from challenges.trade_list import load_trades
     from simlab_cli import provenance as P
+    from simlab_cli.challenge_run import TradeListRun
 
     gov, gov_info = _governors(args, True)
     trades = load_trades(args.trades, tz=args.tz or "UTC")
-    block = max(1, args.bootstrap_days)
-    result = evaluate_trades(
-        trades,
-        program,
-        size,
-        seed=args.seed,
-        n_runs=args.runs,
-        block_days=block,
-        risk=args.trade_scale,
-        post_target_risk_mult=gov.post_target_risk_mult,
-        max_trading_days=horizon,  # weekdays never outnumber calendar days: the horizon binds
-        horizon_days=horizon,
-        workers=args.workers or os.cpu_count() or 1,
-        progress=None,
-    )
+    run = TradeListRun.from_args(args, program=program, size=size, horizon=horizon, gov=gov)
+    result = run.execute(trades, workers=args.workers)
     prov = _provenance(args, program, size, horizon_info, gov_info, {}) | {
         "time_zone": {"tz": args.tz or "UTC", "source": "--tz" if args.tz else "assumed UTC: no --tz given"},
         "trades": P.trades_info(trades, args.trades),
         "trade_scale": args.trade_scale,
-        "bootstrap_block_days": block,
+        "bootstrap_block_days": run.block_days,
         "start_mode": "bootstrap",
     }
     return _finish(args, result.document(prov))

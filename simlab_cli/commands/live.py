@@ -30,8 +30,13 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(args.journal, "no such journal")
         if Path(args.out).resolve() == Path(args.journal).resolve():
             raise InputError(args.out, "is the journal itself; choose another output path")
-        atomic_write_text(args.out, Journal(args.journal).fills_csv())
-        print(f"simlab live: wrote {args.out}")
+        journal = Journal(args.journal)
+        atomic_write_text(args.out, journal.fills_csv())
+        n_virtual = len(journal.fills(virtual=True))
+        left_out = (
+            f" ({n_virtual} virtual fills of a dry run left out: not measurements)" if n_virtual else ""
+        )
+        print(f"simlab live: wrote {args.out}{left_out}")
         return 0
     from live.app import run as run_live
     from live.config import load_config

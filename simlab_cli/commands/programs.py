@@ -123,6 +123,18 @@ def detail(program: Program, size: float | None = None) -> str:
     out.append(f"  last verified: {p.last_verified.isoformat()}")
     out.append(f"  sizes:         {', '.join(_money(s) for s in p.sizes)} {p.currency}")
     out.append(f"  day boundary:  {p.day_boundary.describe()} (daily loss resets, days are counted)")
+    if p.fee is not None:
+        fees = ", ".join(f"{_short_size(s)} {_money(a)}" for s, a in p.fee.amounts)
+        refund = {True: "refunded with the first payout", False: "not refunded", None: "refund not known"}
+        out.append(
+            f"  fee:           {fees} {p.fee.currency}; {refund[p.fee.refunded]} "
+            f"(verified {p.fee.verified.isoformat()}, {p.fee.source})"
+        )
+    if p.profit_split is not None:
+        out.append(
+            f"  profit split:  {p.profit_split.pct:g}% (verified {p.profit_split.verified.isoformat()}, "
+            f"{p.profit_split.source})"
+        )
     for prm in p.params:
         val = dict(p.param_values)[prm.name]
         out.append(
@@ -166,6 +178,8 @@ def program_to_json(p: Program, size: float | None = None) -> dict[str, Any]:
         "params": dict(p.param_values),
         "phases": [asdict(ph) | {"rule_vector": ph.to_rule_vector().tolist()} for ph in p.phases],
         "notes": p.notes,
+        "fee": None if p.fee is None else p.fee.to_json(),
+        "profit_split": None if p.profit_split is None else p.profit_split.to_json(),
     }
     if size is not None:
         d["size"] = size

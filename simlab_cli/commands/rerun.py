@@ -16,7 +16,7 @@ from simlab_cli.commands import _common as C
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("result", metavar="RESULT", help="a result file (schema simlab.result/1)")
     p.add_argument("--json", default=None, metavar="FILE", help="write the new result as JSON")
-    p.add_argument("--html", default=None, metavar="FILE", help="write an HTML report (challenge results)")
+    p.add_argument("--html", default=None, metavar="FILE", help="write the HTML report of the new result")
     p.add_argument(
         "--workers",
         type=C.positive_int,
@@ -34,18 +34,14 @@ def run(args: argparse.Namespace) -> int:
     check_output_paths({"--json": args.json, "--html": args.html}, {"RESULT": args.result})
     doc = read_result(args.result)
     argv = [str(a) for a in doc["provenance"]["argv"]]
-    if not argv or argv[0] not in ("challenge", "backtest"):
+    if not argv or argv[0] not in ("challenge", "backtest", "sweep"):
         raise ConfigError(args.result, "field 'provenance.argv': no simlab command recorded")
-    if args.html and doc["kind"] != "challenge":
-        raise ConfigError(
-            "--html", f"HTML reports are written for challenge results; this is a {doc['kind']}"
-        )
     extra: list[str] = []
     if args.json:
         extra += ["--json", args.json]
     if args.html:
         extra += ["--html", args.html]
-    if args.workers is not None and argv[0] == "challenge":
+    if args.workers is not None and argv[0] in ("challenge", "sweep"):
         extra += ["--workers", str(args.workers)]
     elif args.workers is not None:
         raise ConfigError("--workers", "a backtest runs on one thread")

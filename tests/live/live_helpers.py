@@ -44,10 +44,14 @@ def m1_2014(shared_data_dir: Path, n: int | None = None) -> Bars:
     return Bars(time=b.time[idx], bid=b.bid[idx], ask=b.ask[idx], volume=b.volume[idx], symbol="EURUSD")
 
 
-def rates_view(bars: Bars) -> Bars:
-    """What MT5's ``copy_rates`` shows of these bars: bid OHLC, ask = bid + the close's spread."""
-    spread = (bars.ask[:, 3] - bars.bid[:, 3])[:, None]
-    return Bars(time=bars.time, bid=bars.bid, ask=np.round(bars.bid + spread, 5), volume=bars.volume)
+def rates_view(bars: Bars, point: float = 1e-5, digits: int = 5) -> Bars:
+    """What the runner sees of these bars through MT5's ``copy_rates``: bid OHLC and the close's spread in points
+    (what the fake terminal serves), the ask rebuilt by the loaders' rule (``simlab.loaders.ask_from_spread``)."""
+    from simlab.loaders import ask_from_spread
+
+    spread = np.rint((bars.ask[:, 3] - bars.bid[:, 3]) / point)
+    ask = ask_from_spread(bars.time, bars.bid, spread, point, digits, bar_ns=60_000_000_000)
+    return Bars(time=bars.time, bid=bars.bid, ask=ask, volume=bars.volume)
 
 
 def walk_bars(bid_closes: list[float], start: str = "2024-01-15T08:00", spread: float = 0.0001) -> Bars:

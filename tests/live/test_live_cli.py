@@ -238,3 +238,64 @@ def test_preflight_terminal_not_answering():
         PreflightError, match=r"^preflight: terminal: the terminal does not answer \(last_error -10004"
     ):
         preflight(broker, symbol="EURUSD", clock=ServerClock.parse("UTC"), now_utc_ns=t.now_utc_ns)
+
+
+def test_fills_table_prices_the_fake_terminals_fills(tmp_path, monkeypatch):
+    monkeypatch.setenv("MT5_PASSWORD", PASSWORD)
+    cfg = _config(tmp_path, extra='[fills]\nexec_model = "EURUSD"\nspread = "wider"\nseed = 7\n')
+    assert main(["live", "run", "--config", str(cfg)]) == 0
+    recs = [json.loads(x) for x in (tmp_path / "log.jsonl").read_text().splitlines()]
+    (f,) = [r for r in recs if r["event"] == "fills"]
+    assert f["spread"] == "wider" and f["seed"] == 7 and f["slippage"] is True and "EURUSD" in f["costs"]
+    assert any(r["event"] == "opened" for r in recs)
+
+
+@pytest.mark.parametrize(
+    "broker, fills, dry, message",
+    [
+        (
+            'kind = "mt5linux"',
+            'exec_model = "EURUSD"',
+            False,
+            "fills.exec_model: a live run on a real terminal",
+        ),
+        (
+            'kind = "mt5linux"',
+            'exec_model = "EURUSD"\nspread = "model"',
+            True,
+            "fills.spread = 'model': a real",
+        ),
+        ('kind = "fake"', 'spread = "model"', False, "fills.spread: needs an execution model"),
+        ('kind = "fake"', 'exec_model = "EURUSD"\nspread = "mid"', False, "fills.spread = 'mid': expected"),
+        ('kind = "fake"', 'exec_model = "EURUSD@1999-01-01"', False, "fills: "),
+    ],
+)
+def test_fills_table_refusals_are_one_line(tmp_path, monkeypatch, capsys, broker, fills, dry, message):
+    monkeypatch.setenv("MT5_PASSWORD", PASSWORD)
+    cfg = _config(tmp_path, extra=f"[fills]\n{fills}\n")
+    cfg.write_text(cfg.read_text().replace('kind = "fake"', broker))
+    assert main(["live", "run", "--config", str(cfg), *(["--dry-run"] if dry else [])]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0], err
+
+
+def test_tick_replay_from_the_config(tmp_path, monkeypatch):
+    """``replay = "ticks"``: the fake terminal replays a tick file tick by tick; its bars are built from the ticks."""
+    monkeypatch.setenv("MT5_PASSWORD", PASSWORD)
+    rng = np.random.default_rng(5)
+    n = 3000  # about 50 minutes of ticks, ~1 s apart
+    t0 = np.datetime64("2024-07-16T12:00", "ms").astype(np.int64)
+    ms = t0 + np.cumsum(rng.integers(200, 1800, n))
+    bid = np.round(1.1 + np.cumsum(rng.normal(0, 0.00004, n)), 5)
+    ask = np.round(bid + rng.integers(8, 14, n) * 1e-5, 5)
+    lines = ["time,bid,ask"] + [
+        f"{np.datetime64(int(m), 'ms')}Z,{b:.5f},{a:.5f}" for m, b, a in zip(ms, bid, ask, strict=True)
+    ]
+    (tmp_path / "ticks.csv").write_text("\n".join(lines) + "\n")
+    cfg = _config(tmp_path, extra_broker='replay = "ticks"')
+    cfg.write_text(cfg.read_text().replace(str(tmp_path / "bars.csv"), str(tmp_path / "ticks.csv")))
+    assert main(["live", "run", "--config", str(cfg)]) == 0
+    recs = [json.loads(x) for x in (tmp_path / "log.jsonl").read_text().splitlines()]
+    opened = [r for r in recs if r["event"] == "opened"]
+    assert opened and all(any(abs(r["price"] - x) < 1e-12 for x in np.r_[bid, ask]) for r in opened)
+    assert [r for r in recs if r["event"] == "stopped"][0]["polls"] == n  # one poll per tick
