@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simlab import layout as L
-from simlab.calendar import NS_HOUR, bar_flags, local_time_ns, parse_reset
+from simlab.calendar import NS_DAY, NS_HOUR, bar_flags, local_time_ns, parse_reset
 from simlab.governors_nb import (
     entry_block_nb,
     equity_floor_nb,
@@ -55,7 +55,6 @@ from simlab.kernel_nb import (
     price_pnl_nb,
 )
 
-NS_DAY = 24 * NS_HOUR
 _NO_VOL_RATIO = np.empty(0, dtype=np.float64)  # the backtest's default: no volatility series
 
 
