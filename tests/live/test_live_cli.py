@@ -368,7 +368,11 @@ def test_a_configured_phase_start_counts_the_time_limit_from_it(tmp_path, monkey
     capsys.readouterr()
     assert main(["live", "run", "--config", str(cfg)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "account.phase_start" in err[0] and "journal's phase started on 2024-01-14" in err[0]
+    assert (
+        len(err) == 1
+        and "account.phase_start" in err[0]
+        and "journal's phase started on 2024-01-14" in err[0]
+    )
 
 
 @pytest.mark.parametrize(

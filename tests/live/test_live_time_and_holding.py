@@ -34,7 +34,10 @@ WEEKEND = (("2024-01-19T21:50", 10), ("2024-01-21T22:00", 10))
 
 def _bars(pieces: tuple[tuple[str, int], ...], step: float = 0.0002) -> Bars:
     t = np.concatenate(
-        [int(np.datetime64(s, "ns").astype(np.int64)) + np.arange(n, dtype=np.int64) * NS_MIN for s, n in pieces]
+        [
+            int(np.datetime64(s, "ns").astype(np.int64)) + np.arange(n, dtype=np.int64) * NS_MIN
+            for s, n in pieces
+        ]
     )
     c = np.round(1.1000 + step * np.arange(len(t)), 5)  # a steady rise: the long position is in profit
     o = np.r_[c[0], c[:-1]]
