@@ -89,6 +89,14 @@ def _run(bars, strategy, rules, tmp_path, **kw):
     return s
 
 
+def _scenario(pieces, long: set[int], tmp_path, rules: dict[str, float], **kw):
+    """The bars, the simulator's result and the runner's run of a strategy long on the bars ``long``."""
+    bars = _bars(pieces)
+    strategy = ByTime(bars.time, long)
+    r = _rules(**rules)
+    return bars, _simulated(bars, strategy, r), _run(bars, strategy, r, tmp_path, **kw)
+
+
 def _assert_breach_as_simulated(s, sim, bars, reason: str, bar: int, balance: float) -> None:
     """The runner ended the phase on the simulator's bar, for its reason, with its balance (and the hand's)."""
     assert reason_name(sim.res) == reason and int(sim.res[L.RES_END_BAR]) == bar
@@ -115,11 +123,7 @@ def _out_deals(term):
 def test_time_limit_breaches_at_the_first_open_past_it_as_simulated(tmp_path, transport):
     # max 1 calendar day: the phase starts on Tuesday's rule day; Wednesday's first bar (10) is past it.
     # Long from bar 1's open (ask 1.1001) to bar 10's open (bid 1.1018): +17 points * 10 lots = +1,700
-    bars = _bars((MIDNIGHT,))
-    strategy = ByTime(bars.time, set(range(20)))
-    rules = _rules(RULE_MAX_DAYS=1)
-    sim = _simulated(bars, strategy, rules)
-    s = _run(bars, strategy, rules, tmp_path, transport=transport)
+    bars, sim, s = _scenario((MIDNIGHT,), set(range(20)), tmp_path, {"RULE_MAX_DAYS": 1}, transport=transport)
     _assert_breach_as_simulated(s, sim, bars, "time_limit", 10, 101_700.0)
     outs = _out_deals(s.term)
     assert len(outs) == 1 and outs[0].price == bars.bid[10, 0] == 1.1018
@@ -199,11 +203,9 @@ def test_a_configured_start_counts_the_limit_from_an_earlier_day(tmp_path):
 
 
 def test_overnight_holding_breaches_at_the_new_days_open_as_simulated(tmp_path, transport):
-    bars = _bars((MIDNIGHT,))
-    strategy = ByTime(bars.time, set(range(20)))
-    rules = _rules(RULE_NO_OVERNIGHT_HOLDING=1.0)
-    sim = _simulated(bars, strategy, rules)
-    s = _run(bars, strategy, rules, tmp_path, transport=transport)
+    bars, sim, s = _scenario(
+        (MIDNIGHT,), set(range(20)), tmp_path, {"RULE_NO_OVERNIGHT_HOLDING": 1.0}, transport=transport
+    )
     _assert_breach_as_simulated(s, sim, bars, "overnight_holding", 10, 101_700.0)
     assert [d.price for d in _out_deals(s.term)] == [bars.bid[10, 0]]
 
@@ -211,22 +213,20 @@ def test_overnight_holding_breaches_at_the_new_days_open_as_simulated(tmp_path, 
 def test_overnight_breach_wins_over_a_close_decided_for_that_open(tmp_path):
     # the strategy says flat at bar 9's close: the order would go at bar 10's open, but the rule judges the
     # open first (the position was held into the new day): a breach, at the same price, as in the simulator
-    bars = _bars((MIDNIGHT,))
-    strategy = ByTime(bars.time, set(range(9)))
-    rules = _rules(RULE_NO_OVERNIGHT_HOLDING=1.0)
-    sim = _simulated(bars, strategy, rules)
-    s = _run(bars, strategy, rules, tmp_path)
+    bars, sim, s = _scenario((MIDNIGHT,), set(range(9)), tmp_path, {"RULE_NO_OVERNIGHT_HOLDING": 1.0})
     _assert_breach_as_simulated(s, sim, bars, "overnight_holding", 10, 101_700.0)
 
 
 def test_flat_through_the_reset_no_overnight_breach(tmp_path, transport):
     # flat at bar 8's close (out at bar 9's open), long again at bar 11's close: nothing held into Wednesday
-    bars = _bars((MIDNIGHT,))
-    strategy = ByTime(bars.time, set(range(8)) | set(range(11, 20)))
-    rules = _rules(RULE_NO_OVERNIGHT_HOLDING=1.0)
-    sim = _simulated(bars, strategy, rules)
+    bars, sim, s = _scenario(
+        (MIDNIGHT,),
+        set(range(8)) | set(range(11, 20)),
+        tmp_path,
+        {"RULE_NO_OVERNIGHT_HOLDING": 1.0},
+        transport=transport,
+    )
     assert int(sim.res[L.RES_STATUS]) == L.STATUS_RUNNING
-    s = _run(bars, strategy, rules, tmp_path, transport=transport)
     assert s.runner.state.phase is None and not s.alerts.sent
     ins = [d for d in s.term.deals if d.entry == A.DEAL_ENTRY_IN]
     assert [d.price for d in ins] == [bars.ask[1, 0], bars.ask[12, 0]]
@@ -239,33 +239,28 @@ def test_flat_through_the_reset_no_overnight_breach(tmp_path, transport):
 def test_weekend_holding_breaches_at_the_reopen_as_simulated(tmp_path, transport):
     # held from Friday into Sunday's reopen (bar 10): +17 points by Friday's last close, out at the reopen's
     # bid open (Friday's last close, 1.1018): +1,700
-    bars = _bars(WEEKEND)
-    strategy = ByTime(bars.time, set(range(20)))
-    rules = _rules(RULE_NO_WEEKEND_HOLDING=1.0)
-    sim = _simulated(bars, strategy, rules)
-    s = _run(bars, strategy, rules, tmp_path, transport=transport)
+    bars, sim, s = _scenario(
+        WEEKEND, set(range(20)), tmp_path, {"RULE_NO_WEEKEND_HOLDING": 1.0}, transport=transport
+    )
     _assert_breach_as_simulated(s, sim, bars, "weekend_holding", 10, 101_700.0)
     assert [d.price for d in _out_deals(s.term)] == [bars.bid[10, 0]]
 
 
 def test_weekend_ban_allows_holding_overnight_on_a_weekday(tmp_path):
-    bars = _bars((MIDNIGHT,))
-    strategy = ByTime(bars.time, set(range(20)))
-    rules = _rules(RULE_NO_WEEKEND_HOLDING=1.0)
-    sim = _simulated(bars, strategy, rules)
+    bars, sim, s = _scenario((MIDNIGHT,), set(range(20)), tmp_path, {"RULE_NO_WEEKEND_HOLDING": 1.0})
     assert int(sim.res[L.RES_STATUS]) == L.STATUS_RUNNING
-    s = _run(bars, strategy, rules, tmp_path)
     assert s.runner.state.phase is None and len(s.term.positions) == 1 and not _out_deals(s.term)
 
 
 def test_flat_over_the_weekend_no_breach(tmp_path):
     # flat at Friday's bar 8 close (out at bar 9's open), long again from Sunday's bar 11: nothing held over
-    bars = _bars(WEEKEND)
-    strategy = ByTime(bars.time, set(range(8)) | set(range(11, 20)))
-    rules = _rules(RULE_NO_WEEKEND_HOLDING=1.0, RULE_NO_OVERNIGHT_HOLDING=1.0)
-    sim = _simulated(bars, strategy, rules)
+    bars, sim, s = _scenario(
+        WEEKEND,
+        set(range(8)) | set(range(11, 20)),
+        tmp_path,
+        {"RULE_NO_WEEKEND_HOLDING": 1.0, "RULE_NO_OVERNIGHT_HOLDING": 1.0},
+    )
     assert int(sim.res[L.RES_STATUS]) == L.STATUS_RUNNING
-    s = _run(bars, strategy, rules, tmp_path)
     assert s.runner.state.phase is None and not s.alerts.sent
     assert [d.price for d in _out_deals(s.term)] == [bars.bid[9, 0]] and len(s.term.positions) == 1
 
