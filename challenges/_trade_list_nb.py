@@ -2,6 +2,14 @@
 
 Kept apart from :mod:`challenges.trade_list` so that editing the import and
 report code does not invalidate numba's on-disk cache of this kernel.
+
+The firm's rules are the bar kernel's own (``simlab.account_nb``) over an account-state vector
+(``ACC_*``) driven by trade opens and closes instead of bars: limits, the day roll, objectives,
+the target, breach tests, drawdowns. The equity at a daily reset is unknown at this granularity
+(open trades have no path), so the account's equity is kept equal to its closed balance: an
+equity-based daily basis is the day-start balance here. The sizing governor (the post-target risk
+multiplier) is ``simlab.governors_nb.risk_fraction_nb`` over a governor vector. Codes and the
+result columns (``TL_*``) are named in ``simlab.layout``.
 """
 
 from __future__ import annotations
@@ -12,6 +20,18 @@ import numpy as np
 from numba import njit
 
 from simlab import layout as L
+from simlab.account_nb import (
+    begin_account_nb,
+    book_open_nb,
+    breach_nb,
+    holding_breach_nb,
+    mark_close_nb,
+    peak_balance_nb,
+    peak_equity_nb,
+    roll_day_nb,
+    track_drawdowns_nb,
+)
+from simlab.governors_nb import risk_fraction_nb
 from simlab.rng_nb import key_hash_nb
 
 
@@ -22,99 +42,7 @@ def uniform_nb(seed: int, attempt: int, draw: int) -> float:
     return float(key_hash_nb(seed, attempt, draw) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
-# per-run result columns
-(
-    R_STATUS,
-    R_REASON,
-    R_PHASES_PASSED,
-    R_CAL_DAYS,
-    R_TRADING_DAYS,
-    R_N_TRADES,
-    R_MAX_DAILY_DD,
-    R_MAX_TOTAL_DD,
-) = range(8)
-R_BREACH_PHASE = 8
-R_SIZE = 9
-
-# per-day path columns (``_attempt_nb``'s optional ``path`` buffer: one row per simulated day run)
-(
-    P_PHASE,  # phase index
-    P_DAY,  # calendar day of the phase, 1 = its first day
-    P_CAL,  # calendar day of the attempt, 0 = its first day
-    P_BALANCE,  # closed balance at the day's end
-    P_WORST,  # the day's worst point: the lowest closed balance, or balance - MAE at an open
-    P_DAILY_LIMIT,  # the daily-loss level in force at the day's end (-inf: no daily rule)
-    P_MAXLOSS_LIMIT,  # the max-loss level in force at the day's end (-inf: none)
-) = range(7)
-P_SIZE = 7
-
-
-_MODE_CODES = {"bootstrap": 0, "trades": 1, "sequential": 2, "replay": 3}
 _BIG = np.int64(2**62)
-
-
-@njit(cache=True)
-def _limits_nb(
-    rules: np.ndarray,
-    init: float,
-    day_start_bal: float,
-    peak_eod: float,
-    peak_eq: float,
-    peak_bal: float,
-    ml: float,
-) -> tuple[float, float]:
-    """(daily limit, max-loss limit) as in ``simlab.kernel_nb._update_limits_nb``; the max-loss limit never falls.
-
-    Equity-based daily bases use the day-start balance: the floating P/L at the reset is unknown here.
-    """
-    daily = -math.inf
-    if rules[L.RULE_DAILY_PCT] > 0.0:
-        basis = day_start_bal
-        ref = init if int(rules[L.RULE_DAILY_SIZE_OF]) == L.SIZE_OF_INITIAL else basis
-        daily = basis - rules[L.RULE_DAILY_PCT] * ref
-    m = rules[L.RULE_MAXLOSS_PCT]
-    if m > 0.0:
-        mode = int(rules[L.RULE_MAXLOSS_MODE])
-        if mode == L.MAXLOSS_STATIC:
-            lim = init - m * init
-        elif mode == L.MAXLOSS_TRAILING_EOD:
-            lim = max(init, peak_eod) - m * init
-        elif mode == L.MAXLOSS_TRAILING_INTRADAY:
-            lim = max(init, peak_eq) - m * init
-        else:  # trailing, locked at the initial balance
-            lim = min(max(init, peak_bal) - m * init, init)
-        if lim > ml:
-            ml = lim
-    return daily, ml
-
-
-@njit(cache=True)
-def _day_counts_nb(rules: np.ndarray, init: float, bal: float, day_start_bal: float, traded: bool) -> bool:
-    if int(rules[L.RULE_DAY_COUNT_MODE]) == L.DAYCOUNT_PROFITABLE:
-        return bal - day_start_bal >= rules[L.RULE_MIN_DAY_PROFIT_PCT] * init
-    return traded
-
-
-@njit(cache=True)
-def _objectives_met_nb(
-    rules: np.ndarray,
-    init: float,
-    bal: float,
-    day_start_bal: float,
-    best_day: float,
-    counted: int,
-    traded: bool,
-) -> bool:
-    days = counted + (1 if _day_counts_nb(rules, init, bal, day_start_bal, traded) else 0)
-    if days < rules[L.RULE_MIN_DAYS]:
-        return False
-    share = rules[L.RULE_BEST_DAY_MAX_SHARE]
-    if share > 0.0:
-        total = bal - init
-        best = max(best_day, bal - day_start_bal)
-        if total <= 0.0 or best > share * total:
-            return False
-    return True
 
 
 @njit(cache=True)
@@ -125,7 +53,7 @@ def _attempt_nb(
     block_days: int,
     max_trading_days: int,
     risk: float,
-    post_mult: float,
+    gov: np.ndarray,
     init: float,
     rules_all: np.ndarray,
     day_start: np.ndarray,
@@ -142,14 +70,14 @@ def _attempt_nb(
     out: np.ndarray,
     path: np.ndarray,
 ) -> int:
-    """One attempt through every phase at trade granularity; fills ``out`` (``R_SIZE``).
+    """One attempt through every phase at trade granularity; fills ``out`` (``TL_SIZE``).
 
-    ``path`` (rows, ``P_SIZE``), or (0, ``P_SIZE``) to skip it: one row per day run, at its end, as
+    ``path`` (rows, ``TLP_SIZE``), or (0, ``TLP_SIZE``) to skip it: one row per day run, at its end, as
     long as rows are left (reports draw the attempt against its limits). Returns the rows written.
 
-    The mechanics follow ``simlab.kernel_nb`` (limits, day books, objectives),
-    evaluated at trade opens and closes instead of bars. Random draws come from
-    ``uniform_nb(seed, run, draw)``: a pure function of the run index.
+    ``mode``: ``TL_MODE_*``. ``gov``: the governor vector whose sizing (``risk_fraction_nb``: the
+    post-target multiplier) scales every trade opened, on top of ``risk``.
+    Random draws come from ``uniform_nb(seed, run, draw)``: a pure function of the run index.
     ``horizon_days`` > 0: the attempt ends before the first simulated day whose calendar day
     (0 = its first day) is at or past it, as ``simlab.montecarlo_nb.attempt_nb`` counts its horizon.
     """
@@ -159,10 +87,10 @@ def _attempt_nb(
     draw = 0
     pos = 0
     block_left = 0
-    if mode == 2:  # sequential: a random start day
+    if mode == L.TL_MODE_SEQUENTIAL:  # a random start day
         pos = min(int(uniform_nb(seed, run, draw) * n_hist), n_hist - 1)
         draw += 1
-    limit = max_trading_days if mode <= 1 else n_hist - pos
+    limit = max_trading_days if mode == L.TL_MODE_BOOTSTRAP or mode == L.TL_MODE_TRADES else n_hist - pos
     max_per_day = 1
     for h in range(n_hist):
         max_per_day = max(max_per_day, day_start[h + 1] - day_start[h])
@@ -180,28 +108,17 @@ def _attempt_nb(
 
     phase = 0
     rules = rules_all[0]
-    bal = init
-    day_start_bal = init
-    peak_eod = init
-    peak_bal = init
-    peak_eq = init
-    best_day = -math.inf
-    counted = 0
-    traded = False
-    banked = False
+    acc = np.zeros(L.ACC_SIZE)
+    begin_account_nb(acc, rules, init, 0)
     fresh_phase = False
-    phase_start_cal = 0
-    max_daily_dd = 0.0
-    max_total_dd = 0.0
+    dd_daily = 0.0  # the worst drawdowns of the phases already passed
+    dd_total = 0.0
     n_trades = 0
     status = L.STATUS_RUNNING
     reason = L.BREACH_NONE
     first_wd = 0
     last_j = -1
     last_cal = -1
-    t_pct = rules[L.RULE_TARGET_PCT]
-    target = init * (1.0 + t_pct) if t_pct > 0.0 else math.inf
-    daily, ml = _limits_nb(rules, init, day_start_bal, peak_eod, peak_eq, peak_bal, -math.inf)
     n_rec = 0
     day_worst = init
 
@@ -211,7 +128,7 @@ def _attempt_nb(
         if j >= limit:
             break
         # ---- the trades of this simulated day (indices, sorted by open time)
-        if mode == 1:  # i.i.d. trades, the count drawn from a history day
+        if mode == L.TL_MODE_TRADES:  # i.i.d. trades, the count drawn from a history day
             h = min(int(uniform_nb(seed, run, draw) * n_hist), n_hist - 1)
             draw += 1
             nd = day_start[h + 1] - day_start[h]
@@ -228,7 +145,7 @@ def _attempt_nb(
             if j == 0:
                 first_wd = 0
         else:
-            if mode == 0 and block_left <= 0:  # a new block at a random day
+            if mode == L.TL_MODE_BOOTSTRAP and block_left <= 0:  # a new block at a random day
                 pos = min(int(uniform_nb(seed, run, draw) * n_hist), n_hist - 1)
                 draw += 1
                 block_left = block_days
@@ -247,25 +164,17 @@ def _attempt_nb(
         last_j = j
         last_cal = cal
         if fresh_phase:
+            # the next phase: a fresh account of the same size from this weekday
             fresh_phase = False
-            phase_start_cal = cal
+            begin_account_nb(acc, rules, init, cal)
         elif j > 0:
-            # close the books of the previous day (kernel: _new_day_nb), then the time limit
-            if bal - day_start_bal > best_day:
-                best_day = bal - day_start_bal
-            if _day_counts_nb(rules, init, bal, day_start_bal, traded):
-                counted += 1
-            if bal > peak_eod:
-                peak_eod = bal
-            day_start_bal = bal
-            traded = False
-            daily, ml = _limits_nb(rules, init, day_start_bal, peak_eod, peak_eq, peak_bal, ml)
-            if rules[L.RULE_MAX_DAYS] > 0.0 and cal - phase_start_cal >= rules[L.RULE_MAX_DAYS]:
+            # close the books of the previous day, then the time limit
+            reason = roll_day_nb(acc, rules, cal)
+            if reason != L.BREACH_NONE:
                 status = L.STATUS_BREACHED
-                reason = L.BREACH_TIME_LIMIT
                 break
 
-        day_worst = bal
+        day_worst = acc[L.ACC_BALANCE]
         # ---- the day's events in time order; a close before an open at the same time
         oi = 0
         passed_today = False
@@ -280,69 +189,45 @@ def _attempt_nb(
             if best_k < 0 and oi >= nd:
                 break
             if best_k >= 0 and best_t <= open_t:
-                # a close
+                # a close: every rule judges the closed balance
                 o_act[best_k] = False
                 n_active -= 1
-                bal += o_pnl[best_k]
-                day_worst = min(day_worst, bal)
-                if (day_start_bal - bal) / init > max_daily_dd:
-                    max_daily_dd = (day_start_bal - bal) / init
-                if (init - bal) / init > max_total_dd:
-                    max_total_dd = (init - bal) / init
-                if rules[L.RULE_MAXLOSS_PCT] > 0.0 and bal < ml:
+                acc[L.ACC_BALANCE] += o_pnl[best_k]
+                acc[L.ACC_EQUITY] = acc[L.ACC_BALANCE]
+                day_worst = min(day_worst, acc[L.ACC_BALANCE])
+                track_drawdowns_nb(acc, rules, acc[L.ACC_BALANCE])
+                reason = breach_nb(acc, rules, acc[L.ACC_BALANCE], L.JUDGE_ALL)
+                if reason != L.BREACH_NONE:
                     status = L.STATUS_BREACHED
-                    reason = L.BREACH_MAX_LOSS
                     break
-                if rules[L.RULE_DAILY_PCT] > 0.0 and bal < daily:
-                    status = L.STATUS_BREACHED
-                    reason = L.BREACH_DAILY_LOSS
+                peak_balance_nb(acc, rules, acc[L.ACC_PEAK_BALANCE])
+                peak_equity_nb(acc, rules, acc[L.ACC_BALANCE])
+                if mark_close_nb(acc, rules, gov, acc[L.ACC_BALANCE], n_active > 0)[0] == L.STATUS_PASSED:
+                    passed_today = True
                     break
-                if bal > peak_bal:
-                    peak_bal = bal
-                if bal > peak_eq:
-                    peak_eq = bal
-                daily, ml = _limits_nb(rules, init, day_start_bal, peak_eod, peak_eq, peak_bal, ml)
-                if bal >= target and n_active == 0:
-                    if _objectives_met_nb(rules, init, bal, day_start_bal, best_day, counted, traded):
-                        passed_today = True
-                        break
-                    banked = True
                 continue
             # an open
             ref = day_idx[oi]
             oi += 1
-            scale = risk * (post_mult if banked else 1.0)
+            scale = risk_fraction_nb(acc, gov, risk, math.nan)
             n_trades += 1
-            traded = True
+            book_open_nb(acc, 0.0)
             sp = span[ref]
-            if rules[L.RULE_NO_OVERNIGHT_HOLDING] > 0.0 and sp >= 1:  # closed on a later day
+            # held into a later day (closed on a later weekday slot) / over a Friday -> Monday boundary
+            reason = holding_breach_nb(rules, sp >= 1, wd + sp >= 5)
+            if reason != L.BREACH_NONE:
                 status = L.STATUS_BREACHED
-                reason = L.BREACH_OVERNIGHT_HOLDING
                 break
-            if rules[L.RULE_NO_WEEKEND_HOLDING] > 0.0 and wd + sp >= 5:
-                status = L.STATUS_BREACHED
-                reason = L.BREACH_WEEKEND_HOLDING
-                break
-            if has_mae:
-                worst = bal - mae[ref] * scale
+            if has_mae:  # the trade's worst point, judged by the rules that count floating P/L
+                worst = acc[L.ACC_BALANCE] - mae[ref] * scale
                 day_worst = min(day_worst, worst)
-                if (day_start_bal - worst) / init > max_daily_dd:
-                    max_daily_dd = (day_start_bal - worst) / init
-                if (init - worst) / init > max_total_dd:
-                    max_total_dd = (init - worst) / init
-                if rules[L.RULE_MAXLOSS_PCT] > 0.0 and rules[L.RULE_MAXLOSS_FLOATING] > 0.0 and worst < ml:
+                track_drawdowns_nb(acc, rules, worst)
+                reason = breach_nb(acc, rules, worst, L.JUDGE_FLOATING)
+                if reason != L.BREACH_NONE:
                     status = L.STATUS_BREACHED
-                    reason = L.BREACH_MAX_LOSS
-                    break
-                if rules[L.RULE_DAILY_PCT] > 0.0 and rules[L.RULE_DAILY_FLOATING] > 0.0 and worst < daily:
-                    status = L.STATUS_BREACHED
-                    reason = L.BREACH_DAILY_LOSS
                     break
             if has_mfe:
-                best_eq = bal + mfe[ref] * scale
-                if best_eq > peak_eq:
-                    peak_eq = best_eq
-                    daily, ml = _limits_nb(rules, init, day_start_bal, peak_eod, peak_eq, peak_bal, ml)
+                peak_equity_nb(acc, rules, acc[L.ACC_BALANCE] + mfe[ref] * scale)
             o_cs[n_open] = j + sp
             o_ctod[n_open] = close_tod[ref]
             o_pnl[n_open] = pnl[ref] * scale
@@ -350,13 +235,13 @@ def _attempt_nb(
             n_open += 1
             n_active += 1
         if n_rec < path.shape[0]:
-            path[n_rec, P_PHASE] = phase
-            path[n_rec, P_DAY] = cal - phase_start_cal + 1
-            path[n_rec, P_CAL] = cal
-            path[n_rec, P_BALANCE] = bal
-            path[n_rec, P_WORST] = day_worst
-            path[n_rec, P_DAILY_LIMIT] = daily
-            path[n_rec, P_MAXLOSS_LIMIT] = ml
+            path[n_rec, L.TLP_PHASE] = phase
+            path[n_rec, L.TLP_DAY] = cal - acc[L.ACC_PHASE_START_DAY] + 1
+            path[n_rec, L.TLP_CAL] = cal
+            path[n_rec, L.TLP_BALANCE] = acc[L.ACC_BALANCE]
+            path[n_rec, L.TLP_WORST] = day_worst
+            path[n_rec, L.TLP_DAILY_LIMIT] = acc[L.ACC_DAILY_LIMIT]
+            path[n_rec, L.TLP_MAXLOSS_LIMIT] = acc[L.ACC_MAXLOSS_LIMIT]
             n_rec += 1
         if status != L.STATUS_RUNNING:
             break
@@ -372,36 +257,26 @@ def _attempt_nb(
         n_open = w
         if passed_today:
             phase += 1
+            dd_daily = max(dd_daily, acc[L.ACC_MAX_DAILY_DD])
+            dd_total = max(dd_total, acc[L.ACC_MAX_TOTAL_DD])
             if phase >= n_phases:
                 status = L.STATUS_PASSED
                 break
-            # the next phase: a fresh account of the same size from the next weekday; open trades dropped
+            # the next phase starts the next weekday (fresh_phase); trades still open are dropped
             rules = rules_all[phase]
-            t_pct = rules[L.RULE_TARGET_PCT]
-            target = init * (1.0 + t_pct) if t_pct > 0.0 else math.inf
-            bal = init
-            day_start_bal = init
-            peak_eod = init
-            peak_bal = init
-            peak_eq = init
-            best_day = -math.inf
-            counted = 0
-            traded = False
-            banked = False
             n_open = 0
             n_active = 0
             fresh_phase = True
-            daily, ml = _limits_nb(rules, init, day_start_bal, peak_eod, peak_eq, peak_bal, -math.inf)
 
-    out[R_STATUS] = status
-    out[R_REASON] = reason
-    out[R_PHASES_PASSED] = phase
-    out[R_CAL_DAYS] = last_cal + 1
-    out[R_TRADING_DAYS] = last_j + 1
-    out[R_N_TRADES] = n_trades
-    out[R_MAX_DAILY_DD] = max_daily_dd
-    out[R_MAX_TOTAL_DD] = max_total_dd
-    out[R_BREACH_PHASE] = phase if status == L.STATUS_BREACHED else -1
+    out[L.TL_STATUS] = status
+    out[L.TL_REASON] = reason if status == L.STATUS_BREACHED else L.BREACH_NONE
+    out[L.TL_PHASES_PASSED] = phase
+    out[L.TL_CAL_DAYS] = last_cal + 1
+    out[L.TL_TRADING_DAYS] = last_j + 1
+    out[L.TL_N_TRADES] = n_trades
+    out[L.TL_MAX_DAILY_DD] = max(dd_daily, acc[L.ACC_MAX_DAILY_DD])
+    out[L.TL_MAX_TOTAL_DD] = max(dd_total, acc[L.ACC_MAX_TOTAL_DD])
+    out[L.TL_BREACH_PHASE] = phase if status == L.STATUS_BREACHED else -1
     return n_rec
 
 
@@ -414,7 +289,7 @@ def _runs_nb(
     block_days: int,
     max_trading_days: int,
     risk: float,
-    post_mult: float,
+    gov: np.ndarray,
     init: float,
     rules_all: np.ndarray,
     day_start: np.ndarray,
@@ -429,8 +304,8 @@ def _runs_nb(
     has_mfe: bool,
     horizon_days: int,
 ) -> np.ndarray:
-    out = np.zeros((hi - lo, R_SIZE), dtype=np.float64)
-    no_path = np.zeros((0, P_SIZE), dtype=np.float64)
+    out = np.zeros((hi - lo, L.TL_SIZE), dtype=np.float64)
+    no_path = np.zeros((0, L.TLP_SIZE), dtype=np.float64)
     for i in range(lo, hi):
         _attempt_nb(
             i,
@@ -439,7 +314,7 @@ def _runs_nb(
             block_days,
             max_trading_days,
             risk,
-            post_mult,
+            gov,
             init,
             rules_all,
             day_start,

@@ -1,8 +1,9 @@
 """The trader's governors: configuration (presets, TOML files, ``--gov key=value``) -> the ``GOV_*`` vector.
 
-The governor *functions* are numba code in :mod:`simlab.governors_nb`, shared
-by the kernel and the live runner; this module only says which guard rails are
-on and how tight they are.
+The governor *functions* are numba code in :mod:`simlab.governors_nb` (glued to
+the account by :mod:`simlab.account_nb`), shared by the bar kernel, the trade-list
+kernel and the live runner; this module only says which guard rails are on and
+how tight they are.
 
 Units, as in rule files: every ``*_pct`` value is a **percent** of the initial
 balance (``1.0`` = 1 %) in TOML and on the command line; :meth:`GovernorConfig.to_vector`

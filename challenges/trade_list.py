@@ -98,28 +98,7 @@ from typing import Any
 
 import numpy as np
 
-from challenges._trade_list_nb import (
-    _MODE_CODES,
-    P_BALANCE,
-    P_CAL,
-    P_DAILY_LIMIT,
-    P_DAY,
-    P_MAXLOSS_LIMIT,
-    P_PHASE,
-    P_SIZE,
-    P_WORST,
-    R_CAL_DAYS,
-    R_MAX_DAILY_DD,
-    R_MAX_TOTAL_DD,
-    R_N_TRADES,
-    R_PHASES_PASSED,
-    R_REASON,
-    R_SIZE,
-    R_STATUS,
-    R_TRADING_DAYS,
-    _attempt_nb,
-    _runs_nb,
-)
+from challenges._trade_list_nb import _attempt_nb, _runs_nb
 from challenges.rules import Program, load_program
 from challenges.stats import quantiles, wilson_interval
 from simlab import layout as L
@@ -135,7 +114,7 @@ from simlab.results import (
 )
 from simlab.runner import run_range
 
-START_MODES = ("bootstrap", "trades", "sequential", "replay")
+START_MODES = tuple(L.TL_MODES)  # "bootstrap", "trades", "sequential", "replay"
 
 # ---------------------------------------------------------------- column names
 _ALIASES: dict[str, tuple[str, ...]] = {
@@ -596,41 +575,41 @@ class _Job:
 
 # ---------------------------------------------------------------- the traced sample (reports)
 def _trace(job: _Job, a: int, phase_names: Sequence[str], expect: np.ndarray) -> list[Any]:
-    """Attempt ``a`` again through the same kernel, keeping a row per day (``P_*``): its phases' daily
+    """Attempt ``a`` again through the same kernel, keeping a row per day (``TLP_*``): its phases' daily
     paths (``simlab.sample.PhasePath``; equity is the closed balance: open trades have no price here).
-    ``expect``: the run's row of the attempt; a trace that differs from it is a bug (RuntimeError)."""
+    ``expect``: the run's row of the attempt (``TL_*``); a trace that differs from it is a bug (RuntimeError)."""
     from simlab.sample import PhasePath
 
     p = job.prep
-    rows = np.zeros((max(job.max_trading_days, p.n_slots) + 1, P_SIZE))
-    out = np.zeros(R_SIZE)
+    rows = np.zeros((max(job.max_trading_days, p.n_slots) + 1, L.TLP_SIZE))
+    out = np.zeros(L.TL_SIZE)
     n = _attempt_nb(
-        int(a), int(job.seed) & 0x7FFFFFFFFFFFFFFF, _MODE_CODES[job.start_mode], job.block_days,
-        job.max_trading_days, job.risk, job.post_target_risk_mult, job.size,
+        int(a), int(job.seed) & 0x7FFFFFFFFFFFFFFF, L.TL_MODES[job.start_mode], job.block_days,
+        job.max_trading_days, job.risk, _sizing_governors(job.post_target_risk_mult), job.size,
         np.ascontiguousarray(job.rules, dtype=np.float64), p.day_start, p.first_weekday, p.open_tod, p.close_tod,
         p.span, p.pnl, p.mae, p.mfe, p.has_mae, p.has_mfe, int(job.horizon_days), out, rows,
     )  # fmt: skip
     if not np.array_equal(out, expect):
         raise RuntimeError(f"attempt {a}: the traced trade-list run differs from the Monte Carlo run")
     rows = rows[:n]
-    done = int(out[R_PHASES_PASSED])
-    last = "passed" if int(out[R_STATUS]) == L.STATUS_PASSED else L.STATUS_NAMES[int(out[R_STATUS])]
+    done = int(out[L.TL_PHASES_PASSED])
+    last = "passed" if int(out[L.TL_STATUS]) == L.STATUS_PASSED else L.STATUS_NAMES[int(out[L.TL_STATUS])]
     paths = []
     for k in range(min(done + 1, len(phase_names))):
-        r = rows[rows[:, P_PHASE] == k]
+        r = rows[rows[:, L.TLP_PHASE] == k]
         if not r.shape[0]:
             continue
         paths.append(
             PhasePath(
                 phase=phase_names[k],
                 status="passed" if k < done else last,
-                start_day=int(r[0, P_CAL]),
-                day=r[:, P_DAY].astype(np.int64),
-                balance=r[:, P_BALANCE],
-                equity=r[:, P_BALANCE],
-                worst_equity=r[:, P_WORST],
-                daily_limit=r[:, P_DAILY_LIMIT],
-                max_loss_limit=r[:, P_MAXLOSS_LIMIT],
+                start_day=int(r[0, L.TLP_CAL]),
+                day=r[:, L.TLP_DAY].astype(np.int64),
+                balance=r[:, L.TLP_BALANCE],
+                equity=r[:, L.TLP_BALANCE],
+                worst_equity=r[:, L.TLP_WORST],
+                daily_limit=r[:, L.TLP_DAILY_LIMIT],
+                max_loss_limit=r[:, L.TLP_MAXLOSS_LIMIT],
             )
         )
     return paths
@@ -650,6 +629,16 @@ def _sample_members(job: _Job, runs: np.ndarray, phase_names: Sequence[str]) -> 
 
 
 # ---------------------------------------------------------------- many attempts
+def _sizing_governors(post_target_risk_mult: float) -> np.ndarray:
+    """The governor vector of trade-list mode: every governor off but the post-target risk multiplier
+    (the others act inside trades, which are already taken)."""
+    from simlab.governors_nb import no_governors
+
+    gov = no_governors()
+    gov[L.GOV_POST_TARGET_RISK_MULT] = post_target_risk_mult
+    return gov
+
+
 def _run_range(job: _Job, lo: int, hi: int) -> np.ndarray:
     """Outcomes of runs ``lo .. hi-1`` (one row each); a pure function of (job, run index)."""
     p = job.prep
@@ -657,11 +646,11 @@ def _run_range(job: _Job, lo: int, hi: int) -> np.ndarray:
         int(lo),
         int(hi),
         int(job.seed) & 0x7FFFFFFFFFFFFFFF,
-        _MODE_CODES[job.start_mode],
+        L.TL_MODES[job.start_mode],
         job.block_days,
         job.max_trading_days,
         job.risk,
-        job.post_target_risk_mult,
+        _sizing_governors(job.post_target_risk_mult),
         job.size,
         np.ascontiguousarray(job.rules, dtype=np.float64),
         p.day_start,
@@ -701,7 +690,7 @@ class TradeListResult:
     has_mfe: bool
     n_moved: int
     skipped: int
-    runs: np.ndarray  # (n_runs, R_SIZE)
+    runs: np.ndarray  # (n_runs, L.TL_SIZE)
     rules: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, L.RULE_SIZE)))
     horizon_days: int = 0  # calendar days per attempt (0: none, max_trading_days only)
     job: _Job | None = field(default=None, repr=False)  # what traces the sample (None: no sample)
@@ -712,12 +701,12 @@ class TradeListResult:
     def summary(self) -> dict[str, Any]:
         r = self.runs
         n = int(r.shape[0])
-        status = r[:, R_STATUS].astype(int)
+        status = r[:, L.TL_STATUS].astype(int)
         passed = status == L.STATUS_PASSED
         k = int(passed.sum())
         lo, hi = wilson_interval(k, n)
         phases = []
-        pp = r[:, R_PHASES_PASSED].astype(int)
+        pp = r[:, L.TL_PHASES_PASSED].astype(int)
         for i, name in enumerate(self.phases):
             reached = int((pp >= i).sum())
             ok = int((pp >= i + 1).sum())
@@ -735,19 +724,19 @@ class TradeListResult:
         for code, name in L.BREACH_NAMES.items():
             if code == L.BREACH_NONE:
                 continue
-            c = int(((status == L.STATUS_BREACHED) & (r[:, R_REASON].astype(int) == code)).sum())
+            c = int(((status == L.STATUS_BREACHED) & (r[:, L.TL_REASON].astype(int) == code)).sum())
             if c:
                 reasons[name] = c
         unfinished = int((status == L.STATUS_RUNNING).sum())
         if unfinished:
             reasons["unfinished"] = unfinished
-        cal = r[passed, R_CAL_DAYS].tolist()
-        trd = r[passed, R_TRADING_DAYS].tolist()
+        cal = r[passed, L.TL_CAL_DAYS].tolist()
+        trd = r[passed, L.TL_TRADING_DAYS].tolist()
         days_q = quantiles(cal)
         tdays_q = quantiles(trd)
-        dd_daily = quantiles(r[:, R_MAX_DAILY_DD].tolist(), (0.5, 0.9, 1.0))
-        dd_total = quantiles(r[:, R_MAX_TOTAL_DD].tolist(), (0.5, 0.9, 1.0))
-        tdays_all = r[:, R_TRADING_DAYS].sum()
+        dd_daily = quantiles(r[:, L.TL_MAX_DAILY_DD].tolist(), (0.5, 0.9, 1.0))
+        dd_total = quantiles(r[:, L.TL_MAX_TOTAL_DD].tolist(), (0.5, 0.9, 1.0))
+        tdays_all = r[:, L.TL_TRADING_DAYS].sum()
         return {
             "runs": n,
             "passed": k,
@@ -764,7 +753,7 @@ class TradeListResult:
             "ended_by": reasons,
             "max_daily_drawdown": {"median": dd_daily[0], "p90": dd_daily[1], "max": dd_daily[2]},
             "max_total_drawdown": {"median": dd_total[0], "p90": dd_total[1], "max": dd_total[2]},
-            "trades_per_trading_day": float(r[:, R_N_TRADES].sum() / tdays_all) if tdays_all else 0.0,
+            "trades_per_trading_day": float(r[:, L.TL_N_TRADES].sum() / tdays_all) if tdays_all else 0.0,
         }
 
     def caveats(self) -> list[str]:
@@ -827,28 +816,28 @@ class TradeListResult:
         )
         out = []
         for a, row in enumerate(self.runs):
-            st = int(row[R_STATUS])
-            done = min(int(row[R_PHASES_PASSED]), len(self.phases))
+            st = int(row[L.TL_STATUS])
+            done = min(int(row[L.TL_PHASES_PASSED]), len(self.phases))
             phases: list[dict[str, Any]] = [
                 {"phase": self.phases[p], "status": "passed", "reason": "none"} for p in range(done)
             ]
             failure = None
             if st != L.STATUS_PASSED:
                 status = "breached" if st == L.STATUS_BREACHED else "running"
-                reason = L.BREACH_NAMES[int(row[R_REASON])] if status == "breached" else unfinished
+                reason = L.BREACH_NAMES[int(row[L.TL_REASON])] if status == "breached" else unfinished
                 phases.append({"phase": self.phases[done], "status": status, "reason": reason})
                 failure = failure_label(self.phases[done], status, reason)
             out.append(
                 {
                     "attempt": a,
                     "passed": st == L.STATUS_PASSED,
-                    "days_to_pass": int(row[R_CAL_DAYS]) if st == L.STATUS_PASSED else None,
+                    "days_to_pass": int(row[L.TL_CAL_DAYS]) if st == L.STATUS_PASSED else None,
                     "failure": failure,
-                    "calendar_days": int(row[R_CAL_DAYS]),
-                    "trading_days": int(row[R_TRADING_DAYS]),
-                    "trades": int(row[R_N_TRADES]),
-                    "max_daily_drawdown": round(float(row[R_MAX_DAILY_DD]), 6),
-                    "max_total_drawdown": round(float(row[R_MAX_TOTAL_DD]), 6),
+                    "calendar_days": int(row[L.TL_CAL_DAYS]),
+                    "trading_days": int(row[L.TL_TRADING_DAYS]),
+                    "trades": int(row[L.TL_N_TRADES]),
+                    "max_daily_drawdown": round(float(row[L.TL_MAX_DAILY_DD]), 6),
+                    "max_total_drawdown": round(float(row[L.TL_MAX_TOTAL_DD]), 6),
                     "phases": phases,
                 }
             )
@@ -970,7 +959,7 @@ def evaluate_trades(
         max_trading_days=int(max_trading_days),
         horizon_days=int(horizon_days),
     )
-    runs = np.zeros((n_runs, R_SIZE))
+    runs = np.zeros((n_runs, L.TL_SIZE))
 
     def work(lo: int, hi: int) -> None:
         runs[lo:hi] = _run_range(job, lo, hi)

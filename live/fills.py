@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from simlab import layout as L
+from simlab.layout import Costs
 
 NS_MIN = 60_000_000_000
 _KINDS = {"entry": (L.COST_ENTRY_SLIP, L.DRAW_ENTRY_SLIP), "exit": (L.COST_EXIT_SLIP, L.DRAW_EXIT_SLIP)}
@@ -83,7 +84,7 @@ class FillModel:
         self._cfg = config_vector(costs=self.costs)
         self._q = np.ascontiguousarray(self.costs.cost_q, dtype=np.float64)
         self._p = np.ascontiguousarray(self.costs.cost_probs, dtype=np.float64)
-        self._index: tuple[np.ndarray, np.ndarray] | None = None
+        self._group: Costs | None = None  # built on first use (_costs)
         self._sessions: dict[int, int] = {}
 
     @property
@@ -120,12 +121,14 @@ class FillModel:
             self._sessions[key] = s
         return s
 
-    def _tables(self) -> tuple[np.ndarray, np.ndarray]:
-        if self._index is None:
+    def _costs(self) -> Costs:
+        """The kernels' ``Costs`` group: the tables and their sampling indexes (``cost_index_nb``)."""
+        if self._group is None:
             from simlab.kernel_nb import cost_index_nb
 
-            self._index = cost_index_nb(self._q, self._p)
-        return self._index
+            guide, lut = cost_index_nb(self._q, self._p)
+            self._group = Costs(self._q, self._p, guide, lut)
+        return self._group
 
     # ------------------------------------------------------------------ prices
     def ask(self, time_ns: np.ndarray, bid: np.ndarray, ask: np.ndarray) -> np.ndarray:
@@ -136,7 +139,7 @@ class FillModel:
         from simlab.calendar import sessions
         from simlab.kernel_nb import _model_ask_outlined_nb
 
-        guide, lut = self._tables()
+        costs = self._costs()
         t = np.asarray(time_ns, dtype=np.int64)
         keys = t // self.bar_ns
         sess = sessions(keys * self.bar_ns)
@@ -145,7 +148,7 @@ class FillModel:
         for i in range(t.shape[0]):
             b, a = bid[i], data[i]
             out[i] = _model_ask_outlined_nb(
-                self._q, self._p, guide, lut, self.spread_mode, int(sess[i]), self.seed, 0, int(keys[i]),
+                costs, self.spread_mode, int(sess[i]), self.seed, 0, int(keys[i]),
                 b[0], b[1], b[2], b[3], a[0], a[1], a[2], a[3],
             )  # fmt: skip
         return np.round(out, self.digits)
@@ -156,15 +159,12 @@ class FillModel:
             return 0.0
         from simlab.kernel_nb import _sample_outlined_nb, _slip_nb
 
-        guide, lut = self._tables()
+        costs = self._costs()
         key, sess = self.bar_key(utc_ns), self.session(utc_ns)
         if kind == "stop":  # the simulator's stop fill: no latency budget (it is a resting order)
             return float(
                 _sample_outlined_nb(
-                    self._q,
-                    self._p,
-                    guide,
-                    lut,
+                    costs,
                     L.COST_STOP_SLIP,
                     sess,
                     self.seed,
@@ -173,9 +173,7 @@ class FillModel:
                 )  # fmt: skip
             )
         cost, purpose = _KINDS[kind]
-        return float(
-            _slip_nb(cost, sess, key, purpose, self._cfg, self._q, self._p, guide, lut, self.seed, 0)
-        )
+        return float(_slip_nb(cost, sess, key, purpose, self._cfg, costs, self.seed, 0))
 
     def market(self, side: int, bid: float, ask: float, utc_ns: int, kind: str) -> tuple[float, float]:
         """A market order's fill at the quote ``bid``/``ask`` when it arrives: ``(price, slippage)``; a buy

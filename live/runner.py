@@ -742,7 +742,7 @@ class Runner:
 
     def _dry_close(self, held: Held, px: float, reason: int, bar: int) -> None:
         assert self.meta is not None
-        from simlab.kernel_nb import price_pnl_nb
+        from simlab.position_nb import price_pnl_nb
 
         net = float(price_pnl_nb(self.guard.sym, float(held.direction), held.entry, held.volume, px))
         self.state.virtual_balance += net

@@ -43,6 +43,7 @@ the intents of a strategy reproduce ``run_challenge`` attempt for attempt.
 from __future__ import annotations
 
 import math
+from typing import Any, NamedTuple
 
 import numpy as np
 from numba import njit, prange
@@ -105,14 +106,43 @@ from simlab.layout import (
     RULE_MIN_DAYS,
     STATUS_PASSED,
     STATUS_RUNNING,
+    Clock,
+    Costs,
+    Params,
+    Quotes,
+    State,
 )
 from simlab.montecarlo_nb import START_DRAW, next_day_start_nb
 from simlab.rng_nb import uniform_nb
 
 OBS_CLIP = 10.0  # every observation value lies in [-OBS_CLIP, OBS_CLIP]
 
+
+class Env(NamedTuple):
+    """The environments' own fixed inputs, besides the kernel's (``simlab.layout``'s groups)."""
+
+    feats: Any  # float32 (n, n_features): the market features of every bar
+    atr: Any  # float64 (n,): the ATR stops and targets are measured in
+    starts: Any  # int64: the eligible first bars of an attempt
+    levels: Any  # float64: the size multiplier of each long / short action
+    rlp: Any  # float64 (RLP_SIZE,): the environment's settings
+
+
+class Buffers(NamedTuple):
+    """What a step writes, one row per sub-environment."""
+
+    ist: Any  # int64 (n_envs, RLI_SIZE)
+    out: Any  # float64 (n_envs, n_phases, RES_SIZE): the running attempt's phase results
+    last_out: Any  # float64 (n_envs, n_phases, RES_SIZE): the last finished attempt's
+    obs: Any  # float32 (n_envs, obs_dim)
+    final_obs: Any  # float32 (n_envs, obs_dim): a finished attempt's last observation
+    reward: Any  # float64 (n_envs,)
+
+
 __all__ = [
     "OBS_CLIP",
+    "Buffers",
+    "Env",
     "account_obs_nb",
     "cost_index_nb",
     "new_state",
@@ -177,106 +207,76 @@ def observe_nb(
     account_obs_nb(acc, pos, rules, phase, n_phases, out[k : k + RLO_SIZE])
 
 
+@njit(cache=True, inline="always")
+def _state_of(state: State, i: int) -> State:
+    """Sub-environment i's rows of the batched state."""
+    return State(state.acc[i], state.pos[i], state.res[i], state.trades[i])
+
+
 @njit(cache=True)
 def _begin_attempt_nb(
-    i: int,
-    day: np.ndarray,
-    feats: np.ndarray,
-    cfg: np.ndarray,
-    phase_rules: np.ndarray,
-    seed: int,
-    starts: np.ndarray,
-    prm: np.ndarray,
-    ist: np.ndarray,
-    acc: np.ndarray,
-    pos: np.ndarray,
-    res: np.ndarray,
-    out: np.ndarray,
-    obs: np.ndarray,
+    i: int, clock: Clock, prm: Params, seed: int, env: Env, state: State, buf: Buffers
 ) -> None:
     """Start sub-environment i's next attempt: its id, start bar, horizon, a fresh account, its observation."""
+    ist, rlp, day = buf.ist, env.rlp, clock.day
+    phase_rules = prm.rules
     a = ist[i, RLI_OFFSET] + ist[i, RLI_EPISODE] * ist[i, RLI_STRIDE]
     s = ist[i, RLI_FIXED_START]
     if s < 0:  # the Monte Carlo runner's draw (simlab.montecarlo_nb.attempt_nb)
-        k = starts.shape[0]
+        k = env.starts.shape[0]
         j = int(uniform_nb(seed, a, START_DRAW) * k)
         if j >= k:
             j = k - 1
-        s = starts[j]
+        s = env.starts[j]
     ist[i, RLI_ATTEMPT] = a
     ist[i, RLI_START] = s
     ist[i, RLI_T] = s
-    ist[i, RLI_END] = np.searchsorted(day, day[s] + int(prm[RLP_HORIZON_DAYS]))
+    ist[i, RLI_END] = np.searchsorted(day, day[s] + int(rlp[RLP_HORIZON_DAYS]))
     ist[i, RLI_PHASE] = 0
-    begin_nb(acc[i], pos[i], res[i], cfg, phase_rules[0], day[s])
-    out[i, :, :] = 0.0
-    out[i, :, RES_STATUS] = -1.0
+    sti = _state_of(state, i)
+    begin_nb(sti, Params(prm.sym, prm.cfg, phase_rules[0], prm.gov), day[s])
+    buf.out[i, :, :] = 0.0
+    buf.out[i, :, RES_STATUS] = -1.0
     observe_nb(
-        s, feats, int(prm[RLP_WINDOW]), acc[i], pos[i], phase_rules[0], 0, phase_rules.shape[0], obs[i]
+        s,
+        env.feats,
+        int(rlp[RLP_WINDOW]),
+        sti.acc,
+        sti.pos,
+        phase_rules[0],
+        0,
+        phase_rules.shape[0],
+        buf.obs[i],
     )
 
 
 @njit(cache=True)
 def reset_nb(
-    ids: np.ndarray,
-    day: np.ndarray,
-    feats: np.ndarray,
-    cfg: np.ndarray,
-    phase_rules: np.ndarray,
-    seed: int,
-    starts: np.ndarray,
-    prm: np.ndarray,
-    ist: np.ndarray,
-    acc: np.ndarray,
-    pos: np.ndarray,
-    res: np.ndarray,
-    out: np.ndarray,
-    obs: np.ndarray,
+    ids: np.ndarray, clock: Clock, prm: Params, seed: int, env: Env, state: State, buf: Buffers
 ) -> None:
     """Begin the next attempt of each sub-environment in ``ids`` (``RLI_EPISODE`` picks its id)."""
     for i in ids:
-        ist[i, RLI_DONE] = 0
-        _begin_attempt_nb(i, day, feats, cfg, phase_rules, seed, starts, prm, ist, acc, pos, res, out, obs)
+        buf.ist[i, RLI_DONE] = 0
+        _begin_attempt_nb(i, clock, prm, seed, env, state, buf)
 
 
 @njit(cache=True)
 def _step_one_nb(
     i: int,
     action: int,
-    bid: np.ndarray,
-    ask: np.ndarray,
-    session: np.ndarray,
-    day: np.ndarray,
-    swap_nights: np.ndarray,
-    flags: np.ndarray,
-    vol_ratio: np.ndarray,
-    feats: np.ndarray,
-    atr: np.ndarray,
-    sym: np.ndarray,
-    cfg: np.ndarray,
-    phase_rules: np.ndarray,
-    gov: np.ndarray,
-    cost_q: np.ndarray,
-    cost_probs: np.ndarray,
-    cost_guide: np.ndarray,
-    spread_lut: np.ndarray,
+    clock: Clock,
+    quotes: Quotes,
+    prm: Params,
+    costs: Costs,
     seed: int,
-    starts: np.ndarray,
-    levels: np.ndarray,
-    prm: np.ndarray,
-    ist: np.ndarray,
-    acc: np.ndarray,
-    pos: np.ndarray,
-    res: np.ndarray,
-    trades: np.ndarray,
-    out: np.ndarray,
-    last_out: np.ndarray,
-    obs: np.ndarray,
-    final_obs: np.ndarray,
-    reward: np.ndarray,
+    env: Env,
+    state: State,
+    buf: Buffers,
 ) -> None:
     """One step of sub-environment i (see the module docstring)."""
-    autoreset = prm[RLP_AUTORESET] > 0.0
+    ist, rlp, day = buf.ist, env.rlp, clock.day
+    reward = buf.reward
+    autoreset = rlp[RLP_AUTORESET] > 0.0
     if ist[i, RLI_DONE] != 0 and not autoreset:  # finished and waiting for a reset: nothing moves
         reward[i] = 0.0
         return
@@ -284,10 +284,12 @@ def _step_one_nb(
     t = ist[i, RLI_T]
     end = ist[i, RLI_END]
     p = ist[i, RLI_PHASE]
+    phase_rules = prm.rules
     n_phases = phase_rules.shape[0]
-    rules = phase_rules[p]
+    phase_prm = Params(prm.sym, prm.cfg, phase_rules[p], prm.gov)
     attempt = ist[i, RLI_ATTEMPT]
     # the action: bar t's intent
+    levels = env.levels
     n_levels = levels.shape[0]
     i_dir = DIR_FLAT
     i_size = math.nan
@@ -300,40 +302,35 @@ def _step_one_nb(
     i_sl = math.nan
     i_tp = math.nan
     if i_dir != DIR_FLAT:
-        if prm[RLP_SL_ATR] > 0.0:
-            i_sl = prm[RLP_SL_ATR] * atr[t]
-        if prm[RLP_TP_ATR] > 0.0:
-            i_tp = prm[RLP_TP_ATR] * atr[t]
-    a_acc = acc[i]
-    a_pos = pos[i]
-    a_res = res[i]
-    a_trades = trades[i]
+        if rlp[RLP_SL_ATR] > 0.0:
+            i_sl = rlp[RLP_SL_ATR] * env.atr[t]
+        if rlp[RLP_TP_ATR] > 0.0:
+            i_tp = rlp[RLP_TP_ATR] * env.atr[t]
+    sti = _state_of(state, i)
+    a_acc = sti.acc
+    a_res = sti.res
     eq0 = a_acc[ACC_EQUITY]
     is_last = t == end - 1
     status = step_nb(
-        t, bid, ask, session, day, swap_nights, flags, vol_ratio, i_dir, i_sl, i_tp, i_size,
-        sym, cfg, rules, gov, cost_q, cost_probs, cost_guide, spread_lut, seed, attempt,
-        a_acc, a_pos, a_res, a_trades, is_last,
-    )  # fmt: skip
+        t, clock, quotes, i_dir, i_sl, i_tp, i_size, phase_prm, costs, seed, attempt, sti, is_last
+    )
     ended = status != STATUS_RUNNING or is_last
     if ended:  # as Stepper.step: the books are closed at this bar (what is open is closed at its close)
-        ask_close = bar_ask_close_nb(
-            t, bid, ask, session, cfg, cost_q, cost_probs, cost_guide, spread_lut, seed, attempt
-        )
-        finish_nb(t, bid, ask, session, day, sym, gov, a_acc, a_pos, a_res, a_trades, True, ask_close)
-    r = (a_acc[ACC_EQUITY] - eq0) / a_acc[ACC_INITIAL] * prm[RLP_PNL_SCALE]
+        ask_close = bar_ask_close_nb(t, clock, quotes, prm.cfg, costs, seed, attempt)
+        finish_nb(t, clock, quotes, phase_prm, sti, True, ask_close)
+    r = (a_acc[ACC_EQUITY] - eq0) / a_acc[ACC_INITIAL] * rlp[RLP_PNL_SCALE]
     ist[i, RLI_T] = t + 1
     done = 0
     if ended:
-        out[i, p, :] = a_res[:]
+        buf.out[i, p, :] = a_res[:]
         if status == STATUS_PASSED:
-            r += prm[RLP_PASS_BONUS]
+            r += rlp[RLP_PASS_BONUS]
             if p + 1 < n_phases:
                 s = next_day_start_nb(day, int(a_res[RES_END_BAR]))
                 if s < end:  # the next phase, on the next trading day, with a fresh account
                     ist[i, RLI_PHASE] = p + 1
                     ist[i, RLI_T] = s
-                    begin_nb(a_acc, a_pos, a_res, cfg, phase_rules[p + 1], day[s])
+                    begin_nb(sti, Params(prm.sym, prm.cfg, phase_rules[p + 1], prm.gov), day[s])
                 else:
                     done = 2  # no room left in the horizon for the next phase
             else:
@@ -341,159 +338,101 @@ def _step_one_nb(
         elif status == STATUS_RUNNING:
             done = 2  # the horizon ended the attempt
         else:
-            r -= prm[RLP_BREACH_PENALTY]
+            r -= rlp[RLP_BREACH_PENALTY]
             done = 1
     reward[i] = r
-    window = int(prm[RLP_WINDOW])
+    window = int(rlp[RLP_WINDOW])
     if done != 0:
         tf = min(ist[i, RLI_T], day.shape[0] - 1)
         p_now = ist[i, RLI_PHASE]
-        observe_nb(tf, feats, window, a_acc, a_pos, phase_rules[p_now], p_now, n_phases, final_obs[i])
-        last_out[i, :, :] = out[i, :, :]
+        observe_nb(
+            tf, env.feats, window, a_acc, sti.pos, phase_rules[p_now], p_now, n_phases, buf.final_obs[i]
+        )
+        buf.last_out[i, :, :] = buf.out[i, :, :]
         ist[i, RLI_EPISODE] += 1
         if autoreset:
-            _begin_attempt_nb(
-                i, day, feats, cfg, phase_rules, seed, starts, prm, ist, acc, pos, res, out, obs
-            )
+            _begin_attempt_nb(i, clock, prm, seed, env, state, buf)
         else:
-            obs[i, :] = final_obs[i, :]
+            buf.obs[i, :] = buf.final_obs[i, :]
         ist[i, RLI_DONE] = done
         return
     p_now = ist[i, RLI_PHASE]
-    observe_nb(ist[i, RLI_T], feats, window, a_acc, a_pos, phase_rules[p_now], p_now, n_phases, obs[i])
+    observe_nb(
+        ist[i, RLI_T], env.feats, window, a_acc, sti.pos, phase_rules[p_now], p_now, n_phases, buf.obs[i]
+    )
+
+
+@njit(cache=True)
+def _borrowed_all_nb(
+    clock: Clock, quotes: Quotes, prm: Params, costs: Costs, env: Env, state: State, buf: Buffers
+) -> tuple[Clock, Quotes, Params, Costs, Env, State, Buffers]:
+    """Every input with borrowed views (``simlab.kernel_nb._borrowed``)."""
+    b = _borrowed
+    clock = Clock(b(clock.session), b(clock.day), b(clock.flags))  # type: ignore[call-arg]  # numba intrinsic
+    quotes = Quotes(b(quotes.bid), b(quotes.ask), b(quotes.swap_nights), b(quotes.vol_ratio))  # type: ignore[call-arg]  # numba intrinsic
+    prm = Params(b(prm.sym), b(prm.cfg), b(prm.rules), b(prm.gov))  # type: ignore[call-arg]  # numba intrinsic
+    costs = Costs(b(costs.q), b(costs.probs), b(costs.guide), b(costs.lut))  # type: ignore[call-arg]  # numba intrinsic
+    state = State(b(state.acc), b(state.pos), b(state.res), b(state.trades))  # type: ignore[call-arg]  # numba intrinsic
+    env = Env(b(env.feats), b(env.atr), b(env.starts), b(env.levels), b(env.rlp))  # type: ignore[call-arg]  # numba intrinsic
+    buf = Buffers(b(buf.ist), b(buf.out), b(buf.last_out), b(buf.obs), b(buf.final_obs), b(buf.reward))  # type: ignore[call-arg]  # numba intrinsic
+    return clock, quotes, prm, costs, env, state, buf
 
 
 @njit(cache=True)
 def step_nb_serial(
     actions: np.ndarray,
-    bid: np.ndarray,
-    ask: np.ndarray,
-    session: np.ndarray,
-    day: np.ndarray,
-    swap_nights: np.ndarray,
-    flags: np.ndarray,
-    vol_ratio: np.ndarray,
-    feats: np.ndarray,
-    atr: np.ndarray,
-    sym: np.ndarray,
-    cfg: np.ndarray,
-    phase_rules: np.ndarray,
-    gov: np.ndarray,
-    cost_q: np.ndarray,
-    cost_probs: np.ndarray,
-    cost_guide: np.ndarray,
-    spread_lut: np.ndarray,
+    clock: Clock,
+    quotes: Quotes,
+    prm: Params,
+    costs: Costs,
     seed: int,
-    starts: np.ndarray,
-    levels: np.ndarray,
-    prm: np.ndarray,
-    ist: np.ndarray,
-    acc: np.ndarray,
-    pos: np.ndarray,
-    res: np.ndarray,
-    trades: np.ndarray,
-    out: np.ndarray,
-    last_out: np.ndarray,
-    obs: np.ndarray,
-    final_obs: np.ndarray,
-    reward: np.ndarray,
+    env: Env,
+    state: State,
+    buf: Buffers,
 ) -> None:
-    """Step every sub-environment once, one after the other (small batches, one env)."""
+    """Step every sub-environment once, one after the other (small batches, one env).
+
+    ``prm.rules``: the program's rule matrix; ``state``: the batched state, one row per sub-environment.
+    """
     # borrowed views: no reference counting of the arrays passed and viewed on every step (see
     # simlab.kernel_nb._borrowed); in the threaded version the threads would contend for the counts
-    bid, ask, session, day = _borrowed(bid), _borrowed(ask), _borrowed(session), _borrowed(day)  # type: ignore[call-arg]  # numba intrinsic
-    swap_nights, flags, vol_ratio = _borrowed(swap_nights), _borrowed(flags), _borrowed(vol_ratio)  # type: ignore[call-arg]  # numba intrinsic
-    feats, atr, sym, cfg = _borrowed(feats), _borrowed(atr), _borrowed(sym), _borrowed(cfg)  # type: ignore[call-arg]  # numba intrinsic
-    phase_rules, gov, cost_q, cost_probs = (
-        _borrowed(phase_rules),
-        _borrowed(gov),
-        _borrowed(cost_q),
-        _borrowed(cost_probs),
-    )  # type: ignore[call-arg]  # numba intrinsic
-    cost_guide, spread_lut, starts, levels = (
-        _borrowed(cost_guide),
-        _borrowed(spread_lut),
-        _borrowed(starts),
-        _borrowed(levels),
-    )  # type: ignore[call-arg]  # numba intrinsic
-    prm, ist, acc, pos, res = _borrowed(prm), _borrowed(ist), _borrowed(acc), _borrowed(pos), _borrowed(res)  # type: ignore[call-arg]  # numba intrinsic
-    trades, out, last_out = _borrowed(trades), _borrowed(out), _borrowed(last_out)  # type: ignore[call-arg]  # numba intrinsic
-    obs, final_obs, reward, actions = (
-        _borrowed(obs),
-        _borrowed(final_obs),
-        _borrowed(reward),
-        _borrowed(actions),
-    )  # type: ignore[call-arg]  # numba intrinsic
+    clock, quotes, prm, costs, env, state, buf = _borrowed_all_nb(clock, quotes, prm, costs, env, state, buf)
+    actions = _borrowed(actions)  # type: ignore[call-arg]  # numba intrinsic
     for i in range(actions.shape[0]):
-        _step_one_nb(
-            i, int(actions[i]), bid, ask, session, day, swap_nights, flags, vol_ratio, feats, atr, sym, cfg,
-            phase_rules, gov, cost_q, cost_probs, cost_guide, spread_lut, seed, starts, levels, prm, ist,
-            acc, pos, res, trades, out, last_out, obs, final_obs, reward,
-        )  # fmt: skip
+        _step_one_nb(i, int(actions[i]), clock, quotes, prm, costs, seed, env, state, buf)
+
+
+@njit(cache=True)
+def step_nb_parallel(
+    actions: np.ndarray,
+    clock: Clock,
+    quotes: Quotes,
+    prm: Params,
+    costs: Costs,
+    seed: int,
+    env: Env,
+    state: State,
+    buf: Buffers,
+) -> None:
+    """``step_nb_serial`` over numba's threads: sub-environments are independent, results identical."""
+    clock, quotes, prm, costs, env, state, buf = _borrowed_all_nb(clock, quotes, prm, costs, env, state, buf)
+    _step_parallel_nb(_borrowed(actions), clock, quotes, prm, costs, seed, env, state, buf)  # type: ignore[call-arg]  # numba intrinsic
 
 
 @njit(cache=True, parallel=True)
-def step_nb_parallel(
+def _step_parallel_nb(
     actions: np.ndarray,
-    bid: np.ndarray,
-    ask: np.ndarray,
-    session: np.ndarray,
-    day: np.ndarray,
-    swap_nights: np.ndarray,
-    flags: np.ndarray,
-    vol_ratio: np.ndarray,
-    feats: np.ndarray,
-    atr: np.ndarray,
-    sym: np.ndarray,
-    cfg: np.ndarray,
-    phase_rules: np.ndarray,
-    gov: np.ndarray,
-    cost_q: np.ndarray,
-    cost_probs: np.ndarray,
-    cost_guide: np.ndarray,
-    spread_lut: np.ndarray,
+    clock: Clock,
+    quotes: Quotes,
+    prm: Params,
+    costs: Costs,
     seed: int,
-    starts: np.ndarray,
-    levels: np.ndarray,
-    prm: np.ndarray,
-    ist: np.ndarray,
-    acc: np.ndarray,
-    pos: np.ndarray,
-    res: np.ndarray,
-    trades: np.ndarray,
-    out: np.ndarray,
-    last_out: np.ndarray,
-    obs: np.ndarray,
-    final_obs: np.ndarray,
-    reward: np.ndarray,
+    env: Env,
+    state: State,
+    buf: Buffers,
 ) -> None:
-    """``step_nb_serial`` over numba's threads: sub-environments are independent, results identical."""
-    bid, ask, session, day = _borrowed(bid), _borrowed(ask), _borrowed(session), _borrowed(day)  # type: ignore[call-arg]  # numba intrinsic
-    swap_nights, flags, vol_ratio = _borrowed(swap_nights), _borrowed(flags), _borrowed(vol_ratio)  # type: ignore[call-arg]  # numba intrinsic
-    feats, atr, sym, cfg = _borrowed(feats), _borrowed(atr), _borrowed(sym), _borrowed(cfg)  # type: ignore[call-arg]  # numba intrinsic
-    phase_rules, gov, cost_q, cost_probs = (
-        _borrowed(phase_rules),
-        _borrowed(gov),
-        _borrowed(cost_q),
-        _borrowed(cost_probs),
-    )  # type: ignore[call-arg]  # numba intrinsic
-    cost_guide, spread_lut, starts, levels = (
-        _borrowed(cost_guide),
-        _borrowed(spread_lut),
-        _borrowed(starts),
-        _borrowed(levels),
-    )  # type: ignore[call-arg]  # numba intrinsic
-    prm, ist, acc, pos, res = _borrowed(prm), _borrowed(ist), _borrowed(acc), _borrowed(pos), _borrowed(res)  # type: ignore[call-arg]  # numba intrinsic
-    trades, out, last_out = _borrowed(trades), _borrowed(out), _borrowed(last_out)  # type: ignore[call-arg]  # numba intrinsic
-    obs, final_obs, reward, actions = (
-        _borrowed(obs),
-        _borrowed(final_obs),
-        _borrowed(reward),
-        _borrowed(actions),
-    )  # type: ignore[call-arg]  # numba intrinsic
+    """``step_nb_parallel``'s threads over borrowed inputs."""
+    # the inputs arrive borrowed (step_nb_parallel): the parallel compiler rebuilds a NamedTuple in its
+    # threads only from an argument or a direct call of its class, not from a helper's returned tuple
     for i in prange(actions.shape[0]):
-        _step_one_nb(
-            i, int(actions[i]), bid, ask, session, day, swap_nights, flags, vol_ratio, feats, atr, sym, cfg,
-            phase_rules, gov, cost_q, cost_probs, cost_guide, spread_lut, seed, starts, levels, prm, ist,
-            acc, pos, res, trades, out, last_out, obs, final_obs, reward,
-        )  # fmt: skip
+        _step_one_nb(i, int(actions[i]), clock, quotes, prm, costs, seed, env, state, buf)

@@ -23,7 +23,7 @@ import numpy as np
 from rl.features import FEATURE_NAMES, FEATURES_VERSION, WARMUP, MarketFeatures, market_features
 from simlab import layout as L
 from simlab.bars import Bars
-from simlab.engine import CostSetup, Market, config_vector
+from simlab.engine import CostSetup, Market, config_vector, kernel_params
 from simlab.errors import ConfigError
 
 PARALLEL_MIN_ENVS = 64  # below this many sub-environments one thread is faster than waking the others
@@ -277,20 +277,17 @@ class BatchCore:
         self.world = world
         self.n_envs = int(n_envs)
         m = world.market
-        self._market = (
-            np.ascontiguousarray(m.bars.bid), np.ascontiguousarray(m.bars.ask), m.session, m.day,
-            m.swap_nights, m.flags, m.vol_ratio, world.features.values, world.features.atr,
-        )  # fmt: skip
-        self._costs = (
-            world.costs.cost_q,
-            world.costs.cost_probs,
-            *B.cost_index_nb(world.costs.cost_q, world.costs.cost_probs),
+        self._clock, self._quotes = m.clock(), m.quotes()
+        self._costs = world.costs.tables()
+        self._prm = kernel_params(world.spec.to_vector(), world.cfg(), world.phase_rules, world.gov)
+        starts_arr = world.starts() if starts is None else np.ascontiguousarray(starts, dtype=np.int64)
+        self._env = B.Env(
+            np.ascontiguousarray(world.features.values),
+            np.ascontiguousarray(world.features.atr, dtype=np.float64),
+            np.ascontiguousarray(starts_arr, dtype=np.int64),
+            np.asarray(world.settings.size_levels, dtype=np.float64),
+            world.params(autoreset),
         )
-        self._sym = world.spec.to_vector()
-        self._cfg = world.cfg()
-        self._prm = world.params(autoreset)
-        self._levels = np.asarray(world.settings.size_levels, dtype=np.float64)
-        self._starts = world.starts() if starts is None else np.ascontiguousarray(starts, dtype=np.int64)
         self.seed_value = int(seed)
         n = self.n_envs
         n_ph = world.phase_rules.shape[0]
@@ -302,45 +299,30 @@ class BatchCore:
         self.pos = np.zeros((n, L.POS_SIZE))
         self.res = np.zeros((n, L.RES_SIZE))
         self.trades = np.zeros((n, int(trade_capacity), L.TR_SIZE))
+        self._state = L.State(self.acc, self.pos, self.res, self.trades)
         self.out = np.zeros((n, n_ph, L.RES_SIZE))
         self.last_out = np.zeros((n, n_ph, L.RES_SIZE))
         self.obs = np.zeros((n, world.obs_dim), dtype=np.float32)
         self.final_obs = np.zeros((n, world.obs_dim), dtype=np.float32)
         self.reward = np.zeros(n)
+        self._buf = B.Buffers(self.ist, self.out, self.last_out, self.obs, self.final_obs, self.reward)
         self._parallel = (n >= PARALLEL_MIN_ENVS) if parallel is None else bool(parallel)
         self._step_fn = B.step_nb_parallel if self._parallel else B.step_nb_serial
         self._reset_fn = B.reset_nb
         self._actions = np.zeros(n, dtype=np.int64)
         self._n_actions = world.settings.n_actions
         self._done = self.ist[:, L.RLI_DONE]  # a view: it follows the state
-        self._bind()
 
     # ------------------------------------------------------------ control
-    def _bind(self) -> None:
-        """The step function's arguments after the actions, built once (they are fixed arrays) per seed."""
-        bid, ask, session, day, swap_nights, flags, vol_ratio, feats, atr = self._market
-        cost_q, cost_probs, guide, lut = self._costs
-        self._step_args = (
-            bid, ask, session, day, swap_nights, flags, vol_ratio, feats, atr, self._sym, self._cfg,
-            self.world.phase_rules, self.world.gov, cost_q, cost_probs, guide, lut, self.seed_value,
-            self._starts, self._levels, self._prm, self.ist, self.acc, self.pos, self.res, self.trades,
-            self.out, self.last_out, self.obs, self.final_obs, self.reward,
-        )  # fmt: skip
-
     def seed(self, seed: int) -> None:
         """Key every later draw by ``seed`` and number the attempts from the first again."""
         self.seed_value = int(seed)
         self.ist[:, L.RLI_EPISODE] = 0
-        self._bind()
 
     def reset(self, ids: np.ndarray | None = None) -> np.ndarray:
         """Begin the next attempt of the sub-environments ``ids`` (all by default); the observations."""
         idx = np.arange(self.n_envs, dtype=np.int64) if ids is None else np.asarray(ids, dtype=np.int64)
-        m = self._market
-        self._reset_fn(
-            idx, m[3], m[7], self._cfg, self.world.phase_rules, self.seed_value, self._starts, self._prm,
-            self.ist, self.acc, self.pos, self.res, self.out, self.obs,
-        )  # fmt: skip
+        self._reset_fn(idx, self._clock, self._prm, self.seed_value, self._env, self._state, self._buf)
         return self.obs
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -361,7 +343,17 @@ class BatchCore:
             np.copyto(a, actions, casting="unsafe")
             if a.min() < 0 or a.max() >= na:
                 raise ConfigError("action", f"{int(a[(a < 0) | (a >= na)][0])}: expected 0..{na - 1}")
-        self._step_fn(a, *self._step_args)
+        self._step_fn(
+            a,
+            self._clock,
+            self._quotes,
+            self._prm,
+            self._costs,
+            self.seed_value,
+            self._env,
+            self._state,
+            self._buf,
+        )
         return self.obs, self.reward, self._done
 
     # ------------------------------------------------------------ reading

@@ -21,12 +21,14 @@ from typing import Any
 
 # the modules that hold numba code (kernels call across them, so they share one key)
 NUMBA_SOURCES = (
+    "simlab/account_nb.py",
     "simlab/bootstrap.py",
     "simlab/costs_nb.py",
     "simlab/governors_nb.py",
     "simlab/kernel_nb.py",
     "simlab/layout.py",
     "simlab/montecarlo_nb.py",
+    "simlab/position_nb.py",
     "simlab/rng_nb.py",
     "simlab/synthetic.py",
     "challenges/_trade_list_nb.py",

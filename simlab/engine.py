@@ -61,6 +61,15 @@ class CostSetup:
         q, p = zero_cost_tables()
         return cls(q, p)
 
+    def tables(self, index: tuple[np.ndarray, np.ndarray] | None = None) -> L.Costs:
+        """The kernels' ``Costs``: the tables and their sampling indexes (``kernel_nb.cost_index_nb``,
+        built here unless ``index`` has them), read-only."""
+        from simlab.kernel_nb import cost_index_nb
+
+        q, p = readonly(self.cost_q, np.float64), readonly(self.cost_probs, np.float64)
+        guide, lut = cost_index_nb(q, p) if index is None else index
+        return L.Costs(q, p, readonly(guide), readonly(lut))
+
 
 @dataclass(frozen=True)
 class Market:
@@ -97,6 +106,24 @@ class Market:
         )
         vr = np.empty(0) if vol_ratio is None else np.ascontiguousarray(vol_ratio, dtype=np.float64)
         return cls(bars, cal.session, cal.day, cal.swap_nights, cal.flags, vr)
+
+    def clock(self) -> L.Clock:
+        """The kernels' time grid (sessions, rule days, calendar flags), read-only."""
+        return L.Clock(
+            readonly(self.session, np.int8), readonly(self.day, np.int64), readonly(self.flags, np.uint8)
+        )
+
+    def quotes(self, bars: Bars | None = None) -> L.Quotes:
+        """The kernels' view of this symbol's market (bid / ask OHLC of ``bars``, default the market's own;
+        swap nights, volatility ratio), read-only."""
+        f8 = np.float64
+        b = self.bars if bars is None else bars
+        return L.Quotes(
+            readonly(b.bid, f8),
+            readonly(b.ask, f8),
+            readonly(self.swap_nights, np.int8),
+            readonly(self.vol_ratio, f8),
+        )
 
 
 def config_vector(
@@ -137,15 +164,24 @@ def no_rules() -> np.ndarray:
     return np.zeros(L.RULE_SIZE, dtype=np.float64)
 
 
-def _intent_arrays(intents: IntentArrays, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    d = np.ascontiguousarray(intents.dir, dtype=np.int8)
-    sl = np.ascontiguousarray(intents.sl, dtype=np.float64)
-    tp = np.ascontiguousarray(intents.tp, dtype=np.float64)
-    size = np.ascontiguousarray(intents.size, dtype=np.float64)
-    for name, a in (("dir", d), ("sl", sl), ("tp", tp), ("size", size)):
+def _intent_arrays(intents: IntentArrays, n: int) -> L.Signals:
+    """The kernels' ``Signals`` of a strategy's intents (read-only), their shapes checked against ``n`` bars."""
+    sig = L.Signals(
+        readonly(intents.dir, np.int8),
+        readonly(intents.sl, np.float64),
+        readonly(intents.tp, np.float64),
+        readonly(intents.size, np.float64),
+    )
+    for name, a in zip(sig._fields, sig, strict=True):
         if a.shape != (n,):
             raise ValueError(f"intents.{name} has shape {a.shape}, expected ({n},) like the bars")
-    return d, sl, tp, size
+    return sig
+
+
+def kernel_params(sym: np.ndarray, cfg: np.ndarray, rules: np.ndarray, gov: np.ndarray) -> L.Params:
+    """The kernels' ``Params`` (read-only): ``rules`` one phase's vector or a program's matrix."""
+    f8 = np.float64
+    return L.Params(readonly(sym, f8), readonly(cfg, f8), readonly(rules, f8), readonly(gov, f8))
 
 
 def reason_name(res: np.ndarray) -> str:
@@ -318,7 +354,7 @@ def run_backtest(
 ) -> BacktestResult:
     """Run the kernel over bars [start, end) and collect the result."""
     from simlab.governors_nb import no_governors
-    from simlab.kernel_nb import cost_index_nb, new_state, simulate_nb
+    from simlab.kernel_nb import new_state, simulate_nb
 
     n = len(bars)
     end = n if end is None else end
@@ -326,25 +362,20 @@ def run_backtest(
         raise ValueError(f"bar range [{start}, {end}) is not inside the {n} bars")
     market = market or Market.build(bars, triple_day=int(getattr(spec, "triple_swap_day", 2)))
     costs = costs or CostSetup.fixed()
-    d, sl, tp, size = _intent_arrays(intents, n)
+    sig = _intent_arrays(intents, n)
     cfg = config_vector(
         initial_balance=initial_balance, risk=risk, fixed_volume=fixed_volume, sl_first=sl_first, costs=costs
     )
     rules = no_rules() if rules is None else rules
     gov = no_governors() if gov is None else gov
-    acc, pos, res, trades = new_state(trade_capacity(d[start:end]))
+    st = new_state(trade_capacity(sig.dir[start:end]))
     curve = np.zeros((end - start if record_curve else 0, L.CURVE_SIZE))
-    f8 = np.float64
-    cost_q, cost_probs = readonly(costs.cost_q, f8), readonly(costs.cost_probs, f8)
-    guide, lut = cost_index_nb(cost_q, cost_probs)
+    prm = kernel_params(spec.to_vector(), cfg, rules, gov)
     simulate_nb(
-        readonly(bars.bid, f8), readonly(bars.ask, f8), readonly(market.session, np.int8),
-        readonly(market.day, np.int64), readonly(market.swap_nights, np.int8), readonly(market.flags, np.uint8),
-        readonly(market.vol_ratio, f8), readonly(d), readonly(sl), readonly(tp), readonly(size),
-        readonly(spec.to_vector(), f8), readonly(cfg), readonly(rules, f8), readonly(gov, f8), cost_q, cost_probs,
-        readonly(guide), readonly(lut), int(seed), int(attempt), int(start), int(end), acc, pos, res, trades, curve,
-        bool(close_at_end),
+        market.clock(), market.quotes(bars), sig, prm, costs.tables(), int(seed), int(attempt), int(start), int(end), st,
+        curve, bool(close_at_end),
     )  # fmt: skip
+    res, trades = st.res, st.trades
     n_tr = int(min(res[L.RES_N_TRADES], trades.shape[0]))
     ran = int(res[L.RES_END_BAR]) - start + 1
     return BacktestResult(
@@ -389,11 +420,9 @@ class Stepper:
         max_trades: int = 100_000,
     ) -> None:
         from simlab.governors_nb import no_governors
-        from simlab.kernel_nb import begin_nb, cost_index_nb, new_state
+        from simlab.kernel_nb import begin_nb, new_state
 
         self.market = market
-        self.bid = np.ascontiguousarray(market.bars.bid)
-        self.ask = np.ascontiguousarray(market.bars.ask)
         self.sym = spec.to_vector()
         self.costs = costs or CostSetup.fixed()
         self.cfg = config_vector(
@@ -403,15 +432,20 @@ class Stepper:
             sl_first=sl_first,
             costs=self.costs,
         )
-        self.rules = no_rules() if rules is None else rules
-        self.gov = no_governors() if gov is None else gov
+        # float64 and contiguous, so that the kernel's read-only views share their memory: a change to
+        # ``stepper.gov`` (a kill switch) reaches the next step
+        self.rules = np.ascontiguousarray(no_rules() if rules is None else rules, dtype=np.float64)
+        self.gov = np.ascontiguousarray(no_governors() if gov is None else gov, dtype=np.float64)
         self.seed = seed
         self.attempt = attempt
         self.start = start
         self.end = len(market.bars) if end is None else end
-        self.acc, self.pos, self.res, self.trades = new_state(max_trades)
-        self.cost_guide, self.spread_lut = cost_index_nb(self.costs.cost_q, self.costs.cost_probs)
-        begin_nb(self.acc, self.pos, self.res, self.cfg, self.rules, int(market.day[start]))
+        self.state = new_state(max_trades)
+        self.acc, self.pos, self.res, self.trades = self.state
+        self._clock, self._quotes = market.clock(), market.quotes()
+        self._prm = kernel_params(self.sym, self.cfg, self.rules, self.gov)
+        self._costs = self.costs.tables()
+        begin_nb(self.state, self._prm, int(market.day[start]))
         self.t = start
 
     @property
@@ -426,44 +460,18 @@ class Stepper:
 
         if self.done:
             raise RuntimeError("the episode is over: build a new Stepper")
-        m = self.market
         t = self.t
         is_last = t == self.end - 1
         status = step_nb(
-            t, self.bid, self.ask, m.session, m.day, m.swap_nights, m.flags, m.vol_ratio,
-            int(direction), float(sl), float(tp), float(size),
-            self.sym, self.cfg, self.rules, self.gov, self.costs.cost_q, self.costs.cost_probs, self.cost_guide,
-            self.spread_lut, self.seed, self.attempt, self.acc, self.pos, self.res, self.trades, is_last,
+            t, self._clock, self._quotes, int(direction), float(sl), float(tp), float(size), self._prm,
+            self._costs, self.seed, self.attempt, self.state, is_last,
         )  # fmt: skip
         self.t += 1
         if status != L.STATUS_RUNNING or is_last:
-            finish_nb(
-                t,
-                self.bid,
-                self.ask,
-                m.session,
-                m.day,
-                self.sym,
-                self.gov,
-                self.acc,
-                self.pos,
-                self.res,
-                self.trades,
-                True,
-                bar_ask_close_nb(
-                    t,
-                    self.bid,
-                    self.ask,
-                    m.session,
-                    self.cfg,
-                    self.costs.cost_q,
-                    self.costs.cost_probs,
-                    self.cost_guide,
-                    self.spread_lut,
-                    self.seed,
-                    self.attempt,
-                ),
+            ask_close = bar_ask_close_nb(
+                t, self._clock, self._quotes, self._prm.cfg, self._costs, self.seed, self.attempt
             )
+            finish_nb(t, self._clock, self._quotes, self._prm, self.state, True, ask_close)
         return int(status)
 
     @property

@@ -111,30 +111,6 @@ def entry_block_nb(acc: np.ndarray, gov: np.ndarray, flags_t: int, vol_ratio_t: 
 
 
 @njit(cache=True)
-def equity_floor_nb(acc: np.ndarray, gov: np.ndarray, rules: np.ndarray) -> tuple[float, int]:
-    """The equity level at which the governors flatten, and the exit reason it books.
-
-    The daily buffer sits ``GOV_DAILY_BUFFER_PCT`` of the initial balance above
-    the firm's daily limit, the max-loss buffer likewise above the max-loss
-    limit; the higher of the two is the floor. ``-inf`` when neither is on.
-    """
-    floor = -math.inf
-    reason = 0
-    init = acc[ACC_INITIAL]
-    if gov[GOV_DAILY_BUFFER_PCT] >= 0.0 and rules[RULE_DAILY_PCT] > 0.0:
-        f = acc[ACC_DAILY_LIMIT] + gov[GOV_DAILY_BUFFER_PCT] * init
-        if f > floor:
-            floor = f
-            reason = EXIT_GOV_DAILY
-    if gov[GOV_MAXLOSS_BUFFER_PCT] >= 0.0 and rules[RULE_MAXLOSS_PCT] > 0.0:
-        f = acc[ACC_MAXLOSS_LIMIT] + gov[GOV_MAXLOSS_BUFFER_PCT] * init
-        if f > floor:
-            floor = f
-            reason = EXIT_GOV_MAXLOSS
-    return floor, reason
-
-
-@njit(cache=True)
 def reset_floor_nb(acc: np.ndarray, gov: np.ndarray, rules: np.ndarray) -> tuple[float, int]:
     """The floor that the limits set by a daily reset *now* would give, and its exit reason.
 
@@ -142,7 +118,7 @@ def reset_floor_nb(acc: np.ndarray, gov: np.ndarray, rules: np.ndarray) -> tuple
     daily limit becomes the balance at midnight minus 5 % of the initial, so a
     floating loss of more than that, measured from the balance, breaches the
     moment the day rolls, with no price move. The caller applies this floor
-    (the higher of it and ``equity_floor_nb``'s) on the last bar before a reset.
+    (``governor_floor_nb`` takes the higher of it and the floor now) on the last bar before a reset.
     A day-start basis of equity moves with the equity and never binds here;
     for ``max(balance, equity)`` the balance is the binding case. The end-of-day
     trailing max loss rises to the balance at the reset likewise. ``-inf``: none.
@@ -169,6 +145,42 @@ def reset_floor_nb(acc: np.ndarray, gov: np.ndarray, rules: np.ndarray) -> tuple
         if f > floor:
             floor = f
             reason = EXIT_GOV_MAXLOSS
+    return floor, reason
+
+
+@njit(cache=True, inline="always")  # on every bar with a position: a call would cost more than the floor
+def governor_floor_nb(
+    acc: np.ndarray, gov: np.ndarray, rules: np.ndarray, before_reset: bool
+) -> tuple[float, int]:
+    """The equity level at which the governors flatten, and the exit reason it books.
+
+    The daily buffer sits ``GOV_DAILY_BUFFER_PCT`` of the initial balance above
+    the firm's daily limit, the max-loss buffer likewise above the max-loss
+    limit; the higher of the two is the floor. On the last bar before a daily
+    reset (``before_reset``), the higher of that and ``reset_floor_nb``'s: hold on
+    over the reset only above the floor the reset will set. ``-inf`` when no floor
+    is on. The bar kernel and the live runner turn it into a price stop
+    (``simlab.position_nb.floor_price_nb``); an entry whose own costs would take
+    the equity to it is refused (``simlab.account_nb.entry_check_nb``).
+    """
+    floor = -math.inf
+    reason = 0
+    init = acc[ACC_INITIAL]
+    if gov[GOV_DAILY_BUFFER_PCT] >= 0.0 and rules[RULE_DAILY_PCT] > 0.0:
+        f = acc[ACC_DAILY_LIMIT] + gov[GOV_DAILY_BUFFER_PCT] * init
+        if f > floor:
+            floor = f
+            reason = EXIT_GOV_DAILY
+    if gov[GOV_MAXLOSS_BUFFER_PCT] >= 0.0 and rules[RULE_MAXLOSS_PCT] > 0.0:
+        f = acc[ACC_MAXLOSS_LIMIT] + gov[GOV_MAXLOSS_BUFFER_PCT] * init
+        if f > floor:
+            floor = f
+            reason = EXIT_GOV_MAXLOSS
+    if before_reset:
+        rfloor, rreason = reset_floor_nb(acc, gov, rules)
+        if rfloor > floor:
+            floor = rfloor
+            reason = rreason
     return floor, reason
 
 

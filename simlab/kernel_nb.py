@@ -1,10 +1,13 @@
 """The simulation kernel: one account, one symbol, one challenge phase, bar by bar (numba).
 
 Plain arrays in, plain arrays out; every slot is named in ``simlab.layout``.
-``step_nb`` advances one bar and is the only place the trading logic lives;
-``simulate_nb`` loops it over a range of bars, and the Python ``Stepper``
-(``simlab.engine``) calls it one bar at a time for RL and stateful strategies,
-so all three run the same code.
+``step_nb`` advances one bar: prices, fills, stops and costs of one symbol are
+here; every rule of the firm, the account's books and the glue of the governors'
+answers are ``simlab.account_nb``'s (the trade-list kernel and the live runner
+call the same functions), the governors ``simlab.governors_nb``'s, a position's
+money ``simlab.position_nb``'s. ``simulate_nb`` loops ``step_nb`` over a range of
+bars, and the Python ``Stepper`` (``simlab.engine``) calls it one bar at a time
+for RL and stateful strategies, so all three run the same code.
 
 Conventions (each has a test in tests/test_kernel_scenarios.py):
 
@@ -49,63 +52,51 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from simlab.costs_nb import quantile_at_nb
-from simlab.governors_nb import (
-    entry_block_nb,
-    equity_floor_nb,
-    must_flatten_on_flags_nb,
-    on_trade_closed_nb,
-    profit_cap_hit_nb,
-    reset_floor_nb,
-    risk_fraction_nb,
-    size_volume_nb,
+from simlab.account_nb import (
+    after_floor_exit_nb,
+    begin_account_nb,
+    book_close_nb,
+    book_closed_equity_nb,
+    book_open_nb,
+    breach_limit_nb,
+    breach_nb,
+    decide_nb,
+    end_phase_nb,
+    holding_breach_nb,
+    lock_after_close_nb,
+    mark_close_nb,
+    open_flatten_reason_nb,
+    peak_balance_nb,
+    peak_equity_nb,
+    roll_day_nb,
+    track_drawdowns_nb,
 )
+from simlab.costs_nb import quantile_at_nb
+from simlab.governors_nb import entry_block_nb, governor_floor_nb
 from simlab.layout import (
     ACC_BALANCE,
-    ACC_BEST_DAY_PNL,
     ACC_BEST_EQUITY,
     ACC_DAILY_LIMIT,
     ACC_DAY,
     ACC_DAY_COUNTED,
     ACC_DAY_HAD_TRADE,
-    ACC_DAY_HALTED,
-    ACC_DAY_START_BALANCE,
-    ACC_DAY_START_EQUITY,
-    ACC_DAY_TRADES,
     ACC_DAYS_COUNTED,
     ACC_EQUITY,
-    ACC_FIRST_DAY,
-    ACC_HALTED,
-    ACC_INITIAL,
     ACC_MAX_DAILY_DD,
     ACC_MAX_TOTAL_DD,
     ACC_MAXLOSS_LIMIT,
     ACC_N_TRADES,
     ACC_PEAK_BALANCE,
-    ACC_PEAK_EOD_BALANCE,
     ACC_PEAK_EQUITY,
     ACC_PHASE_START_DAY,
     ACC_SIZE,
-    ACC_TARGET_BANKED,
-    ACC_TARGET_LEVEL,
     ACC_TRADE_DAYS,
     ACC_WORST_EQUITY,
-    BASIS_BALANCE,
-    BASIS_EQUITY,
-    BLOCK_DAY_HALTED,
-    BLOCK_NO_STOP,
     BLOCK_NONE,
-    BLOCK_STOPS_LEVEL,
-    BLOCK_VOLUME,
-    BREACH_DAILY_LOSS,
-    BREACH_MAX_LOSS,
-    BREACH_OVERNIGHT_HOLDING,
+    BREACH_NONE,
     BREACH_TIME_LIMIT,
-    BREACH_WEEKEND_HOLDING,
-    CFG_FIXED_VOLUME,
     CFG_INITIAL_BALANCE,
     CFG_LATENCY_BUDGET_MS,
-    CFG_RISK_PCT,
     CFG_SL_FIRST,
     CFG_SLIPPAGE,
     CFG_SPREAD_MODE,
@@ -119,8 +110,6 @@ from simlab.layout import (
     CURVE_EQUITY,
     CURVE_MAXLOSS_LIMIT,
     CURVE_WORST_EQUITY,
-    DAYCOUNT_PROFITABLE,
-    DIR_FLAT,
     DIR_LONG,
     DIR_SHORT,
     DRAW_ENTRY_SLIP,
@@ -130,23 +119,14 @@ from simlab.layout import (
     DRAW_STOP_SLIP,
     EXIT_BREACH,
     EXIT_END,
-    EXIT_GOV_DAILY,
     EXIT_GOV_MAXLOSS,
-    EXIT_GOV_PROFIT_CAP,
-    EXIT_GOV_RESET,
-    EXIT_GOV_TARGET,
-    EXIT_GOV_WEEKEND,
     EXIT_KILL_SWITCH,
-    EXIT_SIGNAL,
     EXIT_STOP_LOSS,
     EXIT_TAKE_PROFIT,
     FLAG_WEEKEND_GAP,
-    GOV_HALT_AT_TARGET,
     GOV_KILL_SWITCH,
-    MAXLOSS_STATIC,
-    MAXLOSS_TRAILING_EOD,
-    MAXLOSS_TRAILING_INTRADAY,
-    MAXLOSS_TRAILING_LOCK,
+    JUDGE_CLOSED,
+    JUDGE_FLOATING,
     N_DRAWS_PER_BAR,
     POS_COMMISSION,
     POS_DIR,
@@ -166,40 +146,19 @@ from simlab.layout import (
     POS_SWAP,
     POS_TP,
     POS_VOLUME,
-    PROFIT_BASE_IS_ACCOUNT,
-    PROFIT_FIXED,
     RES_BALANCE,
-    RES_BREACH_VIA_GAP,
     RES_CAL_DAYS,
     RES_DAYS_COUNTED,
     RES_END_BAR,
-    RES_ENTRY_DECISIONS,
     RES_EQUITY,
     RES_MAX_DAILY_DD,
     RES_MAX_TOTAL_DD,
     RES_N_TRADES,
     RES_N_TRADES_OVERFLOW,
-    RES_REASON,
     RES_REFUSED,
     RES_SIZE,
     RES_STATUS,
     RES_TRADING_DAYS,
-    RULE_BEST_DAY_MAX_SHARE,
-    RULE_DAILY_BASIS,
-    RULE_DAILY_FLOATING,
-    RULE_DAILY_PCT,
-    RULE_DAILY_SIZE_OF,
-    RULE_DAY_COUNT_MODE,
-    RULE_MAX_DAYS,
-    RULE_MAXLOSS_FLOATING,
-    RULE_MAXLOSS_MODE,
-    RULE_MAXLOSS_PCT,
-    RULE_MIN_DAY_PROFIT_PCT,
-    RULE_MIN_DAYS,
-    RULE_NO_OVERNIGHT_HOLDING,
-    RULE_NO_WEEKEND_HOLDING,
-    RULE_TARGET_PCT,
-    SIZE_OF_INITIAL,
     SPREAD_FROM_DATA,
     SPREAD_FROM_MODEL,
     STATUS_BREACHED,
@@ -207,17 +166,9 @@ from simlab.layout import (
     STATUS_PASSED,
     STATUS_RUNNING,
     SYM_COMMISSION,
-    SYM_CONTRACT,
     SYM_POINT,
-    SYM_PROFIT_MODE,
-    SYM_STOPS_LEVEL,
     SYM_SWAP_LONG,
     SYM_SWAP_SHORT,
-    SYM_TICK_SIZE,
-    SYM_TICK_VALUE,
-    SYM_VOL_MAX,
-    SYM_VOL_MIN,
-    SYM_VOL_STEP,
     TR_COMMISSION,
     TR_DIR,
     TR_ENTRY_BAR,
@@ -241,6 +192,20 @@ from simlab.layout import (
     TR_SWAP,
     TR_TP,
     TR_VOLUME,
+    Clock,
+    Costs,
+    Params,
+    Quotes,
+    Signals,
+    State,
+)
+from simlab.position_nb import (
+    clear_position_nb,
+    floating_nb,
+    floor_price_nb,
+    open_position_nb,
+    price_pnl_nb,
+    value_per_price_nb,
 )
 from simlab.rng_nb import key_hash_nb, uniform_from_hash_nb
 
@@ -276,154 +241,26 @@ def _borrowed(typingctx, arr):
     return arr(arr), codegen
 
 
-# ------------------------------------------------------------------ money
-
-
-@njit(cache=True, inline="always")
-def value_per_price_nb(sym: np.ndarray, price: float) -> float:
-    """Account currency per 1.0 move of price, per lot, at ``price``."""
-    mode = int(sym[SYM_PROFIT_MODE])
-    if mode == PROFIT_BASE_IS_ACCOUNT:
-        return sym[SYM_CONTRACT] / price
-    if mode == PROFIT_FIXED:
-        return sym[SYM_TICK_VALUE] / sym[SYM_TICK_SIZE]
-    return sym[SYM_CONTRACT]
-
-
-@njit(cache=True, inline="always")
-def price_pnl_nb(sym: np.ndarray, direction: float, entry: float, volume: float, price: float) -> float:
-    """P/L in account currency of ``volume`` lots opened at ``entry`` and valued at ``price``.
-
-    For a base-currency account (USDJPY in USD) the quote-currency P/L is
-    converted at the valuation price, as MT5 does at the deal.
-    """
-    return direction * (price - entry) * volume * value_per_price_nb(sym, price)
-
-
-@njit(cache=True, inline="always")
-def price_for_pnl_nb(sym: np.ndarray, direction: float, entry: float, volume: float, pnl: float) -> float:
-    """The price at which the position's price P/L equals ``pnl`` (inverse of ``price_pnl_nb``)."""
-    if int(sym[SYM_PROFIT_MODE]) == PROFIT_BASE_IS_ACCOUNT:
-        k = volume * sym[SYM_CONTRACT]
-        den = k - direction * pnl
-        if den <= 0.0:
-            return math.inf if direction > 0 else 0.0
-        return entry * k / den
-    return entry + direction * pnl / (volume * value_per_price_nb(sym, entry))
-
-
 # ------------------------------------------------------------------ state
 
 
-def new_state(n_trades_capacity: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Fresh (acc, pos, res, trades) buffers for ``begin_nb`` / ``step_nb``."""
+def new_state(n_trades_capacity: int = 0) -> State:
+    """Fresh state buffers (acc, pos, res, trades) for ``begin_nb`` / ``step_nb``."""
     acc = np.zeros(ACC_SIZE, dtype=np.float64)
     pos = np.zeros(POS_SIZE, dtype=np.float64)
     res = np.zeros(RES_SIZE, dtype=np.float64)
     trades = np.zeros((n_trades_capacity, TR_SIZE), dtype=np.float64)
-    return acc, pos, res, trades
-
-
-# an ordinary call, not inlined: it runs on events (a new peak, a new day), and each inlined copy
-# costs about a second of numba compile time
-@njit(cache=True)
-def _update_limits_nb(acc: np.ndarray, rules: np.ndarray) -> None:
-    """Recompute the daily and max-loss limits from the current references (they never fall)."""
-    init = acc[ACC_INITIAL]
-    # daily: basis at the day's start minus its size
-    if rules[RULE_DAILY_PCT] > 0.0:
-        b = int(rules[RULE_DAILY_BASIS])
-        if b == BASIS_BALANCE:
-            basis = acc[ACC_DAY_START_BALANCE]
-        elif b == BASIS_EQUITY:
-            basis = acc[ACC_DAY_START_EQUITY]
-        else:
-            basis = max(acc[ACC_DAY_START_BALANCE], acc[ACC_DAY_START_EQUITY])
-        ref = init if int(rules[RULE_DAILY_SIZE_OF]) == SIZE_OF_INITIAL else basis
-        acc[ACC_DAILY_LIMIT] = basis - rules[RULE_DAILY_PCT] * ref
-    else:
-        acc[ACC_DAILY_LIMIT] = -math.inf
-    # max loss
-    m = rules[RULE_MAXLOSS_PCT]
-    if m > 0.0:
-        mode = int(rules[RULE_MAXLOSS_MODE])
-        if mode == MAXLOSS_STATIC:
-            lim = init - m * init
-        elif mode == MAXLOSS_TRAILING_EOD:
-            lim = max(init, acc[ACC_PEAK_EOD_BALANCE]) - m * init
-        elif mode == MAXLOSS_TRAILING_INTRADAY:
-            lim = max(init, acc[ACC_PEAK_EQUITY]) - m * init
-        else:  # MAXLOSS_TRAILING_LOCK
-            lim = min(max(init, acc[ACC_PEAK_BALANCE]) - m * init, init)
-        if lim > acc[ACC_MAXLOSS_LIMIT]:
-            acc[ACC_MAXLOSS_LIMIT] = lim
-    else:
-        acc[ACC_MAXLOSS_LIMIT] = -math.inf
+    return State(acc, pos, res, trades)
 
 
 @njit(cache=True)
-def begin_nb(
-    acc: np.ndarray, pos: np.ndarray, res: np.ndarray, cfg: np.ndarray, rules: np.ndarray, first_day: int
-) -> None:
-    """Reset the state buffers for a phase that starts on trading day ``first_day``."""
-    acc[:] = 0.0
-    pos[:] = 0.0
-    res[:] = 0.0
-    init = cfg[CFG_INITIAL_BALANCE]
-    acc[ACC_INITIAL] = init
-    acc[ACC_BALANCE] = init
-    acc[ACC_EQUITY] = init
-    acc[ACC_DAY_START_BALANCE] = init
-    acc[ACC_DAY_START_EQUITY] = init
-    acc[ACC_PEAK_BALANCE] = init
-    acc[ACC_PEAK_EOD_BALANCE] = init
-    acc[ACC_PEAK_EQUITY] = init
-    acc[ACC_DAY] = first_day
-    acc[ACC_FIRST_DAY] = first_day
-    acc[ACC_PHASE_START_DAY] = first_day
-    acc[ACC_MAXLOSS_LIMIT] = -math.inf
-    acc[ACC_BEST_DAY_PNL] = -math.inf
-    acc[ACC_WORST_EQUITY] = init
-    acc[ACC_BEST_EQUITY] = init
-    t = rules[RULE_TARGET_PCT]
-    # init + t * init, less a micro-cent: 1.1 * 100000 is 110000.00000000001 in floats,
-    # and a balance of exactly 110,000 has reached a 10 % target
-    acc[ACC_TARGET_LEVEL] = init + t * init - 1e-6 if t > 0.0 else math.inf
-    _update_limits_nb(acc, rules)
-    res[RES_STATUS] = STATUS_RUNNING
-    res[RES_END_BAR] = -1.0
-
-
-@njit(cache=True)
-def _day_counts_nb(acc: np.ndarray, rules: np.ndarray) -> bool:
-    """Does the current day count toward the minimum days, as of now?"""
-    if int(rules[RULE_DAY_COUNT_MODE]) == DAYCOUNT_PROFITABLE:
-        return (
-            acc[ACC_BALANCE] - acc[ACC_DAY_START_BALANCE] >= rules[RULE_MIN_DAY_PROFIT_PCT] * acc[ACC_INITIAL]
-        )
-    return acc[ACC_DAY_COUNTED] > 0.0
-
-
-@njit(cache=True)
-def _new_day_nb(acc: np.ndarray, rules: np.ndarray, new_day: int) -> None:
-    """Close the books of the finished day and open the new one."""
-    day_pnl = acc[ACC_BALANCE] - acc[ACC_DAY_START_BALANCE]
-    if day_pnl > acc[ACC_BEST_DAY_PNL]:
-        acc[ACC_BEST_DAY_PNL] = day_pnl
-    if _day_counts_nb(acc, rules):
-        acc[ACC_DAYS_COUNTED] += 1.0
-    if acc[ACC_DAY_HAD_TRADE] > 0.0:
-        acc[ACC_TRADE_DAYS] += 1.0
-    if acc[ACC_BALANCE] > acc[ACC_PEAK_EOD_BALANCE]:
-        acc[ACC_PEAK_EOD_BALANCE] = acc[ACC_BALANCE]
-    acc[ACC_DAY] = new_day
-    acc[ACC_DAY_START_BALANCE] = acc[ACC_BALANCE]
-    acc[ACC_DAY_START_EQUITY] = acc[ACC_EQUITY]  # marked at the previous bar's close
-    acc[ACC_DAY_TRADES] = 0.0
-    acc[ACC_DAY_COUNTED] = 0.0
-    acc[ACC_DAY_HAD_TRADE] = 0.0
-    acc[ACC_DAY_HALTED] = 0.0
-    _update_limits_nb(acc, rules)
+def begin_nb(st: State, prm: Params, first_day: int) -> None:
+    """Reset the state buffers for a phase (``prm.rules``: its rule vector) that starts on trading day ``first_day``."""
+    begin_account_nb(st.acc, prm.rules, prm.cfg[CFG_INITIAL_BALANCE], first_day)
+    st.pos[:] = 0.0
+    st.res[:] = 0.0
+    st.res[RES_STATUS] = STATUS_RUNNING
+    st.res[RES_END_BAR] = -1.0
 
 
 # ------------------------------------------------------------------ the per-bar spread draw
@@ -497,22 +334,13 @@ def cost_index_nb(cost_q: np.ndarray, cost_probs: np.ndarray) -> tuple[np.ndarra
 
 
 @njit(cache=True, inline="always")  # a call per bar costs as much as the draw
-def _sample_guided_nb(
-    cost_q: np.ndarray,
-    cost_probs: np.ndarray,
-    cost_guide: np.ndarray,
-    spread_lut: np.ndarray,
-    kind: int,
-    sess: int,
-    seed: int,
-    attempt: int,
-    draw: int,
-) -> float:
-    """``sample_cost_nb(cost_q, cost_probs, kind, sess, seed, attempt, draw)``, found through the guide.
+def _sample_guided_nb(costs: Costs, kind: int, sess: int, seed: int, attempt: int, draw: int) -> float:
+    """``sample_cost_nb(costs.q, costs.probs, kind, sess, seed, attempt, draw)``, found through the guide.
 
-    A spread draw first looks in ``spread_lut`` (``spread_lut_nb``); only a bucket
+    A spread draw first looks in ``costs.lut`` (``spread_lut_nb``); only a bucket
     with a step inside it is searched.
     """
+    cost_q, cost_probs, cost_guide, spread_lut = costs
     h = key_hash_nb(seed, attempt, draw)
     if kind == COST_SPREAD:
         # the bucket int(u * G) of u = (h >> 11) * 2**-53 is h's top 11 bits (G = 2**11): no float on this path
@@ -535,10 +363,7 @@ def _sample_guided_nb(
 
 @njit(cache=True, inline="always")
 def _model_ask_nb(
-    cost_q: np.ndarray,
-    cost_probs: np.ndarray,
-    cost_guide: np.ndarray,
-    spread_lut: np.ndarray,
+    costs: Costs,
     smode: int,
     sess: int,
     seed: int,
@@ -554,17 +379,7 @@ def _model_ask_nb(
     ac: float,
 ) -> tuple[float, float, float, float]:
     """Bar t's ask OHLC under spread mode ``smode`` (model or wider) from its sampled spread."""
-    s = _sample_guided_nb(
-        cost_q,
-        cost_probs,
-        cost_guide,
-        spread_lut,
-        COST_SPREAD,
-        sess,
-        seed,
-        attempt,
-        t * N_DRAWS_PER_BAR + DRAW_SPREAD,
-    )
+    s = _sample_guided_nb(costs, COST_SPREAD, sess, seed, attempt, t * N_DRAWS_PER_BAR + DRAW_SPREAD)
     if smode == SPREAD_FROM_MODEL:
         return bo + s, bh + s, bl + s, bc + s
     return bo + max(ao - bo, s), bh + max(ah - bh, s), bl + max(al - bl, s), bc + max(ac - bc, s)
@@ -572,10 +387,7 @@ def _model_ask_nb(
 
 @njit(cache=True)
 def _model_ask_outlined_nb(
-    cost_q: np.ndarray,
-    cost_probs: np.ndarray,
-    cost_guide: np.ndarray,
-    spread_lut: np.ndarray,
+    costs: Costs,
     smode: int,
     sess: int,
     seed: int,
@@ -591,25 +403,13 @@ def _model_ask_outlined_nb(
     ac: float,
 ) -> tuple[float, float, float, float]:
     """``_model_ask_nb`` as an ordinary call, for the rare paths (a close on a bar that skipped its draw)."""
-    return _model_ask_nb(
-        cost_q, cost_probs, cost_guide, spread_lut, smode, sess, seed, attempt, t, bo, bh, bl, bc, ao, ah, al, ac
-    )  # fmt: skip
+    return _model_ask_nb(costs, smode, sess, seed, attempt, t, bo, bh, bl, bc, ao, ah, al, ac)
 
 
 @njit(cache=True)
-def _sample_outlined_nb(
-    cost_q: np.ndarray,
-    cost_probs: np.ndarray,
-    cost_guide: np.ndarray,
-    spread_lut: np.ndarray,
-    kind: int,
-    sess: int,
-    seed: int,
-    attempt: int,
-    draw: int,
-) -> float:
+def _sample_outlined_nb(costs: Costs, kind: int, sess: int, seed: int, attempt: int, draw: int) -> float:
     """``_sample_guided_nb`` as an ordinary call, for the rare paths (a stop's slippage)."""
-    return _sample_guided_nb(cost_q, cost_probs, cost_guide, spread_lut, kind, sess, seed, attempt, draw)
+    return _sample_guided_nb(costs, kind, sess, seed, attempt, draw)
 
 
 # ------------------------------------------------------------------ codes as int64 arguments
@@ -623,9 +423,7 @@ def _i64(code: int) -> int:
     return cast(int, np.int64(code))
 
 
-_BREACH_OVERNIGHT_HOLDING = _i64(BREACH_OVERNIGHT_HOLDING)
 _BREACH_TIME_LIMIT = _i64(BREACH_TIME_LIMIT)
-_BREACH_WEEKEND_HOLDING = _i64(BREACH_WEEKEND_HOLDING)
 _COST_ENTRY_SLIP = _i64(COST_ENTRY_SLIP)
 _COST_EXIT_SLIP = _i64(COST_EXIT_SLIP)
 _DRAW_ENTRY_SLIP = _i64(DRAW_ENTRY_SLIP)
@@ -650,10 +448,7 @@ def _slip_nb(
     t: int,
     purpose: int,
     cfg: np.ndarray,
-    cost_q: np.ndarray,
-    cost_probs: np.ndarray,
-    cost_guide: np.ndarray,
-    spread_lut: np.ndarray,
+    costs: Costs,
     seed: int,
     attempt: int,
 ) -> float:
@@ -662,47 +457,10 @@ def _slip_nb(
         return 0.0
     budget = cfg[CFG_LATENCY_BUDGET_MS]
     if budget > 0.0:
-        lat = _sample_guided_nb(
-            cost_q, cost_probs, cost_guide, spread_lut, COST_LATENCY, sess, seed, attempt,
-            t * N_DRAWS_PER_BAR + DRAW_LATENCY,
-        )  # fmt: skip
+        lat = _sample_guided_nb(costs, COST_LATENCY, sess, seed, attempt, t * N_DRAWS_PER_BAR + DRAW_LATENCY)
         if lat > budget:
-            return quantile_at_nb(cost_q[kind, sess], cost_probs, 0.9)
-    return _sample_guided_nb(
-        cost_q, cost_probs, cost_guide, spread_lut, kind, sess, seed, attempt, t * N_DRAWS_PER_BAR + purpose
-    )
-
-
-@njit(cache=True)
-def _open_position_nb(
-    pos: np.ndarray,
-    acc: np.ndarray,
-    sym: np.ndarray,
-    direction: float,
-    volume: float,
-    fill: float,
-    spread: float,
-    slip: float,
-    sl_dist: float,
-    tp_dist: float,
-    t: int,
-) -> None:
-    pos[POS_DIR] = direction
-    pos[POS_VOLUME] = volume
-    pos[POS_ENTRY_PRICE] = fill
-    pos[POS_SL] = fill - direction * sl_dist if not math.isnan(sl_dist) else math.nan
-    pos[POS_TP] = fill + direction * tp_dist if not math.isnan(tp_dist) else math.nan
-    pos[POS_ENTRY_BAR] = t
-    pos[POS_SWAP] = 0.0
-    comm = sym[SYM_COMMISSION] * volume
-    pos[POS_COMMISSION] = comm
-    pos[POS_ENTRY_SPREAD] = spread
-    pos[POS_ENTRY_SLIP] = slip
-    pos[POS_RISK] = sl_dist * volume * value_per_price_nb(sym, fill) if not math.isnan(sl_dist) else math.nan
-    acc[ACC_BALANCE] -= comm
-    acc[ACC_DAY_TRADES] += 1.0
-    acc[ACC_DAY_COUNTED] = 1.0
-    acc[ACC_DAY_HAD_TRADE] = 1.0
+            return quantile_at_nb(costs.q[kind, sess], costs.probs, 0.9)
+    return _sample_guided_nb(costs, kind, sess, seed, attempt, t * N_DRAWS_PER_BAR + purpose)
 
 
 @njit(cache=True)
@@ -721,7 +479,7 @@ def _close_position_nb(
     entry_session: int,
     exit_session: int,
 ) -> float:
-    """Close the open position at ``fill``; book it into balance and the trade ledger. Returns net P/L."""
+    """Close the open position at ``fill``; book it into the account and the trade ledger. Returns net P/L."""
     d = pos[POS_DIR]
     vol = pos[POS_VOLUME]
     entry = pos[POS_ENTRY_PRICE]
@@ -729,9 +487,6 @@ def _close_position_nb(
     exit_comm = sym[SYM_COMMISSION] * vol
     swap = pos[POS_SWAP]
     net = gross + swap - pos[POS_COMMISSION] - exit_comm
-    acc[ACC_BALANCE] += gross + swap - exit_comm
-    if acc[ACC_BALANCE] > acc[ACC_PEAK_BALANCE]:
-        acc[ACC_PEAK_BALANCE] = acc[ACC_BALANCE]
     k = int(acc[ACC_N_TRADES])
     if k < trades.shape[0]:
         vpp = value_per_price_nb(sym, fill)
@@ -760,43 +515,9 @@ def _close_position_nb(
         row[TR_EXIT_SLIP] = slip
     else:
         res[RES_N_TRADES_OVERFLOW] = 1.0
-    acc[ACC_N_TRADES] += 1.0
-    on_trade_closed_nb(acc, gov, net, t)
-    pos[POS_DIR] = 0.0
-    pos[POS_VOLUME] = 0.0
-    pos[POS_SWAP] = 0.0
-    pos[POS_COMMISSION] = 0.0
+    book_close_nb(acc, gov, acc[ACC_BALANCE] + (gross + swap - exit_comm), net, t)
+    clear_position_nb(pos)
     return net
-
-
-@njit(cache=True, inline="always")
-def _floating_nb(pos: np.ndarray, sym: np.ndarray, price: float) -> float:
-    if pos[POS_DIR] == 0.0:
-        return 0.0
-    return price_pnl_nb(sym, pos[POS_DIR], pos[POS_ENTRY_PRICE], pos[POS_VOLUME], price) + pos[POS_SWAP]
-
-
-@njit(cache=True)
-def _end_phase_nb(res: np.ndarray, acc: np.ndarray, status: int, reason: int, t: int, via_gap: float) -> None:
-    res[RES_STATUS] = status
-    res[RES_REASON] = reason
-    res[RES_END_BAR] = t
-    res[RES_BREACH_VIA_GAP] = via_gap
-    acc[ACC_HALTED] = 1.0
-
-
-@njit(cache=True)
-def _book_closed_equity_nb(acc: np.ndarray, rules: np.ndarray) -> None:
-    """A close inside this bar: the balance it booked (exit commission included) is one of the bar's equity points.
-
-    The worst equity seen before the close counts the position at its fill but not the commission of
-    closing it; the judge counts that commission in the balance, so the drawdown statistics must too
-    (a stop fill whose commission takes the balance under the daily limit reports a drawdown past it).
-    """
-    b = acc[ACC_BALANCE]
-    if b < acc[ACC_WORST_EQUITY]:
-        acc[ACC_WORST_EQUITY] = b
-    _track_drawdowns_nb(acc, rules, b)
 
 
 @njit(cache=True)
@@ -829,15 +550,58 @@ def _close_and_end_nb(
     acc[ACC_EQUITY] = acc[ACC_BALANCE]
     acc[ACC_WORST_EQUITY] = acc[ACC_BALANCE]
     acc[ACC_BEST_EQUITY] = acc[ACC_BALANCE]
-    _book_closed_equity_nb(acc, rules)
-    _end_phase_nb(res, acc, status, code, t, 0.0)
+    book_closed_equity_nb(acc, rules)
+    end_phase_nb(res, acc, status, code, t, 0.0)
     return status
 
 
-# The governors' floor, needed on every bar with a position: the same Python source as
-# ``simlab.governors_nb.equity_floor_nb`` (one definition for the kernel and the live runner),
-# compiled inline here because a call per bar cost more than the floor itself.
-_equity_floor_inl = njit(inline="always")(equity_floor_nb.py_func)
+@njit(cache=True)  # fills are rare: an ordinary call
+def _open_position_nb(
+    pos: np.ndarray,
+    acc: np.ndarray,
+    sym: np.ndarray,
+    direction: float,
+    fill: float,
+    spread: float,
+    slip: float,
+    t: int,
+) -> None:
+    """Open the order decided at the previous close (``POS_PENDING_*``) at ``fill``; its commission into the books."""
+    comm = open_position_nb(
+        pos,
+        sym,
+        direction,
+        pos[POS_PENDING_SIZE],
+        fill,
+        spread,
+        slip,
+        pos[POS_PENDING_SL],
+        pos[POS_PENDING_TP],
+        t,
+    )
+    book_open_nb(acc, comm)
+
+
+@njit(cache=True)
+def _end_flat_breach_nb(
+    acc: np.ndarray,
+    res: np.ndarray,
+    breach: int,
+    t: int,
+    via_gap: float,
+    closed_at_open: bool,
+    eq_prev: float,
+) -> None:
+    """A flat account under a floating limit at bar t: the phase ends breached, equity at the balance.
+
+    The loss came through a gap or slippage when the bar's stop fill did (``via_gap``), or, for a
+    close at the open, when the previous close's equity was not below the limit (otherwise a day
+    reset moved the limit past it).
+    """
+    lim = breach_limit_nb(acc, breach)
+    acc[ACC_EQUITY] = acc[ACC_BALANCE]
+    via = 1.0 if via_gap > 0.0 or (closed_at_open and eq_prev >= lim) else 0.0
+    end_phase_nb(res, acc, _STATUS_BREACHED, breach, t, via)
 
 
 # ------------------------------------------------------------------ one bar
@@ -846,37 +610,28 @@ _equity_floor_inl = njit(inline="always")(equity_floor_nb.py_func)
 @njit(cache=True, inline="always")  # inlined into simulate_nb's loop: no per-bar call
 def step_nb(
     t: int,
-    bid: np.ndarray,
-    ask: np.ndarray,
-    session: np.ndarray,
-    day: np.ndarray,
-    swap_nights: np.ndarray,
-    flags: np.ndarray,
-    vol_ratio: np.ndarray,
+    clock: Clock,
+    quotes: Quotes,
     i_dir: int,
     i_sl: float,
     i_tp: float,
     i_size: float,
-    sym: np.ndarray,
-    cfg: np.ndarray,
-    rules: np.ndarray,
-    gov: np.ndarray,
-    cost_q: np.ndarray,
-    cost_probs: np.ndarray,
-    cost_guide: np.ndarray,
-    spread_lut: np.ndarray,
+    prm: Params,
+    costs: Costs,
     seed: int,
     attempt: int,
-    acc: np.ndarray,
-    pos: np.ndarray,
-    res: np.ndarray,
-    trades: np.ndarray,
+    st: State,
     is_last: bool,
 ) -> int:
     """Advance the account through bar t and take the decision (i_dir, i_sl, i_tp, i_size) made at its close.
 
-    Returns the phase status (``STATUS_*``). Does nothing once the phase has ended.
+    ``prm.rules``: one phase's rule vector. Returns the phase status (``STATUS_*``). Does nothing once
+    the phase has ended.
     """
+    session, day, flags = clock
+    bid, ask, swap_nights, vol_ratio = quotes
+    sym, cfg, rules, gov = prm
+    acc, pos, res, trades = st
     if res[RES_STATUS] != STATUS_RUNNING:
         return int(res[RES_STATUS])
     sess = int(session[t])
@@ -907,9 +662,7 @@ def step_nb(
         and (is_last or (i_dir != DIR_LONG and i_dir != DIR_SHORT))
     )
     if smode != SPREAD_FROM_DATA and not lazy_ask:
-        ao, ah, al, ac = _model_ask_nb(
-            cost_q, cost_probs, cost_guide, spread_lut, smode, sess, seed, attempt, t, bo, bh, bl, bc, ao, ah, al, ac
-        )  # fmt: skip
+        ao, ah, al, ac = _model_ask_nb(costs, smode, sess, seed, attempt, t, bo, bh, bl, bc, ao, ah, al, ac)
     spread_open = ao - bo
 
     eq_prev = acc[ACC_EQUITY]  # marked at the previous bar's close
@@ -919,8 +672,7 @@ def step_nb(
     d_t = day[t]
     new_day = d_t != acc[ACC_DAY]
     if new_day:
-        _new_day_nb(acc, rules, d_t)
-        if rules[RULE_MAX_DAYS] > 0.0 and d_t - acc[ACC_PHASE_START_DAY] >= rules[RULE_MAX_DAYS]:
+        if roll_day_nb(acc, rules, d_t) != BREACH_NONE:
             fill = bo if pos[POS_DIR] > 0 else ao
             entry_sess = int(session[int(pos[POS_ENTRY_BAR])])  # the trade's entry session
             return _close_and_end_nb(
@@ -932,17 +684,13 @@ def step_nb(
 
     # ---- holding restrictions and swap, at the open
     if pos[POS_DIR] != 0.0:
-        if rules[RULE_NO_OVERNIGHT_HOLDING] > 0.0 and new_day:  # held through the rule day's reset
+        weekend = (fl & FLAG_WEEKEND_GAP) != 0
+        held = holding_breach_nb(rules, new_day, weekend) if new_day or weekend else BREACH_NONE
+        if held != BREACH_NONE:
             fill = bo if pos[POS_DIR] > 0 else ao
             return _close_and_end_nb(
                 pos, acc, sym, gov, rules, trades, res, fill, spread_open, 0.0, t, _EXIT_BREACH, entry_sess_pos, sess,
-                _STATUS_BREACHED, _BREACH_OVERNIGHT_HOLDING,
-            )  # fmt: skip
-        if rules[RULE_NO_WEEKEND_HOLDING] > 0.0 and (fl & FLAG_WEEKEND_GAP) != 0:
-            fill = bo if pos[POS_DIR] > 0 else ao
-            return _close_and_end_nb(
-                pos, acc, sym, gov, rules, trades, res, fill, spread_open, 0.0, t, _EXIT_BREACH, entry_sess_pos, sess,
-                _STATUS_BREACHED, _BREACH_WEEKEND_HOLDING,
+                _STATUS_BREACHED, held,
             )  # fmt: skip
         nights = swap_nights[t]
         if nights > 0:
@@ -950,98 +698,38 @@ def step_nb(
             pos[POS_SWAP] += nights * pts * sym[SYM_POINT] * pos[POS_VOLUME] * value_per_price_nb(sym, bo)
 
     # ---- orders at the open: governor flattening first, then the decision of bar t-1
-    flat_reason = 0
-    if gov[GOV_KILL_SWITCH] > 0.0:
+    pdir = int(pos[POS_PENDING_DIR])
+    flat_reason = open_flatten_reason_nb(
+        gov, fl, int(pos[POS_PENDING_REASON]) if pos[POS_PENDING_FLATTEN] > 0.0 else 0, pdir, pos[POS_DIR]
+    )
+    if flat_reason == EXIT_KILL_SWITCH:
         # the kill switch wins over everything: flat now, and trading is over
         slip = 0.0
         if pos[POS_DIR] != 0.0:
-            slip = _slip_nb(
-                _COST_EXIT_SLIP,
-                sess,
-                t,
-                _DRAW_EXIT_SLIP,
-                cfg,
-                cost_q,
-                cost_probs,
-                cost_guide,
-                spread_lut,
-                seed,
-                attempt,
-            )
+            slip = _slip_nb(_COST_EXIT_SLIP, sess, t, _DRAW_EXIT_SLIP, cfg, costs, seed, attempt)
         fill = bo - slip if pos[POS_DIR] > 0 else ao + slip
         return _close_and_end_nb(
             pos, acc, sym, gov, rules, trades, res, fill, spread_open, slip, t, _EXIT_KILL_SWITCH, entry_sess_pos, sess,
             _STATUS_HALTED, _EXIT_KILL_SWITCH,
         )  # fmt: skip
-    else:
-        fw = must_flatten_on_flags_nb(gov, fl)
-        if fw == 1:
-            flat_reason = EXIT_GOV_RESET
-        elif fw == 2:
-            flat_reason = EXIT_GOV_WEEKEND
-    if pos[POS_PENDING_FLATTEN] > 0.0 and flat_reason == 0:
-        flat_reason = int(pos[POS_PENDING_REASON])
-    pdir = int(pos[POS_PENDING_DIR])
-    if pdir == DIR_FLAT or (
-        (pdir == DIR_LONG or pdir == DIR_SHORT) and pos[POS_DIR] != 0.0 and pos[POS_DIR] != pdir
-    ):
-        if flat_reason == 0:
-            flat_reason = EXIT_SIGNAL
     closed_at_open = False
     if flat_reason != 0 and pos[POS_DIR] != 0.0:
-        slip = _slip_nb(
-            _COST_EXIT_SLIP,
-            sess,
-            t,
-            _DRAW_EXIT_SLIP,
-            cfg,
-            cost_q,
-            cost_probs,
-            cost_guide,
-            spread_lut,
-            seed,
-            attempt,
-        )
+        slip = _slip_nb(_COST_EXIT_SLIP, sess, t, _DRAW_EXIT_SLIP, cfg, costs, seed, attempt)
         fill = bo - slip if pos[POS_DIR] > 0 else ao + slip
         _close_position_nb(
             pos, acc, sym, gov, trades, res, fill, spread_open, slip, t, flat_reason, entry_sess_pos, sess
         )
         closed_at_open = True
-        if int(rules[RULE_MAXLOSS_MODE]) == MAXLOSS_TRAILING_LOCK:
-            _update_limits_nb(acc, rules)  # the closed-balance high moves the trailing limit at once
+        lock_after_close_nb(acc, rules)  # the closed-balance high moves a locking trailing limit at once
     if (pdir == DIR_LONG or pdir == DIR_SHORT) and pos[POS_DIR] == 0.0:
         # the order was sized at the decision; the calendar or kill switch may still veto it at the open
         veto = entry_block_nb(acc, gov, fl, math.nan, t)
         if veto != BLOCK_NONE:
             res[RES_REFUSED + veto - 1] += 1.0
         else:
-            slip = _slip_nb(
-                _COST_ENTRY_SLIP,
-                sess,
-                t,
-                _DRAW_ENTRY_SLIP,
-                cfg,
-                cost_q,
-                cost_probs,
-                cost_guide,
-                spread_lut,
-                seed,
-                attempt,
-            )
+            slip = _slip_nb(_COST_ENTRY_SLIP, sess, t, _DRAW_ENTRY_SLIP, cfg, costs, seed, attempt)
             fill = ao + slip if pdir == DIR_LONG else bo - slip
-            _open_position_nb(
-                pos,
-                acc,
-                sym,
-                float(pdir),
-                pos[POS_PENDING_SIZE],
-                fill,
-                spread_open,
-                slip,
-                pos[POS_PENDING_SL],
-                pos[POS_PENDING_TP],
-                t,
-            )
+            _open_position_nb(pos, acc, sym, float(pdir), fill, spread_open, slip, t)
             entry_sess_pos = sess
     pos[POS_PENDING_DIR] = 0.0
     pos[POS_PENDING_FLATTEN] = 0.0
@@ -1063,21 +751,14 @@ def step_nb(
             xfav = al
             xadv = ah
         bal = acc[ACC_BALANCE]
-        # the governors' floor, as a price stop on the position
-        floor, floor_reason = _equity_floor_inl(acc, gov, rules)
-        if t + 1 < day.shape[0] and day[t + 1] != d_t:
-            # the last bar before a daily reset: hold on only above the floor the reset will set
-            rfloor, rreason = reset_floor_nb(acc, gov, rules)
-            if rfloor > floor:
-                floor = rfloor
-                floor_reason = rreason
+        # the governors' floor, as a price stop on the position; on the last bar before a daily reset,
+        # hold on only above the floor the reset will set
+        floor, floor_reason = governor_floor_nb(acc, gov, rules, t + 1 < day.shape[0] and day[t + 1] != d_t)
         stop_px = pos[POS_SL]
         stop_reason = EXIT_STOP_LOSS
         if floor > -math.inf:
             # the price at which closing (exit commission included) books the balance at the floor
-            fpx = price_for_pnl_nb(
-                sym, d, entry, vol, floor - bal - pos[POS_SWAP] + sym[SYM_COMMISSION] * vol + 1e-9
-            )
+            fpx = floor_price_nb(pos, sym, bal, floor)
             if math.isnan(stop_px) or d * (fpx - stop_px) > 0.0:
                 stop_px = fpx
                 stop_reason = floor_reason
@@ -1105,15 +786,7 @@ def step_nb(
             slip = 0.0
             if cfg[CFG_SLIPPAGE] > 0.0 and not stop_gap:
                 slip = _sample_outlined_nb(
-                    cost_q,
-                    cost_probs,
-                    cost_guide,
-                    spread_lut,
-                    COST_STOP_SLIP,
-                    sess,
-                    seed,
-                    attempt,
-                    t * N_DRAWS_PER_BAR + DRAW_STOP_SLIP,
+                    costs, COST_STOP_SLIP, sess, seed, attempt, t * N_DRAWS_PER_BAR + DRAW_STOP_SLIP
                 )
             # a stop gapped through fills at the open: the gap is its slippage (the calibrated
             # stop slippage is the overshoot of quotes through the level, so adding it would count it twice)
@@ -1138,29 +811,16 @@ def step_nb(
         best_eq = bal + price_pnl_nb(sym, d, entry, vol, best_px) + pos[POS_SWAP]
         high_first = bc < bo  # a down bar: open-high-low-close
         if high_first and best_eq > acc[ACC_PEAK_EQUITY]:
-            acc[ACC_PEAK_EQUITY] = best_eq
-            _update_limits_nb(acc, rules)
+            peak_equity_nb(acc, rules, best_eq)
         # the rules judge the worst point of the bar
-        breach = 0
-        if (
-            rules[RULE_MAXLOSS_PCT] > 0.0
-            and rules[RULE_MAXLOSS_FLOATING] > 0.0
-            and worst_eq < acc[ACC_MAXLOSS_LIMIT]
-        ):
-            breach = BREACH_MAX_LOSS
-        elif (
-            rules[RULE_DAILY_PCT] > 0.0
-            and rules[RULE_DAILY_FLOATING] > 0.0
-            and worst_eq < acc[ACC_DAILY_LIMIT]
-        ):
-            breach = BREACH_DAILY_LOSS
+        breach = breach_nb(acc, rules, worst_eq, JUDGE_FLOATING)
         acc[ACC_WORST_EQUITY] = worst_eq
         acc[ACC_BEST_EQUITY] = best_eq
-        _track_drawdowns_nb(acc, rules, worst_eq)
+        track_drawdowns_nb(acc, rules, worst_eq)
         if lazy_ask and (breach != 0 or exit_kind != 0):  # a close records the bar's spread
             ao, ah, al, ac = _model_ask_outlined_nb(
-                cost_q, cost_probs, cost_guide, spread_lut, smode, sess, seed, attempt, t, bo, bh, bl, bc, ao, ah, al, ac
-            )  # fmt: skip
+                costs, smode, sess, seed, attempt, t, bo, bh, bl, bc, ao, ah, al, ac
+            )
             spread_open = ao - bo
             lazy_ask = False
         if breach != 0:
@@ -1181,34 +841,26 @@ def step_nb(
                 sess,
             )
             acc[ACC_EQUITY] = acc[ACC_BALANCE]
-            _book_closed_equity_nb(acc, rules)
-            _end_phase_nb(res, acc, _STATUS_BREACHED, breach, t, via_gap)
+            book_closed_equity_nb(acc, rules)
+            end_phase_nb(res, acc, _STATUS_BREACHED, breach, t, via_gap)
             return STATUS_BREACHED
         if exit_kind != 0:
             reason = stop_reason if exit_kind == 1 else EXIT_TAKE_PROFIT
             _close_position_nb(
                 pos, acc, sym, gov, trades, res, fill, spread_open, slip, t, reason, entry_sess_pos, sess
             )
-            _book_closed_equity_nb(acc, rules)
-            if reason == EXIT_GOV_DAILY:
-                acc[ACC_DAY_HALTED] = 1.0  # the daily buffer: done for the day
-            elif reason == EXIT_GOV_MAXLOSS and not (
-                (rules[RULE_MAXLOSS_FLOATING] > 0.0 and acc[ACC_BALANCE] < acc[ACC_MAXLOSS_LIMIT])
-                or (rules[RULE_DAILY_FLOATING] > 0.0 and acc[ACC_BALANCE] < acc[ACC_DAILY_LIMIT])
-            ):
-                # the max-loss buffer: the account is saved and the attempt is over; trading on
-                # from here would only bleed costs into the firm's limit. (A fill slipped so far that
-                # the booked balance is under the limit saved nothing: the flat check below breaches.)
+            book_closed_equity_nb(acc, rules)
+            if after_floor_exit_nb(acc, rules, reason):
+                # the max-loss buffer saved the account: the attempt is over (see after_floor_exit_nb)
                 acc[ACC_EQUITY] = acc[ACC_BALANCE]
-                _end_phase_nb(res, acc, _STATUS_HALTED, _EXIT_GOV_MAXLOSS, t, via_gap)
+                end_phase_nb(res, acc, _STATUS_HALTED, _EXIT_GOV_MAXLOSS, t, via_gap)
                 return STATUS_HALTED
         if not high_first and best_eq > acc[ACC_PEAK_EQUITY]:
-            acc[ACC_PEAK_EQUITY] = best_eq
-            _update_limits_nb(acc, rules)
+            peak_equity_nb(acc, rules, best_eq)
     else:
         acc[ACC_WORST_EQUITY] = acc[ACC_BALANCE]
         acc[ACC_BEST_EQUITY] = acc[ACC_BALANCE]
-        _track_drawdowns_nb(acc, rules, acc[ACC_BALANCE])
+        track_drawdowns_nb(acc, rules, acc[ACC_BALANCE])
 
     # flat now: equity is the balance, and the floating rules judge it too. A close in this bar books
     # its exit commission; a close at this open may have booked a gap. The loss came through a gap or
@@ -1216,171 +868,57 @@ def step_nb(
     # close's equity was not below the limit (otherwise a day reset moved the limit past it).
     if pos[POS_DIR] == 0.0:
         bal = acc[ACC_BALANCE]
-        breach = 0
-        lim = 0.0
-        if (
-            rules[RULE_MAXLOSS_PCT] > 0.0
-            and rules[RULE_MAXLOSS_FLOATING] > 0.0
-            and bal < acc[ACC_MAXLOSS_LIMIT]
-        ):
-            breach = BREACH_MAX_LOSS
-            lim = acc[ACC_MAXLOSS_LIMIT]
-        elif rules[RULE_DAILY_PCT] > 0.0 and rules[RULE_DAILY_FLOATING] > 0.0 and bal < acc[ACC_DAILY_LIMIT]:
-            breach = BREACH_DAILY_LOSS
-            lim = acc[ACC_DAILY_LIMIT]
+        breach = breach_nb(acc, rules, bal, JUDGE_FLOATING)
         if breach != 0:
-            acc[ACC_EQUITY] = bal
-            via = 1.0 if via_gap > 0.0 or (closed_at_open and eq_prev >= lim) else 0.0
-            _end_phase_nb(res, acc, _STATUS_BREACHED, breach, t, via)
+            _end_flat_breach_nb(acc, res, breach, t, via_gap, closed_at_open, eq_prev)
             return STATUS_BREACHED
 
     # closed-balance rules (floating not counted) judge the balance after this bar's closes
     bal = acc[ACC_BALANCE]
-    ml_closed = (
-        rules[RULE_MAXLOSS_PCT] > 0.0 and rules[RULE_MAXLOSS_FLOATING] <= 0.0 and bal < acc[ACC_MAXLOSS_LIMIT]
-    )
-    dl_closed = (
-        rules[RULE_DAILY_PCT] > 0.0 and rules[RULE_DAILY_FLOATING] <= 0.0 and bal < acc[ACC_DAILY_LIMIT]
-    )
-    if ml_closed or dl_closed:
+    breach = breach_nb(acc, rules, bal, JUDGE_CLOSED)
+    if breach != 0:
         if lazy_ask:  # the close below records the bar's spread
             ao, ah, al, ac = _model_ask_outlined_nb(
-                cost_q, cost_probs, cost_guide, spread_lut, smode, sess, seed, attempt, t, bo, bh, bl, bc, ao, ah, al, ac
-            )  # fmt: skip
+                costs, smode, sess, seed, attempt, t, bo, bh, bl, bc, ao, ah, al, ac
+            )
         _close_open_at_close_nb(pos, acc, sym, gov, trades, res, bc, ac, t, entry_sess_pos, sess)
-        _book_closed_equity_nb(acc, rules)
-        _end_phase_nb(
-            res,
-            acc,
-            _STATUS_BREACHED,
-            BREACH_MAX_LOSS if ml_closed else BREACH_DAILY_LOSS,
-            t,
-            via_gap,
-        )
+        book_closed_equity_nb(acc, rules)
+        end_phase_nb(res, acc, _STATUS_BREACHED, breach, t, via_gap)
         return STATUS_BREACHED
-    if bal > acc[ACC_PEAK_BALANCE]:
-        acc[ACC_PEAK_BALANCE] = bal
-    if int(rules[RULE_MAXLOSS_MODE]) == MAXLOSS_TRAILING_LOCK and acc[ACC_PEAK_BALANCE] != peak_bal_open:
-        _update_limits_nb(acc, rules)  # the lock follows the closed-balance high (closes in this bar move it)
+    peak_balance_nb(acc, rules, peak_bal_open)
 
-    # ---- the close: mark to market
+    # ---- the close: mark to market; the target, the governors' flatten for the next open
     mark = bc if pos[POS_DIR] > 0 else ac
-    eq = bal + _floating_nb(pos, sym, mark)
-    acc[ACC_EQUITY] = eq
-    if eq > acc[ACC_PEAK_EQUITY]:
-        acc[ACC_PEAK_EQUITY] = eq
-        if int(rules[RULE_MAXLOSS_MODE]) == MAXLOSS_TRAILING_INTRADAY:
-            _update_limits_nb(acc, rules)
-
-    # ---- the target: passed when flat above it with the other objectives met
-    if bal >= acc[ACC_TARGET_LEVEL] and pos[POS_DIR] == 0.0:
-        if _objectives_met_nb(acc, rules):
-            _end_phase_nb(res, acc, _STATUS_PASSED, _ZERO, t, 0.0)
-            return STATUS_PASSED
-        acc[ACC_TARGET_BANKED] = 1.0
-    if pos[POS_DIR] != 0.0 and gov[GOV_HALT_AT_TARGET] > 0.0 and eq >= acc[ACC_TARGET_LEVEL]:
+    status, flatten = mark_close_nb(acc, rules, gov, bal + floating_nb(pos, sym, mark), pos[POS_DIR] != 0.0)
+    if status == STATUS_PASSED:
+        end_phase_nb(res, acc, _STATUS_PASSED, _ZERO, t, 0.0)
+        return STATUS_PASSED
+    if flatten != 0:
         pos[POS_PENDING_FLATTEN] = 1.0
-        pos[POS_PENDING_REASON] = EXIT_GOV_TARGET
-    if profit_cap_hit_nb(acc, gov):
-        acc[ACC_DAY_HALTED] = 1.0
-        if pos[POS_DIR] != 0.0:
-            pos[POS_PENDING_FLATTEN] = 1.0
-            pos[POS_PENDING_REASON] = EXIT_GOV_PROFIT_CAP
+        pos[POS_PENDING_REASON] = flatten
 
     # ---- the decision made at this close, to be filled at the next open
     if is_last:
         return STATUS_RUNNING
-    if i_dir == DIR_FLAT:
-        if pos[POS_DIR] != 0.0:
-            pos[POS_PENDING_DIR] = DIR_FLAT
-    elif i_dir == DIR_LONG or i_dir == DIR_SHORT:
-        if pos[POS_DIR] != i_dir:
-            res[RES_ENTRY_DECISIONS] += 1.0
-            block = _entry_check_nb(
-                acc,
-                gov,
-                sym,
-                cfg,
-                pos,
-                int(flags[t + 1]),
-                vol_ratio,
-                t,
-                i_dir,
-                i_sl,
-                i_tp,
-                i_size,
-                bc,
-                ac,
-                rules,
-            )
-            if block == BLOCK_NONE:
-                pos[POS_PENDING_DIR] = i_dir
-            else:
-                res[RES_REFUSED + block - 1] += 1.0
-                if pos[POS_DIR] != 0.0:
-                    pos[POS_PENDING_DIR] = DIR_FLAT  # cannot reverse: at least stop holding the wrong side
+    decide_nb(
+        acc,
+        pos,
+        res,
+        rules,
+        gov,
+        sym,
+        cfg,
+        int(flags[t + 1]),
+        vol_ratio,
+        t,
+        i_dir,
+        i_sl,
+        i_tp,
+        i_size,
+        bc,
+        ac,
+    )
     return STATUS_RUNNING
-
-
-@njit(cache=True)
-def _entry_check_nb(
-    acc: np.ndarray,
-    gov: np.ndarray,
-    sym: np.ndarray,
-    cfg: np.ndarray,
-    pos: np.ndarray,
-    next_flags: int,
-    vol_ratio: np.ndarray,
-    t: int,
-    i_dir: int,
-    i_sl: float,
-    i_tp: float,
-    i_size: float,
-    bc: float,
-    ac: float,
-    rules: np.ndarray,
-) -> int:
-    """Governors, stops level and sizing for an entry decided at bar t's close; sets the pending order."""
-    vr = vol_ratio[t] if vol_ratio.shape[0] > 0 else math.nan
-    block = entry_block_nb(acc, gov, next_flags, vr, t + 1)
-    if block != BLOCK_NONE:
-        return block
-    min_dist = sym[SYM_STOPS_LEVEL] * sym[SYM_POINT]
-    if min_dist > 0.0 and (
-        (not math.isnan(i_sl) and i_sl < min_dist) or (not math.isnan(i_tp) and i_tp < min_dist)
-    ):
-        return BLOCK_STOPS_LEVEL
-    price = ac if i_dir == DIR_LONG else bc
-    fixed = cfg[CFG_FIXED_VOLUME]
-    if fixed > 0.0:
-        vol = fixed
-    else:
-        if math.isnan(i_sl) or i_sl <= 0.0:
-            return BLOCK_NO_STOP
-        # equity after closing what is open (a reversal) is the best estimate of the sizing equity
-        r = risk_fraction_nb(acc, gov, cfg[CFG_RISK_PCT], i_size)
-        vol = size_volume_nb(
-            acc[ACC_EQUITY],
-            r,
-            i_sl,
-            value_per_price_nb(sym, price),
-            sym[SYM_VOL_MIN],
-            sym[SYM_VOL_STEP],
-            sym[SYM_VOL_MAX],
-        )
-        if vol <= 0.0:
-            return BLOCK_VOLUME
-    # the governors' floor: no entry whose own costs (commission both ways, the spread) would already
-    # take the equity to it - the floor would flatten it at once, with the costs booked
-    floor, _ = equity_floor_nb(acc, gov, rules)
-    if floor > -math.inf:
-        cost = 2.0 * sym[SYM_COMMISSION] * vol + (ac - bc) * vol * value_per_price_nb(sym, price)
-        if acc[ACC_EQUITY] - cost <= floor:
-            return BLOCK_DAY_HALTED
-    pos[POS_PENDING_SL] = i_sl
-    pos[POS_PENDING_TP] = i_tp
-    pos[POS_PENDING_SIZE] = vol
-    return BLOCK_NONE
 
 
 @njit(cache=True)
@@ -1406,99 +944,33 @@ def _close_open_at_close_nb(
 
 
 @njit(cache=True)
-def _objectives_met_nb(acc: np.ndarray, rules: np.ndarray) -> bool:
-    """Minimum days and the best-day consistency rule, counting today as it stands."""
-    days = acc[ACC_DAYS_COUNTED] + (1.0 if _day_counts_nb(acc, rules) else 0.0)
-    if days < rules[RULE_MIN_DAYS]:
-        return False
-    share = rules[RULE_BEST_DAY_MAX_SHARE]
-    if share > 0.0:
-        total = acc[ACC_BALANCE] - acc[ACC_INITIAL]
-        best = max(acc[ACC_BEST_DAY_PNL], acc[ACC_BALANCE] - acc[ACC_DAY_START_BALANCE])
-        if total <= 0.0 or best > share * total:
-            return False
-    return True
-
-
-@njit(cache=True, inline="always")
-def _track_drawdowns_nb(acc: np.ndarray, rules: np.ndarray, worst_eq: float) -> None:
-    init = acc[ACC_INITIAL]
-    b = int(rules[RULE_DAILY_BASIS])
-    if b == BASIS_EQUITY:
-        basis = acc[ACC_DAY_START_EQUITY]
-    elif b == BASIS_BALANCE:
-        basis = acc[ACC_DAY_START_BALANCE]
-    else:
-        basis = max(acc[ACC_DAY_START_BALANCE], acc[ACC_DAY_START_EQUITY])
-    dd = (basis - worst_eq) / init
-    if dd > acc[ACC_MAX_DAILY_DD]:
-        acc[ACC_MAX_DAILY_DD] = dd
-    tdd = (init - worst_eq) / init
-    if tdd > acc[ACC_MAX_TOTAL_DD]:
-        acc[ACC_MAX_TOTAL_DD] = tdd
-
-
-@njit(cache=True)
 def bar_ask_close_nb(
-    t: int,
-    bid: np.ndarray,
-    ask: np.ndarray,
-    session: np.ndarray,
-    cfg: np.ndarray,
-    cost_q: np.ndarray,
-    cost_probs: np.ndarray,
-    cost_guide: np.ndarray,
-    spread_lut: np.ndarray,
-    seed: int,
-    attempt: int,
+    t: int, clock: Clock, quotes: Quotes, cfg: np.ndarray, costs: Costs, seed: int, attempt: int
 ) -> float:
     """Bar t's ask close as ``step_nb`` prices it: the data's, or bid + the sampled spread (model / wider)."""
+    bid, ask = quotes.bid, quotes.ask
     smode = int(cfg[CFG_SPREAD_MODE])
     if smode == SPREAD_FROM_DATA:
         return ask[t, 3]
     _, _, _, ac = _model_ask_outlined_nb(
-        cost_q,
-        cost_probs,
-        cost_guide,
-        spread_lut,
-        smode,
-        int(session[t]),
-        seed,
-        attempt,
-        t,
-        bid[t, 0],
-        bid[t, 1],
-        bid[t, 2],
-        bid[t, 3],
-        ask[t, 0],
-        ask[t, 1],
-        ask[t, 2],
-        ask[t, 3],
-    )
+        costs, smode, int(clock.session[t]), seed, attempt, t,
+        bid[t, 0], bid[t, 1], bid[t, 2], bid[t, 3], ask[t, 0], ask[t, 1], ask[t, 2], ask[t, 3],
+    )  # fmt: skip
     return ac
 
 
 @njit(cache=True)
 def finish_nb(
-    t: int,
-    bid: np.ndarray,
-    ask: np.ndarray,
-    session: np.ndarray,
-    day: np.ndarray,
-    sym: np.ndarray,
-    gov: np.ndarray,
-    acc: np.ndarray,
-    pos: np.ndarray,
-    res: np.ndarray,
-    trades: np.ndarray,
-    close_open: bool,
-    ask_close: float,
+    t: int, clock: Clock, quotes: Quotes, prm: Params, st: State, close_open: bool, ask_close: float
 ) -> None:
     """Fill the result vector after the last bar run (t); optionally close what is open at its close.
 
     ``ask_close``: bar t's ask close as the kernel priced it (``bar_ask_close_nb``), so that a short
     closed at the end pays the same spread the bar was marked with.
     """
+    session, day = clock.session, clock.day
+    bid = quotes.bid
+    acc, pos, res, trades = st
     if res[RES_STATUS] == STATUS_RUNNING:
         if close_open and pos[POS_DIR] != 0.0:
             sess = int(session[t])
@@ -1507,8 +979,8 @@ def finish_nb(
             _close_position_nb(
                 pos,
                 acc,
-                sym,
-                gov,
+                prm.sym,
+                prm.gov,
                 trades,
                 res,
                 fill,
@@ -1537,62 +1009,44 @@ def finish_nb(
 
 @njit(cache=True)
 def simulate_nb(
-    bid: np.ndarray,
-    ask: np.ndarray,
-    session: np.ndarray,
-    day: np.ndarray,
-    swap_nights: np.ndarray,
-    flags: np.ndarray,
-    vol_ratio: np.ndarray,
-    sig_dir: np.ndarray,
-    sig_sl: np.ndarray,
-    sig_tp: np.ndarray,
-    sig_size: np.ndarray,
-    sym: np.ndarray,
-    cfg: np.ndarray,
-    rules: np.ndarray,
-    gov: np.ndarray,
-    cost_q: np.ndarray,
-    cost_probs: np.ndarray,
-    cost_guide: np.ndarray,
-    spread_lut: np.ndarray,
+    clock: Clock,
+    quotes: Quotes,
+    sig: Signals,
+    prm: Params,
+    costs: Costs,
     seed: int,
     attempt: int,
     start: int,
     end: int,
-    acc: np.ndarray,
-    pos: np.ndarray,
-    res: np.ndarray,
-    trades: np.ndarray,
+    st: State,
     curve: np.ndarray,
     close_at_end: bool,
 ) -> int:
-    """Run bars [start, end) from a fresh account; fill ``res`` (and ``trades``, ``curve`` if sized).
+    """Run bars [start, end) from a fresh account; fill ``st.res`` (and ``st.trades``, ``curve`` if sized).
 
-    ``curve`` is (end - start, CURVE_SIZE) or (0, CURVE_SIZE) to skip it.
-    ``cost_guide``, ``spread_lut``: ``cost_index_nb(cost_q, cost_probs)``, built once
-    by the caller (a Monte Carlo run shares them across its attempts).
-    Returns the phase status.
+    ``prm.rules``: one phase's rule vector. ``curve`` is (end - start, CURVE_SIZE) or (0, CURVE_SIZE)
+    to skip it. ``costs``: the tables with ``cost_index_nb``'s indexes, built once by the caller (a
+    Monte Carlo run shares them across its attempts). Returns the phase status.
     """
-    begin_nb(acc, pos, res, cfg, rules, day[start])
+    begin_nb(st, prm, clock.day[start])
     record = curve.shape[0] > 0
-    # borrowed views: no reference counting inside the loop (see _borrowed); same data, same results
-    bid, ask, session, day = _borrowed(bid), _borrowed(ask), _borrowed(session), _borrowed(day)  # type: ignore[call-arg]  # numba intrinsic: typingctx is numba's
-    swap_nights, flags, vol_ratio = _borrowed(swap_nights), _borrowed(flags), _borrowed(vol_ratio)  # type: ignore[call-arg]  # numba intrinsic: typingctx is numba's
-    sig_dir, sig_sl = _borrowed(sig_dir), _borrowed(sig_sl)  # type: ignore[call-arg]  # numba intrinsic: typingctx is numba's
-    sig_tp, sig_size = _borrowed(sig_tp), _borrowed(sig_size)  # type: ignore[call-arg]  # numba intrinsic: typingctx is numba's
-    sym, cfg, rules, gov = _borrowed(sym), _borrowed(cfg), _borrowed(rules), _borrowed(gov)  # type: ignore[call-arg]  # numba intrinsic: typingctx is numba's
-    cost_guide, spread_lut = _borrowed(cost_guide), _borrowed(spread_lut)  # type: ignore[call-arg]  # numba intrinsic: typingctx is numba's
-    cost_q, cost_probs = _borrowed(cost_q), _borrowed(cost_probs)  # type: ignore[call-arg]  # numba intrinsic: typingctx is numba's
-    acc, pos, res = _borrowed(acc), _borrowed(pos), _borrowed(res)  # type: ignore[call-arg]  # numba intrinsic: typingctx is numba's
-    trades, curve = _borrowed(trades), _borrowed(curve)  # type: ignore[call-arg]  # numba intrinsic: typingctx is numba's
+    # borrowed views: no reference counting inside the loop (see _borrowed); same data, same results.
+    # Built here, not by a helper: a call per group (or an inlined one) costs compile time
+    b = _borrowed
+    clock = Clock(b(clock.session), b(clock.day), b(clock.flags))  # type: ignore[call-arg]  # numba intrinsic
+    quotes = Quotes(b(quotes.bid), b(quotes.ask), b(quotes.swap_nights), b(quotes.vol_ratio))  # type: ignore[call-arg]  # numba intrinsic
+    sig = Signals(b(sig.dir), b(sig.sl), b(sig.tp), b(sig.size))  # type: ignore[call-arg]  # numba intrinsic
+    prm = Params(b(prm.sym), b(prm.cfg), b(prm.rules), b(prm.gov))  # type: ignore[call-arg]  # numba intrinsic
+    costs = Costs(b(costs.q), b(costs.probs), b(costs.guide), b(costs.lut))  # type: ignore[call-arg]  # numba intrinsic
+    st = State(b(st.acc), b(st.pos), b(st.res), b(st.trades))  # type: ignore[call-arg]  # numba intrinsic
+    curve = b(curve)  # type: ignore[call-arg]  # numba intrinsic
+    acc, res = st.acc, st.res
+    sig_dir, sig_sl, sig_tp, sig_size = sig
     last = start
     for t in range(start, end):
         status = step_nb(
-            t, bid, ask, session, day, swap_nights, flags, vol_ratio,
-            int(sig_dir[t]), sig_sl[t], sig_tp[t], sig_size[t],
-            sym, cfg, rules, gov, cost_q, cost_probs, cost_guide, spread_lut, seed, attempt,
-            acc, pos, res, trades, t == end - 1,
+            t, clock, quotes, int(sig_dir[t]), sig_sl[t], sig_tp[t], sig_size[t], prm, costs, seed, attempt, st,
+            t == end - 1,
         )  # fmt: skip
         last = t
         if record:
@@ -1605,10 +1059,8 @@ def simulate_nb(
             curve[i, CURVE_MAXLOSS_LIMIT] = acc[ACC_MAXLOSS_LIMIT]
         if status != STATUS_RUNNING:
             break
-    ask_close = bar_ask_close_nb(
-        last, bid, ask, session, cfg, cost_q, cost_probs, cost_guide, spread_lut, seed, attempt
-    )
-    finish_nb(last, bid, ask, session, day, sym, gov, acc, pos, res, trades, close_at_end, ask_close)
+    ask_close = bar_ask_close_nb(last, clock, quotes, prm.cfg, costs, seed, attempt)
+    finish_nb(last, clock, quotes, prm, st, close_at_end, ask_close)
     if record and res[RES_STATUS] == STATUS_RUNNING and close_at_end:
         i = last - start
         curve[i, CURVE_BALANCE] = acc[ACC_BALANCE]

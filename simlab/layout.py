@@ -22,6 +22,68 @@ Conventions (all prices in quote currency, all money in account currency, USD):
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
+# ---------------------------------------------------------------- the kernels' argument groups
+# numba takes these NamedTuples of arrays as arguments (each distinct combination of member types is
+# one compiled signature). Account-wide groups (Clock, the rules and governors of Params, State.acc)
+# stay as they are for several symbols; the per-symbol ones (Quotes, Signals, Costs, Params.sym,
+# State.pos) are one symbol's arrays today and gain a leading symbol axis in a portfolio.
+
+
+class Clock(NamedTuple):
+    """The time grid every symbol of the account shares, one row per bar."""
+
+    session: Any  # int8 (n,): SESSION_*
+    day: Any  # int64 (n,): rule-day id
+    flags: Any  # uint8 (n,): FLAG_*
+
+
+class Quotes(NamedTuple):
+    """One symbol's market on the grid."""
+
+    bid: Any  # float64 (n, 4): open, high, low, close
+    ask: Any  # float64 (n, 4)
+    swap_nights: Any  # int8 (n,): swap nights charged to a position held from bar t-1 into bar t
+    vol_ratio: Any  # float64 (n,) or (0,): volatility relative to its norm (the volatility pause)
+
+
+class Signals(NamedTuple):
+    """One symbol's intents, one row per bar (decided at its close, filled at the next open)."""
+
+    dir: Any  # int8 (n,): DIR_*
+    sl: Any  # float64 (n,): stop distance in price (NaN: none)
+    tp: Any  # float64 (n,): target distance in price (NaN: none)
+    size: Any  # float64 (n,): size multiplier (NaN or 1.0: plain)
+
+
+class Costs(NamedTuple):
+    """One symbol's cost tables and their sampling indexes (``simlab.kernel_nb.cost_index_nb``)."""
+
+    q: Any  # float64 (N_COST_KINDS, N_SESSIONS, K): quantile values at ``probs``
+    probs: Any  # float64 (K,)
+    guide: Any  # int64 (COST_GUIDE_SIZE + 1,)
+    lut: Any  # float64 (N_SESSIONS, COST_GUIDE_SIZE): the spread decided by a guide bucket (NaN: not)
+
+
+class Params(NamedTuple):
+    """The run's settings: the symbol, the engine, the firm's rules and the trader's governors."""
+
+    sym: Any  # float64 (SYM_SIZE,): per symbol
+    cfg: Any  # float64 (CFG_SIZE,)
+    rules: Any  # float64 (RULE_SIZE,) one phase, or (n_phases, RULE_SIZE) a whole program (attempts)
+    gov: Any  # float64 (GOV_SIZE,)
+
+
+class State(NamedTuple):
+    """What a run changes: the account, the position, the phase's result, the trade ledger."""
+
+    acc: Any  # float64 (ACC_SIZE,): account-wide
+    pos: Any  # float64 (POS_SIZE,): one symbol's position row
+    res: Any  # float64 (RES_SIZE,)
+    trades: Any  # float64 (capacity, TR_SIZE)
+
+
 # ---------------------------------------------------------------- intents
 DIR_HOLD = 0  # no change: keep whatever is open (the default of a zeros array)
 DIR_LONG = 1  # be long: open, or reverse a short
@@ -209,6 +271,9 @@ ACC_FIRST_DAY = 26  # day id of the first bar
 ACC_TRADE_DAYS = 27  # finished days on which a trade was opened
 ACC_DAY_HAD_TRADE = 28  # 1 if a trade was opened today
 ACC_BEST_EQUITY = 29  # best intrabar equity of the last bar
+ACC_DAILY_BASIS = (
+    30  # the daily rule's basis at the day's start (RULE_DAILY_BASIS): the daily drawdown's reference
+)
 ACC_SIZE = 32
 
 # ---------------------------------------------------------------- position state vector (float64)
@@ -314,6 +379,11 @@ BREACH_MAX_LOSS = 2
 BREACH_TIME_LIMIT = 3
 BREACH_WEEKEND_HOLDING = 4
 BREACH_OVERNIGHT_HOLDING = 5
+# which rules judge a value (simlab.account_nb.breach_nb): a bit mask
+JUDGE_FLOATING = 1  # the rules that count floating P/L (RULE_*_FLOATING = 1) judge it: an equity point
+JUDGE_CLOSED = 2  # the rules that count the closed balance only
+JUDGE_ALL = 3  # both: a balance judged by every rule (a trade list's closes)
+
 BREACH_NAMES = {
     BREACH_NONE: "none",
     BREACH_DAILY_LOSS: "daily_loss",
@@ -330,6 +400,40 @@ CURVE_WORST_EQUITY = 2  # worst intrabar
 CURVE_DAILY_LIMIT = 3  # acc[ACC_DAILY_LIMIT] after the bar: the daily rule's breach level (-inf: none)
 CURVE_MAXLOSS_LIMIT = 4  # acc[ACC_MAXLOSS_LIMIT] after the bar (-inf: none); trailing modes move it
 CURVE_SIZE = 5
+
+# ---------------------------------------------------------------- trade-list mode (challenges.trade_list)
+# One attempt's outcome at trade granularity: float64 (n_runs, TL_SIZE).
+TL_STATUS = 0  # STATUS_* of the attempt
+TL_REASON = 1  # BREACH_* when breached
+TL_PHASES_PASSED = 2
+TL_CAL_DAYS = 3  # calendar days of the attempt (weekends count)
+TL_TRADING_DAYS = 4  # simulated weekdays
+TL_N_TRADES = 5
+TL_MAX_DAILY_DD = 6
+TL_MAX_TOTAL_DD = 7
+TL_BREACH_PHASE = 8  # phase index of a breach, -1 otherwise
+TL_SIZE = 9
+# One attempt's path, a row per simulated day at its end (reports): float64 (rows, TLP_SIZE).
+TLP_PHASE = 0  # phase index
+TLP_DAY = 1  # calendar day of the phase, 1 = its first day
+TLP_CAL = 2  # calendar day of the attempt, 0 = its first day
+TLP_BALANCE = 3  # closed balance at the day's end
+TLP_WORST = 4  # the day's worst point: the lowest closed balance, or balance - MAE at an open
+TLP_DAILY_LIMIT = 5  # acc[ACC_DAILY_LIMIT] at the day's end (-inf: no daily rule)
+TLP_MAXLOSS_LIMIT = 6  # acc[ACC_MAXLOSS_LIMIT] at the day's end (-inf: none)
+TLP_SIZE = 7
+
+# how the simulated days follow one another (challenges.trade_list's start_mode)
+TL_MODE_BOOTSTRAP = 0  # circular block bootstrap of history days
+TL_MODE_TRADES = 1  # a day's trade count drawn from the history, its trades i.i.d.
+TL_MODE_SEQUENTIAL = 2  # the real order from a random start day
+TL_MODE_REPLAY = 3  # the real order from the first day
+TL_MODES = {
+    "bootstrap": TL_MODE_BOOTSTRAP,
+    "trades": TL_MODE_TRADES,
+    "sequential": TL_MODE_SEQUENTIAL,
+    "replay": TL_MODE_REPLAY,
+}
 
 # ---------------------------------------------------------------- RL environment (rl)
 # The batched environment's integer state, one row per sub-environment: int64 (n_envs, RLI_SIZE).

@@ -26,7 +26,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from simlab import layout as L
-from simlab.engine import CostSetup, IntentArrays, Market, SymbolLike, config_vector, readonly, reason_name
+from simlab.engine import (
+    CostSetup,
+    IntentArrays,
+    Market,
+    SymbolLike,
+    _intent_arrays,
+    config_vector,
+    kernel_params,
+    readonly,
+    reason_name,
+)
 from simlab.errors import InputError
 from simlab.holes import RULE, Exclusion, Holes, longest_clear_horizon, window_clear
 from simlab.refusals import Refusals
@@ -127,25 +137,16 @@ class AttemptKernel:
         cost_index: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> AttemptKernel:
         """``cost_index``: ``kernel_nb.cost_index_nb(cost_q, cost_probs)`` when the caller has it already."""
-        from simlab.kernel_nb import cost_index_nb
-
-        f8 = np.float64
-        if cost_index is None:
-            cost_index = cost_index_nb(readonly(costs.cost_q, f8), readonly(costs.cost_probs, f8))
-        guide, lut = cost_index
         args = (
-            readonly(market.bars.bid, f8), readonly(market.bars.ask, f8), readonly(market.session, np.int8),
-            readonly(market.day, np.int64), readonly(market.swap_nights, np.int8), readonly(market.flags, np.uint8),
-            readonly(market.vol_ratio, f8), readonly(intents.dir, np.int8), readonly(intents.sl, f8),
-            readonly(intents.tp, f8), readonly(intents.size, f8), readonly(sym, f8), readonly(cfg, f8),
-            readonly(phase_rules, f8), readonly(gov, f8), readonly(costs.cost_q, f8), readonly(costs.cost_probs, f8),
-            readonly(guide), readonly(lut), int(seed), readonly(start_bars, np.int64), int(horizon_days),
+            market.clock(), market.quotes(), _intent_arrays(intents, len(market.bars)),
+            kernel_params(sym, cfg, phase_rules, gov), costs.tables(cost_index), int(seed),
+            readonly(start_bars, np.int64), int(horizon_days),
         )  # fmt: skip
         return cls(args)
 
     @property
     def n_phases(self) -> int:
-        return int(self.args[13].shape[0])
+        return int(self.args[3].rules.shape[0])
 
     def run_into(self, first: int, out: np.ndarray, starts: np.ndarray) -> None:
         """Attempts first .. first + len(out) - 1 into ``out`` and ``starts``, in this thread."""

@@ -23,6 +23,12 @@ from simlab.layout import (
     RES_STATUS,
     STATUS_PASSED,
     TR_SIZE,
+    Clock,
+    Costs,
+    Params,
+    Quotes,
+    Signals,
+    State,
 )
 from simlab.rng_nb import uniform_nb
 
@@ -63,25 +69,11 @@ def first_at_or_after_nb(day: np.ndarray, lo: int, value: int) -> int:
 @njit(cache=True)
 def attempt_nb(
     a: int,
-    bid: np.ndarray,
-    ask: np.ndarray,
-    session: np.ndarray,
-    day: np.ndarray,
-    swap_nights: np.ndarray,
-    flags: np.ndarray,
-    vol_ratio: np.ndarray,
-    sig_dir: np.ndarray,
-    sig_sl: np.ndarray,
-    sig_tp: np.ndarray,
-    sig_size: np.ndarray,
-    sym: np.ndarray,
-    cfg: np.ndarray,
-    phase_rules: np.ndarray,
-    gov: np.ndarray,
-    cost_q: np.ndarray,
-    cost_probs: np.ndarray,
-    cost_guide: np.ndarray,
-    spread_lut: np.ndarray,
+    clock: Clock,
+    quotes: Quotes,
+    sig: Signals,
+    prm: Params,
+    costs: Costs,
     seed: int,
     start_bars: np.ndarray,
     horizon_days: int,
@@ -89,22 +81,21 @@ def attempt_nb(
 ) -> int:
     """One attempt: phases in order from a sampled start until a phase is not passed.
 
-    ``out[p]`` receives phase p's RES_* vector; phases not reached keep
-    status -1. The attempt ends at the first trading day at or after
-    ``start day + horizon_days`` (the horizon caps programs with no time limit).
-    ``cost_guide``, ``spread_lut``: ``simlab.kernel_nb.cost_index_nb(cost_q, cost_probs)``.
-    Returns the start bar.
+    ``prm.rules``: the program's (n_phases, RULE_SIZE) rule matrix. ``out[p]`` receives phase p's
+    RES_* vector; phases not reached keep status -1. The attempt ends at the first trading day at or
+    after ``start day + horizon_days`` (the horizon caps programs with no time limit).
+    ``costs``: the tables with ``simlab.kernel_nb.cost_index_nb``'s indexes. Returns the start bar.
     """
+    day = clock.day
+    phase_rules = prm.rules
     k = start_bars.shape[0]
     j = int(uniform_nb(seed, a, START_DRAW) * k)
     if j >= k:
         j = k - 1
     s = int(start_bars[j])
     end = first_at_or_after_nb(day, s, day[s] + horizon_days)
-    acc = np.zeros(ACC_SIZE)
-    pos = np.zeros(POS_SIZE)
-    res = np.zeros(RES_SIZE)
-    trades = np.zeros((0, TR_SIZE))  # counts only: an attempt's ledger is not kept
+    st = State(np.zeros(ACC_SIZE), np.zeros(POS_SIZE), np.zeros(RES_SIZE), np.zeros((0, TR_SIZE)))
+    res = st.res  # an attempt's ledger is not kept (trades: counts only)
     curve = np.zeros((0, CURVE_SIZE))
     # element loops, not slice assignments: numba's slice copy compiles its shape-mismatch error
     # message (string formatting), two seconds of every cold start
@@ -116,8 +107,7 @@ def attempt_nb(
         if s >= end:
             break
         simulate_nb(
-            bid, ask, session, day, swap_nights, flags, vol_ratio, sig_dir, sig_sl, sig_tp, sig_size, sym, cfg,
-            phase_rules[p], gov, cost_q, cost_probs, cost_guide, spread_lut, seed, a, s, end, acc, pos, res, trades,
+            clock, quotes, sig, Params(prm.sym, prm.cfg, phase_rules[p], prm.gov), costs, seed, a, s, end, st,
             curve, _CLOSE_AT_END,
         )  # fmt: skip
         for k in range(RES_SIZE):
@@ -133,25 +123,11 @@ def attempt_nb(
 def run_attempts_nb(
     first_attempt: int,
     n_attempts: int,
-    bid: np.ndarray,
-    ask: np.ndarray,
-    session: np.ndarray,
-    day: np.ndarray,
-    swap_nights: np.ndarray,
-    flags: np.ndarray,
-    vol_ratio: np.ndarray,
-    sig_dir: np.ndarray,
-    sig_sl: np.ndarray,
-    sig_tp: np.ndarray,
-    sig_size: np.ndarray,
-    sym: np.ndarray,
-    cfg: np.ndarray,
-    phase_rules: np.ndarray,
-    gov: np.ndarray,
-    cost_q: np.ndarray,
-    cost_probs: np.ndarray,
-    cost_guide: np.ndarray,
-    spread_lut: np.ndarray,
+    clock: Clock,
+    quotes: Quotes,
+    sig: Signals,
+    prm: Params,
+    costs: Costs,
     seed: int,
     start_bars: np.ndarray,
     horizon_days: int,
@@ -161,12 +137,10 @@ def run_attempts_nb(
     """Attempts first_attempt .. first_attempt + n_attempts - 1 into ``out[i]`` (n_phases, RES_SIZE), ``starts[i]``.
 
     Serial and ``nogil``: ``simlab.runner`` spreads ranges of attempts over threads (an attempt is a
-    pure function of its index, so how the range is cut changes nothing). ``cost_guide``,
-    ``spread_lut``: ``simlab.kernel_nb.cost_index_nb(cost_q, cost_probs)``, built once per run.
+    pure function of its index, so how the range is cut changes nothing). ``prm.rules``: the
+    program's rule matrix; ``costs`` with its indexes built once per run.
     """
     for i in range(n_attempts):
         starts[i] = attempt_nb(
-            first_attempt + i, bid, ask, session, day, swap_nights, flags, vol_ratio, sig_dir, sig_sl, sig_tp,
-            sig_size, sym, cfg, phase_rules, gov, cost_q, cost_probs, cost_guide, spread_lut, seed, start_bars,
-            horizon_days, out[i],
-        )  # fmt: skip
+            first_attempt + i, clock, quotes, sig, prm, costs, seed, start_bars, horizon_days, out[i]
+        )

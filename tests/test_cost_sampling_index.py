@@ -28,13 +28,14 @@ N_DRAWS = 50_000  # per (kind, session): every bucket is hit about 24 times
 def _both_nb(cost_q, cost_probs, kind, n, seed):
     """(reference draws, kernel draws) for n counters in each session."""
     guide, lut = cost_index_nb(cost_q, cost_probs)
+    costs = L.Costs(cost_q, cost_probs, guide, lut)
     n_sess = cost_q.shape[1]
     ref = np.empty((n_sess, n))
     fast = np.empty((n_sess, n))
     for s in range(n_sess):
         for i in range(n):
             ref[s, i] = sample_cost_nb(cost_q, cost_probs, kind, s, seed, 3, i)
-            fast[s, i] = _sample_guided_nb(cost_q, cost_probs, guide, lut, kind, s, seed, 3, i)
+            fast[s, i] = _sample_guided_nb(costs, kind, s, seed, 3, i)
     return ref, fast
 
 

@@ -12,11 +12,6 @@ import pytest
 from challenges.rules import Program, load_program, parse_program
 from challenges.stats import quantiles, wilson_interval
 from challenges.trade_list import (
-    R_CAL_DAYS,
-    R_PHASES_PASSED,
-    R_REASON,
-    R_STATUS,
-    R_TRADING_DAYS,
     TradeList,
     evaluate_trades,
     format_result,
@@ -105,14 +100,14 @@ FIVE_MAE = [200.0, 5200.0, 100.0, 100.0, 100.0]
 def test_mae_dips_through_the_daily_limit_fails_ftmo() -> None:
     # day 2 starts at 103,000; limit 103,000 - 5,000 = 98,000; worst 103,000 - 5,200 = 97,800 < 98,000
     r = replay(daily_trades(FIVE, FIVE_MAE), "ftmo-2step")
-    assert r[R_STATUS] == L.STATUS_BREACHED and r[R_REASON] == L.BREACH_DAILY_LOSS
-    assert r[R_PHASES_PASSED] == 0 and r[R_TRADING_DAYS] == 2
+    assert r[L.TL_STATUS] == L.STATUS_BREACHED and r[L.TL_REASON] == L.BREACH_DAILY_LOSS
+    assert r[L.TL_PHASES_PASSED] == 0 and r[L.TL_TRADING_DAYS] == 2
 
 
 def test_same_trades_without_mae_pass_the_challenge() -> None:
     # closed P/L only: 110,500 >= 110,000 on day 5, 5 traded days >= 4; the Verification runs out of trades
     r = replay(daily_trades(FIVE), "ftmo-2step")
-    assert r[R_PHASES_PASSED] == 1 and r[R_STATUS] == L.STATUS_RUNNING
+    assert r[L.TL_PHASES_PASSED] == 1 and r[L.TL_STATUS] == L.STATUS_RUNNING
     res = evaluate_trades(daily_trades(FIVE), "ftmo-2step", 100000, n_runs=1, start_mode="replay")
     text = format_result(res)
     assert "No MAE column: the floating drawdown inside a trade is invisible" in text
@@ -121,7 +116,7 @@ def test_same_trades_without_mae_pass_the_challenge() -> None:
 
 def test_closed_balance_daily_rule_ignores_the_mae() -> None:
     r = replay(daily_trades(FIVE, FIVE_MAE), one_phase(daily_loss={"floating": False}))
-    assert r[R_STATUS] == L.STATUS_PASSED and r[R_TRADING_DAYS] == 5
+    assert r[L.TL_STATUS] == L.STATUS_PASSED and r[L.TL_TRADING_DAYS] == 5
 
 
 def test_max_loss_with_mae() -> None:
@@ -129,9 +124,9 @@ def test_max_loss_with_mae() -> None:
     # (the daily limit that day is 91,000, so the max loss is what breaks first)
     trades = daily_trades([-4000.0, 500.0], [4000.0, 6500.0])
     r = replay(trades, one_phase())
-    assert r[R_STATUS] == L.STATUS_BREACHED and r[R_REASON] == L.BREACH_MAX_LOSS
+    assert r[L.TL_STATUS] == L.STATUS_BREACHED and r[L.TL_REASON] == L.BREACH_MAX_LOSS
     r = replay(trades, one_phase(max_loss={"floating": False}, daily_loss={"floating": False}))
-    assert r[R_STATUS] == L.STATUS_RUNNING  # closed P/L 96,500: nothing breached, target not reached
+    assert r[L.TL_STATUS] == L.STATUS_RUNNING  # closed P/L 96,500: nothing breached, target not reached
 
 
 def test_min_days_count_only_days_with_a_trade_opened() -> None:
@@ -143,25 +138,25 @@ def test_min_days_count_only_days_with_a_trade_opened() -> None:
         tz="Europe/Prague",
     )
     r = replay(trades, one_phase(min_days={"count": 4}))
-    assert r[R_STATUS] == L.STATUS_PASSED and r[R_TRADING_DAYS] == 5  # the 4th traded day is Friday
+    assert r[L.TL_STATUS] == L.STATUS_PASSED and r[L.TL_TRADING_DAYS] == 5  # the 4th traded day is Friday
     # with post-target risk x0 the small trades still count the days but add nothing
     r = replay(trades, one_phase(min_days={"count": 4}), post_target_risk_mult=0.0)
-    assert r[R_STATUS] == L.STATUS_PASSED and r[R_TRADING_DAYS] == 5
+    assert r[L.TL_STATUS] == L.STATUS_PASSED and r[L.TL_TRADING_DAYS] == 5
 
 
 def test_best_day_rule_delays_the_pass() -> None:
     # FTMO 1-step: +8,000, +2,100 -> 10,100 >= target but best day 8,000 > 50 % of 10,100;
     # +6,000 -> 16,100, 8,000 <= 8,050: passed on day 3
     r = replay(daily_trades([8000.0, 2100.0, 6000.0]), "ftmo-1step")
-    assert r[R_STATUS] == L.STATUS_PASSED and r[R_TRADING_DAYS] == 3
+    assert r[L.TL_STATUS] == L.STATUS_PASSED and r[L.TL_TRADING_DAYS] == 3
     r = replay(daily_trades([8000.0, 2100.0, 5000.0]), "ftmo-1step")  # 15,100: 8,000 > 7,550
-    assert r[R_STATUS] == L.STATUS_RUNNING
+    assert r[L.TL_STATUS] == L.STATUS_RUNNING
 
 
 def test_the5ers_profitable_days() -> None:
     # day P/L 5,000 / 300 / 3,000 / 600: target 8 % reached on day 3 with 2 days >= 500 (0.5 %); the 3rd on day 4
     r = replay(daily_trades([5000.0, 300.0, 3000.0, 600.0]), "the5ers-high-stakes")
-    assert r[R_PHASES_PASSED] == 1 and r[R_TRADING_DAYS] == 4
+    assert r[L.TL_PHASES_PASSED] == 1 and r[L.TL_TRADING_DAYS] == 4
 
 
 def test_e8_trailing_drawdown_locks_at_the_initial_balance() -> None:
@@ -169,10 +164,14 @@ def test_e8_trailing_drawdown_locks_at_the_initial_balance() -> None:
     # -3,000, -3,000, -1,500: 99,500 < 100,000 -> max loss; daily limits (4 % of day start) never hit
     trades = daily_trades([4000.0, 3000.0, -3000.0, -3000.0, -1500.0])
     r = replay(trades, load_program("e8-one", params={"target_pct": 20}))
-    assert r[R_STATUS] == L.STATUS_BREACHED and r[R_REASON] == L.BREACH_MAX_LOSS and r[R_TRADING_DAYS] == 5
+    assert (
+        r[L.TL_STATUS] == L.STATUS_BREACHED
+        and r[L.TL_REASON] == L.BREACH_MAX_LOSS
+        and r[L.TL_TRADING_DAYS] == 5
+    )
     # a static 6 % rule (94,000) is never touched
     r = replay(trades, one_phase(profit_target_pct=20.0, max_loss={"pct": 6.0, "mode": "static"}))
-    assert r[R_STATUS] == L.STATUS_RUNNING  # static 94,000 is never touched
+    assert r[L.TL_STATUS] == L.STATUS_RUNNING  # static 94,000 is never touched
 
 
 def test_trailing_eod_uses_day_end_balances() -> None:
@@ -187,29 +186,35 @@ def test_trailing_eod_uses_day_end_balances() -> None:
     no_daily = {"pct": 50.0}
     eod = replay(trades, one_phase(daily_loss=no_daily, max_loss={"mode": "trailing_eod"}))
     intraday = replay(trades, one_phase(daily_loss=no_daily, max_loss={"mode": "trailing_intraday"}))
-    assert eod[R_STATUS] == L.STATUS_RUNNING  # 94,500 > 90,000
-    assert intraday[R_STATUS] == L.STATUS_BREACHED and intraday[R_REASON] == L.BREACH_MAX_LOSS  # < 95,000
+    assert eod[L.TL_STATUS] == L.STATUS_RUNNING  # 94,500 > 90,000
+    assert (
+        intraday[L.TL_STATUS] == L.STATUS_BREACHED and intraday[L.TL_REASON] == L.BREACH_MAX_LOSS
+    )  # < 95,000
 
 
 def test_overnight_holding() -> None:
     # one trade held from Tuesday evening to Wednesday morning (Prague), one opened and closed on Wednesday
     held = trades_from_arrays(["2024.03.05 20:00"], ["2024.03.06 09:00"], [100.0], tz="Europe/Prague")
     r = replay(held, one_phase(holding={"overnight": False}))
-    assert r[R_STATUS] == L.STATUS_BREACHED and r[R_REASON] == L.BREACH_OVERNIGHT_HOLDING
-    assert replay(held, one_phase())[R_STATUS] == L.STATUS_RUNNING
+    assert r[L.TL_STATUS] == L.STATUS_BREACHED and r[L.TL_REASON] == L.BREACH_OVERNIGHT_HOLDING
+    assert replay(held, one_phase())[L.TL_STATUS] == L.STATUS_RUNNING
     day = trades_from_arrays(["2024.03.06 08:00"], ["2024.03.06 09:00"], [100.0], tz="Europe/Prague")
-    assert replay(day, one_phase(holding={"overnight": False}))[R_STATUS] == L.STATUS_RUNNING
+    assert replay(day, one_phase(holding={"overnight": False}))[L.TL_STATUS] == L.STATUS_RUNNING
 
 
 def test_weekend_holding_and_time_limit() -> None:
     # a trade opened Friday, closed Monday
     trades = trades_from_arrays(["2024.03.08 20:00"], ["2024.03.11 09:00"], [100.0], tz="Europe/Prague")
     r = replay(trades, one_phase(holding={"weekend": False}))
-    assert r[R_STATUS] == L.STATUS_BREACHED and r[R_REASON] == L.BREACH_WEEKEND_HOLDING
-    assert replay(trades, one_phase())[R_STATUS] == L.STATUS_RUNNING
+    assert r[L.TL_STATUS] == L.STATUS_BREACHED and r[L.TL_REASON] == L.BREACH_WEEKEND_HOLDING
+    assert replay(trades, one_phase())[L.TL_STATUS] == L.STATUS_RUNNING
     # +1,000 a day against a 7-calendar-day limit: Mon 4th .. Mon 11th is day 7 -> breached on the 11th
     r = replay(daily_trades([1000.0] * 7), one_phase(max_calendar_days=7))
-    assert r[R_STATUS] == L.STATUS_BREACHED and r[R_REASON] == L.BREACH_TIME_LIMIT and r[R_CAL_DAYS] == 8
+    assert (
+        r[L.TL_STATUS] == L.STATUS_BREACHED
+        and r[L.TL_REASON] == L.BREACH_TIME_LIMIT
+        and r[L.TL_CAL_DAYS] == 8
+    )
 
 
 def test_two_phases_restart_on_a_fresh_account() -> None:
@@ -217,14 +222,14 @@ def test_two_phases_restart_on_a_fresh_account() -> None:
     # +2,000 Fri, +3,100 Mon -> 105,100 >= 5 % but only 2 traded days of 4, +100 Tue: 3 -> not yet
     trades = daily_trades([2500.0, 2500.0, 2500.0, 2600.0, 2000.0, 3100.0, 100.0])
     r = replay(trades, "ftmo-2step")
-    assert r[R_PHASES_PASSED] == 1 and r[R_STATUS] == L.STATUS_RUNNING
+    assert r[L.TL_PHASES_PASSED] == 1 and r[L.TL_STATUS] == L.STATUS_RUNNING
     two = load_program("ftmo-2step")
     from dataclasses import replace
 
     fast = replace(two, phases=tuple(replace(p, min_days=replace(p.min_days, count=0)) for p in two.phases))
     r = replay(trades, fast)
     # without min days the Challenge passes on day 4, the Verification on day 6 (Mon 11th: calendar day 8)
-    assert r[R_STATUS] == L.STATUS_PASSED and r[R_TRADING_DAYS] == 6 and r[R_CAL_DAYS] == 8
+    assert r[L.TL_STATUS] == L.STATUS_PASSED and r[L.TL_TRADING_DAYS] == 6 and r[L.TL_CAL_DAYS] == 8
 
 
 # ---------------------------------------------------------------- bootstrap: determinism and modes
@@ -274,7 +279,7 @@ def test_modes_run_and_summarise(mode: str) -> None:
 def test_risk_scales_every_trade() -> None:
     # half the risk: day 2 worst 101,500 - 2,600 = 98,900 > 96,500: no breach; target needs twice the days
     r = replay(daily_trades(FIVE, FIVE_MAE), "ftmo-2step", risk=0.5)
-    assert r[R_STATUS] == L.STATUS_RUNNING and r[R_PHASES_PASSED] == 0
+    assert r[L.TL_STATUS] == L.STATUS_RUNNING and r[L.TL_PHASES_PASSED] == 0
 
 
 def test_bad_arguments() -> None:
@@ -368,7 +373,7 @@ def test_mt5_html_report_utf16(tmp_path: Path) -> None:
     assert len(t) == 2 and t.source.endswith("(Positions)")
     np.testing.assert_allclose(t.pnl, [3000.0, -500.0])
     r = replay(t, "ftmo-2step")
-    assert r[R_STATUS] == L.STATUS_RUNNING and r[R_TRADING_DAYS] == 2
+    assert r[L.TL_STATUS] == L.STATUS_RUNNING and r[L.TL_TRADING_DAYS] == 2
 
 
 @pytest.mark.parametrize(
