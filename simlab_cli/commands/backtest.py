@@ -15,9 +15,9 @@ from simlab_cli.commands import _common as C
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    C.add_data_arguments(p)
+    C.add_data_arguments(p, portfolio=True)
     C.add_strategy_arguments(p)
-    C.add_cost_arguments(p)
+    C.add_cost_arguments(p, portfolio=True)
     g = p.add_argument_group("account")
     g.add_argument(
         "--risk",
@@ -95,8 +95,14 @@ def run(args: argparse.Namespace) -> int:
     from simlab.engine import Market, run_backtest
     from simlab.errors import ConfigError
     from simlab.results import envelope
+    from simlab_cli import portfolio as PF
     from simlab_cli import provenance as P
 
+    if PF.is_portfolio(args):
+        from simlab_cli.portfolio_run import run_backtest as run_portfolio
+
+        return run_portfolio(args)
+    PF.refuse_leg_options(args, "a run of one symbol")
     got = C.given(args)
     if args.volume is not None and "risk" in got:
         raise ConfigError("--risk", "give --risk or --volume, not both (--volume trades fixed lots)")
