@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _builders import Tape, gov_vector
+from _builders import Tape, gov_vector, quiet_symbol, run_portfolio
 
 from challenges.rules import load_program
 from simlab import layout as L
@@ -24,26 +24,11 @@ LONG, SHORT, FLAT = L.DIR_LONG, L.DIR_SHORT, L.DIR_FLAT
 LOTS = 10.0
 
 
-def _spec(name: str):
-    from simlab.symbols import get_symbol
-
-    return get_symbol(name).with_overrides(commission_per_lot=0.0, swap_long=0.0, swap_short=0.0)
+_spec = quiet_symbol
 
 
-def portfolio(tapes, names, *, rules=None, gov=None, lots=(LOTS, LOTS), costs=None, seed=0):
-    """Run hand-written tapes as legs of one account; returns the PortfolioBacktest."""
-    built = [tp.build() for tp in tapes]
-    bars = [b for b, _ in built]
-    specs = [_spec(n) for n in names]
-    grid = align(bars, names)
-    conv = plan_conversions(
-        specs, [None] * len(names), grid.time, [g.first_row for g in grid.legs], {}, names
-    )
-    market = PortfolioMarket.build(grid, bars, names, specs, conv)
-    settings = LegSettings(
-        tuple(costs or [CostSetup.fixed()] * len(names)), tuple(0.0 for _ in names), tuple(lots[: len(names)])
-    )
-    return run_portfolio_backtest(market, [it for _, it in built], settings, rules=rules, gov=gov, seed=seed)
+def portfolio(tapes, names, **kw):
+    return run_portfolio(tapes, names, **kw)
 
 
 def ftmo_phase1() -> np.ndarray:
