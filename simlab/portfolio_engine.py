@@ -146,7 +146,7 @@ def run_portfolio_backtest(
     return PortfolioBacktest(market, account, bk.trade_leg[:n_tr].copy(), bk.legs.copy())
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Hold:
     """No intents on the grid: the account-level setup's (each leg's intents are the legs')."""
 

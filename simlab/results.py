@@ -496,14 +496,11 @@ def header_lines(doc: Mapping[str, Any]) -> list[str]:
             lines.append(f"  every trade's P/L scaled x{prov['trade_scale']:g}")
     elif prov.get("legs"):
         lines.extend(portfolio_lines(prov))
-        la = [leg.get("lookahead_check") or {} for leg in prov["legs"]]
+        checks = [leg.get("lookahead_check") or {} for leg in prov["legs"]]
+        passed = all(x.get("ran") for x in checks)
         lines.append(
             "  look-ahead check: "
-            + (
-                "passed on every leg"
-                if all(x.get("ran") for x in la)
-                else f"skipped ({la[0].get('reason', '')})"
-            )
+            + ("passed on every leg" if passed else f"skipped ({checks[0].get('reason', '')})")
         )
     elif prov.get("data"):
         data = prov.get("data") or {}

@@ -422,9 +422,9 @@ def load(setup: PortfolioSetup, args: argparse.Namespace) -> LoadedPortfolio:
         series,
         names,
     )
-    for c in conversions:
-        if c.note:
-            C.warn(args, c.note)
+    for plan in conversions:
+        if plan.note:
+            C.warn(args, plan.note)
     return LoadedPortfolio(setup, tuple(bars), tuple(records), tuple(conv), grid, tuple(conversions))
 
 
