@@ -23,6 +23,7 @@ from simlab.engine import (
     BacktestResult,
     CostSetup,
     IntentArrays,
+    check_range,
     config_vector,
     kernel_params,
     no_rules,
@@ -107,10 +108,7 @@ def run_portfolio_backtest(
     from simlab.governors_nb import no_governors
     from simlab.portfolio_nb import new_book, simulate_portfolio_nb
 
-    n = len(market)
-    end = n if end is None else end
-    if not 0 <= start < end <= n:
-        raise ValueError(f"row range [{start}, {end}) is not inside the {n} rows")
+    end = check_range(len(market), start, end, "row")
     sig = market.signals(intents)
     cap = int(
         np.count_nonzero((sig.dir[:, start:end] == L.DIR_LONG) | (sig.dir[:, start:end] == L.DIR_SHORT))
