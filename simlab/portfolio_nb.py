@@ -57,6 +57,7 @@ from simlab.account_nb import (
 )
 from simlab.governors_nb import governor_floor_nb
 from simlab.kernel_nb import (
+    _borrowed,
     _close_position_nb,
     _end_flat_breach_nb,
     _model_ask_nb,
@@ -163,6 +164,7 @@ X_XADV = 17
 X_LAM = 18  # the shared fraction of the bar's adverse way at which its own stop fills (0: the open; 2: never)
 X_REASON = 19  # EXIT_* of a stop exit: its own stop, or the governors' floor
 X_FLOOR = 20  # the price at which the governors' floor stops it in this bar (NaN: none)
+X_MOVING = 21  # 1: it holds a position and has a bar that it does not leave at the open
 X_SIZE = 24
 
 
@@ -329,7 +331,7 @@ def _liquidation_nb(bk: Book, scratch: np.ndarray, lam: float) -> float:
 
 
 @njit(cache=True)
-def _floor_stops_nb(bk: Book, scratch: np.ndarray, moving: np.ndarray, n_moving: int, floor: float) -> None:
+def _floor_stops_nb(bk: Book, scratch: np.ndarray, n_moving: int, floor: float) -> None:
     """The price at which the governors' floor stops each moving leg (``X_FLOOR``; NaN: it does not).
 
     One leg moving: its price stop at the floor with the others' values held (``floor_price_nb``, as
@@ -340,7 +342,7 @@ def _floor_stops_nb(bk: Book, scratch: np.ndarray, moving: np.ndarray, n_moving:
         scratch[i, X_FLOOR] = math.nan
     if n_moving == 1:
         for i in range(bk.pos.shape[0]):
-            if moving[i]:
+            if scratch[i, X_MOVING] > 0.0:
                 pos = bk.pos[i]
                 held = _liquidation_nb(bk, scratch, 0.0) - _leg_value_nb(bk, scratch[i], i, 0.0)
                 # floor_price_nb takes the balance before this leg's exit commission, which it adds
@@ -360,7 +362,7 @@ def _floor_stops_nb(bk: Book, scratch: np.ndarray, moving: np.ndarray, n_moving:
                 lo = mid
         lam = hi
     for i in range(bk.pos.shape[0]):
-        if moving[i]:
+        if scratch[i, X_MOVING] > 0.0:
             x = scratch[i]
             scratch[i, X_FLOOR] = x[X_XO] + lam * (x[X_XADV] - x[X_XO])
 
@@ -368,7 +370,7 @@ def _floor_stops_nb(bk: Book, scratch: np.ndarray, moving: np.ndarray, n_moving:
 # ------------------------------------------------------------------ one leg in a bar
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")  # every row
 def _price_legs_nb(
     t: int,
     sess: int,
@@ -403,7 +405,7 @@ def _price_legs_nb(
         x[X_AO], x[X_AH], x[X_AL], x[X_AC] = ao, ah, al, ac
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")  # every row with a position
 def _leg_exit_nb(
     x: np.ndarray,
     d: float,
@@ -437,7 +439,7 @@ def _leg_exit_nb(
 # ------------------------------------------------------------------ one row
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")  # inlined into simulate_portfolio_nb's loop: no per-row call
 def portfolio_step_nb(
     t: int,
     clock: Clock,
@@ -508,11 +510,11 @@ def portfolio_step_nb(
             pos, acc, sym, prm.cfg[i], rules, gov, _leg_costs(costs, i), bk.trades, res, legs.seeds[i], attempt,
             t, int(legs.own[i, t]), sess, fl, flat_reason, pdir, x[X_BO], x[X_AO], x[X_AO] - x[X_BO], es,
         )  # fmt: skip
-        _tag_nb(bk, i, k0)
+        if acc[ACC_N_TRADES] != k0:
+            _tag_nb(bk, i, k0)
         closed_at_open = closed_at_open or closed
 
     # ---- inside the bar: each leg's own stop and target, then the governors' floor on the account
-    moving = np.zeros(n_legs, dtype=np.bool_)
     n_moving = 0
     high_first = True
     for i in range(n_legs):
@@ -523,6 +525,7 @@ def portfolio_step_nb(
         x[X_AT_OPEN] = 0.0
         x[X_LAM] = 2.0
         x[X_REASON] = EXIT_STOP_LOSS
+        x[X_MOVING] = 0.0
         d = bk.pos[i, POS_DIR]
         if d == 0.0:
             continue
@@ -540,17 +543,17 @@ def portfolio_step_nb(
                 attempt, int(legs.own[i, t]),
             )  # fmt: skip
             if x[X_AT_OPEN] == 0.0:
-                moving[i] = True
+                x[X_MOVING] = 1.0
                 n_moving += 1
     floor, floor_reason = governor_floor_nb(acc, gov, rules, t + 1 < day.shape[0] and day[t + 1] != d_t)
     if floor > -math.inf and n_moving > 0:
-        _floor_stops_nb(bk, scratch, moving, n_moving, floor)
+        _floor_stops_nb(bk, scratch, n_moving, floor)
         for i in range(n_legs):
             x = scratch[i]
             fpx = x[X_FLOOR]
             d = bk.pos[i, POS_DIR]
             sl = bk.pos[i, POS_SL]
-            if moving[i] and fpx == fpx and (math.isnan(sl) or d * (fpx - sl) > 0.0):
+            if x[X_MOVING] > 0.0 and fpx == fpx and (math.isnan(sl) or d * (fpx - sl) > 0.0):
                 _leg_exit_nb(
                     x, d, fpx, bk.pos[i, POS_TP], prm.cfg[i], _leg_costs(costs, i), sess, legs.seeds[i], attempt,
                     int(legs.own[i, t]),
@@ -687,8 +690,22 @@ def simulate_portfolio_nb(
     ``prm.rules``: one phase's rule vector; ``prm.sym`` / ``prm.cfg``: (L, ...) per leg.
     """
     begin_portfolio_nb(bk, prm, clock.day[start])
-    scratch = np.zeros((bk.pos.shape[0], X_SIZE))
+    owned = np.zeros((bk.pos.shape[0], X_SIZE))  # the rows' scratch: read again after the loop (kept alive)
     record = curve.shape[0] > 0
+    # borrowed views (simlab.kernel_nb._borrowed): no reference counting of the arrays (and of the legs'
+    # rows cut from them) on every row; same data, same results
+    b = _borrowed
+    clock = Clock(b(clock.session), b(clock.day), b(clock.flags))  # type: ignore[call-arg]  # numba intrinsic
+    quotes = Quotes(b(quotes.bid), b(quotes.ask), b(quotes.swap_nights), b(quotes.vol_ratio))  # type: ignore[call-arg]  # numba intrinsic
+    legs = Legs(b(legs.has_bar), b(legs.own), b(legs.next_row), b(legs.vpp), b(legs.converted), b(legs.seeds))  # type: ignore[call-arg]  # numba intrinsic
+    sig = Signals(b(sig.dir), b(sig.sl), b(sig.tp), b(sig.size))  # type: ignore[call-arg]  # numba intrinsic
+    prm = Params(b(prm.sym), b(prm.cfg), b(prm.rules), b(prm.gov))  # type: ignore[call-arg]  # numba intrinsic
+    costs = Costs(b(costs.q), b(costs.probs), b(costs.guide), b(costs.lut))  # type: ignore[call-arg]  # numba intrinsic
+    bk = Book(
+        b(bk.acc), b(bk.pos), b(bk.res), b(bk.trades), b(bk.trade_leg), b(bk.legs), b(bk.mark), b(bk.sym)
+    )  # type: ignore[call-arg]  # numba intrinsic
+    scratch = b(owned)  # type: ignore[call-arg]  # numba intrinsic
+    curve = b(curve)  # type: ignore[call-arg]  # numba intrinsic
     last = start
     for t in range(start, end):
         status = portfolio_step_nb(t, clock, quotes, legs, sig, prm, costs, attempt, bk, scratch, end)
@@ -700,7 +717,7 @@ def simulate_portfolio_nb(
     res = bk.res
     if res[RES_STATUS] == STATUS_RUNNING:
         if close_at_end:
-            _close_all_nb(bk, prm.gov, scratch, clock.session, last, X_BC, EXIT_END)
+            _close_all_nb(bk, prm.gov, owned, clock.session, last, X_BC, EXIT_END)
             if record:
                 curve[last - start, CURVE_BALANCE] = bk.acc[ACC_BALANCE]
                 curve[last - start, CURVE_EQUITY] = bk.acc[ACC_EQUITY]
