@@ -289,7 +289,10 @@ def add_data_arguments(p: argparse.ArgumentParser, portfolio: bool = False) -> N
 def add_strategy_arguments(p: argparse.ArgumentParser, default: str = "ma_cross") -> None:
     g = p.add_argument_group("strategy")
     g.add_argument(
-        "--strategy", default=default, help=f"name, module:Class or path.py[:Class] (default {default})"
+        "--strategy",
+        default=default,
+        help=f"name, module:Class or path.py[:Class] (default {default}); in a portfolio, of every leg that names "
+        "none",
     )
     g.add_argument(
         "--param", action="append", default=[], metavar="K=V", help="strategy parameter (repeatable)"

@@ -23,13 +23,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--risk",
         type=C.finite_float,
         default=0.01,
-        help="fraction of equity risked per trade (default 0.01 = 1%%)",
+        help="fraction of equity risked per trade (default 0.01 = 1%%); in a portfolio, by every leg that sets no "
+        "risk or volume of its own",
     )
     g.add_argument(
         "--volume",
         type=C.positive_float,
         default=None,
-        help="fixed lots per trade instead of risk sizing (within the symbol's volume min/step/max)",
+        help="fixed lots per trade instead of risk sizing (within the symbol's volume min/step/max); in a portfolio, "
+        "every leg that sets no risk or volume of its own",
     )
     g.add_argument(
         "--balance", type=C.account_size, default=100_000.0, help="initial balance (default 100000)"

@@ -70,7 +70,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--risk",
         type=C.finite_float,
         default=0.01,
-        help="fraction of equity risked per trade (default 0.01); bar modes only",
+        help="fraction of equity risked per trade (default 0.01); bar modes only; in a portfolio, by every leg "
+        "that sets no risk or volume of its own",
     )
     g.add_argument("--seed", type=C.seed, default=7, help="run seed, 0 .. 2**63-1 (default 7)")
     g.add_argument(
