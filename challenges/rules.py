@@ -80,6 +80,7 @@ import numpy as np
 
 from challenges._toml import Section, read_toml
 from simlab import layout as L
+from simlab.calendar import NS_DAY, NS_HOUR, weekday
 from simlab.errors import ConfigError
 
 PRESET_DIR = Path(__file__).resolve().parent / "presets"
@@ -98,7 +99,6 @@ MAXLOSS_MODES = {
 }
 DAYCOUNT_MODES = {"trade_opened": L.DAYCOUNT_TRADE_OPENED, "profitable": L.DAYCOUNT_PROFITABLE}
 
-DAY_NS = 86_400 * 10**9
 _RESET_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 
@@ -140,8 +140,8 @@ class DayBoundary(NamedTuple):
 
         ts = np.ascontiguousarray(ts_utc_ns, dtype=np.int64)
         shifted = local_time_ns(ts, self.zone) - np.int64(self.reset_ns)
-        day = shifted // DAY_NS
-        return day.astype(np.int64), (shifted - day * DAY_NS).astype(np.int64)
+        day = shifted // NS_DAY
+        return day.astype(np.int64), (shifted - day * NS_DAY).astype(np.int64)
 
     def day_ids(self, ts_utc_ns: np.ndarray) -> np.ndarray:
         """Same as ``simlab.calendar.trading_days(ts, zone, reset)``."""
@@ -149,8 +149,8 @@ class DayBoundary(NamedTuple):
 
     def weekday(self, day_ids: np.ndarray) -> np.ndarray:
         """Weekday (0 = Monday) each trading day trades for: a day starting at or after 12:00 counts for the next date."""
-        shift = 1 if self.reset_ns >= 12 * 3600 * 10**9 else 0
-        return (np.asarray(day_ids, dtype=np.int64) + shift + 3) % 7
+        shift = 1 if self.reset_ns >= 12 * NS_HOUR else 0
+        return weekday(np.asarray(day_ids, dtype=np.int64) + shift)
 
     def describe(self) -> str:
         return f"{self.reset} {self.zone}"

@@ -102,6 +102,7 @@ from challenges._trade_list_nb import _attempt_nb, _runs_nb
 from challenges.rules import Program, load_program
 from challenges.stats import quantiles, wilson_interval
 from simlab import layout as L
+from simlab.calendar import NS_HOUR, weekday
 from simlab.errors import ConfigError, InputError
 from simlab.files import read_bytes
 from simlab.mt5_report import decode_report, norm_name, titled_tables
@@ -515,7 +516,7 @@ def _prepare(trades: TradeList, program: Program) -> _Prepared:
     db = program.day_boundary
     od, otod = db.day_and_time(trades.open_ns)
     cd, ctod = db.day_and_time(trades.close_ns)
-    shift = 1 if db.reset_ns >= 12 * 3600 * 10**9 else 0
+    shift = 1 if db.reset_ns >= 12 * NS_HOUR else 0
     # business-day index of a trading day; weekend days roll forward to Monday
     dates = (od + shift).astype("datetime64[D]")
     cdates = (cd + shift).astype("datetime64[D]")
@@ -538,10 +539,10 @@ def _prepare(trades: TradeList, program: Program) -> _Prepared:
     mfe = trades.mfe[order] if trades.mfe is not None else np.zeros_like(pnl)
     day_start = np.searchsorted(obd, np.arange(n_slots + 1)).astype(np.int64)
     slot_dates = np.busday_offset(origin, np.arange(n_slots))
-    weekday = ((slot_dates.astype(np.int64) + 3) % 7).astype(np.int64)
+    first_weekday = weekday(slot_dates.astype(np.int64))
     return _Prepared(
         n_slots=n_slots,
-        first_weekday=weekday,
+        first_weekday=first_weekday,
         day_start=day_start,
         open_tod=otod.astype(np.int64),
         close_tod=ctod.astype(np.int64),

@@ -108,6 +108,7 @@ from execution_models.model import (
     ExecutionModel,
     Table,
 )
+from simlab.calendar import NS_S, hour_of_week
 from simlab.errors import ConfigError, InputError
 from simlab.files import check_input_file, sha256_of
 from simlab.symbols import SymbolSpec
@@ -116,9 +117,6 @@ SPREAD_DECIMALS = 3
 SLIP_DECIMALS = 3
 DEFAULT_MAX_GAP_S = 600.0
 WEIGHTINGS = ("time", "tick")
-NS_S = 1_000_000_000
-NS_HOUR = 3600 * NS_S
-NS_DAY = 24 * NS_HOUR
 
 ORDER_TYPES: dict[str, str] = {
     **dict.fromkeys(("market", "market_entry", "entry", "open", "buy", "sell"), "entry_slippage"),
@@ -143,14 +141,6 @@ def symbol_matches(name: str, symbol: str) -> bool:
     """Same symbol, ignoring case and a broker suffix: 'EURUSD.raw', 'EURUSDm', 'eurusd#' match 'EURUSD'."""
     a, b = str(name).strip().upper(), symbol.strip().upper()
     return a == b or (a.startswith(b) and 0 < len(a) - len(b) <= 4 and not a[len(b)].isdigit())
-
-
-def hour_of_week(time_ns: np.ndarray) -> np.ndarray:
-    """Hour of the week on the New York wall clock (0 = Monday 00:00-01:00 New York), int16."""
-    from simlab.calendar import NEW_YORK, local_time_ns
-
-    local = local_time_ns(time_ns, NEW_YORK)
-    return (((local + 3 * NS_DAY) // NS_HOUR) % 168).astype(np.int16)
 
 
 def _sessions(time_ns: np.ndarray) -> np.ndarray:
@@ -698,7 +688,7 @@ def calibrate(
             )
         pool.add("spread", "ticks", _sessions(st), sv)
         if hour_of_week_tables:
-            pool.add_how("spread", hour_of_week(st), sv)
+            pool.add_how("spread", hour_of_week(st).astype(np.int16), sv)
         pool.seen(st if spread_weighting == "tick" else t)
         if stop_slippage_from_ticks:
             for sess_name, (v, c) in stop_overshoot_counts(t, bid, ask, point, max_gap_s).items():

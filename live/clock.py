@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from simlab.calendar import NS_HOUR
 from simlab.errors import ConfigError
 from simlab.timezones import TzSpec, parse_tz
 
@@ -71,7 +72,7 @@ class ServerClock:
         """Server wall-clock ns of UTC instants."""
         t = np.atleast_1d(np.asarray(utc_ns, dtype=np.int64))
         if t.shape[0] <= _FEW:
-            off = [self._utc_hours.get(int(x) // _HOUR) for x in t]
+            off = [self._utc_hours.get(int(x) // NS_HOUR) for x in t]
             if None not in off:
                 return t + np.array(off, dtype=np.int64)
         out = self._to_server(t)
@@ -83,7 +84,7 @@ class ServerClock:
         """UTC ns of server wall-clock times (a repeated DST hour resolved by order, else the later one)."""
         t = np.atleast_1d(np.asarray(server_ns, dtype=np.int64))
         if t.shape[0] <= _FEW:
-            off = [self._server_hours.get(int(x) // _HOUR) for x in t]
+            off = [self._server_hours.get(int(x) // NS_HOUR) for x in t]
             if None not in off:
                 return t - np.array(off, dtype=np.int64)
         out = self._to_utc(t)
@@ -108,25 +109,24 @@ class ServerClock:
             self._utc_hours.clear()
             self._server_hours.clear()
         for u, s in zip(utc.tolist(), server.tolist(), strict=True):
-            h = u // _HOUR
+            h = u // NS_HOUR
             if h in self._utc_hours:
                 continue
             edges = np.array(
-                [(h - 1) * _HOUR, h * _HOUR, (h + 1) * _HOUR - 1, (h + 2) * _HOUR - 1], dtype=np.int64
+                [(h - 1) * NS_HOUR, h * NS_HOUR, (h + 1) * NS_HOUR - 1, (h + 2) * NS_HOUR - 1], dtype=np.int64
             )
             offs = self._to_server(edges) - edges
             if (offs == offs[0]).all() and int(offs[0]) == s - u:
                 off = int(offs[0])
                 self._utc_hours[h] = off
-                if off % _HOUR == 0:  # the server's hour is then one UTC hour
-                    self._server_hours[h + off // _HOUR] = off
+                if off % NS_HOUR == 0:  # the server's hour is then one UTC hour
+                    self._server_hours[h + off // NS_HOUR] = off
 
     def offset_ns(self, utc_ns: int) -> int:
         """Server minus UTC at one instant."""
         return int(self.to_server(utc_ns)[0]) - int(utc_ns)
 
 
-_HOUR = 3_600_000_000_000
 _FEW = 8  # arrays up to this size go through the hour cache
 
 

@@ -29,9 +29,9 @@ from typing import Any
 import numpy as np
 
 from simlab import layout as L
+from simlab.calendar import NS_MIN
 from simlab.layout import Costs
 
-NS_MIN = 60_000_000_000
 _KINDS = {"entry": (L.COST_ENTRY_SLIP, L.DRAW_ENTRY_SLIP), "exit": (L.COST_EXIT_SLIP, L.DRAW_EXIT_SLIP)}
 
 

@@ -41,11 +41,10 @@ from simlab.account_nb import (
     new_day_nb,
     open_flatten_reason_nb,
 )
-from simlab.calendar import NS_HOUR, bar_flags, local_time_ns, parse_reset
+from simlab.calendar import NS_DAY, NS_HOUR, bar_flags, local_time_ns, parse_reset
 from simlab.governors_nb import entry_block_nb, governor_floor_nb
 from simlab.position_nb import floating_nb, floor_price_nb, price_pnl_nb
 
-NS_DAY = 24 * NS_HOUR
 _NO_VOL_RATIO = np.empty(0, dtype=np.float64)  # the backtest's default: no volatility series
 
 

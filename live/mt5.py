@@ -38,7 +38,6 @@ from live.types import (
     TerminalState,
 )
 
-NS_S = 1_000_000_000
 # what a bridge raises when its transport breaks (RPyC: EOFError, socket errors, its TimeoutError)
 TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (EOFError, ConnectionError, TimeoutError, OSError)
 

@@ -26,8 +26,9 @@ from live.journal import Journal
 from live.observability import Alerts, EventLog, Metrics
 from live.safety import RateLimiter
 from live.types import Action, OrderRequest, OrderResult, Side, SymbolMeta, action_for, retcode_reason
+from simlab.calendar import NS_DAY, NS_S
 
-NS_S = 1_000_000_000
+DAY_S = NS_DAY // NS_S  # the terminal speaks seconds
 
 
 # ---------------------------------------------------------------- the symbol's grid
@@ -148,8 +149,8 @@ class Executor:
         for p in self.broker.positions(self.meta.name):
             if p.magic == self.magic and p.comment in cs:
                 return Outcome("filled", p.volume, p.price_open, ticket=p.ticket)
-        now_sec = since_sec + 10 * 86400
-        for d in self.broker.deals(since_sec - 86400, now_sec):
+        now_sec = since_sec + 10 * DAY_S
+        for d in self.broker.deals(since_sec - DAY_S, now_sec):
             if d.magic == self.magic and d.comment in cs:
                 return Outcome("filled", d.volume, d.price, ticket=d.position_id, deal=d.ticket)
         return None

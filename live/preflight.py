@@ -16,9 +16,8 @@ from typing import Any
 from live import mt5_api as A
 from live.broker import BrokerError
 from live.clock import ServerClock
+from simlab.calendar import NS_MIN
 from simlab.errors import InputError
-
-NS_MIN = 60_000_000_000
 
 
 class PreflightError(InputError):

@@ -47,9 +47,10 @@ from live.safety import KillSwitch, RateLimiter
 from live.types import Fill, Position, Side, SymbolMeta
 from simlab import layout as L
 from simlab.bars import Bars
+from simlab.calendar import NS_DAY, NS_S
 from simlab.loaders import ask_from_spread
 
-NS_S = 1_000_000_000
+DAY_S = NS_DAY // NS_S  # the terminal speaks seconds
 
 
 def bars_from_rates(
@@ -241,7 +242,7 @@ class Runner:
             if not it["attempts"]:
                 self.journal.finish(int(it["id"]), "not_executed")
                 continue
-            out = self.exec.reconcile_intent(it, self._server_sec() - 86400)
+            out = self.exec.reconcile_intent(it, self._server_sec() - DAY_S)
             if out.state == "filled" and it["kind"] == "open" and self.state.held is None:
                 self._adopt(out, it)
 
@@ -467,7 +468,7 @@ class Runner:
 
     def _book_gone(self, held: Held, bar: int) -> None:
         """Our position is no longer on the broker: its stop, its target, or a hand closed it."""
-        deals = self.broker.deals(_sec(held) - 86400, self._server_sec() + 86400, position=held.ticket)
+        deals = self.broker.deals(_sec(held) - DAY_S, self._server_sec() + DAY_S, position=held.ticket)
         net = sum(d.profit + d.commission + d.swap for d in deals)
         outs = [d for d in deals if d.entry == A.DEAL_ENTRY_OUT]
         by = "unknown"
@@ -595,7 +596,7 @@ class Runner:
                 self._record_fill(side, "market_exit", "out", out.requested, out.price, out.volume, out.spread,
                                   out.latency_ms, None, held.ticket, out.deal)  # fmt: skip
                 deals = self.broker.deals(
-                    _sec(held) - 86400, self._server_sec() + 86400, position=held.ticket
+                    _sec(held) - DAY_S, self._server_sec() + DAY_S, position=held.ticket
                 )
                 net = sum(dd.profit + dd.commission + dd.swap for dd in deals)
                 self.guard.on_close(net, self._balance(), bar, reason)

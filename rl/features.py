@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simlab import layout as L
+from simlab.calendar import NS_DAY, NS_WEEK, ns_into_week
 from simlab.engine import Market
 
 FEATURES_VERSION = 1  # bump when a column changes: a policy names the version it was trained on
@@ -44,9 +45,6 @@ ATR_PERIOD = 14
 VOL_AVG = 96
 WARMUP = ATR_PERIOD + VOL_AVG  # the first row whose every column is defined; row t reads bars t-WARMUP .. t
 CLIP = 5.0
-_NS_DAY = 86_400 * 10**9
-_NS_WEEK = 7 * _NS_DAY
-_MONDAY_OFFSET = 3 * _NS_DAY  # 1970-01-01 was a Thursday: shift so that Monday 00:00 is 0
 
 FEATURE_NAMES: tuple[str, ...] = (
     "ret_1",
@@ -100,8 +98,8 @@ def market_features(market: Market) -> MarketFeatures:
     for s in range(L.N_SESSIONS):
         cols.append((market.session == s).astype(np.float64))
     t = bars.time.astype(np.int64)
-    tod = 2.0 * np.pi * (t % _NS_DAY) / _NS_DAY
-    dow = 2.0 * np.pi * ((t + _MONDAY_OFFSET) % _NS_WEEK) / _NS_WEEK
+    tod = 2.0 * np.pi * (t % NS_DAY) / NS_DAY
+    dow = 2.0 * np.pi * ns_into_week(t) / NS_WEEK  # UTC, from Monday 00:00
     cols += [np.sin(tod), np.cos(tod), np.sin(dow), np.cos(dow)]
     x = np.stack(cols, axis=1)
     x[: min(WARMUP, n)] = 0.0

@@ -74,7 +74,7 @@ import numpy as np
 
 from simlab import layout as L
 from simlab.bars import Bars
-from simlab.calendar import NEW_YORK, NS_DAY, NS_HOUR, local_time_ns, parse_reset
+from simlab.calendar import NS_DAY, in_weekend_closure, local_time_ns, parse_reset, weekday
 from simlab.engine import Market, _intent_arrays, config_vector
 from simlab.errors import ConfigError, InputError
 from simlab.holes import BOOTSTRAP_RULE, Exclusion, Holes
@@ -87,11 +87,6 @@ if TYPE_CHECKING:
     from simlab.sample import AttemptTrace
 
 BOOT_DRAW = 1 << 61  # draws of the day sequence: far from the bars' cost draws and START_DRAW (1 << 60)
-
-# The FX weekend closure, Friday 17:00 to Sunday 17:00 New York, as ns from Monday 00:00 New York.
-_CLOSE_FROM = 4 * NS_DAY + 17 * NS_HOUR
-_CLOSE_TO = 6 * NS_DAY + 17 * NS_HOUR
-_TO_MONDAY = 3 * NS_DAY  # 1970-01-01 was a Thursday
 
 
 @dataclass(frozen=True)
@@ -132,11 +127,6 @@ class MarketSettings:
 # ----------------------------------------------------------------------------- calendar helpers
 
 
-def weekday_of_day_id(day_id: np.ndarray) -> np.ndarray:
-    """Weekday (0 = Monday .. 6 = Sunday) of trading-day ids (days since 1970-01-01 of their local date)."""
-    return (np.asarray(day_id, dtype=np.int64) + 3) % 7
-
-
 def day_start_utc(day_id: np.ndarray, zone: str, reset: str) -> np.ndarray:
     """UTC ns of the boundary at which each trading day begins: local date ``day_id`` at ``reset`` in ``zone``."""
     local = np.asarray(day_id, dtype=np.int64) * NS_DAY + np.int64(parse_reset(reset, "day_reset"))
@@ -144,12 +134,6 @@ def day_start_utc(day_id: np.ndarray, zone: str, reset: str) -> np.ndarray:
         local_time_ns(local, zone) - local
     )  # first guess: the offset at the local instant read as UTC
     return local - (local_time_ns(u, zone) - u)  # fixed point: the offset in force at the answer
-
-
-def in_weekend_closure(time_ns: np.ndarray) -> np.ndarray:
-    """True for instants in the FX weekend closure, Friday 17:00 to Sunday 17:00 New York."""
-    w = (local_time_ns(time_ns, NEW_YORK) + np.int64(_TO_MONDAY)) % (7 * NS_DAY)
-    return (w >= _CLOSE_FROM) & (w < _CLOSE_TO)
 
 
 # ----------------------------------------------------------------------------- day segments
@@ -183,7 +167,7 @@ class DaySegments:
         start = int(self.day_id[0])
         span = (n // len(self.trading_weekdays) + 2) * 7
         ids = np.arange(start, start + span, dtype=np.int64)
-        return ids[wd[weekday_of_day_id(ids)]][:n]
+        return ids[wd[weekday(ids)]][:n]
 
 
 def day_segments(market: Market, day_zone: str, day_reset: str, min_fraction: float = 0.5) -> DaySegments:
@@ -209,7 +193,7 @@ def day_segments(market: Market, day_zone: str, day_reset: str, min_fraction: fl
             f"the data hold {int(keep.sum())} complete trading day(s) (of {count.shape[0]}); "
             "the day bootstrap needs at least 2",
         )
-    per_wd = np.bincount(weekday_of_day_id(ids), minlength=7)
+    per_wd = np.bincount(weekday(ids), minlength=7)
     weekdays = tuple(int(w) for w in np.flatnonzero(per_wd >= 0.5 * per_wd.max()))
     start = day_start_utc(day[first], day_zone, day_reset)  # per day, complete or not
     offset = market.bars.time - np.repeat(start, count)

@@ -37,7 +37,9 @@ from simlab import layout
 from simlab.errors import ConfigError
 from simlab.timezones import fixed_offset, parse_tz
 
-NS_MIN = 60_000_000_000
+# The time units, one definition each (ns, the unit of every timestamp in simlab).
+NS_S = 1_000_000_000
+NS_MIN = 60 * NS_S
 NS_HOUR = 60 * NS_MIN
 NS_DAY = 24 * NS_HOUR
 NS_WEEK = 7 * NS_DAY
@@ -51,9 +53,12 @@ _NY_OPEN, _NY_CLOSE = 8 * 60, 17 * 60  # America/New_York
 _ROLL_START, _ROLL_END = 17 * 60, 18 * 60  # America/New_York
 
 # 1970-01-01 was a Thursday: adding 3 days makes "days since epoch" count from Monday 1969-12-29.
-_TO_MONDAY_NS = 3 * NS_DAY
-_ROLLOVER_NS = 17 * NS_HOUR  # 17:00 New York, the daily rollover
-_FRIDAY_CLOSE_NS = 4 * NS_DAY + _ROLLOVER_NS  # Friday 17:00 New York, from Monday 00:00
+EPOCH_WEEKDAY = 3
+_TO_MONDAY_NS = EPOCH_WEEKDAY * NS_DAY
+ROLLOVER_NS = 17 * NS_HOUR  # 17:00 New York, the daily rollover
+# The FX week on the New York wall clock, as ns from Monday 00:00: closes Friday 17:00, reopens Sunday 17:00.
+WEEKLY_CLOSE_NS = 4 * NS_DAY + ROLLOVER_NS
+WEEKLY_OPEN_NS = 6 * NS_DAY + ROLLOVER_NS
 
 _RESET_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
 
@@ -105,6 +110,53 @@ def parse_reset(reset: str, field: str = "reset") -> int:
 
 def _minute_of_day(local_ns: np.ndarray) -> np.ndarray:
     return (local_ns // NS_MIN) % 1440
+
+
+# ----------------------------------------------------------------------------- weeks
+
+
+def weekday(day_ids: np.ndarray | int) -> np.ndarray:
+    """Weekday (0 = Monday .. 6 = Sunday) of day numbers since 1970-01-01 (int64).
+
+    >>> weekday(np.array([0, 4, 19_737])).tolist()  # 1970-01-01 Thu, 1970-01-05 Mon, 2024-01-15 Mon
+    [3, 0, 0]
+    """
+    return (np.asarray(day_ids, dtype=np.int64) + EPOCH_WEEKDAY) % 7
+
+
+def ns_into_week(local_ns: np.ndarray) -> np.ndarray:
+    """ns since the Monday 00:00 before each wall-clock instant (ns since 1970-01-01 local), int64."""
+    return (np.asarray(local_ns, dtype=np.int64) + np.int64(_TO_MONDAY_NS)) % NS_WEEK
+
+
+def hour_of_week(time_ns: np.ndarray) -> np.ndarray:
+    """Hour of the week on the New York wall clock, int64: 0 = Monday 00:00-01:00 .. 167 = Sunday 23:00.
+
+    The one hour-of-week of simlab (execution-model tables, the synthetic volatility profile via
+    :func:`hours_since_week_open`).
+
+    >>> t = np.array(["2024-01-15T05:00", "2024-01-14T22:00"], dtype="datetime64[ns]").astype(np.int64)
+    >>> hour_of_week(t).tolist()  # Monday 00:00 New York; Sunday 17:00 New York
+    [0, 161]
+    """
+    return ns_into_week(local_time_ns(time_ns, NEW_YORK)) // NS_HOUR
+
+
+def hours_since_week_open(time_ns: np.ndarray) -> np.ndarray:
+    """Hours since the FX week's open (Sunday 17:00 New York), int64: 0 .. 119 while the market is open,
+    120 .. 167 over the weekend closure.
+
+    >>> t = np.array(["2024-01-14T22:00", "2024-01-19T21:59"], dtype="datetime64[ns]").astype(np.int64)
+    >>> hours_since_week_open(t).tolist()  # Sunday 17:00 New York; Friday 16:59 New York
+    [0, 119]
+    """
+    return (hour_of_week(time_ns) - WEEKLY_OPEN_NS // NS_HOUR) % 168
+
+
+def in_weekend_closure(time_ns: np.ndarray) -> np.ndarray:
+    """True for instants in the FX weekend closure, Friday 17:00 to Sunday 17:00 New York."""
+    w = ns_into_week(local_time_ns(time_ns, NEW_YORK))
+    return (w >= WEEKLY_CLOSE_NS) & (w < WEEKLY_OPEN_NS)
 
 
 # ----------------------------------------------------------------------------- sessions
@@ -193,7 +245,7 @@ def swap_nights(time_ns: np.ndarray, triple_day: int = 2) -> np.ndarray:
     prefix = np.cumsum(weight)  # prefix[j]: weight of Monday .. weekday j
     week_total = int(prefix[-1])
     # k: the Monday-based day number of the last rollover at or before each instant
-    k = (local_time_ns(t, NEW_YORK) + np.int64(_TO_MONDAY_NS - _ROLLOVER_NS)) // NS_DAY
+    k = (local_time_ns(t, NEW_YORK) + np.int64(_TO_MONDAY_NS - ROLLOVER_NS)) // NS_DAY
     cum = (k // 7) * week_total + prefix[k % 7]
     out[1:] = np.clip(np.diff(cum), 0, 127).astype(np.int8)
     return out
@@ -204,12 +256,12 @@ def swap_nights(time_ns: np.ndarray, triple_day: int = 2) -> np.ndarray:
 
 def _weekly_closes_passed(ny_local: np.ndarray) -> np.ndarray:
     """Number of Friday 17:00 New York closes at or before each instant (from an arbitrary origin)."""
-    return (ny_local + np.int64(_TO_MONDAY_NS - _FRIDAY_CLOSE_NS)) // NS_WEEK
+    return (ny_local + np.int64(_TO_MONDAY_NS - WEEKLY_CLOSE_NS)) // NS_WEEK
 
 
 def _ns_until_weekly_close(ny_local: np.ndarray) -> np.ndarray:
     """ns from each instant to the next Friday 17:00 New York close (0 at the close itself)."""
-    return (np.int64(_FRIDAY_CLOSE_NS) - (ny_local + np.int64(_TO_MONDAY_NS))) % NS_WEEK
+    return (np.int64(WEEKLY_CLOSE_NS) - (ny_local + np.int64(_TO_MONDAY_NS))) % NS_WEEK
 
 
 def bar_flags(

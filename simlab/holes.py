@@ -26,8 +26,9 @@ from typing import Any
 
 import numpy as np
 
+from simlab.calendar import NS_DAY
+
 HOLE_MIN_DAYS = 2  # days without bars, beyond weekends and holidays, that make a hole
-_NS_DAY = 86_400_000_000_000
 
 RULE = (
     f"a start day is excluded when its window (the warm-up bars before it and the horizon after it) holds a hole: "
@@ -54,7 +55,7 @@ class Holes:
         after = np.zeros(n, dtype=bool)
         if n < 2:
             return cls((), after)
-        gaps = tuple(g for g in gap_report(bars).holes if g.missing_ns > min_days * _NS_DAY)
+        gaps = tuple(g for g in gap_report(bars).holes if g.missing_ns > min_days * NS_DAY)
         if gaps:
             t = np.asarray(bars.time, dtype=np.int64)
             after[np.searchsorted(t, np.array([g.last_ns for g in gaps], dtype=np.int64))] = True

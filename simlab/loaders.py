@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from simlab.bars import Bars
+from simlab.calendar import NS_DAY, NS_HOUR, NS_MIN, NS_S, weekday
 from simlab.errors import InputError
 from simlab.files import sha256_of
 from simlab.symbol_match import (
@@ -109,11 +110,6 @@ __all__ = [
     "parse_tz",
     "resample_ticks",
 ]
-
-NS_PER_S = 1_000_000_000
-NS_PER_MIN = 60 * NS_PER_S
-NS_PER_H = 3600 * NS_PER_S
-NS_PER_DAY = 86400 * NS_PER_S
 
 _VOLUME_NAMES = ("tickvol", "tickvolume", "volume", "vol", "realvolume")
 _MIN_NS = 0  # 1970-01-01
@@ -211,7 +207,7 @@ def _parse_times(table: Table, problems: Problems) -> _Times:
                 f"{raw[i]!r} is not a time; expected ISO 8601 like 2014-05-01T03:00:00Z or epoch seconds/ms",
             )
             return _Times(np.zeros(n, np.int64), np.zeros(n, bool), True, raw, field_name)
-        unit_ns = 1 if mag >= 1e17 else 1_000 if mag >= 1e14 else 1_000_000 if mag >= 1e11 else NS_PER_S
+        unit_ns = 1 if mag >= 1e17 else 1_000 if mag >= 1e14 else 1_000_000 if mag >= 1e11 else NS_S
         with np.errstate(invalid="ignore"):
             ns_f = values * unit_ns
         valid = np.isfinite(ns_f) & (ns_f >= _MIN_NS) & (ns_f < _MAX_NS)
@@ -670,26 +666,26 @@ def _ffill(values: np.ndarray, fill: np.ndarray) -> np.ndarray:
 # ====================================================================== timeframes and resampling
 
 _TF_UNITS = {
-    "s": NS_PER_S,
-    "sec": NS_PER_S,
-    "secs": NS_PER_S,
-    "second": NS_PER_S,
-    "seconds": NS_PER_S,
-    "m": NS_PER_MIN,
-    "t": NS_PER_MIN,
-    "min": NS_PER_MIN,
-    "mins": NS_PER_MIN,
-    "minute": NS_PER_MIN,
-    "minutes": NS_PER_MIN,
-    "h": NS_PER_H,
-    "hr": NS_PER_H,
-    "hour": NS_PER_H,
-    "hours": NS_PER_H,
-    "d": NS_PER_DAY,
-    "day": NS_PER_DAY,
-    "days": NS_PER_DAY,
+    "s": NS_S,
+    "sec": NS_S,
+    "secs": NS_S,
+    "second": NS_S,
+    "seconds": NS_S,
+    "m": NS_MIN,
+    "t": NS_MIN,
+    "min": NS_MIN,
+    "mins": NS_MIN,
+    "minute": NS_MIN,
+    "minutes": NS_MIN,
+    "h": NS_HOUR,
+    "hr": NS_HOUR,
+    "hour": NS_HOUR,
+    "hours": NS_HOUR,
+    "d": NS_DAY,
+    "day": NS_DAY,
+    "days": NS_DAY,
 }
-_MT5_TF = {"S": NS_PER_S, "M": NS_PER_MIN, "H": NS_PER_H, "D": NS_PER_DAY}
+_MT5_TF = {"S": NS_S, "M": NS_MIN, "H": NS_HOUR, "D": NS_DAY}
 
 
 def parse_timeframe(timeframe: str | int, where: str = "timeframe") -> int:
@@ -699,7 +695,7 @@ def parse_timeframe(timeframe: str | int, where: str = "timeframe") -> int:
     (5, 4)
     """
     if isinstance(timeframe, int | np.integer) and not isinstance(timeframe, bool) and timeframe > 0:
-        return int(timeframe) * NS_PER_S
+        return int(timeframe) * NS_S
     text = str(timeframe).strip()
     m = re.fullmatch(r"([SMHDsmhd])(\d+)", text)
     if m and int(m.group(2)) > 0:
@@ -718,9 +714,9 @@ def format_duration(ns: int) -> str:
     ns = int(ns)
     if ns <= 0:
         return "?"
-    if ns % NS_PER_S:
+    if ns % NS_S:
         return f"{ns / 1e6:g}ms"
-    s = ns // NS_PER_S
+    s = ns // NS_S
     parts = []
     for unit, size in (("d", 86400), ("h", 3600), ("min", 60), ("s", 1)):
         if s >= size:
@@ -1005,7 +1001,7 @@ def _load_bars(
         ticks = _ticks_from_table(table, tzs, name)
         check_plausible(ticks.bid, choice, where)
         pc = resolve_point(np.concatenate((ticks.bid, ticks.ask)), choice, where, point=point, strict=False)
-        bars = _resample_ticks_ns(ticks.time, ticks.bid, ticks.ask, tf_ns or NS_PER_MIN, choice.name)
+        bars = _resample_ticks_ns(ticks.time, ticks.bid, ticks.ask, tf_ns or NS_MIN, choice.name)
         meta = dict(ticks.meta)
         meta.update(bars.meta)
         _point_meta(meta, pc)
@@ -1051,9 +1047,9 @@ def _show_time(ns: int) -> str:
 
 
 def _show_span(ns: int) -> str:
-    days, rem = divmod(int(ns), NS_PER_DAY)
-    hours, rem = divmod(rem, NS_PER_H)
-    minutes = rem // NS_PER_MIN
+    days, rem = divmod(int(ns), NS_DAY)
+    hours, rem = divmod(rem, NS_HOUR)
+    minutes = rem // NS_MIN
     if days:
         return f"{days}d {hours}h"
     if hours:
@@ -1085,7 +1081,7 @@ class Gap:
         return {
             "last_bar_utc": fmt_ns(self.last_ns),
             "next_bar_utc": fmt_ns(self.next_ns),
-            "missing_hours": round(self.missing_ns / NS_PER_H, 3),
+            "missing_hours": round(self.missing_ns / NS_HOUR, 3),
             "kind": self.kind,
         }
 
@@ -1170,8 +1166,8 @@ def gap_report(bars: Bars, *, min_hole: str | int | None = None) -> GapReport:
     """
     t = np.asarray(bars.time, dtype=np.int64)
     n = int(t.shape[0])
-    bar = int(bars.meta.get("bar_ns") or 0) or infer_bar_ns(t) or NS_PER_MIN  # type: ignore[call-overload]
-    threshold = parse_timeframe(min_hole, "min_hole") if min_hole is not None else max(3 * bar, NS_PER_H)
+    bar = int(bars.meta.get("bar_ns") or 0) or infer_bar_ns(t) or NS_MIN  # type: ignore[call-overload]
+    threshold = parse_timeframe(min_hole, "min_hole") if min_hole is not None else max(3 * bar, NS_HOUR)
     if n < 2:
         return GapReport(
             bars.source, n, bar, int(t[0]) if n else 0, int(t[-1]) if n else 0, threshold, 0, 0, (), ()
@@ -1180,12 +1176,12 @@ def gap_report(bars: Bars, *, min_hole: str | int | None = None) -> GapReport:
     cand = np.flatnonzero(d > bar)
     s = t[cand] + bar  # first missing instant
     e = t[cand + 1]  # next open
-    days = s // NS_PER_DAY
-    monday = (days - (days + 3) % 7) * NS_PER_DAY  # 1970-01-01 was a Thursday
-    fri12 = monday + 4 * NS_PER_DAY + 12 * NS_PER_H
-    sat0 = monday + 5 * NS_PER_DAY
-    sun0 = monday + 6 * NS_PER_DAY
-    mon12 = monday + 7 * NS_PER_DAY + 12 * NS_PER_H
+    days = s // NS_DAY
+    monday = (days - weekday(days)) * NS_DAY
+    fri12 = monday + 4 * NS_DAY + 12 * NS_HOUR
+    sat0 = monday + 5 * NS_DAY
+    sun0 = monday + 6 * NS_DAY
+    mon12 = monday + 7 * NS_DAY + 12 * NS_HOUR
     weekend = (s >= fri12) & (s <= sat0) & (e >= sun0) & (e <= mon12)
     missing = e - s
     rest = np.flatnonzero(~weekend)
@@ -1199,15 +1195,15 @@ def gap_report(bars: Bars, *, min_hole: str | int | None = None) -> GapReport:
             continue
         gap = Gap(int(t[cand[k]]), ek, bar, "hole")
         # the Saturday noon at or after the gap's start: does the gap cover a weekend?
-        sday = sk // NS_PER_DAY
-        sat12 = (sday + (5 - (sday + 3) % 7) % 7) * NS_PER_DAY + 12 * NS_PER_H
+        sday = sk // NS_DAY
+        sat12 = (sday + (5 - int(weekday(sday))) % 7) * NS_DAY + 12 * NS_HOUR
         if sat12 < sk:
-            sat12 += 7 * NS_PER_DAY
+            sat12 += 7 * NS_DAY
         covers_weekend = sat12 < ek
         if covers_weekend:
-            long_weekend = sk >= sat12 - (2 * NS_PER_DAY + 12 * NS_PER_H) and ek <= sat12 + 3 * NS_PER_DAY
+            long_weekend = sk >= sat12 - (2 * NS_DAY + 12 * NS_HOUR) and ek <= sat12 + 3 * NS_DAY
             kind = "holiday" if long_weekend else "hole"
-        elif mk <= 2 * NS_PER_DAY and _is_christmas_or_new_year(sk, ek):
+        elif mk <= 2 * NS_DAY and _is_christmas_or_new_year(sk, ek):
             kind = "holiday"
         else:
             kind = "hole"

@@ -53,6 +53,7 @@ from typing import Any
 
 import numpy as np
 
+from simlab.calendar import NS_DAY, NS_HOUR
 from simlab.errors import ConfigError
 
 SEED_MAX = 2**63 - 1
@@ -61,8 +62,8 @@ OBJECTIVES: dict[str, tuple[str, str]] = {  # name -> (goal, label)
     "ev": ("max", "expected value per attempt"),
     "days": ("min", "median days to pass"),
 }
-WEEKEND_GAP_NS = 36 * 3600 * 10**9  # a gap this long between bars is a weekend (or a holiday)
-_WEEKEND_SEARCH_NS = 8 * 86400 * 10**9
+WEEKEND_GAP_NS = 36 * NS_HOUR  # a gap this long between bars is a weekend (or a holiday)
+_WEEKEND_SEARCH_NS = 8 * NS_DAY
 
 
 def fresh_seed(seed: int) -> int:

@@ -57,7 +57,7 @@ from numba import njit
 from simlab import layout
 from simlab._numba_cache import cache_dir
 from simlab.bars import Bars
-from simlab.calendar import NEW_YORK, NS_DAY, NS_HOUR, NS_MIN, local_time_ns, sessions
+from simlab.calendar import NEW_YORK, NS_MIN, hours_since_week_open, sessions
 from simlab.errors import ConfigError
 
 # ============================================================================= derived from real data
@@ -181,7 +181,7 @@ def derive_spread_quantiles(ticks_csv, probs: np.ndarray = SPREAD_PROBS) -> np.n
     t = _read_times(df["time"])
     spread = np.rint((df["ask"].to_numpy() - df["bid"].to_numpy()) / POINT).astype(np.int64)
     sess = sessions(t)
-    dur = np.minimum(np.diff(t, append=t[-1]), 60 * 1_000_000_000).astype(np.float64)
+    dur = np.minimum(np.diff(t, append=t[-1]), NS_MIN).astype(np.float64)
     out = np.zeros((layout.N_SESSIONS, len(probs)))
     for k in range(layout.N_SESSIONS):
         m = sess == k
@@ -217,20 +217,13 @@ def derive_spread_autocorrelation(ticks_csv, lags=(1, 2, 5, 10, 30)) -> dict[int
     return out
 
 
-def hour_of_week(time_ns: np.ndarray) -> np.ndarray:
-    """Hours since the week's open (Sunday 17:00 America/New_York), int64; 120 .. 167 on the weekend."""
-    ny = local_time_ns(time_ns, NEW_YORK)
-    monday_hours = (ny + 3 * NS_DAY) // NS_HOUR  # 1970-01-01 was a Thursday
-    return (monday_hours - (6 * 24 + 17)) % 168
-
-
 def derive_hour_of_week_profile(h1_csv) -> np.ndarray:
     """Mean |log(mid close / mid open)| by hour of week (120,), normalised to mean 1, from an hourly bid/ask file.
 
     How ``HOUR_OF_WEEK_VOL`` was computed (see the comment there).
     """
     df = _frame(h1_csv)
-    h = hour_of_week(_read_times(df["time"]))
+    h = hours_since_week_open(_read_times(df["time"]))
     mo = (df["bid_open"].to_numpy() + df["ask_open"].to_numpy()) / 2.0
     mc = (df["bid_close"].to_numpy() + df["ask_close"].to_numpy()) / 2.0
     r = np.abs(np.log(mc / mo))

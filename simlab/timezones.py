@@ -45,8 +45,6 @@ if TYPE_CHECKING:
 
 __all__ = ["TZ_HELP", "TzSpec", "fixed_offset", "parse_tz"]
 
-NS_PER_MIN = 60_000_000_000
-NS_PER_H = 60 * NS_PER_MIN
 
 # One sentence for --help texts and error messages, so every option says the same.
 TZ_HELP = (
@@ -98,7 +96,10 @@ class TzSpec:
     def describe(self) -> str:
         """The zone as given, with what it means where that is not obvious."""
         if self.zone is not None and self.shift_ns:
-            h, m = divmod(abs(self.shift_ns) // NS_PER_MIN, 60)
+            # the time units live in the calendar, which imports this module
+            from simlab.calendar import NS_MIN
+
+            h, m = divmod(abs(self.shift_ns) // NS_MIN, 60)
             amount = f"{h} h" + (f" {m:02d} min" if m else "")
             return f"{self.text} ({self.zone.key} wall clock {'+' if self.shift_ns > 0 else '-'} {amount})"
         return self.text
@@ -146,7 +147,10 @@ def _offset_ns(sign: str, hours: str, minutes: str | None, text: str, where: str
     h, m = int(hours), int(minutes or 0)
     if m >= 60 or h * 60 + m > _MAX_OFFSET_MIN:
         raise ConfigError(where, f"tz {text!r}: offset out of range; expected -14:00 .. +14:00")
-    return (-1 if sign == "-" else 1) * (h * 60 + m) * NS_PER_MIN
+    # the time units live in the calendar, which imports this module
+    from simlab.calendar import NS_MIN
+
+    return (-1 if sign == "-" else 1) * (h * 60 + m) * NS_MIN
 
 
 def _zone(name: str) -> zoneinfo.ZoneInfo | None:

@@ -23,10 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from simlab.calendar import NS_HOUR
 from simlab.errors import InputError
-
-NS_PER_S = 1_000_000_000
-_HOUR_NS = 3600 * NS_PER_S
 
 
 def fmt_num(x: object) -> str:
@@ -242,7 +240,7 @@ def check_time_order(
         kind = "time goes backwards"
     order = "strictly increasing times (one row per bar)" if strict else "times in order (never decreasing)"
     hint = ""
-    if dst_hint and 0 <= time_ns[j] - time_ns[i] <= _HOUR_NS:
+    if dst_hint and 0 <= time_ns[j] - time_ns[i] <= NS_HOUR:
         hint = (
             "; a repeated hour when daylight saving time ends? the file is in a local (server) time: "
             "pass --tz with its zone, e.g. Europe/Helsinki or America/New_York+7"

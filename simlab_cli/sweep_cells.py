@@ -98,11 +98,11 @@ def warm_kernels(run: BarRun | TradeListRun) -> None:
     with contextlib.suppress(Exception):
         if isinstance(run, TradeListRun):
             from challenges.trade_list import trades_from_arrays
+            from simlab.calendar import NS_DAY, NS_HOUR, NS_S
 
-            day = 86_400 * 10**9
-            t0 = 1_704_067_200 * 10**9 + 9 * 3600 * 10**9  # 2024-01-01 09:00 UTC, a Monday
-            opens = [t0 + k * day for k in range(10)]
-            trades = trades_from_arrays(opens, [t + 3600 * 10**9 for t in opens], [50.0, -30.0] * 5)
+            t0 = 1_704_067_200 * NS_S + 9 * NS_HOUR  # 2024-01-01 09:00 UTC, a Monday
+            opens = [t0 + k * NS_DAY for k in range(10)]
+            trades = trades_from_arrays(opens, [t + NS_HOUR for t in opens], [50.0, -30.0] * 5)
             dataclasses.replace(run, runs=2, horizon=min(run.horizon, 30)).execute(trades, workers=1)
             return
         from simlab.synthetic import synthetic_eurusd

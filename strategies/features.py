@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from simlab.calendar import NS_DAY
 from simlab.errors import ConfigError
 from strategies import indicators as ind
 
@@ -54,7 +55,6 @@ if TYPE_CHECKING:
     from simlab.bars import Bars
 
 FORMAT = "simlab.features/1"
-NS_DAY = 86_400_000_000_000
 
 
 @dataclass

@@ -33,8 +33,6 @@ from strategies.base import Intents, Param, Strategy
 if TYPE_CHECKING:
     from simlab.bars import Bars
 
-NS_HOUR = 3_600_000_000_000
-
 
 def _first_per_group(rows: np.ndarray, group: np.ndarray) -> np.ndarray:
     """The first of ``rows`` (ascending indices) in each distinct ``group[rows]``."""
@@ -72,7 +70,7 @@ class LondonBreakout(Strategy):
         return 0  # the range restarts every day; before the first Asian run there is nothing to trade
 
     def signals(self, bars: Bars) -> Intents:
-        from simlab.calendar import LONDON, local_time_ns, sessions
+        from simlab.calendar import LONDON, NS_HOUR, local_time_ns, sessions
 
         n = len(bars)
         _, h, low, c = ind.mid_ohlc(bars)

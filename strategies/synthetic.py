@@ -10,8 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from simlab.bars import Bars
-
-NS_MIN = 60_000_000_000
+from simlab.calendar import NS_MIN
 
 
 def random_walk_bars(

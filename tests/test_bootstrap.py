@@ -20,12 +20,10 @@ from simlab.bootstrap import (
     bootstrap_context,
     bootstrap_sequence,
     day_segments,
-    in_weekend_closure,
     resample_days,
     run_bootstrap_challenge,
-    weekday_of_day_id,
 )
-from simlab.calendar import trading_days
+from simlab.calendar import in_weekend_closure, trading_days, weekday
 from simlab.engine import CostSetup
 from simlab.errors import ConfigError, InputError
 from simlab.governors_nb import no_governors
@@ -99,7 +97,7 @@ def test_segments_keep_complete_days_only(bars: Bars) -> None:
     assert seg.median_bars == 96.0  # 15-minute bars, 24 hours
     assert np.all(counts >= 48)
     # Sunday-evening stubs (Sunday 17:00 New York = 23:00 Prague) are dropped, so are the edge days
-    assert set(weekday_of_day_id(seg.day_id).tolist()) == {0, 1, 2, 3, 4}
+    assert set(weekday(seg.day_id).tolist()) == {0, 1, 2, 3, 4}
     assert seg.trading_weekdays == (0, 1, 2, 3, 4) and seg.weekend_closed
     all_days = np.unique(m.day)
     assert len(seg) == 30 - 1 and seg.day_id[0] == all_days[1]  # the last Friday (23 h) is not a full day
@@ -133,7 +131,7 @@ def test_resampled_bars_are_valid_and_keep_each_days_path(
     # the new calendar: consecutive trading days, each placed day on its slot, every slot non-empty here
     assert np.all(trading_days(t, settings.day_zone, settings.day_reset)[r.first] == r.slot_id)
     assert np.all(r.stop > r.first) and np.all(r.first[1:] == r.stop[:-1]) and r.stop[-1] == len(b)
-    assert set(weekday_of_day_id(r.slot_id).tolist()) <= set(seg.trading_weekdays)
+    assert set(weekday(r.slot_id).tolist()) <= set(seg.trading_weekdays)
     assert np.all(np.diff(r.slot_id) >= 1) and np.all(np.diff(r.slot_id) <= 3)
     src_mid = seg.bars.mid
     for i in range(len(seq)):
@@ -158,9 +156,9 @@ def test_friday_slot_stops_at_the_weekly_close(bars: Bars) -> None:
     """A 24-hour Monday placed on a Friday loses the bars after Friday 17:00 New York; Monday's slot opens
     the week with a weekend gap flag."""
     seg = day_segments(PRAGUE.build(bars), "Europe/Prague", "00:00")
-    monday = int(np.flatnonzero(weekday_of_day_id(seg.day_id) == 0)[0])
+    monday = int(np.flatnonzero(weekday(seg.day_id) == 0)[0])
     r = resample_days(seg, np.full(10, monday))
-    fri = np.flatnonzero(weekday_of_day_id(r.slot_id) == 4)[0]
+    fri = np.flatnonzero(weekday(r.slot_id) == 4)[0]
     assert r.stop[fri] - r.first[fri] == 92  # 23:00 Prague = 17:00 New York in January: 4 bars dropped
     assert r.stop[0] - r.first[0] == 96
     m = PRAGUE.build(r.bars)

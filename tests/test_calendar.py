@@ -410,3 +410,67 @@ def test_build_calendar_bundles_everything():
     part = cal.slice(10, 20)
     assert len(part) == 10 and part.day_zone == "Europe/Prague"
     np.testing.assert_array_equal(part.day, cal.day[10:20])
+
+
+# ----------------------------------------------------------------------------- weeks: one definition each
+
+
+def test_weekday_of_day_numbers_by_hand():
+    from simlab.calendar import weekday
+
+    # 1970-01-01 Thursday, 1970-01-04 Sunday, 1970-01-05 Monday, 2024-01-15 Monday (day 19737), 1969-12-31 Wed
+    assert weekday(np.array([0, 3, 4, 19_737, -1])).tolist() == [3, 6, 0, 0, 2]
+
+
+def test_hour_of_week_and_hours_since_the_week_open_by_hand():
+    from simlab.calendar import hour_of_week, hours_since_week_open
+
+    # winter (New York = UTC-5): Monday 2024-01-15 00:00 NY = 05:00 UTC; Sunday 2024-01-14 17:00 NY = 22:00 UTC;
+    # Friday 2024-01-19 16:00 NY = 21:00 UTC; summer (UTC-4): Monday 2024-07-15 00:30 NY = 04:30 UTC
+    t = ts("2024-01-15T05:00", "2024-01-14T22:00", "2024-01-19T21:00", "2024-07-15T04:30", "2024-01-20T12:00")
+    assert hour_of_week(t).tolist() == [0, 6 * 24 + 17, 4 * 24 + 16, 0, 5 * 24 + 7]
+    # the synthetic profile's clock: hours since Sunday 17:00 NY; the Friday 16:00 hour is the week's 119th
+    assert hours_since_week_open(t).tolist() == [7, 0, 119, 7, 120 + 14]
+
+
+def test_weekend_closure_edges():
+    from simlab.calendar import in_weekend_closure
+
+    # Friday 2024-01-19 17:00 NY = 22:00 UTC (closed from here), Sunday 2024-01-21 17:00 NY = 22:00 UTC (open)
+    t = ts("2024-01-19T21:59", "2024-01-19T22:00", "2024-01-21T21:59", "2024-01-21T22:00")
+    assert in_weekend_closure(t).tolist() == [False, True, True, False]
+
+
+def test_time_units_and_the_weekday_trick_live_only_in_the_calendar():
+    """Every package takes its time units and weekday arithmetic from simlab.calendar (issue 11)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    patterns = {
+        "a time-unit constant": re.compile(r"^_?(NS|NS_PER)_?(S|MIN|H|HOUR|DAY|WEEK)\s*=", re.M),
+        "the 1970-01-01-was-a-Thursday trick": re.compile(r"\+\s*3\)\s*%\s*7"),
+        "a literal day or hour in ns": re.compile(
+            r"86_?400_?000_?000_?000|3_?600_?000_?000_?000|86_?400 \* 10"
+        ),
+    }
+    found = []
+    for pkg in (
+        "simlab",
+        "simlab_cli",
+        "strategies",
+        "execution_models",
+        "challenges",
+        "rl",
+        "live",
+        "reports",
+    ):
+        for path in sorted((root / pkg).rglob("*.py")):
+            if path.name == "calendar.py" and path.parent.name == "simlab":
+                continue
+            lines = path.read_text(encoding="utf-8").splitlines()
+            text = "\n".join(
+                x for x in lines if not x.lstrip().startswith(">>>")
+            )  # doctests may spell values out
+            found += [f"{path.relative_to(root)}: {what}" for what, rx in patterns.items() if rx.search(text)]
+    assert not found, "\n".join(found)

@@ -354,7 +354,9 @@ def test_ctrl_c_ends_a_sweep_with_130_and_no_output(tmp_path: Path) -> None:
         text=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
-    time.sleep(3.0)  # a million attempts a cell: still running (not a timing assertion)
+    # past the start-up (imports, data, plan: several seconds on a loaded 2-core machine) into the cells;
+    # a million attempts a cell (minutes each) are still running then (not a timing assertion)
+    time.sleep(10.0)
     assert p.poll() is None
     p.send_signal(signal.SIGINT)
     stdout, stderr = p.communicate(timeout=120)

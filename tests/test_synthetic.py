@@ -8,7 +8,15 @@ import numpy as np
 import pytest
 
 from simlab import layout as L
-from simlab.calendar import NEW_YORK, NS_MIN, bar_flags, local_time_ns, sessions, trading_days
+from simlab.calendar import (
+    NEW_YORK,
+    NS_MIN,
+    bar_flags,
+    hours_since_week_open,
+    local_time_ns,
+    sessions,
+    trading_days,
+)
 from simlab.errors import ConfigError
 from simlab.synthetic import (
     HOUR_OF_WEEK_VOL,
@@ -20,7 +28,6 @@ from simlab.synthetic import (
     derive_hour_of_week_profile,
     derive_spread_autocorrelation,
     derive_spread_quantiles,
-    hour_of_week,
     synthetic_eurusd,
 )
 
@@ -146,7 +153,7 @@ def test_session_spreads_match_the_derived_quantiles(bars):
 
 def test_hour_of_week_volatility_profile_is_reproduced(bars):
     mid = bars.mid.reshape(-1, 60, 4)  # hourly bars: the weeks open on the hour
-    hw = hour_of_week(bars.time[::60])
+    hw = hours_since_week_open(bars.time[::60])
     assert hw.max() < 120
     r = np.abs(np.log(mid[:, -1, 3] / mid[:, 0, 0]))
     prof = np.bincount(hw, weights=r, minlength=120) / np.bincount(hw, minlength=120)

@@ -51,8 +51,8 @@ from live.clock import ServerClock
 from live.fills import FillModel, bar_exit, inside_bar_time
 from simlab import layout as L
 from simlab.bars import Bars
+from simlab.calendar import NS_S
 
-NS_S = 1_000_000_000
 FAULT_KINDS = (
     "requote",  # 10004, nothing executed
     "price_changed",  # 10020
