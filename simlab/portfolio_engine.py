@@ -221,4 +221,17 @@ def run_portfolio_challenge(
         seed=setup.seed,
         meta=dict(setup.meta),
     )
-    return ChallengeResult(account, out, first, exclusion=exclusion), leg_out
+
+    def tracer(a: int) -> Any:
+        from simlab.sample import trace_phases
+
+        def run_phase(p: int, s: int, end: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            r = run_portfolio_backtest(
+                m, setup.intents, setup.legs, rules=setup.phase_rules[p], gov=setup.gov,
+                initial_balance=setup.initial_balance, seed=setup.seed, attempt=a, start=s, end=end,
+            )  # fmt: skip
+            return r.account.res, r.account.curve, r.account.trades_raw
+
+        return trace_phases(setup, m.calendar.day, m.calendar.bars.time, a, int(first[a]), out[a], run_phase)
+
+    return ChallengeResult(account, out, first, exclusion=exclusion, tracer=tracer), leg_out

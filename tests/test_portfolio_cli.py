@@ -286,6 +286,8 @@ def test_a_portfolio_challenge_is_the_same_on_any_number_of_workers_and_reruns_b
     doc = json.loads(outs[0])
     legs = doc["result"]["legs"]
     assert [leg["symbol"] for leg in legs] == ["EURUSD", "GBPUSD"]
+    # the traced sample (equity paths for the report): every attempt re-run and checked against the run
+    assert len(doc["result"]["equity_paths"]) == 12 and doc["result"]["sample"]["attempts"] == 12
     assert sum(leg["trades"] for leg in legs) == sum(a["trades"] for a in doc["result"]["attempts"])
     argv = doc["provenance"]["argv"]
     i = argv.index("--data")
