@@ -32,6 +32,20 @@ def build(
     from strategies.registry import load_strategy
 
     mode = "dryrun" if dry_run or cfg.mode == "dryrun" else "live"
+    # what the runner cannot do as the simulator does is refused before anything connects
+    strategy = load_strategy(cfg.strategy.name, {k: str(v) for k, v in cfg.strategy.params.items()})
+    refuse_closed_loop(strategy, where)
+    program = None
+    if cfg.account.program:
+        from challenges.rules import load_program
+
+        program = load_program(cfg.account.program)
+        if not 1 <= cfg.account.phase <= len(program.phases):
+            raise ConfigError(
+                where,
+                f"account.phase = {cfg.account.phase}: {program.name} has {len(program.phases)} phase(s)",
+            )
+        refuse_unjudged_rules(program, cfg.account.phase, where)
     password = read_password(cfg.broker, where)
     stream = log_stream
     if stream is None and cfg.observability.log_file:
@@ -75,15 +89,7 @@ def build(
     )  # fmt: skip
     rules = no_rules()
     day_zone, day_reset = "Europe/Prague", "00:00"
-    if cfg.account.program:
-        from challenges.rules import load_program
-
-        program = load_program(cfg.account.program)
-        if not 1 <= cfg.account.phase <= len(program.phases):
-            raise ConfigError(
-                where,
-                f"account.phase = {cfg.account.phase}: {program.name} has {len(program.phases)} phase(s)",
-            )
+    if program is not None:
         rules = program.phases[cfg.account.phase - 1].to_rule_vector()
         day_zone, day_reset = program.day.zone, program.day.reset
     gov_vec = no_governors()
@@ -102,7 +108,6 @@ def build(
         rules=rules, gov=gov_vec, day_zone=day_zone, day_reset=day_reset,
         reset_window_min=reset_w, weekend_window_min=weekend_w,
     )  # fmt: skip
-    strategy = load_strategy(cfg.strategy.name, {k: str(v) for k, v in cfg.strategy.params.items()})
     token = os.environ.get(cfg.observability.kill_token_env) if cfg.observability.kill_token_env else None
     if token:
         log.add_secret(token)
@@ -116,6 +121,44 @@ def build(
     )  # fmt: skip
     extra["spec"] = spec
     return runner, module, extra
+
+
+def refuse_closed_loop(strategy: Any, where: str) -> None:
+    """A strategy that decides from its own account (an RL policy: ``run_challenge``) is not run live yet.
+
+    The runner acts on ``signals()`` of the latest window; such a strategy's ``signals()`` imagine an account
+    that starts inside that window, so its live decisions would be neither the live account's nor the
+    backtest's.
+    """
+    if getattr(strategy, "run_challenge", None) is not None:
+        raise ConfigError(
+            where,
+            f"strategy.name = {getattr(strategy, 'name', '')!r}: it decides from its own account, which the live "
+            "runner does not pass to a strategy yet (its signals() would imagine an account that starts inside "
+            "each window); it runs in simlab backtest and simlab challenge",
+        )
+
+
+def refuse_unjudged_rules(program: Any, phase: int, where: str) -> None:
+    """The live runner judges the loss limits and the target as the simulator does, not yet the time limit
+    or the holding bans: a phase with one of those is refused rather than traded as if it had none."""
+    from simlab import layout as L
+
+    r = program.phases[phase - 1].to_rule_vector()
+    found = []
+    if r[L.RULE_MAX_DAYS] > 0.0:
+        found.append(f"a time limit of {int(r[L.RULE_MAX_DAYS])} days")
+    if r[L.RULE_NO_WEEKEND_HOLDING] > 0.0:
+        found.append("no holding over the weekend")
+    if r[L.RULE_NO_OVERNIGHT_HOLDING] > 0.0:
+        found.append("no holding through the daily reset")
+    if found:
+        raise ConfigError(
+            where,
+            f"account.program: {program.name} phase {phase} has {' and '.join(found)}; the live runner does not "
+            "judge that yet (it judges the daily and max loss and the target): use a rule file without it, "
+            "and the governors flatten_before_weekend_min / flatten_before_reset_min to stay flat",
+        )
 
 
 def fill_model(cfg: LiveConfig, where: str, spec: Any, mode: str) -> FillModel | None:

@@ -17,6 +17,7 @@ before it is sent, so a late execution of an earlier try is found, too.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -99,7 +100,7 @@ class Outcome:
     deal: int = 0
     retcode: int | None = None
     intent: int = 0
-    latency_ms: float = math.nan
+    latency_ms: float = math.nan  # the order's round trip (NaN: not measured, e.g. found by reconciling)
     spread: float = math.nan
 
 
@@ -242,6 +243,7 @@ class Executor:
             if self.limiter is not None:
                 self.limiter.record(now_s)
             res: OrderResult | None
+            sent_ns = time.perf_counter_ns()
             try:
                 res = self.broker.send(req)
             except IPCError as exc:
@@ -250,6 +252,8 @@ class Executor:
                 )
                 self.broker.reconnect()
                 res = None
+            # the order's round trip, request to answer: the latency a fill record carries (calibrate --fills)
+            latency_ms = (time.perf_counter_ns() - sent_ns) / 1e6
             act = action_for(None if res is None else res.retcode)
             if self.metrics is not None:
                 self.metrics.orders.labels(outcome=act.value).inc()
@@ -276,8 +280,9 @@ class Executor:
                     filled=res.volume,
                 )
                 return Outcome(
-                    st, res.volume, res.price, price, ticket, res.deal, res.retcode, intent_id, spread=spread
-                )
+                    st, res.volume, res.price, price, ticket, res.deal, res.retcode, intent_id,
+                    latency_ms=latency_ms, spread=spread,
+                )  # fmt: skip
             if act is Action.RECONCILE:
                 found = self.find(attempts, since_sec, position)
                 if found is not None:

@@ -85,8 +85,10 @@ def money_axis(currency: str = "USD") -> dict[str, Any]:
 
 
 def percent_axis(decimals: int = 0) -> dict[str, Any]:
-    """Axis settings for values already in percent."""
-    return {"ticksuffix": "%", "tickformat": f".{decimals}f"}
+    """Axis settings for values already in percent: up to ``max(decimals, 2)`` decimals, trailing zeros
+    trimmed, so that ticks plotly spaces 0.5 or 0.25 apart keep their own labels (a fixed ".0f" wrote
+    0.5 % as "1%" beside 1 %)."""
+    return {"ticksuffix": "%", "tickformat": f".{max(decimals, 2)}~f"}
 
 
 def figure_div(fig: Any, div_id: str, *, height: int | None = None) -> str:

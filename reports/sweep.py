@@ -147,12 +147,14 @@ def selection_section(doc: Mapping[str, Any]) -> str:
         return section("Selection check", "<p>No cell traded: nothing was chosen.</p>", anchor="selection")
     cur = _currency(r)
 
+    with_objective = obj["name"] != "pass_rate"  # the pass rate has its own columns
+
     def row(label: str, fig: Mapping[str, Any]) -> list[str]:
         return [
             label,
             percent(fig["pass_rate"]["rate"]),
             _ci(fig["pass_rate"]),
-            _objective(obj, fig["objective"], cur),
+            *([_objective(obj, fig["objective"], cur)] if with_objective else []),
         ]
 
     ins = sc["in_sample"]
@@ -183,7 +185,7 @@ def selection_section(doc: Mapping[str, Any]) -> str:
     return section(
         "Selection check",
         intro,
-        table(["", "pass rate", "95% CI", obj["label"]], rows),
+        table(["", "pass rate", "95% CI", *([obj["label"]] if with_objective else [])], rows),
         split,
         anchor="selection",
     )

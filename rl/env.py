@@ -9,7 +9,18 @@ attempt_stride=N)`` step for step.
 Observation: ``window`` rows of ``rl.features`` (oldest first), then the
 account (``simlab.layout.RLO_*``); float32, within [-10, 10]. Action
 (``Discrete(1 + 2K)``): 0 flat, 1..K long at size level k, K+1..2K short.
-A decision made on bar t (after its close) fills at t+1's open. Reward: the
+A decision made on bar t (after its close) fills at t+1's open.
+
+The two halves are one bar apart: the observation on which bar t's decision
+is made holds the market features up to t's close, but the account as it
+stood at t-1's close (rooms to the limits, days, floating and day P/L, the
+phase) plus the side it holds into bar t (``RLO_POSITION``: the order pending
+for t's open counts, a stop hit inside bar t does not show yet). The kernel
+runs a bar and registers the decision for the next open in one call
+(``rl.batch_nb``), so a decision never sees the account after the bar it is
+made on; a policy learns with that lag, and a host that feeds it the account
+at t's close (``OnnxPolicyStrategy.step``) shows it fresher numbers than it
+was trained on. Reward: the
 equity change / initial balance * ``pnl_scale``, plus ``pass_bonus`` per phase
 passed, minus ``breach_penalty`` when a phase is breached or a governor gives
 the attempt up. ``terminated``: passed or failed; ``truncated``: the horizon.

@@ -211,20 +211,24 @@ def shadow_actions(world: World, policy: Policy) -> np.ndarray:
 
     The first account starts on the first trading day after the warm-up; when an
     attempt ends (passed, failed, or its horizon) the next starts on the next
-    trading day with a fresh account. Row t depends on bars up to t only.
+    trading day with a fresh account. Row t depends on bars up to t only: an
+    account that starts on the last bar decides there too, as it does on longer
+    data (the look-ahead checker's prefixes end on such bars).
     """
     from simlab.montecarlo_nb import next_day_start_nb
 
     day = world.market.day
     n = day.shape[0]
     acts = np.full(n, -1, dtype=np.int64)
-    w = world.warmup_bars
-    if n <= w + 1:
+    w = max(int(world.warmup_bars), 1)
+    if n < w:
         return acts
     s = int(next_day_start_nb(day, w - 1))  # the first day that begins after the warm-up
+    if s >= n:
+        return acts
     core = BatchCore(world, 1, seed=0, autoreset=False, fixed_starts=np.array([s]), starts=np.array([s]))
     a = np.zeros(1, dtype=np.int64)
-    while s < n - 1:
+    while s < n:
         core.ist[0, L.RLI_FIXED_START] = s
         obs = core.reset()
         while core.ist[0, L.RLI_DONE] == 0:

@@ -264,8 +264,11 @@ def comparison_table(rows: dict[str, dict[str, Any]], names: dict[str, str], s: 
             f"{100 * j['max_total_drawdown']['p90']:6.2f}%  {j['trades_per_day']:6.2f}  {fail}"
         )
     first = next(iter(rows.values()))
+    size = s.get("size")
+    # 100,000 as the challenge says it (not 100000.0)
+    size_text = f"{size:,.0f}" if isinstance(size, int | float) else str(size)
     title = (
-        f"held-out challenge runs: {s.get('program')} {s.get('size')} | {s.get('data')} | {first['pass_rate']['runs']} "
+        f"held-out challenge runs: {s.get('program')} {size_text} | {s.get('data')} | {first['pass_rate']['runs']} "
         f"attempts each, the same start days and cost draws | costs: {s.get('exec_model')}"
     )
     return title + "\n" + "\n".join(lines)

@@ -28,7 +28,8 @@ of the spec); ``exec_model`` (``ident``, ``sha256``, ``spread_mode``,
 ``slippage``, ``latency_budget_ms``); ``time_zone`` (``tz``, ``source``);
 ``data`` (``name``, ``sha256``, ``rows``, ``first``, ``last``, ...) or ``trades``
 (trade-list mode: ``name``, ``sha256``, ``trades``, ``first``, ``last``, ...);
-``strategy`` (``spec``, ``name``, ``params``: every effective parameter);
+``strategy`` (``spec``, ``name``, ``params``: every effective parameter, ``files``: the
+files it read, such as a model, with their sha256);
 ``risk``; ``lookahead_check`` (``{"ran": bool, ...}``); mode settings
 (``bootstrap_block_days``, ``volume``, ``balance``, ...). No timestamps, no
 worker count: a rerun gives the same bytes.

@@ -228,6 +228,9 @@ def strategy_info(strategy: Any, spec: str) -> dict[str, Any]:
     }
     with contextlib.suppress(TypeError, OSError):  # a class without a file: no hash to record
         d["source_sha256"] = sha256_file(inspect.getfile(cls))
+    files = strategy.input_files() if hasattr(strategy, "input_files") else []
+    if files:  # a model and its description: the parameters name them, these say which bytes ran
+        d["files"] = [{"file": str(f), "sha256": sha256_file(f)} for f in files]
     return d
 
 

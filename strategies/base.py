@@ -62,6 +62,7 @@ from simlab.errors import ConfigError
 from simlab.layout import DIR_FLAT, DIR_HOLD, DIR_LONG, DIR_SHORT
 
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Self
 
     from simlab.bars import Bars
@@ -450,6 +451,14 @@ class Strategy:
         """Bars of history needed before the first real decision (rows before it are HOLD)."""
         return 0
 
+    def input_files(self) -> list[Path]:
+        """Files the decisions depend on besides the strategy's source (a model, its description).
+
+        Their bytes key the look-ahead gate's cached verdict (another model at the same path is checked
+        again) and their sha256 go into a result's provenance (``strategy.files``).
+        """
+        return []
+
     def signals(self, bars: Bars) -> Intents:
         """Per-bar intents over ``bars``; row t uses data up to bar t's close only."""
         raise NotImplementedError(f"{type(self).__name__}.signals")
@@ -498,12 +507,14 @@ class StepStrategy(Strategy):
     last ``window`` bars up to and including ``bar_index`` (fewer at the
     start), ``position_dir`` is the open position (1 long, -1 short, 0 flat)
     and ``account_state`` the kernel's ``ACC_*`` vector (None when no account
-    is simulated). The kernel's step function drives it in backtests, the RL
-    environment and live.
+    is simulated).
 
     ``signals`` replays the strategy *open loop* (the position follows its own
-    intents, no stops, no account), which is what the look-ahead checker and
-    the vectorbt bridge use; the backtest uses the step form.
+    intents, no stops, no account), which is what ``simlab backtest``, the
+    look-ahead checker, the vectorbt bridge and the live runner use today. A
+    strategy that also defines ``run_challenge`` (``OnnxPolicyStrategy``)
+    plays ``simlab challenge``'s attempts in the closed loop; ``simlab live``
+    refuses such a strategy for now.
     """
 
     @property

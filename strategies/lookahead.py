@@ -185,7 +185,8 @@ GATE_SEED = 0
 
 
 def _gate_key(strategy: Strategy, data_sha256: str) -> str:
-    """What the verdict depends on: the strategy's source file, its class and parameters, the data."""
+    """What the verdict depends on: the strategy's source file, its class and parameters, the files it
+    reads (a model: another one at the same path is checked again), the data."""
     import hashlib
     import inspect
     import json
@@ -200,6 +201,14 @@ def _gate_key(strategy: Strategy, data_sha256: str) -> str:
     params = json.dumps(
         {k: repr(v) for k, v in sorted(strategy.param_values().items())}, sort_keys=True
     ).encode()
+    from simlab.files import sha256_of
+
+    files = []
+    for f in strategy.input_files():
+        try:
+            files.append(sha256_of(f))
+        except OSError:
+            files.append("unreadable")
     h = hashlib.sha256()
     for part in (
         __version__.encode(),
@@ -208,6 +217,7 @@ def _gate_key(strategy: Strategy, data_sha256: str) -> str:
         params,
         data_sha256.encode(),
         f"{GATE_PREFIXES}/{GATE_SEED}".encode(),
+        *([" ".join(files).encode()] if files else []),  # no files: the key of a strategy without any
     ):
         h.update(part)
         h.update(b"\0")

@@ -154,8 +154,12 @@ class OnnxModelStrategy(PicklesOrtSession, Strategy):
                 f"feature pipeline not found; save it next to the model ({pipeline_path(model).name})",
             )
         self.pipeline = FeaturePipeline.load(feats)
+        self._files = [model, feats]
         self._session: Any = None
         self._open_session()
+
+    def input_files(self) -> list[Path]:
+        return list(self._files)
 
     def _open_session(self) -> None:
         sess = open_ort_session(self.model, self.threads)

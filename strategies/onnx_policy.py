@@ -58,8 +58,12 @@ class OnnxPolicyStrategy(PicklesOrtSession, StepStrategy):
         if not model.is_file():
             raise ConfigError(str(model), "model file not found")
         self.info = PolicyInfo.load(policy_json_path(model))
+        self._files = [model, policy_json_path(model)]
         self._session: Any = None
         self._open_session()
+
+    def input_files(self) -> list[Path]:
+        return list(self._files)
 
     def _open_session(self) -> None:
         sess = open_ort_session(self.model, self.threads)

@@ -445,3 +445,35 @@ def test_onnx_through_check_strategy_and_backtest_cli(tmp_path, logistic, capsys
     )
     out = capsys.readouterr().out
     assert "onnx on" in out and "trades" in out
+
+
+def test_the_gate_checks_a_new_model_at_the_same_path_and_results_name_its_bytes(tmp_path, monkeypatch):
+    """The look-ahead gate's cached verdict is keyed by the model's bytes (and its pipeline's), not only by
+    the ``model=`` path: another model saved over the first is checked again. A result records each file's
+    sha256 beside the parameters."""
+    import strategies.lookahead as la
+    from simlab.files import sha256_of
+    from simlab_cli.provenance import strategy_info
+
+    monkeypatch.setenv("SIMLAB_CACHE", str(tmp_path / "cache"))
+    calls: list[int] = []
+    real = la.check_lookahead
+    monkeypatch.setattr(la, "check_lookahead", lambda *a, **k: calls.append(1) or real(*a, **k))
+    bars = random_walk_bars(600, seed=3)
+    w = np.linspace(300.0, 50.0, ref_features(bars).shape[1])
+    path = logistic_onnx(tmp_path / "model.onnx", w, 0.0)
+    save_pipeline(path, FEATURES)
+    first = OnnxModelStrategy(model=str(path))
+    la.lookahead_gate(first, bars, "data")
+    la.lookahead_gate(OnnxModelStrategy(model=str(path)), bars, "data")
+    assert len(calls) == 1  # the same bytes: the cached verdict
+    logistic_onnx(path, -w, 0.0)  # another model, the same path and pipeline
+    second = OnnxModelStrategy(model=str(path))
+    la.lookahead_gate(second, bars, "data")
+    assert len(calls) == 2
+    info = strategy_info(second, "onnx")
+    assert info["files"] == [
+        {"file": str(path), "sha256": sha256_of(path)},
+        {"file": str(pipeline_path(path)), "sha256": sha256_of(pipeline_path(path))},
+    ]
+    assert "files" not in strategy_info(load_strategy("ma_cross"), "ma_cross")  # no file, no member

@@ -145,6 +145,28 @@ def test_every_report_opens_in_headless_chromium_with_every_chart_drawn(runs, tm
             assert std > 20 and ink > 0.05, (name, std, ink)  # not a blank (or one-colour) page
 
 
+def test_percent_axes_label_half_percent_ticks_apart(tmp_path):
+    """A pass rate of 0.5 % on an axis whose ticks plotly spaces 0.5 apart: each tick keeps its own label
+    (labels rounded to whole percents read 0%, 1%, 1%, 2%, 2%, 3% and put the 0.5 % line at "1%")."""
+    import plotly.graph_objects as go
+
+    from reports.figures import figure_div, percent_axis
+    from reports.page import page
+
+    fig = go.Figure(go.Scatter(x=[0, 1, 2, 3], y=[0.0, 0.5, 0.5, 2.4]))
+    fig.update_yaxes(**percent_axis(), rangemode="tozero")
+    fig.update_layout(height=400, width=500)
+    html = tmp_path / "axis.html"
+    html.write_text(page("axis", "", figure_div(fig, "fig-axis"), {}))
+    with browser() as b:
+        pg = b.new_page()
+        pg.goto(html.resolve().as_uri(), wait_until="load")
+        labels = pg.evaluate("Array.from(document.querySelectorAll('.ytick text')).map(t => t.textContent)")
+        pg.close()
+    assert len(labels) >= 5 and len(set(labels)) == len(labels), labels
+    assert "0.5%" in labels, labels
+
+
 # ----------------------------------------------------------------------------- the traced sample
 
 

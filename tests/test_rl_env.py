@@ -359,3 +359,30 @@ def test_the_batched_envs_refuse_the_day_bootstrap(bars) -> None:
         ChallengeVecEnv(4, world=w)
     with pytest.raises(ConfigError, match="use ChallengeEnv for day-bootstrapped attempts"):
         ChallengeVectorEnv(4, world=w)
+
+
+def test_the_account_half_of_an_observation_is_one_bar_behind_the_market_half(world1: World) -> None:
+    """What rl.env documents: the observation bar t's decision is made on holds the features up to t's close
+    and the account at t-1's close (plus the side held into t)."""
+    env = ChallengeEnv(world=world1)
+    obs, _ = env.reset(seed=1)
+    core = env.core
+    w, nf = world1.settings.window, world1.features.values.shape[1]
+    k = w * nf
+    init = float(core.acc[0, L.ACC_INITIAL])
+    moved = 0
+    for _ in range(200):
+        t = int(core.ist[0, L.RLI_T])  # the bar this step runs
+        obs, _, term, trunc, info = env.step(1)
+        if term or trunc:  # a breach ends the attempt: start the next one
+            obs, _ = env.reset()
+            continue
+        # the market half ends on bar t+1, whose close the next decision is made at ...
+        assert np.array_equal(obs[(w - 1) * nf : k], world1.features.values[t + 1])
+        # ... the account half is the books at bar t's close
+        acc = core.acc[0]
+        floating = (acc[L.ACC_EQUITY] - acc[L.ACC_BALANCE]) / init
+        assert obs[k + L.RLO_FLOATING] == np.float32(floating) and acc[L.ACC_EQUITY] == info["equity"]
+        assert obs[k + L.RLO_POSITION] == 1.0
+        moved += int(floating != 0.0)
+    assert moved >= 100  # a long position whose floating P/L moves: the comparison is not of zeros

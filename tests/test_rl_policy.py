@@ -72,6 +72,7 @@ def test_training_writes_model_logs_record_and_a_walk_forward_evaluation(trained
     assert first_eval >= sp["eval"][0]
     out = (trained / "stdout.txt").read_text()
     assert "policy (model.onnx)" in out and "ma_cross" in out and "held-out challenge runs" in out
+    assert "held-out challenge runs: ftmo-1step 100,000 |" in out  # the account size as money, not 100000.0
 
 
 def test_onnx_round_trip_matches_torch_with_vecnormalize_applied(trained: Path) -> None:
@@ -113,8 +114,41 @@ def test_challenge_with_the_onnx_policy_runs_and_is_deterministic(trained: Path,
     doc = json.loads(ja)
     assert doc["provenance"]["strategy"]["spec"] == "onnx-policy" and doc["result"]["pass_rate"]["runs"] == 6
     assert doc["result"]["trades_per_day"] > 0  # it trades
-    # its signals() are not what runs, so the look-ahead gate says why it did not check them
-    assert doc["provenance"]["lookahead_check"]["reason"].startswith("closed-loop policy")
+    # the gate ran on its signals() (the same features and policy as the closed loop) and passed
+    check = doc["provenance"]["lookahead_check"]
+    assert check["ran"] and check["ok"] and check["prefixes"] >= 32, check
+    assert "look-ahead check: passed" in a.stdout
+
+
+def test_challenge_refuses_a_policy_whose_features_read_the_future(
+    trained: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The gate before `simlab challenge --strategy onnx-policy` is not skipped for the closed loop: plant a
+    leak in the features both use and the run stops in one line, before any attempt."""
+    import rl.features as F
+    import rl.policy as P
+    from tests._builders import run_simlab_here
+
+    honest = F.market_features
+
+    def leaky(market):  # type: ignore[no-untyped-def]
+        f = honest(market)
+        v = f.values.copy()
+        c = market.bars.bid[:, 3]
+        v[F.WARMUP : -1, :] = 5.0 * np.sign(c[F.WARMUP + 1 :] - c[F.WARMUP : -1])[:, None]
+        return F.MarketFeatures(v, f.atr)
+
+    monkeypatch.setattr(P, "market_features", leaky)
+    monkeypatch.setenv("SIMLAB_CACHE", str(tmp_path / "cache"))  # the gate's verdicts only (numba is set up)
+    out = tmp_path / "r.json"
+    code, stdout, stderr = run_simlab_here(
+        "challenge", "--strategy", "onnx-policy", "--param", f"model={trained / 'model.onnx'}", "--runs", "4",
+        "--program", "ftmo-1step", "--horizon-days", "20", "--json", str(out),
+    )  # fmt: skip
+    assert code == 2 and stdout == "" and not out.exists()
+    assert (
+        len(stderr.strip().splitlines()) == 1 and "look-ahead check: the strategy reads the future" in stderr
+    )
 
 
 def test_the_closed_loop_run_uses_the_monte_carlo_attempts(trained: Path) -> None:
@@ -155,6 +189,27 @@ def test_lookahead_checker_passes_on_the_onnx_policy(trained: Path) -> None:
     it = strat.signals(bars)
     assert np.count_nonzero(it.dir[strat.warmup :] != 0) > 100  # it decides on most bars
     report = check_lookahead(strat, bars, n_prefixes=12)
+    assert report.ok, str(report)
+
+
+def test_lookahead_checker_passes_on_prefixes_that_end_on_a_new_day(trained: Path) -> None:
+    """Every prefix that ends on a trading day's first bar (where the shadow account's attempts start), and
+    the one that ends right after the warm-up: the decision there is the whole data's. A prefix used to stop
+    one bar short of an attempt starting on its last bar and answer HOLD there, so the gate of `simlab
+    backtest` refused the policy whenever one of its random prefixes ended on such a bar."""
+    from simlab.synthetic import synthetic_eurusd
+    from strategies.lookahead import check_lookahead
+    from strategies.onnx_policy import OnnxPolicyStrategy, _shadow_market
+
+    strat = OnnxPolicyStrategy(model=str(trained / "model.onnx"))
+    s = strat.info.settings
+    bars = synthetic_eurusd(n_days=90, timeframe="1h", seed=8)
+    day = _shadow_market(bars, s.program, s.symbol, s.governors).day
+    firsts = np.flatnonzero(np.diff(day) != 0) + 1  # each trading day's first bar
+    cuts = [int(k) + 1 for k in firsts if k >= strat.warmup] + [strat.warmup + 1]
+    full = strat.signals(bars)
+    assert np.count_nonzero(full.dir[np.asarray(cuts) - 1] != 0) >= 60  # decisions on those bars to compare
+    report = check_lookahead(strat, bars, cuts=cuts)
     assert report.ok, str(report)
 
 

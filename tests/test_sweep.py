@@ -386,11 +386,21 @@ def test_html_heat_map_is_self_contained_and_deterministic(tmp_path: Path) -> No
 
     assert text.count(get_plotlyjs()) == 1 and "<script src" not in text and "<link " not in text
     assert 'Plotly.newPlot("fig-sweep-objective"' in text and "Selection check" in text
+    selection = text[text.index("Selection check") : text.index("The best cell alone")]
+    assert selection.count(">pass rate<") == 1  # the objective is the pass rate: one column, not two
     # the report is a function of the document: rebuilt from the JSON file it is the same bytes
     doc = read_result(tmp_path / "a.json", kind="sweep")
     assert render_report(doc) == text
     code, _, _ = run_simlab_here("rerun", str(tmp_path / "a.json"), "--html", str(tmp_path / "b.html"))
     assert code == 0 and (tmp_path / "b.html").read_bytes() == html_a.read_bytes()
+    # and a browser draws it: no console error, every figure (the heat map) rendered by plotly, not blank
+    from tests._browser import browser, open_report, pixel_spread
+
+    with browser() as b:
+        seen = open_report(b, html_a)
+    assert seen.errors == [] and seen.plots >= 1 and seen.rendered == seen.plots, seen.errors
+    std, ink = pixel_spread(seen.png)
+    assert std > 20 and ink > 0.05, (std, ink)
 
 
 def test_rich_table_shows_the_plain_tables_figures(

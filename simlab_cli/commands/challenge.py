@@ -305,9 +305,9 @@ def lookahead_record(
     """The look-ahead gate of a bar-mode run (a one-line error for a leaking strategy), as recorded."""
     if args.no_lookahead_check:
         return {"ran": False, "reason": "--no-lookahead-check"}
-    if run.closed_loop:
-        # its signals() are not what runs: it decides bar by bar inside each attempt, stepping forward
-        return {"ran": False, "reason": "closed-loop policy: decides bar by bar inside each attempt"}
+    # A closed-loop policy (onnx-policy) decides inside each attempt rather than from signals(), but its
+    # signals() run the same market features and the same policy (on an imagined account): what could read
+    # the future is checked all the same, and a leak refuses the run as for any strategy.
     from strategies.lookahead import lookahead_gate
 
     return lookahead_gate(run.strategy, bars, data_sha256, data_name=data_name)

@@ -299,3 +299,75 @@ def test_tick_replay_from_the_config(tmp_path, monkeypatch):
     opened = [r for r in recs if r["event"] == "opened"]
     assert opened and all(any(abs(r["price"] - x) < 1e-12 for x in np.r_[bid, ask]) for r in opened)
     assert [r for r in recs if r["event"] == "stopped"][0]["polls"] == n  # one poll per tick
+
+
+def test_rules_the_runner_does_not_judge_are_refused_in_one_line(tmp_path, monkeypatch, capsys):
+    """A time limit or a holding ban would be silently ignored live (the runner judges the loss limits and the
+    target): a phase with one is refused before anything connects."""
+    from challenges.rules import resolve_program_path
+
+    monkeypatch.setenv("MT5_PASSWORD", PASSWORD)
+    text = resolve_program_path("ftmo-1step").read_text()
+    cases = {
+        "limit.toml": (
+            text.replace("max_calendar_days = 0", "max_calendar_days = 30"),
+            "a time limit of 30 days",
+        ),
+        "weekend.toml": (text.replace("weekend = true", "weekend = false"), "no holding over the weekend"),
+        "overnight.toml": (
+            text.replace("overnight = true", "overnight = false"),
+            "no holding through the daily",
+        ),
+    }
+    for name, (rules, words) in cases.items():
+        assert rules != text
+        (tmp_path / name).write_text(rules)
+        cfg = _config(tmp_path)
+        cfg.write_text(cfg.read_text().replace('program = "ftmo-2step"', f'program = "{tmp_path / name}"'))
+        assert main(["live", "run", "--config", str(cfg)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and words in err[0] and "does not judge" in err[0], err
+        assert not (tmp_path / "journal.db").exists() and not (tmp_path / "log.jsonl").exists()
+
+
+def test_a_strategy_that_reads_its_own_account_is_refused(tmp_path, monkeypatch, capsys):
+    """An RL policy (onnx-policy) decides from its account in the closed loop; live would run its signals() on
+    a window, an account imagined inside each window: refused, before anything connects."""
+    from strategies.onnx_policy import OnnxPolicyStrategy
+
+    assert callable(getattr(OnnxPolicyStrategy, "run_challenge", None))  # what the runner recognises
+    monkeypatch.setenv("MT5_PASSWORD", PASSWORD)
+    (tmp_path / "policy_like.py").write_text(
+        "from strategies.ma_cross import MaCross\n\n\n"
+        "class PolicyLike(MaCross):\n"
+        "    name = 'policy_like'\n\n"
+        "    def run_challenge(self, setup, runs, *, workers=None):\n"
+        "        raise AssertionError('not called')\n"
+    )
+    cfg = _config(tmp_path)
+    cfg.write_text(
+        cfg.read_text().replace('name = "ma_cross"', f'name = "{tmp_path / "policy_like.py"}:PolicyLike"')
+    )
+    assert main(["live", "run", "--config", str(cfg)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "decides from its own account" in err[0], err
+    assert not (tmp_path / "journal.db").exists()
+
+
+def test_the_readmes_paper_replay_runs(tmp_path, monkeypatch):
+    """The README's "Try it without a terminal" config, on a bars file of ours: it runs, and logs dry-run JSON."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    (block,) = re.findall(r"```toml\n(# paper\.toml\n.*?)```", readme, flags=re.S)
+    data = _bars_csv(tmp_path / "bars.csv")
+    text = block.replace('data = "EURUSD_M1_2024.csv"', f'data = "{data}"')
+    assert text != block
+    monkeypatch.setenv("MT5_PASSWORD", PASSWORD)
+    monkeypatch.chdir(tmp_path)  # journal and log are relative paths
+    (tmp_path / "paper.toml").write_text(text)
+    assert main(["live", "run", "--config", "paper.toml"]) == 0
+    recs = [json.loads(x) for x in (tmp_path / "paper.jsonl").read_text().splitlines()]
+    assert recs and all(r["mode"] == "dryrun" for r in recs)
+    assert sum(r["event"] == "bar" for r in recs) >= 250 and (tmp_path / "paper.db").exists()

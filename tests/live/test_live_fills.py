@@ -193,3 +193,35 @@ def test_fills_export_leaves_virtual_fills_out(tmp_path, capsys):
     assert main(["live", "fills", "--journal", str(tmp_path / "dry.db"), "--out", str(out)]) == 0
     assert out.read_text().count("\n") == 1  # the header: a dry run measured nothing
     assert f"({len(virt)} virtual fills of a dry run left out" in capsys.readouterr().out
+
+
+def test_fill_records_carry_the_orders_round_trip_latency(tmp_path, transport):
+    """Fill records name requested and filled price, spread, latency and session (issue 12): the latency is
+    the order's round trip, request to answer, measured around order_send. A broker that answers in 30 ms
+    gives market fills of 30 ms or more; a stop filled by the broker inside a bar has none (NaN). The fills
+    file carries it to `simlab calibrate --fills` as latency samples."""
+    import time
+
+    from execution_models.calibrate import read_fills
+
+    bars = walk_bars(CLOSES)
+    script = {3: (1, 0.0030, math.nan), 12: (2, math.nan, math.nan), 22: (1, 0.0005, math.nan)}
+    s = make_setup(bars, Scripted(script, int(bars.time[0])), tmp_path, fixed_volume=1.0, transport=transport)
+    real_send = s.broker.send
+
+    def slow_send(req):  # type: ignore[no-untyped-def]
+        time.sleep(0.030)
+        return real_send(req)
+
+    s.broker.send = slow_send
+    s.run()
+    rows = s.runner.journal.fills(virtual=False)
+    sent = [r for r in rows if r["order_type"] in ("market_entry", "market_exit")]
+    booked = [r for r in rows if r["order_type"] in ("stop_loss", "take_profit")]
+    assert len(sent) >= 3 and booked, rows
+    assert all(r["latency_ms"] is not None and 30.0 <= r["latency_ms"] < 5_000.0 for r in sent), sent
+    assert all(r["latency_ms"] is None for r in booked), booked
+    out = tmp_path / "fills.csv"
+    out.write_text(s.runner.journal.fills_csv())
+    _, rec = read_fills(out, "EURUSD")
+    assert rec["latency_samples"] == len(sent)
