@@ -252,6 +252,17 @@ def provenance_rows(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
         )
     if prov.get("bootstrap_block_days") and doc.get("mode") != "trade_list":
         rows.append(("day bootstrap", f"mean block {prov['bootstrap_block_days']} days"))
+    if prov.get("legs"):
+        from simlab.results import portfolio_lines
+
+        # a portfolio: its legs as the terminal table states them (data, strategy, sizing, costs, conversion)
+        rows.extend(
+            ("portfolio" if i == 0 else "", line.strip()) for i, line in enumerate(portfolio_lines(prov))
+        )
+        for leg in (doc.get("result") or {}).get("legs") or []:
+            note = (leg.get("conversion") or {}).get("note")
+            if note:
+                rows.append(("conversion", str(note)))
     return rows
 
 

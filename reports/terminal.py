@@ -11,7 +11,7 @@ import sys
 from collections.abc import Mapping
 from typing import IO, Any
 
-from simlab.results import format_table, header_lines, horizon_lines, refused_line
+from simlab.results import format_table, header_lines, horizon_lines, legs_lines, refused_line, run_what
 
 
 def is_terminal(out: IO[str]) -> bool:
@@ -71,7 +71,7 @@ def _challenge(console: Any, doc: Mapping[str, Any]) -> None:
     if doc["mode"] == "trade_list":
         what = f"trade list {(prov.get('trades') or {}).get('name')}"
     else:
-        what = f"{(prov.get('strategy') or {}).get('name')} on {(prov.get('data') or {}).get('name')}"
+        what = run_what(prov)
     title = f"simlab challenge: {prog.get('name', '?')} {money(prog.get('size'), cur)} | {what}"
     info = [f"{r['runs']:,} attempts | seed {prov.get('seed')} | mode {doc['mode']}"]
     _header(console, title, info + header_lines(doc) + [ln for ln in horizon_lines(prov) if ln.strip()])
@@ -150,6 +150,7 @@ def _challenge(console: Any, doc: Mapping[str, Any]) -> None:
         console.print(Text("What this mode cannot see:", style="bold"))
         for c in r["caveats"]:
             console.print(f" - {c}", highlight=False)
+    _legs(console, r)
 
 
 def _ending_style(reason: str) -> str | None:
@@ -166,9 +167,9 @@ def _backtest(console: Any, doc: Mapping[str, Any]) -> None:
 
     prov, r = doc["provenance"], doc["result"]
     s = r["summary"]
-    st, data = prov.get("strategy") or {}, prov.get("data") or {}
+    data = prov.get("data") or prov.get("portfolio") or {}
     title = (
-        f"simlab backtest: {st.get('name')} on {data.get('name')} ({int(data.get('rows') or 0):,} bars) | "
+        f"simlab backtest: {run_what(prov)} ({int(data.get('rows') or 0):,} {'rows' if prov.get('legs') else 'bars'}) | "
         f"balance {_money(prov.get('balance'))} | seed {prov.get('seed')}"
     )
     _header(console, title, header_lines(doc))
@@ -203,6 +204,13 @@ def _backtest(console: Any, doc: Mapping[str, Any]) -> None:
                 name, f"{c['fills']:,}", f"{c['avg_spread_points']:.2f}", f"{c['avg_slippage_points']:.2f}"
             )
         console.print(t)
+    _legs(console, r)
+
+
+def _legs(console: Any, r: Mapping[str, Any]) -> None:
+    """A portfolio's legs (the plain text's table, its notes in yellow)."""
+    for line in legs_lines(r):
+        console.print(line, style="yellow" if line.strip().startswith("NOTE") else None, highlight=False)
 
 
 __all__ = ["is_terminal", "print_table"]

@@ -354,6 +354,14 @@ def track_drawdowns_nb(acc: np.ndarray, rules: np.ndarray, worst_eq: float) -> N
         acc[ACC_MAX_TOTAL_DD] = tdd
 
 
+@njit(cache=True, inline="always")
+def book_equity_point_nb(acc: np.ndarray, rules: np.ndarray, equity: float) -> None:
+    """One more equity point of this bar: the bar's worst equity and the drawdowns widen to it."""
+    if equity < acc[ACC_WORST_EQUITY]:
+        acc[ACC_WORST_EQUITY] = equity
+    track_drawdowns_nb(acc, rules, equity)
+
+
 @njit(cache=True)
 def book_closed_equity_nb(acc: np.ndarray, rules: np.ndarray) -> None:
     """A close inside this bar: the balance it booked (exit commission included) is one of the bar's equity points.
@@ -361,11 +369,9 @@ def book_closed_equity_nb(acc: np.ndarray, rules: np.ndarray) -> None:
     The worst equity seen before the close counts the position at its fill but not the commission of
     closing it; the judge counts that commission in the balance, so the drawdown statistics must too
     (a stop fill whose commission takes the balance under the daily limit reports a drawdown past it).
+    A portfolio with other legs still open books the balance plus what they hold (``book_equity_point_nb``).
     """
-    b = acc[ACC_BALANCE]
-    if b < acc[ACC_WORST_EQUITY]:
-        acc[ACC_WORST_EQUITY] = b
-    track_drawdowns_nb(acc, rules, b)
+    book_equity_point_nb(acc, rules, acc[ACC_BALANCE])
 
 
 @njit(cache=True)  # only on a new high (the caller tests it first): a call

@@ -192,6 +192,14 @@ def reason_name(res: np.ndarray) -> str:
     return L.BREACH_NAMES[int(res[L.RES_REASON])]
 
 
+def check_range(n: int, start: int, end: int | None, unit: str) -> int:
+    """The end of a run over [start, end) of ``n`` bars (rows): ``n`` when None; ValueError outside them."""
+    end = n if end is None else end
+    if not 0 <= start < end <= n:
+        raise ValueError(f"{unit} range [{start}, {end}) is not inside the {n} {unit}s")
+    return end
+
+
 def trade_capacity(sig_dir: np.ndarray) -> int:
     """An exact upper bound on trades: every entry needs its own long/short decision row."""
     return int(np.count_nonzero((sig_dir == L.DIR_LONG) | (sig_dir == L.DIR_SHORT))) + 1
@@ -357,9 +365,7 @@ def run_backtest(
     from simlab.kernel_nb import new_state, simulate_nb
 
     n = len(bars)
-    end = n if end is None else end
-    if not 0 <= start < end <= n:
-        raise ValueError(f"bar range [{start}, {end}) is not inside the {n} bars")
+    end = check_range(n, start, end, "bar")
     market = market or Market.build(bars, triple_day=int(getattr(spec, "triple_swap_day", 2)))
     costs = costs or CostSetup.fixed()
     sig = _intent_arrays(intents, n)

@@ -600,6 +600,134 @@ def _end_flat_breach_nb(
     end_phase_nb(res, acc, _STATUS_BREACHED, breach, t, via)
 
 
+# ------------------------------------------------------------------ a position inside a bar
+
+
+@njit(cache=True, inline="always")  # on every bar with a position: inlined, as the loop it replaces was
+def bar_exit_nb(
+    d: float,
+    stop_px: float,
+    tp_px: float,
+    xo: float,
+    xfav: float,
+    xadv: float,
+    cfg: np.ndarray,
+    costs: Costs,
+    sess: int,
+    seed: int,
+    attempt: int,
+    t: int,
+) -> tuple[int, float, float, float, float, float, bool]:
+    """How a position of side ``d`` leaves bar t by its stop ``stop_px`` or target ``tp_px`` (NaN: none).
+
+    ``xo`` / ``xfav`` / ``xadv``: the bar's open and favourable / adverse extremes on the exit side
+    (a long sells at the bid, a short buys at the ask); ``t`` keys the stop slippage draw (the
+    symbol's own bar index). Returns ``(exit_kind, fill, slip, via_gap, worst_px, best_px, at_open)``:
+    ``exit_kind`` 0 none, 1 stop, 2 target; the bar's worst and best prices for the position (an exit
+    at the open sees nothing of the bar; otherwise the adverse extreme may have come before a target,
+    assumed so: conservative); ``at_open``: the exit fills at the open (the bar gapped through it).
+    """
+    has_stop = not math.isnan(stop_px)
+    has_tp = not math.isnan(tp_px)
+    stop_hit = has_stop and d * (xadv - stop_px) <= 0.0
+    tp_hit = has_tp and d * (xfav - tp_px) >= 0.0
+    stop_gap = has_stop and d * (xo - stop_px) <= 0.0
+    tp_gap = has_tp and d * (xo - tp_px) >= 0.0
+    exit_kind = 0  # 1 stop, 2 target
+    if stop_gap:
+        exit_kind = 1
+    elif tp_gap:
+        exit_kind = 2
+    elif stop_hit and tp_hit:
+        exit_kind = 1 if cfg[CFG_SL_FIRST] > 0.0 else 2
+    elif stop_hit:
+        exit_kind = 1
+    elif tp_hit:
+        exit_kind = 2
+    fill = math.nan
+    slip = 0.0
+    via_gap = 0.0
+    if exit_kind == 1:
+        if cfg[CFG_SLIPPAGE] > 0.0 and not stop_gap:
+            slip = _sample_outlined_nb(
+                costs, COST_STOP_SLIP, sess, seed, attempt, t * N_DRAWS_PER_BAR + DRAW_STOP_SLIP
+            )
+        # a stop gapped through fills at the open: the gap is its slippage (the calibrated
+        # stop slippage is the overshoot of quotes through the level, so adding it would count it twice)
+        fill = xo if stop_gap else stop_px - d * slip
+        if stop_gap or slip > 0.0:
+            via_gap = 1.0
+    elif exit_kind == 2:
+        fill = xo if tp_gap else tp_px
+    worst_px = xadv
+    best_px = xfav
+    if exit_kind == 1:
+        worst_px = fill
+        if stop_gap:
+            best_px = fill
+    elif exit_kind == 2:
+        best_px = fill
+        if tp_gap:
+            worst_px = fill
+    at_open = (exit_kind == 1 and stop_gap) or (exit_kind == 2 and tp_gap)
+    return exit_kind, fill, slip, via_gap, worst_px, best_px, at_open
+
+
+@njit(cache=True, inline="always")  # on every bar: inlined, as the code it replaces was
+def orders_at_open_nb(
+    pos: np.ndarray,
+    acc: np.ndarray,
+    sym: np.ndarray,
+    cfg: np.ndarray,
+    rules: np.ndarray,
+    gov: np.ndarray,
+    costs: Costs,
+    trades: np.ndarray,
+    res: np.ndarray,
+    seed: int,
+    attempt: int,
+    t: int,
+    draw_bar: int,
+    sess: int,
+    fl: int,
+    flat_reason: int,
+    pdir: int,
+    bo: float,
+    ao: float,
+    spread_open: float,
+    entry_sess_pos: int,
+) -> tuple[bool, int]:
+    """The orders at bar t's open, after the kill switch: a close for ``flat_reason`` (``EXIT_*``, 0:
+    none), then the entry ``pdir`` decided at the previous close (the calendar may still veto it).
+
+    ``draw_bar`` keys the slippage draws (the symbol's own bar index). Returns ``(closed_at_open,
+    entry session of what is open now)``; the pending order is cleared.
+    """
+    closed_at_open = False
+    if flat_reason != 0 and pos[POS_DIR] != 0.0:
+        slip = _slip_nb(_COST_EXIT_SLIP, sess, draw_bar, _DRAW_EXIT_SLIP, cfg, costs, seed, attempt)
+        fill = bo - slip if pos[POS_DIR] > 0 else ao + slip
+        _close_position_nb(
+            pos, acc, sym, gov, trades, res, fill, spread_open, slip, t, flat_reason, entry_sess_pos, sess
+        )
+        closed_at_open = True
+        lock_after_close_nb(acc, rules)  # the closed-balance high moves a locking trailing limit at once
+    if (pdir == DIR_LONG or pdir == DIR_SHORT) and pos[POS_DIR] == 0.0:
+        # the order was sized at the decision; the calendar or kill switch may still veto it at the open
+        veto = entry_block_nb(acc, gov, fl, math.nan, t)
+        if veto != BLOCK_NONE:
+            res[RES_REFUSED + veto - 1] += 1.0
+        else:
+            slip = _slip_nb(_COST_ENTRY_SLIP, sess, draw_bar, _DRAW_ENTRY_SLIP, cfg, costs, seed, attempt)
+            fill = ao + slip if pdir == DIR_LONG else bo - slip
+            _open_position_nb(pos, acc, sym, float(pdir), fill, spread_open, slip, t)
+            entry_sess_pos = sess
+    pos[POS_PENDING_DIR] = 0.0
+    pos[POS_PENDING_FLATTEN] = 0.0
+    pos[POS_PENDING_REASON] = 0.0
+    return closed_at_open, entry_sess_pos
+
+
 # ------------------------------------------------------------------ one bar
 
 
@@ -700,28 +828,10 @@ def step_nb(
             pos, acc, sym, gov, rules, trades, res, fill, spread_open, slip, t, _EXIT_KILL_SWITCH, entry_sess_pos, sess,
             _STATUS_HALTED, _EXIT_KILL_SWITCH,
         )  # fmt: skip
-    closed_at_open = False
-    if flat_reason != 0 and pos[POS_DIR] != 0.0:
-        slip = _slip_nb(_COST_EXIT_SLIP, sess, t, _DRAW_EXIT_SLIP, cfg, costs, seed, attempt)
-        fill = bo - slip if pos[POS_DIR] > 0 else ao + slip
-        _close_position_nb(
-            pos, acc, sym, gov, trades, res, fill, spread_open, slip, t, flat_reason, entry_sess_pos, sess
-        )
-        closed_at_open = True
-        lock_after_close_nb(acc, rules)  # the closed-balance high moves a locking trailing limit at once
-    if (pdir == DIR_LONG or pdir == DIR_SHORT) and pos[POS_DIR] == 0.0:
-        # the order was sized at the decision; the calendar or kill switch may still veto it at the open
-        veto = entry_block_nb(acc, gov, fl, math.nan, t)
-        if veto != BLOCK_NONE:
-            res[RES_REFUSED + veto - 1] += 1.0
-        else:
-            slip = _slip_nb(_COST_ENTRY_SLIP, sess, t, _DRAW_ENTRY_SLIP, cfg, costs, seed, attempt)
-            fill = ao + slip if pdir == DIR_LONG else bo - slip
-            _open_position_nb(pos, acc, sym, float(pdir), fill, spread_open, slip, t)
-            entry_sess_pos = sess
-    pos[POS_PENDING_DIR] = 0.0
-    pos[POS_PENDING_FLATTEN] = 0.0
-    pos[POS_PENDING_REASON] = 0.0
+    closed_at_open, entry_sess_pos = orders_at_open_nb(
+        pos, acc, sym, cfg, rules, gov, costs, trades, res, seed, attempt, t, t, sess, fl, flat_reason, pdir,
+        bo, ao, spread_open, entry_sess_pos,
+    )  # fmt: skip
 
     # ---- inside the bar: stops, targets, the governors' equity floor, worst and best equity
     via_gap = 0.0
@@ -751,50 +861,9 @@ def step_nb(
                 stop_px = fpx
                 stop_reason = floor_reason
         tp_px = pos[POS_TP]
-        has_stop = not math.isnan(stop_px)
-        has_tp = not math.isnan(tp_px)
-        stop_hit = has_stop and d * (xadv - stop_px) <= 0.0
-        tp_hit = has_tp and d * (xfav - tp_px) >= 0.0
-        stop_gap = has_stop and d * (xo - stop_px) <= 0.0
-        tp_gap = has_tp and d * (xo - tp_px) >= 0.0
-        exit_kind = 0  # 1 stop, 2 target
-        if stop_gap:
-            exit_kind = 1
-        elif tp_gap:
-            exit_kind = 2
-        elif stop_hit and tp_hit:
-            exit_kind = 1 if cfg[CFG_SL_FIRST] > 0.0 else 2
-        elif stop_hit:
-            exit_kind = 1
-        elif tp_hit:
-            exit_kind = 2
-        fill = math.nan
-        slip = 0.0
-        if exit_kind == 1:
-            slip = 0.0
-            if cfg[CFG_SLIPPAGE] > 0.0 and not stop_gap:
-                slip = _sample_outlined_nb(
-                    costs, COST_STOP_SLIP, sess, seed, attempt, t * N_DRAWS_PER_BAR + DRAW_STOP_SLIP
-                )
-            # a stop gapped through fills at the open: the gap is its slippage (the calibrated
-            # stop slippage is the overshoot of quotes through the level, so adding it would count it twice)
-            fill = xo if stop_gap else stop_px - d * slip
-            if stop_gap or slip > 0.0:
-                via_gap = 1.0
-        elif exit_kind == 2:
-            fill = xo if tp_gap else tp_px
-        # worst / best equity inside the bar: an exit at the open sees nothing of the bar;
-        # otherwise the adverse extreme may have come before a target (assumed so: conservative)
-        worst_px = xadv
-        best_px = xfav
-        if exit_kind == 1:
-            worst_px = fill
-            if stop_gap:
-                best_px = fill
-        elif exit_kind == 2:
-            best_px = fill
-            if tp_gap:
-                worst_px = fill
+        exit_kind, fill, slip, via_gap, worst_px, best_px, _ = bar_exit_nb(
+            d, stop_px, tp_px, xo, xfav, xadv, cfg, costs, sess, seed, attempt, t
+        )
         worst_eq = bal + price_pnl_nb(sym, d, entry, vol, worst_px) + pos[POS_SWAP]
         best_eq = bal + price_pnl_nb(sym, d, entry, vol, best_px) + pos[POS_SWAP]
         high_first = bc < bo  # a down bar: open-high-low-close
@@ -981,6 +1050,12 @@ def finish_nb(
             )
             acc[ACC_EQUITY] = acc[ACC_BALANCE]
         res[RES_END_BAR] = t
+    result_nb(acc, res, day)
+
+
+@njit(cache=True, inline="always")  # called from ordinary calls only: no compile unit of its own
+def result_nb(acc: np.ndarray, res: np.ndarray, day: np.ndarray) -> None:
+    """The phase's result vector from the account's books, once it ended at ``res[RES_END_BAR]``."""
     end = int(res[RES_END_BAR])
     res[RES_N_TRADES] = acc[ACC_N_TRADES]
     res[RES_DAYS_COUNTED] = acc[ACC_DAYS_COUNTED] + (1.0 if acc[ACC_DAY_COUNTED] > 0.0 else 0.0)
@@ -993,6 +1068,17 @@ def finish_nb(
 
 
 # ------------------------------------------------------------------ many bars
+
+
+@njit(cache=True, inline="always")
+def curve_row_nb(curve: np.ndarray, i: int, acc: np.ndarray) -> None:
+    """Row i of the curve after a bar: balance, equity, worst equity and the rule levels as the kernel
+    holds them (reports draw them; never recomputed outside)."""
+    curve[i, CURVE_BALANCE] = acc[ACC_BALANCE]
+    curve[i, CURVE_EQUITY] = acc[ACC_EQUITY]
+    curve[i, CURVE_WORST_EQUITY] = acc[ACC_WORST_EQUITY]
+    curve[i, CURVE_DAILY_LIMIT] = acc[ACC_DAILY_LIMIT]
+    curve[i, CURVE_MAXLOSS_LIMIT] = acc[ACC_MAXLOSS_LIMIT]
 
 
 @njit(cache=True)
@@ -1038,13 +1124,7 @@ def simulate_nb(
         )  # fmt: skip
         last = t
         if record:
-            i = t - start
-            curve[i, CURVE_BALANCE] = acc[ACC_BALANCE]
-            curve[i, CURVE_EQUITY] = acc[ACC_EQUITY]
-            curve[i, CURVE_WORST_EQUITY] = acc[ACC_WORST_EQUITY]
-            # the rule levels as the kernel holds them (reports draw them; never recomputed outside)
-            curve[i, CURVE_DAILY_LIMIT] = acc[ACC_DAILY_LIMIT]
-            curve[i, CURVE_MAXLOSS_LIMIT] = acc[ACC_MAXLOSS_LIMIT]
+            curve_row_nb(curve, t - start, acc)
         if status != STATUS_RUNNING:
             break
     ask_close = bar_ask_close_nb(last, clock, quotes, prm.cfg, costs, seed, attempt)

@@ -84,6 +84,45 @@ class State(NamedTuple):
     trades: Any  # float64 (capacity, TR_SIZE)
 
 
+# A portfolio (simlab.portfolio_nb) runs the same groups with a leading leg axis: Quotes (L, n, ...),
+# Signals (L, n), Costs (L, ...), Params.sym and Params.cfg (L, ...), and these two of its own.
+
+
+class Legs(NamedTuple):
+    """Where each leg of a portfolio is on the grid (``simlab.align``), and its profit conversion."""
+
+    has_bar: Any  # bool (L, n): the leg has a bar on the row (it may fill, its strategy decided there)
+    own: Any  # int64 (L, n): the leg's own bar index of its last bar at or before the row (-1: absent)
+    next_row: Any  # int64 (L, n): the row of the leg's next bar (n: none): where an order decided fills
+    vpp: Any  # float64 (L, n): value of a 1.0 price move per lot on the row (converted legs only)
+    converted: Any  # bool (L,): the leg's profit converts at vpp (simlab.currency)
+    seeds: Any  # int64 (L,): the seed of each leg's cost draws (leg 0: the run's seed)
+
+
+class Book(NamedTuple):
+    """What a portfolio run changes: the account, each leg's position, the phase's result, the ledger."""
+
+    acc: Any  # float64 (ACC_SIZE,): account-wide
+    pos: Any  # float64 (L, POS_SIZE): one position row per leg
+    res: Any  # float64 (RES_SIZE,)
+    trades: Any  # float64 (capacity, TR_SIZE): every leg's trades in the order they closed
+    trade_leg: Any  # int64 (capacity,): the leg of each trade
+    legs: Any  # float64 (L, LEG_SIZE): each leg's trades and costs (LEG_*)
+    mark: Any  # float64 (L, 2): each leg's bid and ask close as its last bar was priced (its carried price)
+    sym: Any  # float64 (L, SYM_SIZE): the legs' symbol vectors as run (a converted leg's tick value per row)
+
+
+# each leg's counts in a portfolio phase (Book.legs): its share of the account's trades and costs
+LEG_TRADES = 0
+LEG_PNL = 1  # net
+LEG_GROSS = 2
+LEG_COMMISSION = 3
+LEG_SWAP = 4  # signed, negative = paid
+LEG_SPREAD_COST = 5
+LEG_SLIP_COST = 6
+LEG_SIZE = 8
+
+
 # ---------------------------------------------------------------- intents
 DIR_HOLD = 0  # no change: keep whatever is open (the default of a zeros array)
 DIR_LONG = 1  # be long: open, or reverse a short

@@ -67,9 +67,12 @@ def eligible_starts(
     return out
 
 
-def start_days(m: Market, horizon_days: int, warmup_bars: int, where: str) -> tuple[np.ndarray, Exclusion]:
+def start_days(
+    m: Market, horizon_days: int, warmup_bars: int, where: str, holes: Holes | None = None
+) -> tuple[np.ndarray, Exclusion]:
     """The start bars of a run under the hole rule (``simlab.holes``), and what the rule excluded.
 
+    ``holes``: those of the market's bars unless given (a portfolio's: any leg's, on its grid).
     One-line input errors when the data are too short for one attempt, or when every start day's
     window holds a hole.
     """
@@ -82,7 +85,7 @@ def start_days(m: Market, horizon_days: int, warmup_bars: int, where: str) -> tu
             f"the data cover {span} trading-day ids after a {w}-bar warm-up; one attempt needs "
             f"{h} days (lower --horizon-days or give more data)",
         )
-    holes = Holes.of(m.bars)
+    holes = Holes.of(m.bars) if holes is None else holes
     starts = candidates[window_clear(m.day, candidates, h, w, holes.after)]
     if starts.shape[0] == 0:
         fit = longest_clear_horizon(m.day, holes.after, w)

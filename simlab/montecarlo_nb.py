@@ -88,21 +88,9 @@ def attempt_nb(
     """
     day = clock.day
     phase_rules = prm.rules
-    k = start_bars.shape[0]
-    j = int(uniform_nb(seed, a, START_DRAW) * k)
-    if j >= k:
-        j = k - 1
-    s = int(start_bars[j])
-    end = first_at_or_after_nb(day, s, day[s] + horizon_days)
+    start, s, end = attempt_window_nb(a, day, seed, start_bars, horizon_days, out)
     st = State(np.zeros(ACC_SIZE), np.zeros(POS_SIZE), np.zeros(RES_SIZE), np.zeros((0, TR_SIZE)))
-    res = st.res  # an attempt's ledger is not kept (trades: counts only)
-    curve = np.zeros((0, CURVE_SIZE))
-    # element loops, not slice assignments: numba's slice copy compiles its shape-mismatch error
-    # message (string formatting), two seconds of every cold start
-    for p in range(phase_rules.shape[0]):
-        for k in range(RES_SIZE):
-            out[p, k] = 0.0
-        out[p, RES_STATUS] = -1.0
+    curve = np.zeros((0, CURVE_SIZE))  # an attempt's ledger is not kept (trades: counts only)
     for p in range(phase_rules.shape[0]):
         if s >= end:
             break
@@ -110,13 +98,42 @@ def attempt_nb(
             clock, quotes, sig, Params(prm.sym, prm.cfg, phase_rules[p], prm.gov), costs, seed, a, s, end, st,
             curve, _CLOSE_AT_END,
         )  # fmt: skip
-        for k in range(RES_SIZE):
-            out[p, k] = res[k]
-        if res[RES_STATUS] != STATUS_PASSED:
+        s = phase_done_nb(out, p, st.res, day)
+        if s < 0:
             break
-        # the next phase starts with the next trading day, with a fresh account
-        s = next_day_start_nb(day, int(res[RES_END_BAR]))
-    return int(start_bars[j])
+    return start
+
+
+@njit(cache=True, inline="always")  # called from ordinary calls only: no compile unit of its own
+def attempt_window_nb(
+    a: int, day: np.ndarray, seed: int, start_bars: np.ndarray, horizon_days: int, out: np.ndarray
+) -> tuple[int, int, int]:
+    """Attempt ``a``'s drawn start bar, its first bar and the bar it stops before; ``out`` cleared
+    (every phase not reached: status -1)."""
+    k = start_bars.shape[0]
+    j = int(uniform_nb(seed, a, START_DRAW) * k)
+    if j >= k:
+        j = k - 1
+    s = int(start_bars[j])
+    end = first_at_or_after_nb(day, s, day[s] + horizon_days)
+    # element loops, not slice assignments: numba's slice copy compiles its shape-mismatch error
+    # message (string formatting), two seconds of every cold start
+    for p in range(out.shape[0]):
+        for k in range(RES_SIZE):
+            out[p, k] = 0.0
+        out[p, RES_STATUS] = -1.0
+    return s, s, end
+
+
+@njit(cache=True, inline="always")
+def phase_done_nb(out: np.ndarray, p: int, res: np.ndarray, day: np.ndarray) -> int:
+    """Phase p ended with ``res``: into ``out[p]``; the first bar of the next phase (the next trading
+    day, with a fresh account), or -1 when this one was not passed."""
+    for k in range(RES_SIZE):
+        out[p, k] = res[k]
+    if res[RES_STATUS] != STATUS_PASSED:
+        return -1
+    return next_day_start_nb(day, int(res[RES_END_BAR]))
 
 
 @njit(cache=True, nogil=True)

@@ -408,6 +408,71 @@ def horizon_lines(prov: Mapping[str, Any]) -> list[str]:
     ]
 
 
+def run_what(prov: Mapping[str, Any]) -> str:
+    """What ran, in a few words: "ma_cross on FILE", or a portfolio's legs "EURUSD ma_cross + GER40 donchian"."""
+    legs = prov.get("legs")
+    if legs:
+        return "portfolio " + " + ".join(
+            f"{(leg.get('symbol') or {}).get('name')} {(leg.get('strategy') or {}).get('name')}"
+            for leg in legs
+        )
+    return f"{(prov.get('strategy') or {}).get('name')} on {(prov.get('data') or {}).get('name')}"
+
+
+def portfolio_lines(prov: Mapping[str, Any]) -> list[str]:
+    """The provenance lines of a portfolio's legs: data, strategy, sizing, costs, profit conversion."""
+    pf = prov.get("portfolio") or {}
+    lines = [
+        f"  portfolio: {len(prov.get('legs') or [])} legs under one account ({pf.get('account_currency')}), "
+        f"{pf.get('rows', 0):,} rows of {pf.get('bar')}"
+        + (f" | file {pf['file']} (sha256 {str(pf.get('sha256', ''))[:12]})" if pf.get("file") else "")
+    ]
+    for leg in prov.get("legs") or []:
+        sym, data, st = leg.get("symbol") or {}, leg.get("data") or {}, leg.get("strategy") or {}
+        em, conv, tz = leg.get("exec_model") or {}, leg.get("conversion") or {}, data.get("time_zone") or {}
+        params = ", ".join(f"{k}={v}" for k, v in (st.get("params") or {}).items())
+        sizing = (
+            f"fixed volume {leg['volume']:g} lots"
+            if leg.get("volume")
+            else f"risk {100 * (leg.get('risk') or 0):.2f}%"
+        )
+        lines.append(
+            f"  leg {sym.get('name')}: {data.get('name')} ({data.get('rows', 0):,} bars, {data.get('first')} .. "
+            f"{data.get('last')}, sha256 {str(data.get('sha256', ''))[:12]}, tz {tz.get('tz')})"
+        )
+        lines.append(
+            f"      {st.get('spec')} ({params}) | {sizing} | costs {em.get('ident')} | profit: {conv.get('source')}"
+            + (
+                f" ({conv.get('pair')})"
+                if conv.get("pair") and conv.get("source") != "fixed tick value"
+                else ""
+            )
+        )
+    for c in prov.get("convert") or []:
+        d = c.get("data") or {}
+        lines.append(
+            f"  converts with {c.get('pair')}: {d.get('name')} (sha256 {str(d.get('sha256', ''))[:12]})"
+        )
+    return lines
+
+
+def legs_lines(r: Mapping[str, Any]) -> list[str]:
+    """The result's ``legs`` as a table (a portfolio's), with what each leg's conversion says."""
+    legs = r.get("legs")
+    if not legs:
+        return []
+    lines = ["", "  leg            trades       net P/L    costs paid"]
+    for leg in legs:
+        lines.append(
+            f"  {leg['symbol']:<12} {leg['trades']:>8,} {_fmt(leg['net_pnl']):>13} {_fmt(leg['costs']['total']):>13}"
+        )
+    for leg in legs:
+        note = (leg.get("conversion") or {}).get("note")
+        if note:
+            lines.append(f"  NOTE {note}")
+    return lines
+
+
 def header_lines(doc: Mapping[str, Any]) -> list[str]:
     """The provenance lines at the top of a challenge or backtest table."""
     prov = doc["provenance"]
@@ -430,6 +495,14 @@ def header_lines(doc: Mapping[str, Any]) -> list[str]:
             )
         if prov.get("trade_scale", 1.0) != 1.0:
             lines.append(f"  every trade's P/L scaled x{prov['trade_scale']:g}")
+    elif prov.get("legs"):
+        lines.extend(portfolio_lines(prov))
+        checks = [leg.get("lookahead_check") or {} for leg in prov["legs"]]
+        passed = all(x.get("ran") for x in checks)
+        lines.append(
+            "  look-ahead check: "
+            + ("passed on every leg" if passed else f"skipped ({checks[0].get('reason', '')})")
+        )
     elif prov.get("data"):
         data = prov.get("data") or {}
         em = prov.get("exec_model") or {}
@@ -483,7 +556,7 @@ def format_challenge_table(doc: Mapping[str, Any]) -> str:
             "replay": "the real order of days from the first",
         }.get(str(prov.get("start_mode", "bootstrap")), "")
     else:
-        what = f"{(prov.get('strategy') or {}).get('name')} on {(prov.get('data') or {}).get('name')}"
+        what = run_what(prov)
         how = (
             f"day bootstrap, mean block {prov['bootstrap_block_days']} days"
             if mode == "day_bootstrap"
@@ -558,6 +631,7 @@ def format_challenge_table(doc: Mapping[str, Any]) -> str:
         lines.append("")
         lines.append("  What this mode cannot see:")
         lines.extend(f"    - {c}" for c in r["caveats"])
+    lines.extend(legs_lines(r))
     return "\n".join(lines)
 
 
@@ -581,10 +655,9 @@ def format_backtest_table(doc: Mapping[str, Any]) -> str:
     prov = doc["provenance"]
     r = doc["result"]
     s = r["summary"]
-    st = prov.get("strategy") or {}
-    data = prov.get("data") or {}
+    data = prov.get("data") or (prov.get("portfolio") or {})
     lines = [
-        f"simlab backtest: {st.get('name')} on {data.get('name')} ({data.get('rows', 0):,} bars) | "
+        f"simlab backtest: {run_what(prov)} ({data.get('rows', 0):,} {'rows' if prov.get('legs') else 'bars'}) | "
         f"balance {_money(prov.get('balance'))} | seed {prov.get('seed')}",
         *header_lines(doc),
     ]
@@ -613,6 +686,7 @@ def format_backtest_table(doc: Mapping[str, Any]) -> str:
             lines.append(
                 f"    {name:<31} {c['fills']:>5}   {c['avg_spread_points']:>10.2f}   {c['avg_slippage_points']:>12.2f}"
             )
+    lines.extend(legs_lines(r))
     return "\n".join(lines)
 
 
@@ -640,6 +714,7 @@ __all__ = [
     "format_challenge_table",
     "format_table",
     "json_safe",
+    "legs_lines",
     "pass_within_days",
     "pass_within_points",
     "read_result",

@@ -121,9 +121,34 @@ def trace_attempt(
     from it is a bug (RuntimeError), never a silently different picture.
     """
     from simlab.engine import run_backtest
+
+    def run_phase(p: int, s: int, end: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        r = run_backtest(
+            market.bars, intents, setup.spec, market=market, costs=setup.costs, rules=setup.phase_rules[p],
+            gov=setup.gov, initial_balance=setup.initial_balance, risk=setup.risk,
+            fixed_volume=setup.fixed_volume, seed=setup.seed, attempt=attempt, start=s, end=end,
+        )  # fmt: skip
+        return r.res, r.curve, r.trades_raw
+
+    return trace_phases(setup, market.day, market.bars.time, attempt, start, expect, run_phase)
+
+
+def trace_phases(
+    setup: Any,
+    day: np.ndarray,
+    time: np.ndarray,
+    attempt: int,
+    start: int,
+    expect: np.ndarray,
+    run_phase: Callable[[int, int, int], tuple[np.ndarray, np.ndarray, np.ndarray]],
+) -> AttemptTrace:
+    """An attempt's phases from bar ``start`` of a history (``day``, ``time``), as the Monte Carlo kernels
+    run them: ``run_phase(p, s, end)`` runs phase p over bars [s, end) with a ledger and a curve and
+    returns its (RES_* vector, curve, ledger). ``setup``: its ``phase_rules``, ``phase_names`` and
+    ``horizon_days``. A phase whose result differs from ``expect[p]`` is a RuntimeError."""
     from simlab.montecarlo_nb import first_at_or_after_nb, next_day_start_nb
 
-    day = np.asarray(market.day, dtype=np.int64)
+    day = np.asarray(day, dtype=np.int64)
     s = int(start)
     end = int(first_at_or_after_nb(day, s, day[s] + setup.horizon_days))
     phases: list[PhasePath] = []
@@ -131,28 +156,23 @@ def trace_attempt(
     for p in range(setup.phase_rules.shape[0]):
         if s >= end:
             break
-        r = run_backtest(
-            market.bars, intents, setup.spec, market=market, costs=setup.costs, rules=setup.phase_rules[p],
-            gov=setup.gov, initial_balance=setup.initial_balance, risk=setup.risk,
-            fixed_volume=setup.fixed_volume, seed=setup.seed, attempt=attempt, start=s, end=end,
-        )  # fmt: skip
-        if not np.array_equal(r.res[_CHECKED], np.asarray(expect[p])[_CHECKED]):
+        res, curve, trades = run_phase(p, s, end)
+        if not np.array_equal(res[_CHECKED], np.asarray(expect[p])[_CHECKED]):
             raise RuntimeError(
                 f"attempt {attempt}, phase {p}: the traced run differs from the Monte Carlo run "
                 "(the sample must re-run the same kernel on the same keys)"
             )
-        n = r.curve.shape[0]
-        status = L.STATUS_NAMES[int(r.res[L.RES_STATUS])]
+        n = curve.shape[0]
+        status = L.STATUS_NAMES[int(res[L.RES_STATUS])]
         phases.append(
-            daily_path(r.curve, day[s : s + n], setup.phase_names[p], status, int(day[s] - day[start]))
+            daily_path(curve, day[s : s + n], setup.phase_names[p], status, int(day[s] - day[start]))
         )
-        ledgers.append(r.trades_raw)
-        if int(r.res[L.RES_STATUS]) != L.STATUS_PASSED:
+        ledgers.append(trades)
+        if int(res[L.RES_STATUS]) != L.STATUS_PASSED:
             break
-        s = int(next_day_start_nb(day, int(r.res[L.RES_END_BAR])))
+        s = int(next_day_start_nb(day, int(res[L.RES_END_BAR])))
     trades = np.concatenate(ledgers) if ledgers else np.zeros((0, L.TR_SIZE))
-    t = market.bars.time
-    hold = t[trades[:, L.TR_EXIT_BAR].astype(np.int64)] - t[trades[:, L.TR_ENTRY_BAR].astype(np.int64)]
+    hold = time[trades[:, L.TR_EXIT_BAR].astype(np.int64)] - time[trades[:, L.TR_ENTRY_BAR].astype(np.int64)]
     return AttemptTrace(attempt, phases, trades, hold.astype(np.int64))
 
 
@@ -300,5 +320,6 @@ __all__ = [
     "session_costs",
     "trace_attempt",
     "trace_first",
+    "trace_phases",
     "trade_stats",
 ]

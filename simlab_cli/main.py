@@ -14,9 +14,9 @@ from typing import NoReturn
 
 # name -> one-line help. Order is the order shown by --help.
 COMMANDS: dict[str, str] = {
-    "challenge": "Monte Carlo prop-challenge attempts: pass rate, days to pass, what breaks it",
+    "challenge": "Monte Carlo prop-challenge attempts: pass rate, days to pass, what breaks it (one symbol or a portfolio)",
     "sweep": "a grid of challenge runs (risk, parameters, governors, firms): the best cell, checked out of sample",
-    "backtest": "one backtest of a strategy on a data file: trades, P/L, drawdown, costs paid",
+    "backtest": "one backtest of a strategy on a data file, or of a portfolio of symbols under one account",
     "calibrate": "learn a per-session spread / slippage / latency model from ticks, fills or MT5 deals",
     "check-strategy": "look-ahead check: do decisions change when the future is added?",
     "programs": "list the prop-firm programs (rule presets) and their account sizes",

@@ -90,8 +90,8 @@ def canonical_argv(
         if isinstance(action, argparse._StoreTrueAction):
             if value:
                 out.append(opt)
-        elif isinstance(action, argparse._AppendAction):
-            for item in value:
+        elif isinstance(action, argparse._AppendAction) or isinstance(value, list):
+            for item in value:  # a repeated option (a portfolio's --data SYMBOL=FILE legs)
                 out += [opt, _fmt_value(item)]
         else:
             out += [opt, _fmt_value(value)]

@@ -118,6 +118,35 @@ def plain_symbol(**changes: object):
     return get_symbol("EURUSD").with_overrides(**base)
 
 
+def quiet_symbol(name: str):
+    """A preset with no commission and no swap (XAUUSD: 1,000 USD per 1.0 for 10 lots; US30: 10 USD a point)."""
+    return get_symbol(name).with_overrides(commission_per_lot=0.0, swap_long=0.0, swap_short=0.0)
+
+
+def run_portfolio(tapes, names, *, rules=None, gov=None, lots=10.0, costs=None, seed=0):
+    """Hand-written tapes run as the legs of one account (``quiet_symbol`` specs, fixed ``lots`` each)."""
+    from simlab.align import align
+    from simlab.currency import plan_conversions
+    from simlab.engine import CostSetup
+    from simlab.portfolio_engine import LegSettings, run_portfolio_backtest
+    from simlab.portfolio_market import PortfolioMarket
+
+    built = [tp.build() for tp in tapes]
+    bars = [b for b, _ in built]
+    specs = [quiet_symbol(n) for n in names]
+    grid = align(bars, names)
+    conv = plan_conversions(
+        specs, [None] * len(names), grid.time, [g.first_row for g in grid.legs], {}, names
+    )
+    market = PortfolioMarket.build(grid, bars, names, specs, conv)
+    settings = LegSettings(
+        tuple(costs or [CostSetup.fixed()] * len(names)),
+        tuple(0.0 for _ in names),
+        tuple(lots for _ in names),
+    )
+    return run_portfolio_backtest(market, [it for _, it in built], settings, rules=rules, gov=gov, seed=seed)
+
+
 def rule_vector(**kw: float) -> np.ndarray:
     """A hand-built RULE_* vector; keys are the layout names without the RULE_ prefix, lower case."""
     v = np.zeros(L.RULE_SIZE, dtype=np.float64)

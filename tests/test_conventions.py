@@ -6,7 +6,11 @@ README "Rules and governors" and challenges/README.md ("Conventions") state them
 2. when one bar breaks both the daily and the max-loss limit, the reason is max loss;
 3. the horizon is counted in rule days (calendar days of the program's day boundary, weekends
    included), and the next phase starts on the next rule day after the day the phase passed;
-4. a breach closes the position at the bar's worst price (the point the rule judged).
+4. a breach closes the position at the bar's worst price (the point the rule judged);
+5. a portfolio's worst intrabar equity is the balance plus the sum of its legs' worst floating P/L (a leg
+   without a bar at its last close), and a breach closes every leg at its worst price;
+6. a portfolio's governor floor closes the legs moving in the bar at the point of their shared adverse
+   way where the account is at the floor.
 
 Money as in tests/test_rules_scenarios.py: 10 lots of a EURUSD-like symbol with no commission,
 swap or spread make 100 USD per 0.0001, on a 100,000 USD account.
@@ -16,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _builders import Intents, Tape, plain_symbol, rule_vector
+from _builders import Intents, Tape, gov_vector, plain_symbol, rule_vector, run_portfolio
 
 from simlab import layout as L
 from simlab.bars import Bars
@@ -210,3 +214,57 @@ def test_the_next_phase_starts_on_the_next_rule_day():
         seen_friday |= friday
         assert res.days_to_pass()[list(np.flatnonzero(res.passed_all())).index(a)] == (4 if friday else 2)
     assert seen_friday
+
+
+# =============================================================================== portfolios (5, 6)
+# Gold (XAUUSD, 10 lots: 1,000 USD per 1.0) and the Dow (US30, 10 lots: 10 USD a point), no costs.
+
+
+def _gold_and_dow(gold_bar2_low: float, dow_bar2_low: float) -> list[Tape]:
+    gold, dow = Tape(), Tape()
+    gold.bar("2024-03-05T08:00", 2000.0, decide=LONG)
+    gold.bar("2024-03-05T09:00", (2000.0, 2001.0, 1999.0, 2000.0))
+    gold.bar("2024-03-05T10:00", (2000.0, 2000.0, gold_bar2_low, 2000.0))
+    dow.bar("2024-03-05T08:00", 39_000.0, decide=LONG)
+    dow.bar("2024-03-05T09:00", (39_000.0, 39_000.0, 38_900.0, 39_000.0))
+    # no Dow bar at 10:00: it counts at its 09:00 close; its bar at 11:00
+    dow.bar("2024-03-05T11:00", (39_000.0, 39_000.0, dow_bar2_low, 39_000.0))
+    return [gold, dow]
+
+
+def test_a_portfolios_worst_equity_sums_its_legs_worst_floating():
+    r = run_portfolio(_gold_and_dow(1997.0, 38_700.0), ["XAUUSD", "US30"]).account
+    # 09:00: gold low 1999 (-1,000) + Dow low 38,900 (-1,000); 10:00: gold low 1997 (-3,000) + the Dow at its
+    # 09:00 close 39,000 (0); 11:00: gold carried at 2000 (0) + Dow low 38,700 (-3,000)
+    assert r.curve[1:, L.CURVE_WORST_EQUITY].tolist() == [98_000.0, 97_000.0, 97_000.0]
+
+
+def test_a_portfolio_breach_closes_every_leg_at_its_worst_price():
+    rules = rule_vector(daily_pct=0.05, daily_floating=1.0, daily_basis=L.BASIS_BALANCE)
+    tapes = _gold_and_dow(1997.0, 38_700.0)
+    tapes[1].rows[1][2] = 38_700.0  # the Dow's 09:00 low: -3,000 with gold's -1,000 is not yet 5,000
+    tapes[0].rows[1][2] = 1998.0  # gold's 09:00 low: -2,000 with the Dow's -3,000: 95,000 is not under it
+    r = run_portfolio(tapes, ["XAUUSD", "US30"], rules=rules).account
+    assert (r.status, r.breach_reason, int(r.res[L.RES_END_BAR])) == ("running", "none", 3)
+    tapes[0].rows[1][2] = 1997.9  # 100,000 - 2,100 - 3,000 = 94,900 < 95,000: breached at 09:00
+    r = run_portfolio(tapes, ["XAUUSD", "US30"], rules=rules).account
+    assert (r.status, r.breach_reason, int(r.res[L.RES_END_BAR])) == ("breached", "daily_loss", 1)
+    t = r.trades()
+    assert t["exit_price"].tolist() == [1997.9, 38_700.0] and t["exit_reason"].tolist() == ["rule_breach"] * 2
+    assert r.res[L.RES_BALANCE] == pytest.approx(94_900.0, abs=1e-6)
+
+
+def test_a_portfolios_governor_floor_closes_the_moving_legs_on_their_shared_way():
+    rules = rule_vector(daily_pct=0.05, daily_floating=1.0, daily_basis=L.BASIS_BALANCE)
+    gov = gov_vector(daily_buffer_pct=0.01)  # the floor: 95,000 + 1,000 = 96,000
+    gold, dow = Tape(), Tape()
+    gold.bar("2024-03-05T08:00", 2000.0, decide=LONG)
+    gold.bar("2024-03-05T09:00", (2000.0, 2000.0, 1996.0, 1998.0))  # its way: 2000 -> 1996
+    dow.bar("2024-03-05T08:00", 39_000.0, decide=LONG)
+    dow.bar("2024-03-05T09:00", (39_000.0, 39_000.0, 38_600.0, 38_800.0))  # its way: 39,000 -> 38,600
+    r = run_portfolio([gold, dow], ["XAUUSD", "US30"], rules=rules, gov=gov).account
+    # at a share k of both ways: 100,000 - 4,000 k - 4,000 k = 96,000 -> k = 0.5: gold 1998, the Dow 38,800
+    t = r.trades()
+    assert t["exit_reason"].tolist() == ["governor_daily_buffer"] * 2
+    assert t["exit_price"].tolist() == pytest.approx([1998.0, 38_800.0], abs=1e-9)
+    assert r.status == "running" and r.res[L.RES_BALANCE] == pytest.approx(96_000.0, abs=1e-6)

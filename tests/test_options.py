@@ -87,9 +87,23 @@ def files(tmp_path_factory) -> dict[str, str]:
             trades.append(f"{day} 09:00,{day} 15:00,{p},{max(-p, 0) + 100}")
         day += dt.timedelta(days=1)
     (d / "trades.csv").write_text("\n".join(trades) + "\n")
+    # a GER40 leg (priced in EUR) on the same hours: the bars scaled into its price range
+    rows = [",".join(cols)]
+    for i in range(n):
+        rows.append(
+            ",".join(
+                [iso[i], *(f"{x * 16000:.1f}" for x in b.bid[i]), *(f"{x * 16000:.1f}" for x in b.ask[i])]
+            )
+        )
+    (d / "ger40.csv").write_text("\n".join(rows) + "\n")
+    (d / "portfolio.toml").write_text(
+        '[[legs]]\nsymbol = "EURUSD"\ndata = "bars.csv"\nstrategy = "donchian"\n\n'
+        '[[legs]]\nsymbol = "GER40"\ndata = "ger40.csv"\nvolume = 0.5\n'
+    )
     return {k: str(d / v) for k, v in {
         "data": "bars.csv", "symbols": "symbols.toml", "params": "params.toml", "govs": "govs.toml",
         "models": "models", "trades": "trades.csv", "dir": ".", "latency": "latency.json",
+        "ger40": "ger40.csv", "portfolio": "portfolio.toml",
     }.items()}  # fmt: skip
 
 
@@ -98,19 +112,36 @@ def files(tmp_path_factory) -> dict[str, str]:
 
 # the options of --data, the strategy and the costs: the same in bar-mode challenge and backtest
 DATA_AND_COSTS: dict[str, list[tuple[list[str], list[str], str]]] = {
-    "data": [([], ["--data", "{data}"], "result")],
+    "data": [
+        ([], ["--data", "{data}"], "result"),
+        ([], ["--data", "EURUSD={data}"], "result"),  # a portfolio of one leg
+        (["--data", "EURUSD={data}"], ["--data", "GER40={ger40}"], "result"),  # and of two
+        (["--portfolio", "{portfolio}"], ["--data", "EURUSD={data}"], "refused"),
+    ],
+    "portfolio": [([], ["--portfolio", "{portfolio}"], "result")],
+    "convert": [
+        (["--data", "GER40={ger40}"], ["--convert", "EURUSD={data}"], "result"),  # converts at the series
+        ([], ["--convert", "EURUSD={data}"], "refused"),  # bundled EURUSD: converts nothing
+    ],
     "tz": [([], ["--tz", "UTC+2"], "refused"), (["--data", "{data}"], ["--tz", "UTC+5"], "result")],
     "fmt": [([], ["--format", "csv"], "refused"), (["--data", "{data}"], ["--format", "mt5-bars"], "error")],
     "timeframe": [
         ([], ["--timeframe", "2h"], "refused"),
         (["--data", "{data}"], ["--timeframe", "2h"], "result"),
     ],
-    "symbol": [([], ["--symbol", "GBPUSD"], "result")],
+    "symbol": [
+        ([], ["--symbol", "GBPUSD"], "result"),
+        (["--data", "EURUSD={data}"], ["--symbol", "GBPUSD"], "refused"),
+    ],
     "symbol_file": [([], ["--symbol-file", "{symbols}"], "result")],
     "strategy": [([], ["--strategy", "donchian"], "result")],
     "param": [([], ["--param", "fast=10"], "result")],
     "params_file": [([], ["--params-file", "{params}"], "result")],
-    "exec_model": [([], ["--exec-model", "none"], "result")],
+    "exec_model": [
+        ([], ["--exec-model", "none"], "result"),
+        (["--data", "EURUSD={data}"], ["--exec-model", "EURUSD=none"], "result"),
+        ([], ["--exec-model", "EURUSD=none"], "refused"),  # one symbol: SYMBOL=MODEL names a leg
+    ],
     "model_dir": [([], ["--model-dir", "{models}"], "provenance")],
     "spread": [
         ([], ["--spread", "data"], "result"),
@@ -136,7 +167,10 @@ CHALLENGE_BARS: dict[str, list[tuple[list[str], list[str], str]]] = {
     "seed": [([], ["--seed", "8"], "result")],
     "workers": [([], ["--workers", "1"], "same")],
     "horizon_days": [([], ["--horizon-days", "25"], "result")],
-    "bootstrap_days": [([], ["--bootstrap-days", "3"], "result")],
+    "bootstrap_days": [
+        ([], ["--bootstrap-days", "3"], "result"),
+        (["--data", "EURUSD={data}"], ["--bootstrap-days", "3"], "refused"),
+    ],
     "trades": [([], ["--trades", "{trades}"], "result")],
     "trade_scale": [([], ["--trade-scale", "2"], "refused")],
     "json": [([], [], "output")],
@@ -152,7 +186,7 @@ CHALLENGE_BARS: dict[str, list[tuple[list[str], list[str], str]]] = {
 _TRADE_LIST_REFUSED = [
     "risk", "data", "fmt", "timeframe", "symbol", "symbol_file", "strategy", "param", "params_file",
     "exec_model", "model_dir", "spread", "no_slippage", "latency_budget_ms", "no_lookahead_check",
-    "allow_no_trades",
+    "allow_no_trades", "portfolio", "convert",
 ]  # fmt: skip
 _REFUSED_ARGS = {
     "risk": ["--risk", "0.02"], "data": ["--data", "{data}"], "fmt": ["--format", "csv"],
@@ -161,6 +195,7 @@ _REFUSED_ARGS = {
     "exec_model": ["--exec-model", "none"], "model_dir": ["--model-dir", "{models}"], "spread": ["--spread", "data"],
     "no_slippage": ["--no-slippage"], "latency_budget_ms": ["--latency-budget-ms", "1"],
     "no_lookahead_check": ["--no-lookahead-check"], "allow_no_trades": ["--allow-no-trades"],
+    "portfolio": ["--portfolio", "{portfolio}"], "convert": ["--convert", "EURUSD={data}"],
 }  # fmt: skip
 
 CHALLENGE_TRADES: dict[str, list[tuple[list[str], list[str], str]]] = {
@@ -199,6 +234,18 @@ BACKTEST: dict[str, list[tuple[list[str], list[str], str]]] = {
 
 # simlab sweep: every option of simlab challenge as there (a grid axis of the same name is refused with
 # its option), and the sweep's own. One Dask case per mode, on a one-process cluster: the same bytes.
+# a sweep runs one symbol: the portfolio options are refused there
+_SWEEP_ONE_SYMBOL: dict[str, list[tuple[list[str], list[str], str]]] = {
+    "data": [([], ["--data", "{data}"], "result"), ([], ["--data", "EURUSD={data}"], "refused")],
+    "portfolio": [([], ["--portfolio", "{portfolio}"], "refused")],
+    "convert": [([], ["--convert", "EURUSD={data}"], "refused")],
+    "exec_model": [
+        ([], ["--exec-model", "none"], "result"),
+        ([], ["--exec-model", "EURUSD=none"], "refused"),
+    ],
+    "symbol": [([], ["--symbol", "GBPUSD"], "result")],
+    "bootstrap_days": [([], ["--bootstrap-days", "3"], "result")],
+}
 _SWEEP_OWN: dict[str, list[tuple[list[str], list[str], str]]] = {
     "objective": [([], ["--objective", "days"], "result")],
     "fee": [
@@ -218,6 +265,7 @@ _SWEEP_OWN: dict[str, list[tuple[list[str], list[str], str]]] = {
 }
 SWEEP_BARS: dict[str, list[tuple[list[str], list[str], str]]] = {
     **CHALLENGE_BARS,
+    **_SWEEP_ONE_SYMBOL,
     "grid": [([], ["--grid", "fast=10,20"], "result")],
     "trades": [([], ["--trades", "{trades}"], "error")],  # the gov.maxloss_buffer_pct axis: bar mode only
     **_SWEEP_OWN,

@@ -186,15 +186,62 @@ def input_paths(args: argparse.Namespace) -> dict[str, str | None]:
     return out
 
 
-def add_data_arguments(p: argparse.ArgumentParser) -> None:
+class _Once(str):
+    """A ``--data`` / ``--exec-model`` value given once (a plain str is the default)."""
+
+    __slots__ = ()
+
+
+class LegValues(argparse.Action):
+    """``--data`` / ``--exec-model`` of the commands that run portfolios: given once as a plain value,
+    a str (what it always was); given again, or as ``SYMBOL=VALUE``, the list of the values given
+    (a portfolio's legs: ``simlab_cli.portfolio``)."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: Any = None,
+    ) -> None:
+        from simlab.portfolio import is_leg_item
+
+        prev = getattr(namespace, self.dest, None)
+        value = str(values)
+        if isinstance(prev, list):
+            setattr(namespace, self.dest, [*prev, value])
+        elif (
+            isinstance(prev, _Once)
+            or (self.dest == "data" and is_leg_item(value))
+            or (self.dest != "data" and "=" in value)
+        ):
+            setattr(namespace, self.dest, [str(prev), value] if isinstance(prev, _Once) else [value])
+        else:
+            setattr(namespace, self.dest, _Once(value))
+
+
+def add_data_arguments(p: argparse.ArgumentParser, portfolio: bool = False) -> None:
+    """The data options; ``portfolio``: ``--data`` repeatable as ``SYMBOL=FILE``, with ``--portfolio`` and
+    ``--convert`` (the commands that run several symbols under one account: backtest, challenge)."""
     g = p.add_argument_group("data")
-    g.add_argument(
-        "--data",
-        default=BUNDLED,
-        metavar="FILE",
-        help="bars or ticks: MT5 export, CSV/Parquet with bid/ask OHLC, tick file; 'bundled' (default): two years "
-        "of synthetic EURUSD H1, 'bundled-m1': the same as minute bars",
-    )
+    if portfolio:
+        g.add_argument(
+            "--data",
+            default=BUNDLED,
+            action=LegValues,
+            metavar="FILE|SYMBOL=FILE",
+            help="bars or ticks: MT5 export, CSV/Parquet with bid/ask OHLC, tick file; 'bundled' (default): two "
+            "years of synthetic EURUSD H1, 'bundled-m1': the same as minute bars. Repeat as SYMBOL=FILE for a "
+            "portfolio: several symbols on one time grid under one account",
+        )
+    else:
+        g.add_argument(
+            "--data",
+            default=BUNDLED,
+            metavar="FILE",
+            help="bars or ticks: MT5 export, CSV/Parquet with bid/ask OHLC, tick file; 'bundled' (default): two "
+            "years of synthetic EURUSD H1, 'bundled-m1': the same as minute bars",
+        )
     g.add_argument(
         "--tz",
         default=None,
@@ -220,12 +267,32 @@ def add_data_arguments(p: argparse.ArgumentParser) -> None:
         metavar="TOML",
         help="symbol specs of your broker: overrides of presets (digits, commission, swaps, ...) or new symbols",
     )
+    if portfolio:
+        g = p.add_argument_group("portfolio (several symbols under one account)")
+        g.add_argument(
+            "--portfolio",
+            default=None,
+            metavar="TOML",
+            help="the legs of a portfolio from a file: per leg its symbol, data, strategy, params, risk or volume, "
+            "exec_model, tz; a field left out takes the option of the same name (see README 'Portfolios')",
+        )
+        g.add_argument(
+            "--convert",
+            action="append",
+            default=[],
+            metavar="PAIR=FILE",
+            help="a conversion series (repeatable), e.g. EURUSD=eurusd.csv: a leg whose profit is in EUR (GER40) "
+            "converts it to USD at this pair's price on every bar instead of the spec's fixed tick value",
+        )
 
 
 def add_strategy_arguments(p: argparse.ArgumentParser, default: str = "ma_cross") -> None:
     g = p.add_argument_group("strategy")
     g.add_argument(
-        "--strategy", default=default, help=f"name, module:Class or path.py[:Class] (default {default})"
+        "--strategy",
+        default=default,
+        help=f"name, module:Class or path.py[:Class] (default {default}); in a portfolio, of every leg that names "
+        "none",
     )
     g.add_argument(
         "--param", action="append", default=[], metavar="K=V", help="strategy parameter (repeatable)"
@@ -233,15 +300,23 @@ def add_strategy_arguments(p: argparse.ArgumentParser, default: str = "ma_cross"
     g.add_argument("--params-file", default=None, metavar="TOML", help="strategy parameters from a TOML file")
 
 
-def add_cost_arguments(p: argparse.ArgumentParser) -> None:
+def add_cost_arguments(p: argparse.ArgumentParser, portfolio: bool = False) -> None:
     g = p.add_argument_group("costs")
-    g.add_argument(
-        "--exec-model",
-        default="auto",
-        metavar="M",
-        help="execution model: path, SYMBOL@YYYY-MM-DD, SYMBOL (newest), 'none' (data spread, no slippage); "
-        "default: the newest shipped model of the symbol, else none",
+    help_text = (
+        "execution model: path, SYMBOL@YYYY-MM-DD, SYMBOL (newest), 'none' (data spread, no slippage); "
+        "default: the newest shipped model of the symbol, else none"
     )
+    if portfolio:
+        g.add_argument(
+            "--exec-model",
+            default="auto",
+            action=LegValues,
+            metavar="M|SYMBOL=M",
+            help=help_text
+            + "; in a portfolio 'auto' or 'none' for every leg, or SYMBOL=M for one (repeatable)",
+        )
+    else:
+        g.add_argument("--exec-model", default="auto", metavar="M", help=help_text)
     g.add_argument("--model-dir", default=None, help="folder of user execution models (SYMBOL/DATE.json)")
     g.add_argument(
         "--spread",

@@ -15,21 +15,23 @@ from simlab_cli.commands import _common as C
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    C.add_data_arguments(p)
+    C.add_data_arguments(p, portfolio=True)
     C.add_strategy_arguments(p)
-    C.add_cost_arguments(p)
+    C.add_cost_arguments(p, portfolio=True)
     g = p.add_argument_group("account")
     g.add_argument(
         "--risk",
         type=C.finite_float,
         default=0.01,
-        help="fraction of equity risked per trade (default 0.01 = 1%%)",
+        help="fraction of equity risked per trade (default 0.01 = 1%%); in a portfolio, by every leg that sets no "
+        "risk or volume of its own",
     )
     g.add_argument(
         "--volume",
         type=C.positive_float,
         default=None,
-        help="fixed lots per trade instead of risk sizing (within the symbol's volume min/step/max)",
+        help="fixed lots per trade instead of risk sizing (within the symbol's volume min/step/max); in a portfolio, "
+        "every leg that sets no risk or volume of its own",
     )
     g.add_argument(
         "--balance", type=C.account_size, default=100_000.0, help="initial balance (default 100000)"
@@ -95,8 +97,14 @@ def run(args: argparse.Namespace) -> int:
     from simlab.engine import Market, run_backtest
     from simlab.errors import ConfigError
     from simlab.results import envelope
+    from simlab_cli import portfolio as PF
     from simlab_cli import provenance as P
 
+    if PF.is_portfolio(args):
+        from simlab_cli.portfolio_run import run_backtest as run_portfolio
+
+        return run_portfolio(args)
+    PF.refuse_leg_options(args, "a run of one symbol")
     got = C.given(args)
     if args.volume is not None and "risk" in got:
         raise ConfigError("--risk", "give --risk or --volume, not both (--volume trades fixed lots)")

@@ -42,6 +42,8 @@ BAR_ONLY: dict[str, str] = {
     "latency_budget_ms": "the trades' costs are those in the report",
     "no_lookahead_check": "no strategy runs with --trades",
     "allow_no_trades": "trade-list mode replays the trades given: no order is placed or refused",
+    "portfolio": "the trades are already taken; a portfolio runs strategies on bars",
+    "convert": "the trades' P/L is already in money; nothing is converted",
 }
 TRADE_LIST_ONLY: dict[str, str] = {
     "trade_scale": "it scales the P/L of --trades; size bar-mode trades with --risk",
@@ -68,7 +70,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--risk",
         type=C.finite_float,
         default=0.01,
-        help="fraction of equity risked per trade (default 0.01); bar modes only",
+        help="fraction of equity risked per trade (default 0.01); bar modes only; in a portfolio, by every leg "
+        "that sets no risk or volume of its own",
     )
     g.add_argument("--seed", type=C.seed, default=7, help="run seed, 0 .. 2**63-1 (default 7)")
     g.add_argument(
@@ -134,9 +137,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="skip the look-ahead check of the strategy that runs before the attempts",
     )
-    C.add_data_arguments(p)
+    C.add_data_arguments(p, portfolio=True)
     C.add_strategy_arguments(p)
-    C.add_cost_arguments(p)
+    C.add_cost_arguments(p, portfolio=True)
     C.add_governor_arguments(p)
 
 
@@ -144,10 +147,23 @@ def run(args: argparse.Namespace) -> int:
     from challenges.rules import load_program
     from simlab.atomic import check_output_paths
     from simlab.errors import ConfigError
+    from simlab_cli import portfolio as PF
 
     trade_mode = bool(args.trades)
     mode = "trade-list mode (--trades)" if trade_mode else "bar mode (no --trades)"
     C.refuse_given(args, BAR_ONLY if trade_mode else TRADE_LIST_ONLY, mode)
+    if trade_mode:
+        PF.refuse_leg_options(args, mode)
+    if PF.is_portfolio(args):
+        from simlab_cli.portfolio_run import run_challenge as run_portfolio
+
+        program = load_program(
+            args.program, params=C.parse_number_params(args.program_param, "--program-param")
+        )
+        size = program.check_size(args.size)
+        horizon, horizon_info = _horizon(args, program)
+        return run_portfolio(args, program, size, horizon, horizon_info)
+    PF.refuse_leg_options(args, "a run of one symbol")
     if not trade_mode:
         if not 0.0 < args.risk <= 0.2:
             raise ConfigError("--risk", f"{args.risk} is outside (0, 0.2]; give a fraction, e.g. 0.01 for 1%")

@@ -110,6 +110,9 @@ def run(args: argparse.Namespace) -> int:
     from simlab_cli.sweep_grid import type_axis
 
     args._given = C.given(args)  # asked once: every cell's namespace carries it
+    from simlab_cli import portfolio as PF
+
+    PF.refuse_leg_options(args, "simlab sweep")
     trade_mode = bool(args.trades)
     mode = "trade-list mode (--trades)" if trade_mode else "bar mode (no --trades)"
     C.refuse_given(args, CH.BAR_ONLY if trade_mode else CH.TRADE_LIST_ONLY, mode)
