@@ -322,7 +322,17 @@ class BatchCore:
     def reset(self, ids: np.ndarray | None = None) -> np.ndarray:
         """Begin the next attempt of the sub-environments ``ids`` (all by default); the observations."""
         idx = np.arange(self.n_envs, dtype=np.int64) if ids is None else np.asarray(ids, dtype=np.int64)
-        self._reset_fn(idx, self._clock, self._prm, self.seed_value, self._env, self._state, self._buf)
+        self._reset_fn(
+            idx,
+            self._clock,
+            self._quotes,
+            self._prm,
+            self._costs,
+            self.seed_value,
+            self._env,
+            self._state,
+            self._buf,
+        )
         return self.obs
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
