@@ -26,6 +26,12 @@ from simlab.bars import Bars
 from simlab.engine import CostSetup, Market, config_vector, kernel_params
 from simlab.errors import ConfigError
 
+# What an observation means, stored with a trained policy (``World.describe``) and checked where one is
+# loaded (``rl.policy.PolicyInfo.load``): a policy fed observations of another meaning is refused.
+# 1: the account half was the account at the previous close plus the side held into the bar;
+# 2: the account half is the account at the close the decision is taken at (``rl.batch_nb``).
+OBS_VERSION = 2
+
 PARALLEL_MIN_ENVS = 64  # below this many sub-environments one thread is faster than waking the others
 
 # The batched step is a short parallel region run thousands of times a second. OpenMP's default
@@ -235,6 +241,7 @@ class World:
         return {
             "features": list(FEATURE_NAMES),
             "features_version": FEATURES_VERSION,
+            "obs_version": OBS_VERSION,
             "window": self.settings.window,
             "obs_dim": self.obs_dim,
             "n_actions": self.settings.n_actions,

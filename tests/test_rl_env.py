@@ -398,4 +398,3 @@ def test_an_observation_holds_the_account_at_the_close_it_is_taken_at(world1: Wo
             assert obs[k + L.RLO_FLOATING] == np.float32(((bal + floating) - bal) / init)
             marked += int(floating != 0.0)
     assert stopped >= 5 and marked >= 100  # both kinds of close were seen: the comparisons are not vacuous
-
