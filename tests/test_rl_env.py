@@ -213,17 +213,24 @@ def test_scripted_episodes_end_both_ways(world1: World) -> None:
     assert ends == {1: "daily_loss", 5: "passed", 6: "daily_loss", 7: "daily_loss", 15: "daily_loss"}
 
 
-def test_batched_env_playing_a_strategy_equals_run_challenge(world2: World) -> None:
+@pytest.mark.parametrize("governors", ["none", "default"])
+def test_batched_env_playing_a_strategy_equals_run_challenge(world2: World, governors: str) -> None:
     """N sub-environments playing a fixed per-bar plan give run_challenge's attempts on its intents, exactly.
 
     The plan follows ma_cross's signals (the side of its last long/short/flat
-    signal); two phases, the shipped execution model, 24 attempts.
+    signal); two phases, the shipped execution model, 24 attempts; with the
+    default governors too (their flattening at the open, floors inside the
+    bar and halts run between an observation and the next).
     """
+    import dataclasses
+
     from rl.core import BatchCore
     from simlab.montecarlo import ChallengeSetup, run_challenge
     from strategies.registry import load_strategy
 
     w = world2
+    if governors != "none":
+        w = World.build(w.market.bars, dataclasses.replace(w.settings, governors=governors))
     sig = load_strategy("ma_cross").signals(w.market.bars).dir
     code = {L.DIR_FLAT: 0, L.DIR_LONG: 1, L.DIR_SHORT: 2}
     plan = np.zeros(len(sig), dtype=np.int64)
@@ -245,7 +252,8 @@ def test_batched_env_playing_a_strategy_equals_run_challenge(world2: World) -> N
         core.step(plan[np.minimum(core.ist[:, L.RLI_T], len(plan) - 1)])
     assert np.array_equal(core.last_out, ref.out)
     status = ref.out[:, :, L.RES_STATUS]
-    assert (status == L.STATUS_PASSED).any() and (status == L.STATUS_BREACHED).any()  # both kinds of end
+    failed = L.STATUS_BREACHED if governors == "none" else L.STATUS_HALTED  # the governors stop it first
+    assert (status == L.STATUS_PASSED).any() and (status == failed).any()  # both kinds of end
 
 
 # ------------------------------------------------------------------ packaging
