@@ -329,17 +329,7 @@ class BatchCore:
     def reset(self, ids: np.ndarray | None = None) -> np.ndarray:
         """Begin the next attempt of the sub-environments ``ids`` (all by default); the observations."""
         idx = np.arange(self.n_envs, dtype=np.int64) if ids is None else np.asarray(ids, dtype=np.int64)
-        self._reset_fn(
-            idx,
-            self._clock,
-            self._quotes,
-            self._prm,
-            self._costs,
-            self.seed_value,
-            self._env,
-            self._state,
-            self._buf,
-        )
+        self._reset_fn(idx, *self._inputs())
         return self.obs
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -360,18 +350,14 @@ class BatchCore:
             np.copyto(a, actions, casting="unsafe")
             if a.min() < 0 or a.max() >= na:
                 raise ConfigError("action", f"{int(a[(a < 0) | (a >= na)][0])}: expected 0..{na - 1}")
-        self._step_fn(
-            a,
-            self._clock,
-            self._quotes,
-            self._prm,
-            self._costs,
-            self.seed_value,
-            self._env,
-            self._state,
-            self._buf,
-        )
+        self._step_fn(a, *self._inputs())
         return self.obs, self.reward, self._done
+
+    def _inputs(self) -> tuple[Any, ...]:
+        """What ``rl.batch_nb``'s reset and step take after the ids / actions, in their order."""
+        return (
+            self._clock, self._quotes, self._prm, self._costs, self.seed_value, self._env, self._state, self._buf,
+        )  # fmt: skip
 
     # ------------------------------------------------------------ reading
     def attempt_ids(self) -> np.ndarray:
