@@ -45,7 +45,7 @@ def build(
                 where,
                 f"account.phase = {cfg.account.phase}: {program.name} has {len(program.phases)} phase(s)",
             )
-        refuse_unjudged_rules(program, cfg.account.phase, where)
+    start_day = phase_start_day(cfg, program, where)
     password = read_password(cfg.broker, where)
     stream = log_stream
     if stream is None and cfg.observability.log_file:
@@ -115,7 +115,8 @@ def build(
     runner = Runner(
         broker, strategy, guard, clock, Journal(Path(cfg.journal).expanduser()),
         RunnerConfig(cfg.symbol.name, cfg.symbol.timeframe, cfg.symbol.magic, cfg.strategy.history_bars,
-                     cfg.symbol.deviation, cfg.safety.max_retries, dry_run=mode == "dryrun"),
+                     cfg.symbol.deviation, cfg.safety.max_retries, dry_run=mode == "dryrun",
+                     phase_start_day=start_day, where=where),
         log=log, metrics=Metrics(mode), alerts=alerts, kill=kill,
         limiter=RateLimiter(cfg.safety.orders_per_minute, cfg.safety.orders_per_hour), fills=fills,
     )  # fmt: skip
@@ -139,26 +140,39 @@ def refuse_closed_loop(strategy: Any, where: str) -> None:
         )
 
 
-def refuse_unjudged_rules(program: Any, phase: int, where: str) -> None:
-    """The live runner judges the loss limits and the target as the simulator does, not yet the time limit
-    or the holding bans: a phase with one of those is refused rather than traded as if it had none."""
-    from simlab import layout as L
+def phase_start_day(cfg: LiveConfig, program: Any, where: str) -> int | None:
+    """``account.phase_start`` as a rule day (``simlab.calendar.trading_days``' numbering), or None.
 
-    r = program.phases[phase - 1].to_rule_vector()
-    found = []
-    if r[L.RULE_MAX_DAYS] > 0.0:
-        found.append(f"a time limit of {int(r[L.RULE_MAX_DAYS])} days")
-    if r[L.RULE_NO_WEEKEND_HOLDING] > 0.0:
-        found.append("no holding over the weekend")
-    if r[L.RULE_NO_OVERNIGHT_HOLDING] > 0.0:
-        found.append("no holding through the daily reset")
-    if found:
+    A date names the rule day its 12:00 falls in, in the firm's day zone (with a 17:00 reset, the trading day
+    that ends that date at 17:00); a date and time (``YYYY-MM-DDTHH:MM``, the firm's local time) the rule day
+    it falls in. Only the time limit reads it: without one it would do nothing, so it is refused.
+    """
+    text = cfg.account.phase_start
+    if text is None:
+        return None
+    import numpy as np
+
+    from simlab import layout as L
+    from simlab.calendar import NS_DAY, NS_HOUR, parse_reset
+
+    if program is None or program.phases[cfg.account.phase - 1].to_rule_vector()[L.RULE_MAX_DAYS] <= 0.0:
+        what = (
+            "no program" if program is None else f"{program.name} phase {cfg.account.phase} has no time limit"
+        )
+        raise ConfigError(
+            where, f"account.phase_start: {what}; only a time limit counts from the phase's start"
+        )
+    try:
+        local = np.datetime64(text.strip(), "ns")
+    except ValueError:
+        local = None
+    if local is None or len(text.strip()) not in (10, 16, 19):
         raise ConfigError(
             where,
-            f"account.program: {program.name} phase {phase} has {' and '.join(found)}; the live runner does not "
-            "judge that yet (it judges the daily and max loss and the target): use a rule file without it, "
-            "and the governors flatten_before_weekend_min / flatten_before_reset_min to stay flat",
+            f"account.phase_start = {text!r}: expected a date 'YYYY-MM-DD' or 'YYYY-MM-DDTHH:MM' (the firm's time)",
         )
+    ns = int(local.astype(np.int64)) + (12 * NS_HOUR if len(text.strip()) == 10 else 0)
+    return (ns - parse_reset(program.day.reset)) // NS_DAY
 
 
 def fill_model(cfg: LiveConfig, where: str, spec: Any, mode: str) -> FillModel | None:

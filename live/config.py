@@ -32,6 +32,7 @@ Example (every table but ``[broker]``, ``[symbol]`` and ``[strategy]`` is option
     phase = 1
     size = 100000
     risk = 0.01
+    # phase_start = "2024-01-15"        # a phase already running: the day it started (its time limit)
 
     [governors]
     preset = "default"                  # none | default | conservative | a TOML file
@@ -109,6 +110,9 @@ class AccountConfig(_S):
     size: float = 100_000.0
     risk: float = 0.01
     fixed_volume: float = 0.0
+    # a phase already running when the runner first starts (a new journal): the day it started, which its
+    # time limit counts from ('YYYY-MM-DD' or 'YYYY-MM-DDTHH:MM', the firm's time); omitted: the first day run
+    phase_start: str | None = None
 
 
 class GovernorsConfig(_S):

@@ -5,7 +5,8 @@ only feeds broker values to the simulator's account module (``simlab.account_nb`
 kernel's plain vectors (``simlab.layout``: ``ACC_*`` account state, ``POS_*`` position mirror,
 ``RULE_*``, ``GOV_*``, ``SYM_*``, ``CFG_*``), in the order the bar kernel calls them:
 
-* a phase's start: ``begin_account_nb``; a new rule day at an open: ``new_day_nb``;
+* a phase's start: ``begin_account_nb``; the next open: ``open_breach_nb`` (a new rule day's roll and the
+  time limit, then a position held into a new day or over a weekend close: the holding bans);
 * our entry filled / our position closed at the broker: ``live_open_nb`` / ``live_close_nb`` (the
   books of a trade, the locking trailing limit, the governors' floor exits);
 * a bar's close: ``live_mark_nb`` (worst / best equity, drawdowns, trailing limits, the target, the
@@ -38,7 +39,7 @@ from simlab.account_nb import (
     live_close_nb,
     live_mark_nb,
     live_open_nb,
-    new_day_nb,
+    open_breach_nb,
     open_flatten_reason_nb,
 )
 from simlab.calendar import NS_DAY, NS_HOUR, bar_flags, local_time_ns, parse_reset
@@ -91,10 +92,18 @@ class Guard:
         self.passed = False
 
     # ------------------------------------------------------------------ state
-    def begin(self, first_day: int) -> None:
+    def begin(self, first_day: int, phase_start_day: int | None = None) -> None:
+        """A fresh account on rule day ``first_day``; ``phase_start_day``: the rule day the phase started on when
+        that was earlier (a phase already running when the runner first starts: its time limit counts from it)."""
         begin_account_nb(self.acc, self.rules, float(self.cfg[L.CFG_INITIAL_BALANCE]), int(first_day))
+        if phase_start_day is not None:
+            self.acc[L.ACC_PHASE_START_DAY] = int(phase_start_day)
         self.pos[:] = 0.0
         self.res[:] = 0.0
+
+    @property
+    def phase_start_day(self) -> int:
+        return int(self.acc[L.ACC_PHASE_START_DAY])
 
     def load(self, acc: list[float], pos: list[float], gov_kill: bool) -> None:
         self.acc[:] = np.asarray(acc, dtype=np.float64)
@@ -126,8 +135,12 @@ class Guard:
         ``simlab.calendar.bar_flags`` on the recent bars plus this one: this bar's successor is
         presumed one bar spacing later (or at the Sunday reopen), what the live clock knows.
         """
-        if self.reset_window_min <= 0 and self.weekend_window_min <= 0:
-            return 0  # only FLAG_WEEKEND_GAP could be set, and no governor reads it
+        if (
+            self.reset_window_min <= 0
+            and self.weekend_window_min <= 0
+            and self.rules[L.RULE_NO_WEEKEND_HOLDING] <= 0
+        ):
+            return 0  # only FLAG_WEEKEND_GAP could be set, and only the weekend holding ban reads it
         t = np.append(np.asarray(recent_times[-64:], dtype=np.int64), np.int64(t_open))
         days = np.array([self.day_of(int(x)) for x in t], dtype=np.int64)
         f = bar_flags(
@@ -233,12 +246,14 @@ class Guard:
         return int(code)
 
     # ------------------------------------------------------------------ the open of the next bar
-    def roll_day(self, day: int) -> bool:
-        """A new rule day at this open: close the old day's books (``new_day_nb``). True when it rolled."""
-        if day == int(self.acc[L.ACC_DAY]):
-            return False
-        new_day_nb(self.acc, self.rules, int(day))
-        return True
+    def open_breach(self, day: int, flags: int) -> int:
+        """The rules at the next open, rule day ``day``, ``FLAG_*`` ``flags``, before any order (``open_breach_nb``,
+        the kernel's own): a new day closes the old day's books and checks the time limit; a position still held
+        (``POS_DIR``: what the broker holds after the closed bar) into a new day or over a weekend close breaks a
+        holding ban. ``BREACH_TIME_LIMIT`` / ``BREACH_OVERNIGHT_HOLDING`` / ``BREACH_WEEKEND_HOLDING`` or 0."""
+        return int(
+            open_breach_nb(self.acc, self.rules, int(day), int(flags), bool(self.pos[L.POS_DIR] != 0.0))
+        )
 
     def flatten_reason_at_open(self, flags: int, pending: Decision) -> int:
         """Why what is open must close at this open (``EXIT_*``), or 0 (``open_flatten_reason_nb``)."""
@@ -286,4 +301,8 @@ class Guard:
             "halted": bool(a[L.ACC_HALTED] > 0.0),
             "kill_switch": bool(self.gov[L.GOV_KILL_SWITCH] > 0.0),
             "passed": self.passed,
+            # the time limit: the phase's rule day now (1: its first) against max days (0: none); the phase
+            # breaches at the first open of day max_days + 1
+            "phase_day": float(a[L.ACC_DAY] - a[L.ACC_PHASE_START_DAY] + 1.0),
+            "max_days": float(self.rules[L.RULE_MAX_DAYS]),
         }

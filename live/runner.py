@@ -10,9 +10,12 @@ bar t+1 forming), in the simulator's order (``simlab.kernel_nb.step_nb``):
 3. the strategy's intents on the latest ``history_bars`` closed bars (long enough
    for recursive indicators to converge; ``Strategy.signals`` on the window, its
    last row) -> ``Guard.decide``: the governors, the stops level, the sizing;
-4. a new rule day at bar t+1's open: ``Guard.roll_day``;
-5. orders at the open: the kill switch, the calendar's flatten, a governor's or
-   the signal's close, then the entry (vetoed again by the calendar);
+4. the rules at bar t+1's open, before any order (``Guard.open_breach``): a new rule
+   day closes the old day's books and checks the phase's time limit; a position held
+   into a new day or over a weekend close breaks a holding ban. A breach ends the phase
+   there, as the simulator ends it at that open;
+5. orders at the open: the phase's end (flatten), the kill switch, the calendar's
+   flatten, a governor's or the signal's close, then the entry (vetoed again by the calendar);
 6. the stops on the broker: the strategy's stop and target, or the governors'
    equity floor as a stop when it is tighter (``Guard.floor_stop``).
 
@@ -48,6 +51,7 @@ from live.types import Fill, Position, Side, SymbolMeta
 from simlab import layout as L
 from simlab.bars import Bars
 from simlab.calendar import NS_DAY, NS_S
+from simlab.errors import ConfigError
 from simlab.loaders import ask_from_spread
 
 DAY_S = NS_DAY // NS_S  # the terminal speaks seconds
@@ -86,6 +90,9 @@ class RunnerConfig:
     deviation: int = 10
     max_retries: int = 3
     dry_run: bool = False
+    # the rule day a phase already running started on (``account.phase_start``)
+    phase_start_day: int | None = None
+    where: str = ""  # the configuration's file, for one-line errors
 
 
 @dataclass
@@ -183,13 +190,35 @@ class Runner:
         forming_utc = int(self.clock.to_utc(int(rates["time"][-1]) * NS_S)[0])
         assert self.window is not None
         if saved is None:
-            self.guard.begin(self.guard.day_of(forming_utc))
+            first = self.guard.day_of(forming_utc)
+            start = self.cfg.phase_start_day
+            if start is not None and start > first:
+                raise ConfigError(
+                    self.cfg.where,
+                    f"account.phase_start: rule day {_day_iso(start)} is after today's ({_day_iso(first)}); "
+                    "give the day the phase started on",
+                )
+            n = int(self.guard.rules[L.RULE_MAX_DAYS])
+            if start is not None and n > 0 and first - start >= n:
+                raise ConfigError(
+                    self.cfg.where,
+                    f"account.phase_start: the phase's {n}-day time limit ended with {_day_iso(start + n - 1)}; "
+                    "the phase is over",
+                )
+            self.guard.begin(first, start)
             self.state.last_bar_time = int(self.window.time[-1]) if len(self.window) else -1
             if self.dry:
                 self.state.virtual_balance = float(self.broker.account().balance)
             self.log.event("started", symbol=self.cfg.symbol, timeframe=self.cfg.timeframe, resumed=False)
         else:
             self._restore(saved)
+            start = self.cfg.phase_start_day
+            if start is not None and start != self.guard.phase_start_day:
+                raise ConfigError(
+                    self.cfg.where,
+                    f"account.phase_start: rule day {_day_iso(start)}, but the journal's phase started on "
+                    f"{_day_iso(self.guard.phase_start_day)} (a new phase needs a new journal)",
+                )
             self.log.event("started", symbol=self.cfg.symbol, resumed=True, bar_index=self.state.bar_index)
             self._resume_intents()
         self.started = True
@@ -265,6 +294,7 @@ class Runner:
                 "halted": s.halted,
                 "phase": s.phase,
                 "virtual_balance": s.virtual_balance,
+                "phase_start_day": self.guard.phase_start_day,  # also in acc; named for a reader of the journal
                 "acc": self.guard.acc.tolist(),
                 "pos": self.guard.pos.tolist(),
                 "kill": bool(self.guard.gov[L.GOV_KILL_SWITCH] > 0.0),
@@ -402,8 +432,10 @@ class Runner:
         if decide and not self.state.halted:
             row = self._signal()
             pend = self.guard.decide(pend, *row, float(bid[3]), float(ask[3]), flags_next, bar)
-        # 4. a new rule day at the next open
-        self.guard.roll_day(self.guard.day_of(t_next))
+        # 4. the rules at the next open, before any order: the day roll and the time limit, the holding bans
+        code = self.guard.open_breach(self.guard.day_of(t_next), flags_next)
+        if code != L.BREACH_NONE and not self.state.halted:
+            self._end_phase("breached", L.BREACH_NAMES[code], bar + 1, t_next, None)
         # 5. the open of the next bar
         if decide:
             self._act_at_open(pend, flags_next, bar + 1, t_next)
@@ -509,6 +541,13 @@ class Runner:
             # the phase is over: what is still open goes at this open (the simulator closes it at the
             # breach; live the bar's close is when the runner learns of it)
             self._close_held(L.EXIT_BREACH, bar)
+            if self.state.phase["bar"] == bar and self.state.held is None:
+                # judged at this very open (time limit, holding ban): the simulator books the close at this
+                # open into the phase's end, so the phase's figures are those after it
+                b = self._balance()
+                self.state.phase.update(worst_equity=b, equity=b, balance=b)
+                self.guard.acc[L.ACC_EQUITY] = b
+                self.log.event("phase_booked", balance=b)
             return
         reason = self.guard.flatten_reason_at_open(flags, pend)
         if reason and self.state.held is not None:
@@ -669,16 +708,23 @@ class Runner:
             status, reason, limit = "halted", L.EXIT_NAMES[L.EXIT_GOV_MAXLOSS], a[L.ACC_MAXLOSS_LIMIT]
         else:
             return
-        a[L.ACC_HALTED] = 1.0  # step_nb: _end_phase_nb
+        self._end_phase(status, reason, bar, self.state.last_bar_time, float(limit))
+
+    def _end_phase(self, status: str, reason: str, bar: int, time_ns: int, limit: float | None) -> None:
+        """The phase ended at bar ``bar`` (its close, or its open for the rules judged there: ``limit`` None, no
+        money level): journaled before anything is sent, then logged and alerted; the next open flattens."""
+        a = self.guard.acc
+        a[L.ACC_HALTED] = 1.0  # step_nb: end_phase_nb
         phase = {
             "status": status,
             "reason": reason,
             "bar": bar,
-            "time": _iso(self.state.last_bar_time),
+            "time": _iso(time_ns),
             "worst_equity": float(a[L.ACC_WORST_EQUITY]),
             "equity": float(a[L.ACC_EQUITY]),
             "balance": float(a[L.ACC_BALANCE]),
-            "limit": float(limit),
+            "limit": limit,
+            "phase_start": _day_iso(self.guard.phase_start_day),
         }
         self.state.phase = phase
         self.state.halted = f"phase {status}" + (f": {reason}" if status != "passed" else "")
@@ -883,6 +929,11 @@ class _Window:
     def bars(self) -> Bars:
         s = slice(self.lo, self.hi)
         return Bars(time=self.t[s], bid=self.b[s], ask=self.a[s], volume=self.v[s], symbol=self.symbol)
+
+
+def _day_iso(day: int) -> str:
+    """A rule day's id as the date it is numbered by (``simlab.calendar.trading_days``: local days since 1970)."""
+    return str(np.datetime64(int(day), "D"))
 
 
 def _iso(ns: int) -> str:

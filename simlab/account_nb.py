@@ -94,6 +94,7 @@ from simlab.layout import (
     EXIT_GOV_WEEKEND,
     EXIT_KILL_SWITCH,
     EXIT_SIGNAL,
+    FLAG_WEEKEND_GAP,
     GOV_HALT_AT_TARGET,
     GOV_KILL_SWITCH,
     JUDGE_CLOSED,
@@ -274,6 +275,27 @@ def holding_breach_nb(rules: np.ndarray, into_new_day: bool, into_weekend: bool)
     elif rules[RULE_NO_WEEKEND_HOLDING] > 0.0 and into_weekend:
         breach = BREACH_WEEKEND_HOLDING
     return breach
+
+
+@njit(cache=True, inline="always")  # every bar's open: inlined; the rare day roll and holding test are calls
+def open_breach_nb(acc: np.ndarray, rules: np.ndarray, day: int, flags: int, holding: bool) -> int:
+    """The rules judged at a bar's open, before any order (``BREACH_*``, or ``BREACH_NONE``).
+
+    A bar of a new rule day ``day`` closes the books of the finished one and checks the time limit
+    (``roll_day_nb``); then a position held into this bar (``holding``) breaks a holding ban when the bar
+    opens a new rule day or is the first after a weekend close (``FLAG_WEEKEND_GAP`` in ``flags``,
+    ``holding_breach_nb``). The bar kernel and the live runner both judge an open with it.
+    """
+    new_day = day != acc[ACC_DAY]
+    if new_day:
+        code = roll_day_nb(acc, rules, day)
+        if code != BREACH_NONE:
+            return code
+    if holding:
+        weekend = (flags & FLAG_WEEKEND_GAP) != 0
+        if new_day or weekend:
+            return holding_breach_nb(rules, new_day, weekend)
+    return BREACH_NONE
 
 
 # ------------------------------------------------------------------ the judge

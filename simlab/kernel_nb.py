@@ -62,13 +62,12 @@ from simlab.account_nb import (
     breach_nb,
     decide_nb,
     end_phase_nb,
-    holding_breach_nb,
     lock_after_close_nb,
     mark_close_nb,
+    open_breach_nb,
     open_flatten_reason_nb,
     peak_balance_nb,
     peak_equity_nb,
-    roll_day_nb,
     track_drawdowns_nb,
 )
 from simlab.costs_nb import quantile_at_nb
@@ -94,7 +93,6 @@ from simlab.layout import (
     ACC_WORST_EQUITY,
     BLOCK_NONE,
     BREACH_NONE,
-    BREACH_TIME_LIMIT,
     CFG_INITIAL_BALANCE,
     CFG_LATENCY_BUDGET_MS,
     CFG_SL_FIRST,
@@ -123,7 +121,6 @@ from simlab.layout import (
     EXIT_KILL_SWITCH,
     EXIT_STOP_LOSS,
     EXIT_TAKE_PROFIT,
-    FLAG_WEEKEND_GAP,
     GOV_KILL_SWITCH,
     JUDGE_CLOSED,
     JUDGE_FLOATING,
@@ -423,7 +420,6 @@ def _i64(code: int) -> int:
     return cast(int, np.int64(code))
 
 
-_BREACH_TIME_LIMIT = _i64(BREACH_TIME_LIMIT)
 _COST_ENTRY_SLIP = _i64(COST_ENTRY_SLIP)
 _COST_EXIT_SLIP = _i64(COST_EXIT_SLIP)
 _DRAW_ENTRY_SLIP = _i64(DRAW_ENTRY_SLIP)
@@ -668,30 +664,22 @@ def step_nb(
     eq_prev = acc[ACC_EQUITY]  # marked at the previous bar's close
     peak_bal_open = acc[ACC_PEAK_BALANCE]  # the limits already follow it (see the trailing lock below)
 
-    # ---- a new trading day: close the books of the old one, check the time limit
+    # ---- the rules at the open (open_breach_nb, the live runner's too): a new trading day closes the books
+    # of the old one and checks the time limit; a position held into a new day or over a weekend close
     d_t = day[t]
-    new_day = d_t != acc[ACC_DAY]
-    if new_day:
-        if roll_day_nb(acc, rules, d_t) != BREACH_NONE:
-            fill = bo if pos[POS_DIR] > 0 else ao
-            entry_sess = int(session[int(pos[POS_ENTRY_BAR])])  # the trade's entry session
-            return _close_and_end_nb(
-                pos, acc, sym, gov, rules, trades, res, fill, spread_open, 0.0, t, _EXIT_BREACH, entry_sess, sess,
-                _STATUS_BREACHED, _BREACH_TIME_LIMIT,
-            )  # fmt: skip
+    held = open_breach_nb(acc, rules, d_t, fl, pos[POS_DIR] != 0.0)
+    if held != BREACH_NONE:
+        fill = bo if pos[POS_DIR] > 0 else ao
+        entry_sess = int(session[int(pos[POS_ENTRY_BAR])])  # the trade's entry session
+        return _close_and_end_nb(
+            pos, acc, sym, gov, rules, trades, res, fill, spread_open, 0.0, t, _EXIT_BREACH, entry_sess, sess,
+            _STATUS_BREACHED, held,
+        )  # fmt: skip
 
     entry_sess_pos = int(session[int(pos[POS_ENTRY_BAR])]) if pos[POS_DIR] != 0.0 else sess
 
-    # ---- holding restrictions and swap, at the open
+    # ---- swap, at the open
     if pos[POS_DIR] != 0.0:
-        weekend = (fl & FLAG_WEEKEND_GAP) != 0
-        held = holding_breach_nb(rules, new_day, weekend) if new_day or weekend else BREACH_NONE
-        if held != BREACH_NONE:
-            fill = bo if pos[POS_DIR] > 0 else ao
-            return _close_and_end_nb(
-                pos, acc, sym, gov, rules, trades, res, fill, spread_open, 0.0, t, _EXIT_BREACH, entry_sess_pos, sess,
-                _STATUS_BREACHED, held,
-            )  # fmt: skip
         nights = swap_nights[t]
         if nights > 0:
             pts = sym[SYM_SWAP_LONG] if pos[POS_DIR] > 0 else sym[SYM_SWAP_SHORT]

@@ -301,33 +301,102 @@ def test_tick_replay_from_the_config(tmp_path, monkeypatch):
     assert [r for r in recs if r["event"] == "stopped"][0]["polls"] == n  # one poll per tick
 
 
-def test_rules_the_runner_does_not_judge_are_refused_in_one_line(tmp_path, monkeypatch, capsys):
-    """A time limit or a holding ban would be silently ignored live (the runner judges the loss limits and the
-    target): a phase with one is refused before anything connects."""
+def _ftmo_1step(tmp_path, name, old, new):
     from challenges.rules import resolve_program_path
 
-    monkeypatch.setenv("MT5_PASSWORD", PASSWORD)
     text = resolve_program_path("ftmo-1step").read_text()
-    cases = {
-        "limit.toml": (
-            text.replace("max_calendar_days = 0", "max_calendar_days = 30"),
-            "a time limit of 30 days",
-        ),
-        "weekend.toml": (text.replace("weekend = true", "weekend = false"), "no holding over the weekend"),
-        "overnight.toml": (
-            text.replace("overnight = true", "overnight = false"),
-            "no holding through the daily",
-        ),
-    }
-    for name, (rules, words) in cases.items():
-        assert rules != text
-        (tmp_path / name).write_text(rules)
-        cfg = _config(tmp_path)
-        cfg.write_text(cfg.read_text().replace('program = "ftmo-2step"', f'program = "{tmp_path / name}"'))
-        assert main(["live", "run", "--config", str(cfg)]) == 2
-        err = capsys.readouterr().err.strip().splitlines()
-        assert len(err) == 1 and words in err[0] and "does not judge" in err[0], err
-        assert not (tmp_path / "journal.db").exists() and not (tmp_path / "log.jsonl").exists()
+    rules = text.replace(old, new)
+    assert old in text
+    (tmp_path / name).write_text(rules)
+    return tmp_path / name
+
+
+def _midnight_config(tmp_path, rules, account_extra=""):
+    """Minute bars from Monday 2024-01-15 20:00 UTC for 5 hours: bar 180 (23:00 UTC) opens Tuesday in Prague."""
+    cfg = _config(tmp_path)
+    rng = np.random.default_rng(3)
+    b = walk_bars(list(np.round(1.1 + np.cumsum(rng.normal(0, 0.0002, 300)), 5)), start="2024-01-15T20:00")
+    lines = ["time,bid_open,bid_high,bid_low,bid_close,ask_open,ask_high,ask_low,ask_close"]
+    for i in range(len(b)):
+        t = str(np.datetime64(int(b.time[i]), "ns").astype("datetime64[s]")) + "Z"
+        lines.append(",".join([t, *(f"{x:.5f}" for x in b.bid[i]), *(f"{x:.5f}" for x in b.ask[i])]))
+    (tmp_path / "bars.csv").write_text("\n".join(lines) + "\n")
+    text = cfg.read_text().replace('program = "ftmo-2step"', f'program = "{rules}"\n{account_extra}')
+    cfg.write_text(text)
+    return cfg
+
+
+def _phase_ended(tmp_path):
+    recs = [json.loads(x) for x in (tmp_path / "log.jsonl").read_text().splitlines()]
+    return [r for r in recs if r["event"] == "phase_ended"]
+
+
+def test_time_limit_and_holding_bans_run_live(tmp_path, monkeypatch, capsys):
+    """A time limit or a holding ban is judged live now (tests/live/test_live_time_and_holding.py): no longer
+    refused. A 2-day limit counted from the first day run does not end Monday's and Tuesday's run; ma_cross
+    holds nothing through Tuesday's first open, so the overnight ban does not either."""
+    monkeypatch.setenv("MT5_PASSWORD", PASSWORD)
+    for name, old, new in (
+        ("limit.toml", "max_calendar_days = 0", "max_calendar_days = 2"),
+        ("weekend.toml", "weekend = true", "weekend = false"),
+        ("overnight.toml", "overnight = true", "overnight = false"),
+    ):
+        d = tmp_path / name.removesuffix(".toml")
+        d.mkdir()
+        cfg = _midnight_config(d, _ftmo_1step(d, name, old, new))
+        assert main(["live", "run", "--config", str(cfg)]) == 0, capsys.readouterr().err
+        recs = [json.loads(x) for x in (d / "log.jsonl").read_text().splitlines()]
+        assert sum(r["event"] == "bar" for r in recs) == 299  # every closed bar of the replay was processed
+        # ma_cross is flat at Tuesday's first open (bar 180) on these bars: no ban breaks, no limit is reached
+        assert not _phase_ended(d) and sum(r["event"] == "opened" for r in recs) == 12
+
+
+def test_a_configured_phase_start_counts_the_time_limit_from_it(tmp_path, monkeypatch, capsys):
+    """``account.phase_start``: the phase began on Sunday (a date: its rule day), so a 2-day limit is over at
+    Tuesday's first bar (180); a restart on the same journal keeps it, and a different start is refused."""
+    monkeypatch.setenv("MT5_PASSWORD", PASSWORD)
+    rules = _ftmo_1step(tmp_path, "limit.toml", "max_calendar_days = 0", "max_calendar_days = 2")
+    cfg = _midnight_config(tmp_path, rules, 'phase_start = "2024-01-14"')
+    assert main(["live", "run", "--config", str(cfg)]) == 0, capsys.readouterr().err
+    ended = _phase_ended(tmp_path)
+    assert [(r["reason"], r["bar"], r["phase_start"]) for r in ended] == [("time_limit", 180, "2024-01-14")]
+    day = int(np.datetime64("2024-01-14", "D").astype(np.int64))
+    with sqlite3.connect(tmp_path / "journal.db") as db:
+        (state,) = db.execute("SELECT value FROM state").fetchone()
+    assert json.loads(state)["phase_start_day"] == day
+    cfg.write_text(cfg.read_text().replace('phase_start = "2024-01-14"', 'phase_start = "2024-01-13T18:30"'))
+    capsys.readouterr()
+    assert main(["live", "run", "--config", str(cfg)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert (
+        len(err) == 1
+        and "account.phase_start" in err[0]
+        and "journal's phase started on 2024-01-14" in err[0]
+    )
+
+
+@pytest.mark.parametrize(
+    ("max_days", "start", "message"),
+    [
+        (0, "2024-01-14", "ftmo-1step phase 1 has no time limit"),
+        (2, "14/01/2024", "expected a date 'YYYY-MM-DD'"),
+        (2, "2024-01-17", "is after today's (2024-01-15)"),
+        (2, "2024-01-13", "2-day time limit ended with 2024-01-14"),
+    ],
+)
+def test_phase_start_refusals_are_one_line(tmp_path, monkeypatch, capsys, max_days, start, message):
+    monkeypatch.setenv("MT5_PASSWORD", PASSWORD)
+    rules = _ftmo_1step(tmp_path, "rules.toml", "max_calendar_days = 0", f"max_calendar_days = {max_days}")
+    cfg = _midnight_config(tmp_path, rules, f'phase_start = "{start}"')
+    assert main(["live", "run", "--config", str(cfg)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "account.phase_start" in err[0] and message in err[0], err
+    assert not any(r["event"] == "opened" for r in _log(tmp_path))
+
+
+def _log(tmp_path):
+    p = tmp_path / "log.jsonl"
+    return [json.loads(x) for x in p.read_text().splitlines()] if p.exists() else []
 
 
 def test_a_strategy_that_reads_its_own_account_is_refused(tmp_path, monkeypatch, capsys):
