@@ -8,31 +8,41 @@ market arrays, with its own rows of the state arrays (``acc[i]``, ``pos[i]``,
 ``res[i]``, ``trades[i]``) and of the integer state ``ist[i]``
 (``simlab.layout.RLI_*``).
 
-One step of sub-environment i, on bar ``t = ist[i, RLI_T]``:
+Every observation is taken at a bar's close, after the kernel has run that
+bar: sub-environment i's observation at ``t = ist[i, RLI_T]`` holds the market
+features of bars t-W+1 .. t and the account as bar t left it — the decision of
+t-1 filled at t's open, stops, targets and the governors' floor hit inside t,
+the rules judged at t, the books marked at t's close (``RLO_*``). Beginning
+an attempt (or a later phase) on bar s runs bar s from a fresh account before
+the first observation, as the backtest runs a strategy's first bar.
 
-1. the action becomes bar t's intent: 0 flat, ``1..K`` long at size level
-   ``k``, ``K+1..2K`` short; stop / target ``RLP_SL_ATR`` / ``RLP_TP_ATR``
-   times the ATR at t (the decision is made at t's close);
-2. ``step_nb(t, intent)`` runs bar t — the decision of bar t-1 fills at its
-   open, stops and rules are judged inside it — and registers the new decision
-   for t+1's open, exactly as ``simulate_nb`` does inside a backtest; on the
-   attempt's last bar, or when the phase ends, ``finish_nb`` closes the books
-   as ``Stepper.step`` does;
-3. reward: the equity change over the bar / initial balance * ``RLP_PNL_SCALE``,
-   plus ``RLP_PASS_BONUS`` when a phase is passed, minus
+One step of sub-environment i, on the observation of bar t:
+
+1. if the phase is running and t is not the horizon's last bar, the action
+   becomes the decision taken at t's close (``simlab.account_nb.decide_nb``,
+   the kernel's own registration of an order): 0 flat, ``1..K`` long at size
+   level ``k``, ``K+1..2K`` short; stop / target ``RLP_SL_ATR`` /
+   ``RLP_TP_ATR`` times the ATR at t; then ``step_nb(t + 1, DIR_HOLD)`` runs
+   bar t+1, where that order fills at the open. ``step_nb(t, intent)`` of a
+   backtest does the same two things in the other order within one call
+   (run t, then register t's decision); the draws are keyed by the bar, so
+   the split changes no number;
+2. when a bar ends the phase (passed, breached, halted), or on the step after
+   the horizon's last bar was observed, ``finish_nb`` closes the books as
+   ``Stepper.step`` does (what is open is closed at that bar's close) and the
+   action is not used;
+3. reward: the equity change over the step / initial balance *
+   ``RLP_PNL_SCALE``, plus ``RLP_PASS_BONUS`` when a phase is passed, minus
    ``RLP_BREACH_PENALTY`` when it ends breached or halted;
 4. a passed phase that is not the last starts the next one on the next trading
    day with a fresh account (``simlab.montecarlo_nb.attempt_nb``'s rule); the
    episode ends when the program is passed or a phase fails (terminated) or
    the horizon is reached (truncated);
-5. the observation of bar t+1: the market features of bars t-W+2 .. t+1 and
-   the account as it stands before bar t+1 runs (``RLO_*``).
+5. the observation of the bar now run (or, at an episode's end, the final
+   observation: the bar that ended it, with its books closed).
 
-The account in an observation is therefore the state at the previous close
-with the order pending for the next open (``RLO_POSITION``): ``step_nb`` runs
-a bar and registers the decision in one call, so a decision cannot see the
-account after the bar it is made on. It is the information the ``StepStrategy``
-protocol gives a strategy too.
+So a decision sees the account at the close it is taken at and fills at the
+next open: no stale books, no look-ahead.
 
 Attempt ``a`` of a sub-environment starts where the Monte Carlo runner's
 attempt ``a`` starts (``uniform_nb(seed, a, START_DRAW)`` over the eligible
@@ -48,6 +58,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numba import njit, prange
 
+from simlab.account_nb import decide_nb
 from simlab.kernel_nb import (
     _borrowed,
     bar_ask_close_nb,
@@ -68,11 +79,10 @@ from simlab.layout import (
     ACC_MAXLOSS_LIMIT,
     ACC_TARGET_LEVEL,
     DIR_FLAT,
+    DIR_HOLD,
     DIR_LONG,
     DIR_SHORT,
     POS_DIR,
-    POS_PENDING_DIR,
-    POS_PENDING_FLATTEN,
     RES_END_BAR,
     RES_STATUS,
     RLI_ATTEMPT,
@@ -175,13 +185,7 @@ def account_obs_nb(
     days = acc[ACC_DAYS_COUNTED] + (1.0 if acc[ACC_DAY_COUNTED] > 0.0 else 0.0)
     need = rules[RULE_MIN_DAYS]
     out[RLO_DAYS] = min(days / need, 2.0) if need > 0.0 else 1.0
-    side = pos[POS_DIR]
-    pend = int(pos[POS_PENDING_DIR])
-    if pend == DIR_LONG or pend == DIR_SHORT:
-        side = float(pend)
-    elif pend == DIR_FLAT or pos[POS_PENDING_FLATTEN] > 0.0:
-        side = 0.0
-    out[RLO_POSITION] = side
+    out[RLO_POSITION] = pos[POS_DIR]  # held at the close (the decision taken there fills at the next open)
     out[RLO_FLOATING] = _clip((eq - bal) / init)
     out[RLO_DAY_PNL] = _clip((eq - acc[ACC_DAY_START_EQUITY]) / init)
     out[RLO_PHASE] = phase / n_phases
@@ -214,12 +218,120 @@ def _state_of(state: State, i: int) -> State:
 
 
 @njit(cache=True)
-def _begin_attempt_nb(
-    i: int, clock: Clock, prm: Params, seed: int, env: Env, state: State, buf: Buffers
+def _run_bar_nb(
+    t: int,
+    clock: Clock,
+    quotes: Quotes,
+    prm: Params,
+    costs: Costs,
+    seed: int,
+    attempt: int,
+    sti: State,
+    end: int,
+) -> int:
+    """Run bar t with no decision at its close (it is taken at the next step); the phase status.
+
+    The one call site of the inlined ``step_nb``: the step and a phase's first bar share it.
+    """
+    nan = math.nan
+    return step_nb(t, clock, quotes, DIR_HOLD, nan, nan, nan, prm, costs, seed, attempt, sti, t == end - 1)
+
+
+@njit(cache=True)
+def _decide_nb(
+    t: int,
+    action: int,
+    clock: Clock,
+    quotes: Quotes,
+    prm: Params,
+    costs: Costs,
+    seed: int,
+    attempt: int,
+    env: Env,
+    sti: State,
 ) -> None:
-    """Start sub-environment i's next attempt: its id, start bar, horizon, a fresh account, its observation."""
+    """Register the action as the decision taken at bar t's close, for t+1's open (``step_nb``'s last part)."""
+    rlp = env.rlp
+    levels = env.levels
+    n_levels = levels.shape[0]
+    i_dir = DIR_FLAT
+    i_size = math.nan
+    if action >= 1 and action <= n_levels:
+        i_dir = DIR_LONG
+        i_size = levels[action - 1]
+    elif action > n_levels:
+        i_dir = DIR_SHORT
+        i_size = levels[action - 1 - n_levels]
+    i_sl = math.nan
+    i_tp = math.nan
+    ac = math.nan
+    pos = sti.pos
+    if i_dir != DIR_FLAT:
+        if rlp[RLP_SL_ATR] > 0.0:
+            i_sl = rlp[RLP_SL_ATR] * env.atr[t]
+        if rlp[RLP_TP_ATR] > 0.0:
+            i_tp = rlp[RLP_TP_ATR] * env.atr[t]
+        if pos[POS_DIR] != i_dir:  # an entry is sized at the ask close the bar was priced with
+            ac = bar_ask_close_nb(t, clock, quotes, prm.cfg, costs, seed, attempt)
+    decide_nb(
+        sti.acc, pos, sti.res, prm.rules, prm.gov, prm.sym, prm.cfg, int(clock.flags[t + 1]), quotes.vol_ratio,
+        t, i_dir, i_sl, i_tp, i_size, quotes.bid[t, 3], ac,
+    )  # fmt: skip
+
+
+@njit(cache=True)
+def _begin_phase_nb(
+    i: int,
+    p: int,
+    s: int,
+    clock: Clock,
+    quotes: Quotes,
+    prm: Params,
+    costs: Costs,
+    seed: int,
+    state: State,
+    buf: Buffers,
+) -> None:
+    """Phase p of sub-environment i's attempt begins on bar s with a fresh account; bar s is run.
+
+    Should bar s end the phase (a kill switch on a flat account, a horizon of one bar), the next step
+    reports it.
+    """
+    ist = buf.ist
+    ist[i, RLI_PHASE] = p
+    ist[i, RLI_T] = s
+    sti = _state_of(state, i)
+    phase_prm = Params(prm.sym, prm.cfg, prm.rules[p], prm.gov)
+    begin_nb(sti, phase_prm, clock.day[s])
+    _run_bar_nb(s, clock, quotes, phase_prm, costs, seed, ist[i, RLI_ATTEMPT], sti, ist[i, RLI_END])
+
+
+@njit(cache=True)
+def _observe_now_nb(i: int, prm: Params, env: Env, state: State, buf: Buffers, out: np.ndarray) -> None:
+    """Sub-environment i's observation of its current bar into ``out``."""
+    ist = buf.ist
+    p = ist[i, RLI_PHASE]
+    observe_nb(
+        ist[i, RLI_T], env.feats, int(env.rlp[RLP_WINDOW]), state.acc[i], state.pos[i], prm.rules[p], p,
+        prm.rules.shape[0], out,
+    )  # fmt: skip
+
+
+@njit(cache=True)
+def _begin_attempt_nb(
+    i: int,
+    clock: Clock,
+    quotes: Quotes,
+    prm: Params,
+    costs: Costs,
+    seed: int,
+    env: Env,
+    state: State,
+    buf: Buffers,
+) -> None:
+    """Start sub-environment i's next attempt: its id, start bar, horizon, a fresh account run through the
+    start bar, its observation."""
     ist, rlp, day = buf.ist, env.rlp, clock.day
-    phase_rules = prm.rules
     a = ist[i, RLI_OFFSET] + ist[i, RLI_EPISODE] * ist[i, RLI_STRIDE]
     s = ist[i, RLI_FIXED_START]
     if s < 0:  # the Monte Carlo runner's draw (simlab.montecarlo_nb.attempt_nb)
@@ -230,34 +342,29 @@ def _begin_attempt_nb(
         s = env.starts[j]
     ist[i, RLI_ATTEMPT] = a
     ist[i, RLI_START] = s
-    ist[i, RLI_T] = s
     ist[i, RLI_END] = np.searchsorted(day, day[s] + int(rlp[RLP_HORIZON_DAYS]))
-    ist[i, RLI_PHASE] = 0
-    sti = _state_of(state, i)
-    begin_nb(sti, Params(prm.sym, prm.cfg, phase_rules[0], prm.gov), day[s])
     buf.out[i, :, :] = 0.0
     buf.out[i, :, RES_STATUS] = -1.0
-    observe_nb(
-        s,
-        env.feats,
-        int(rlp[RLP_WINDOW]),
-        sti.acc,
-        sti.pos,
-        phase_rules[0],
-        0,
-        phase_rules.shape[0],
-        buf.obs[i],
-    )
+    _begin_phase_nb(i, 0, s, clock, quotes, prm, costs, seed, state, buf)
+    _observe_now_nb(i, prm, env, state, buf, buf.obs[i])
 
 
 @njit(cache=True)
 def reset_nb(
-    ids: np.ndarray, clock: Clock, prm: Params, seed: int, env: Env, state: State, buf: Buffers
+    ids: np.ndarray,
+    clock: Clock,
+    quotes: Quotes,
+    prm: Params,
+    costs: Costs,
+    seed: int,
+    env: Env,
+    state: State,
+    buf: Buffers,
 ) -> None:
     """Begin the next attempt of each sub-environment in ``ids`` (``RLI_EPISODE`` picks its id)."""
     for i in ids:
         buf.ist[i, RLI_DONE] = 0
-        _begin_attempt_nb(i, clock, prm, seed, env, state, buf)
+        _begin_attempt_nb(i, clock, quotes, prm, costs, seed, env, state, buf)
 
 
 @njit(cache=True)
@@ -284,82 +391,57 @@ def _step_one_nb(
     t = ist[i, RLI_T]
     end = ist[i, RLI_END]
     p = ist[i, RLI_PHASE]
-    phase_rules = prm.rules
-    n_phases = phase_rules.shape[0]
-    phase_prm = Params(prm.sym, prm.cfg, phase_rules[p], prm.gov)
+    n_phases = prm.rules.shape[0]
+    phase_prm = Params(prm.sym, prm.cfg, prm.rules[p], prm.gov)
     attempt = ist[i, RLI_ATTEMPT]
-    # the action: bar t's intent
-    levels = env.levels
-    n_levels = levels.shape[0]
-    i_dir = DIR_FLAT
-    i_size = math.nan
-    if action >= 1 and action <= n_levels:
-        i_dir = DIR_LONG
-        i_size = levels[action - 1]
-    elif action > n_levels:
-        i_dir = DIR_SHORT
-        i_size = levels[action - 1 - n_levels]
-    i_sl = math.nan
-    i_tp = math.nan
-    if i_dir != DIR_FLAT:
-        if rlp[RLP_SL_ATR] > 0.0:
-            i_sl = rlp[RLP_SL_ATR] * env.atr[t]
-        if rlp[RLP_TP_ATR] > 0.0:
-            i_tp = rlp[RLP_TP_ATR] * env.atr[t]
     sti = _state_of(state, i)
     a_acc = sti.acc
     a_res = sti.res
     eq0 = a_acc[ACC_EQUITY]
-    is_last = t == end - 1
-    status = step_nb(
-        t, clock, quotes, i_dir, i_sl, i_tp, i_size, phase_prm, costs, seed, attempt, sti, is_last
-    )
-    ended = status != STATUS_RUNNING or is_last
-    if ended:  # as Stepper.step: the books are closed at this bar (what is open is closed at its close)
-        ask_close = bar_ask_close_nb(t, clock, quotes, prm.cfg, costs, seed, attempt)
-        finish_nb(t, clock, quotes, phase_prm, sti, True, ask_close)
+    status = int(a_res[RES_STATUS])
+    if status == STATUS_RUNNING and t < end - 1:
+        # the decision at t's close, then bar t+1: its open fills it
+        _decide_nb(t, action, clock, quotes, phase_prm, costs, seed, attempt, env, sti)
+        t += 1
+        ist[i, RLI_T] = t
+        status = _run_bar_nb(t, clock, quotes, phase_prm, costs, seed, attempt, sti, end)
+        if status == STATUS_RUNNING:  # on the horizon's last bar the next step closes the books
+            reward[i] = (a_acc[ACC_EQUITY] - eq0) / a_acc[ACC_INITIAL] * rlp[RLP_PNL_SCALE]
+            _observe_now_nb(i, prm, env, state, buf, buf.obs[i])
+            return
+    # the phase ended on bar t (or t is the horizon's last bar): the books are closed as Stepper.step does
+    ask_close = bar_ask_close_nb(t, clock, quotes, prm.cfg, costs, seed, attempt)
+    finish_nb(t, clock, quotes, phase_prm, sti, True, ask_close)
     r = (a_acc[ACC_EQUITY] - eq0) / a_acc[ACC_INITIAL] * rlp[RLP_PNL_SCALE]
-    ist[i, RLI_T] = t + 1
+    buf.out[i, p, :] = a_res[:]
     done = 0
-    if ended:
-        buf.out[i, p, :] = a_res[:]
-        if status == STATUS_PASSED:
-            r += rlp[RLP_PASS_BONUS]
-            if p + 1 < n_phases:
-                s = next_day_start_nb(day, int(a_res[RES_END_BAR]))
-                if s < end:  # the next phase, on the next trading day, with a fresh account
-                    ist[i, RLI_PHASE] = p + 1
-                    ist[i, RLI_T] = s
-                    begin_nb(sti, Params(prm.sym, prm.cfg, phase_rules[p + 1], prm.gov), day[s])
-                else:
-                    done = 2  # no room left in the horizon for the next phase
+    if status == STATUS_PASSED:
+        r += rlp[RLP_PASS_BONUS]
+        if p + 1 < n_phases:
+            s = next_day_start_nb(day, int(a_res[RES_END_BAR]))
+            if s < end:  # the next phase, on the next trading day, with a fresh account
+                _begin_phase_nb(i, p + 1, s, clock, quotes, prm, costs, seed, state, buf)
             else:
-                done = 1
-        elif status == STATUS_RUNNING:
-            done = 2  # the horizon ended the attempt
+                done = 2  # no room left in the horizon for the next phase
         else:
-            r -= rlp[RLP_BREACH_PENALTY]
             done = 1
+    elif status == STATUS_RUNNING:
+        done = 2  # the horizon ended the attempt
+    else:
+        r -= rlp[RLP_BREACH_PENALTY]
+        done = 1
     reward[i] = r
-    window = int(rlp[RLP_WINDOW])
-    if done != 0:
-        tf = min(ist[i, RLI_T], day.shape[0] - 1)
-        p_now = ist[i, RLI_PHASE]
-        observe_nb(
-            tf, env.feats, window, a_acc, sti.pos, phase_rules[p_now], p_now, n_phases, buf.final_obs[i]
-        )
-        buf.last_out[i, :, :] = buf.out[i, :, :]
-        ist[i, RLI_EPISODE] += 1
-        if autoreset:
-            _begin_attempt_nb(i, clock, prm, seed, env, state, buf)
-        else:
-            buf.obs[i, :] = buf.final_obs[i, :]
-        ist[i, RLI_DONE] = done
+    if done == 0:
+        _observe_now_nb(i, prm, env, state, buf, buf.obs[i])
         return
-    p_now = ist[i, RLI_PHASE]
-    observe_nb(
-        ist[i, RLI_T], env.feats, window, a_acc, sti.pos, phase_rules[p_now], p_now, n_phases, buf.obs[i]
-    )
+    _observe_now_nb(i, prm, env, state, buf, buf.final_obs[i])
+    buf.last_out[i, :, :] = buf.out[i, :, :]
+    ist[i, RLI_EPISODE] += 1
+    if autoreset:
+        _begin_attempt_nb(i, clock, quotes, prm, costs, seed, env, state, buf)
+    else:
+        buf.obs[i, :] = buf.final_obs[i, :]
+    ist[i, RLI_DONE] = done
 
 
 @njit(cache=True)

@@ -26,6 +26,12 @@ from simlab.bars import Bars
 from simlab.engine import CostSetup, Market, config_vector, kernel_params
 from simlab.errors import ConfigError
 
+# What an observation means, stored with a trained policy (``World.describe``) and checked where one is
+# loaded (``rl.policy.PolicyInfo.load``): a policy fed observations of another meaning is refused.
+# 1: the account half was the account at the previous close plus the side held into the bar;
+# 2: the account half is the account at the close the decision is taken at (``rl.batch_nb``).
+OBS_VERSION = 2
+
 PARALLEL_MIN_ENVS = 64  # below this many sub-environments one thread is faster than waking the others
 
 # The batched step is a short parallel region run thousands of times a second. OpenMP's default
@@ -235,6 +241,7 @@ class World:
         return {
             "features": list(FEATURE_NAMES),
             "features_version": FEATURES_VERSION,
+            "obs_version": OBS_VERSION,
             "window": self.settings.window,
             "obs_dim": self.obs_dim,
             "n_actions": self.settings.n_actions,
@@ -322,7 +329,7 @@ class BatchCore:
     def reset(self, ids: np.ndarray | None = None) -> np.ndarray:
         """Begin the next attempt of the sub-environments ``ids`` (all by default); the observations."""
         idx = np.arange(self.n_envs, dtype=np.int64) if ids is None else np.asarray(ids, dtype=np.int64)
-        self._reset_fn(idx, self._clock, self._prm, self.seed_value, self._env, self._state, self._buf)
+        self._reset_fn(idx, *self._inputs())
         return self.obs
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -343,18 +350,14 @@ class BatchCore:
             np.copyto(a, actions, casting="unsafe")
             if a.min() < 0 or a.max() >= na:
                 raise ConfigError("action", f"{int(a[(a < 0) | (a >= na)][0])}: expected 0..{na - 1}")
-        self._step_fn(
-            a,
-            self._clock,
-            self._quotes,
-            self._prm,
-            self._costs,
-            self.seed_value,
-            self._env,
-            self._state,
-            self._buf,
-        )
+        self._step_fn(a, *self._inputs())
         return self.obs, self.reward, self._done
+
+    def _inputs(self) -> tuple[Any, ...]:
+        """What ``rl.batch_nb``'s reset and step take after the ids / actions, in their order."""
+        return (
+            self._clock, self._quotes, self._prm, self._costs, self.seed_value, self._env, self._state, self._buf,
+        )  # fmt: skip
 
     # ------------------------------------------------------------ reading
     def attempt_ids(self) -> np.ndarray:

@@ -11,16 +11,15 @@ account (``simlab.layout.RLO_*``); float32, within [-10, 10]. Action
 (``Discrete(1 + 2K)``): 0 flat, 1..K long at size level k, K+1..2K short.
 A decision made on bar t (after its close) fills at t+1's open.
 
-The two halves are one bar apart: the observation on which bar t's decision
-is made holds the market features up to t's close, but the account as it
-stood at t-1's close (rooms to the limits, days, floating and day P/L, the
-phase) plus the side it holds into bar t (``RLO_POSITION``: the order pending
-for t's open counts, a stop hit inside bar t does not show yet). The kernel
-runs a bar and registers the decision for the next open in one call
-(``rl.batch_nb``), so a decision never sees the account after the bar it is
-made on; a policy learns with that lag, and a host that feeds it the account
-at t's close (``OnnxPolicyStrategy.step``) shows it fresher numbers than it
-was trained on. Reward: the
+Both halves are as of the same close: the observation on which bar t's
+decision is made holds the market features up to t's close and the account as
+bar t left it — the previous decision filled at t's open, a stop or target
+hit inside t, the rules judged at t, the books marked at t's close (rooms to
+the limits, days, the position held, floating and day P/L, the phase;
+``rl.batch_nb`` runs bar t, then registers the decision for t+1's open). A
+reset runs the attempt's first bar before its first observation. Observation
+version ``rl.core.OBS_VERSION`` (2) is stored with a trained policy; one of
+version 1 (the account one bar behind) is refused. Reward: the
 equity change / initial balance * ``pnl_scale``, plus ``pass_bonus`` per phase
 passed, minus ``breach_penalty`` when a phase is breached or a governor gives
 the attempt up. ``terminated``: passed or failed; ``truncated``: the horizon.
@@ -39,9 +38,9 @@ draws ``simlab challenge --bootstrap-days B`` gives attempt a (single env only).
 >>> obs, info = env.reset(seed=5)
 >>> obs.shape == env.observation_space.shape, info["attempt"]
 (True, 0)
->>> obs2, reward, terminated, truncated, info = env.step(1)  # go long at the next open
->>> bool(obs2[-4] == 1.0)  # the account half: the long order is pending
-True
+>>> obs2, reward, terminated, truncated, info2 = env.step(1)  # long at the next open; that bar is run
+>>> info2["bar"] - info["bar"], bool(obs2[-4] == 1.0)  # the account half: long at the new bar's close
+(1, True)
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@
 
     {"schema": "rl-policy/1",
      "settings": {...EnvSettings...},            # the world it was trained in: program, sizing, window, ...
-     "world": {"features": [...], "features_version", "window", "obs_dim", "n_actions", "phases", ...},
+     "world": {"features": [...], "features_version", "obs_version", "window", "obs_dim", "n_actions", "phases", ...},
      "obs_norm": {"mean": [...], "var": [...], "epsilon", "clip"} | null,   # VecNormalize's statistics
      "onnx": {"input", "output", "opset"},
      "training": {...},                          # what `simlab rl train` recorded (command, data, split, seed)
@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from rl.core import BatchCore, EnvSettings, World
+from rl.core import OBS_VERSION, BatchCore, EnvSettings, World
 from rl.features import FEATURE_NAMES, FEATURES_VERSION, market_features
 from simlab import layout as L
 from simlab.errors import ConfigError
@@ -112,6 +112,14 @@ class PolicyInfo:
                 where,
                 f"trained on features version {world.get('features_version')}; this simlab computes version "
                 f"{FEATURES_VERSION}: retrain or use the simlab it was trained with",
+            )
+        obs_version = world.get("obs_version", 1)  # written since version 2
+        if obs_version != OBS_VERSION:
+            what = " (its account one bar behind the market)" if obs_version == 1 else ""
+            raise ConfigError(
+                where,
+                f"trained on observation version {obs_version}{what}; this simlab observes version {OBS_VERSION}"
+                " (the account at the close the decision is taken at): retrain or use the simlab it was trained with",
             )
         settings = EnvSettings.from_dict(d.get("settings", {}), where)
         norm = ObsNorm.from_dict(d["obs_norm"]) if d.get("obs_norm") else None

@@ -505,9 +505,10 @@ class StepStrategy(Strategy):
     ``step(bar_index, bars_window, position_dir, account_state)`` returning
     ``(dir, sl, tp, size)`` for bar ``bar_index``: ``bars_window`` holds the
     last ``window`` bars up to and including ``bar_index`` (fewer at the
-    start), ``position_dir`` is the open position (1 long, -1 short, 0 flat)
-    and ``account_state`` the kernel's ``ACC_*`` vector (None when no account
-    is simulated).
+    start), ``position_dir`` is the position held at ``bar_index``'s close (1
+    long, -1 short, 0 flat) and ``account_state`` the kernel's ``ACC_*`` vector
+    as that bar left it, marked at its close (None when no account is
+    simulated); the decision fills at the next open.
 
     ``signals`` replays the strategy *open loop* (the position follows its own
     intents, no stops, no account), which is what ``simlab backtest``, the

@@ -18,8 +18,10 @@ to the target, its position), so how it runs depends on the host:
   program and size on the data's own spread — played attempt after attempt
   (a fresh account on the trading day after each one ends). Row t depends on
   bars up to t only;
-* ``step`` (the ``StepStrategy`` protocol, live): one decision from a window of
-  bars and the account state the host passes in.
+* ``step`` (the ``StepStrategy`` protocol): one decision from a window of
+  bars and the account state the host passes in — as of the window's last
+  close, the moment the environment observes it (``simlab live`` refuses the
+  policy for now: ``live.app.refuse_closed_loop``).
 
 Rows before the warm-up (the features' look-back plus the window) are HOLD.
 """
@@ -127,8 +129,9 @@ class OnnxPolicyStrategy(PicklesOrtSession, StepStrategy):
 
         The features need ``window`` bars (their look-back plus the policy's
         window) and are computed on these bars alone: the same rows as on the whole
-        history. ``account_state``: the kernel's ``ACC_*`` vector (None: a fresh
-        account of the training program); ``position_dir``: 1 long, -1 short, 0 flat.
+        history. ``account_state``: the kernel's ``ACC_*`` vector as the last bar left it, marked at its
+        close (None: a fresh account of the training program, run through that bar as an attempt's first
+        bar is); ``position_dir``: the position held at that close, 1 long, -1 short, 0 flat.
         """
         from rl.batch_nb import observe_nb
         from rl.core import BatchCore

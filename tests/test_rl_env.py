@@ -168,17 +168,17 @@ def intents_for(world: World, actions: np.ndarray, start: int = 0) -> Intents:
 @pytest.mark.parametrize("seed", [1, 5, 6, 7, 15])
 def test_scripted_episode_equals_the_backtest_kernel(world1: World, seed: int) -> None:
     env = ChallengeEnv(world=world1)
-    env.reset(seed=seed)
+    _, info = env.reset(seed=seed)
     core = env.core
     start, end, attempt = (int(core.ist[0, k]) for k in (L.RLI_START, L.RLI_END, L.RLI_ATTEMPT))
     actions = sticky_actions(end - start, seed=seed)
-    equity = []
+    equity = [info["equity"]]  # the reset ran the start bar: the first observation is at its close
     for a in actions:
         _, _, term, trunc, info = env.step(int(a))
-        equity.append(info["equity"])
+        equity.append(info["equity"])  # each step: the decision at a close, then the next bar
         if term or trunc:
             break
-    played = actions[: len(equity)]
+    played = actions[: len(equity) - 1]  # actions[k]: the decision at bar start+k's close
     ref = run_backtest(
         world1.market.bars, intents_for(world1, played, start), world1.spec, market=world1.market,
         costs=world1.costs, rules=world1.phase_rules[0], gov=world1.gov,
@@ -213,17 +213,24 @@ def test_scripted_episodes_end_both_ways(world1: World) -> None:
     assert ends == {1: "daily_loss", 5: "passed", 6: "daily_loss", 7: "daily_loss", 15: "daily_loss"}
 
 
-def test_batched_env_playing_a_strategy_equals_run_challenge(world2: World) -> None:
+@pytest.mark.parametrize("governors", ["none", "default"])
+def test_batched_env_playing_a_strategy_equals_run_challenge(world2: World, governors: str) -> None:
     """N sub-environments playing a fixed per-bar plan give run_challenge's attempts on its intents, exactly.
 
     The plan follows ma_cross's signals (the side of its last long/short/flat
-    signal); two phases, the shipped execution model, 24 attempts.
+    signal); two phases, the shipped execution model, 24 attempts; with the
+    default governors too (their flattening at the open, floors inside the
+    bar and halts run between an observation and the next).
     """
+    import dataclasses
+
     from rl.core import BatchCore
     from simlab.montecarlo import ChallengeSetup, run_challenge
     from strategies.registry import load_strategy
 
     w = world2
+    if governors != "none":
+        w = World.build(w.market.bars, dataclasses.replace(w.settings, governors=governors))
     sig = load_strategy("ma_cross").signals(w.market.bars).dir
     code = {L.DIR_FLAT: 0, L.DIR_LONG: 1, L.DIR_SHORT: 2}
     plan = np.zeros(len(sig), dtype=np.int64)
@@ -245,7 +252,8 @@ def test_batched_env_playing_a_strategy_equals_run_challenge(world2: World) -> N
         core.step(plan[np.minimum(core.ist[:, L.RLI_T], len(plan) - 1)])
     assert np.array_equal(core.last_out, ref.out)
     status = ref.out[:, :, L.RES_STATUS]
-    assert (status == L.STATUS_PASSED).any() and (status == L.STATUS_BREACHED).any()  # both kinds of end
+    failed = L.STATUS_BREACHED if governors == "none" else L.STATUS_HALTED  # the governors stop it first
+    assert (status == L.STATUS_PASSED).any() and (status == failed).any()  # both kinds of end
 
 
 # ------------------------------------------------------------------ packaging
@@ -361,28 +369,40 @@ def test_the_batched_envs_refuse_the_day_bootstrap(bars) -> None:
         ChallengeVectorEnv(4, world=w)
 
 
-def test_the_account_half_of_an_observation_is_one_bar_behind_the_market_half(world1: World) -> None:
-    """What rl.env documents: the observation bar t's decision is made on holds the features up to t's close
-    and the account at t-1's close (plus the side held into t)."""
+def test_an_observation_holds_the_account_at_the_close_it_is_taken_at(world1: World) -> None:
+    """What rl.env documents: the observation at bar t's close holds the features up to t and the account as
+    bar t left it — the position held at t's close and its floating P/L marked at that close (by hand: a long
+    sells at the bid), or flat with nothing floating after a stop hit inside bar t."""
     env = ChallengeEnv(world=world1)
-    obs, _ = env.reset(seed=1)
+    obs, info = env.reset(seed=1)
     core = env.core
+    bid = world1.market.bars.bid
+    contract = float(world1.spec.to_vector()[L.SYM_CONTRACT])
     w, nf = world1.settings.window, world1.features.values.shape[1]
     k = w * nf
     init = float(core.acc[0, L.ACC_INITIAL])
-    moved = 0
-    for _ in range(200):
-        t = int(core.ist[0, L.RLI_T])  # the bar this step runs
-        obs, _, term, trunc, info = env.step(1)
+    stopped = marked = 0
+    for _ in range(400):
+        n_before = int(core.acc[0, L.ACC_N_TRADES])
+        obs, _, term, trunc, info = env.step(1)  # long at the next open, every bar
         if term or trunc:  # a breach ends the attempt: start the next one
-            obs, _ = env.reset()
+            obs, info = env.reset()
             continue
-        # the market half ends on bar t+1, whose close the next decision is made at ...
-        assert np.array_equal(obs[(w - 1) * nf : k], world1.features.values[t + 1])
-        # ... the account half is the books at bar t's close
-        acc = core.acc[0]
-        floating = (acc[L.ACC_EQUITY] - acc[L.ACC_BALANCE]) / init
-        assert obs[k + L.RLO_FLOATING] == np.float32(floating) and acc[L.ACC_EQUITY] == info["equity"]
-        assert obs[k + L.RLO_POSITION] == 1.0
-        moved += int(floating != 0.0)
-    assert moved >= 100  # a long position whose floating P/L moves: the comparison is not of zeros
+        t = int(core.ist[0, L.RLI_T])  # the bar this step ran; the observation is taken at its close
+        assert info["bar"] == t
+        assert np.array_equal(obs[(w - 1) * nf : k], world1.features.values[t])  # the market half ends on t
+        acc, pos = core.acc[0], core.pos[0]
+        bal = float(acc[L.ACC_BALANCE])
+        trades = core.trades_of(0)
+        if trades.shape[0] > n_before:
+            assert trades[-1, L.TR_EXIT_BAR] == t  # stopped out (or at the target) inside bar t ...
+            assert obs[k + L.RLO_POSITION] == 0.0 and obs[k + L.RLO_FLOATING] == 0.0  # ... flat at its close
+            assert acc[L.ACC_EQUITY] == bal  # the loss is in the balance the rooms are measured from
+            assert obs[k + L.RLO_DAY_PNL] == np.float32((bal - acc[L.ACC_DAY_START_EQUITY]) / init)
+            stopped += int(trades[-1, L.TR_EXIT_REASON] == L.EXIT_STOP_LOSS)
+        else:
+            assert pos[L.POS_DIR] == 1.0 and obs[k + L.RLO_POSITION] == 1.0
+            floating = (bid[t, 3] - pos[L.POS_ENTRY_PRICE]) * pos[L.POS_VOLUME] * contract + pos[L.POS_SWAP]
+            assert obs[k + L.RLO_FLOATING] == np.float32(((bal + floating) - bal) / init)
+            marked += int(floating != 0.0)
+    assert stopped >= 5 and marked >= 100  # both kinds of close were seen: the comparisons are not vacuous

@@ -306,3 +306,22 @@ def test_step_form_sees_the_environments_observation_from_a_window_of_bars(train
         )  # NaN == NaN
         checked.add(d)
     assert len(checked) >= 2  # not one constant decision
+
+
+def test_a_policy_trained_on_the_lagged_observation_is_refused(trained: Path, tmp_path: Path) -> None:
+    """policy.json written before the observation's account half was made current (no ``obs_version``, i.e.
+    version 1: the account one bar behind) is refused in one line, not run on observations of another meaning."""
+    import shutil
+
+    d = json.loads((trained / "model.json").read_text())
+    assert d["world"]["obs_version"] == 2
+    del d["world"]["obs_version"]
+    shutil.copy(trained / "model.onnx", tmp_path / "old.onnx")
+    (tmp_path / "old.json").write_text(json.dumps(d))
+    r = run_simlab(
+        "challenge", "--strategy", "onnx-policy", "--param", f"model={tmp_path / 'old.onnx'}", "--runs", "2",
+        "--program", "ftmo-1step", "--horizon-days", "20", cwd=tmp_path,
+    )  # fmt: skip
+    assert r.returncode == 2 and r.stdout == "" and r.stderr.count("\n") == 1, r.stderr
+    assert "trained on observation version 1 (its account one bar behind the market)" in r.stderr
+    assert "this simlab observes version 2" in r.stderr
