@@ -37,7 +37,7 @@ import numpy as np
 
 from challenges._toml import Section, read_toml
 from simlab import layout as L
-from simlab.errors import ConfigError
+from simlab.errors import ConfigError, unknown_name
 
 GOVERNOR_PRESET_DIR = Path(__file__).resolve().parent / "presets" / "governors"
 
@@ -112,7 +112,7 @@ class GovernorConfig:
             for item in overrides:
                 if "=" not in item:
                     raise ConfigError(
-                        where, f"expected key=value, got {item!r}; keys: {', '.join(FIELD_NAMES)}"
+                        where, f"expected key=value, got {item!r} (e.g. daily_buffer_pct=1.5); {FIELDS_LISTED}"
                     )
                 k, v = item.split("=", 1)
                 items.append((k.strip(), v.strip()))
@@ -141,6 +141,9 @@ class GovernorConfig:
 
 
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(GovernorConfig))
+# where a user reads every field (the --gov help lists FIELD_NAMES): too many for a one-line error
+FIELDS_LISTED_AT = "`simlab challenge --help` (under --gov) and challenges/README.md (Governors)"
+FIELDS_LISTED = f"the governors are listed in {FIELDS_LISTED_AT}"
 
 # field -> (kind, lo, hi); kinds: buffer (percent or off), pct, bool, int, float
 _SPEC: dict[str, tuple[str, float, float]] = {
@@ -166,7 +169,7 @@ assert set(_SPEC) == set(FIELD_NAMES)
 def _convert(key: str, value: Any, where: str) -> Any:
     """Validate one field's value (typed from TOML, or a string from the CLI)."""
     if key not in _SPEC:
-        raise ConfigError(where, f"unknown governor {key!r}; known: {', '.join(FIELD_NAMES)}")
+        raise ConfigError(where, unknown_name("governor", key, FIELD_NAMES, FIELDS_LISTED_AT))
     kind, lo, hi = _SPEC[key]
     is_str = isinstance(value, str)
     sval = value.strip().lower() if is_str else None
@@ -281,6 +284,8 @@ def load_governors(
 
 
 __all__ = [
+    "FIELDS_LISTED",
+    "FIELDS_LISTED_AT",
     "FIELD_NAMES",
     "GOVERNOR_PRESET_DIR",
     "GovernorConfig",

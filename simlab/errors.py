@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Sequence
+
 MAX_LINE = 300  # characters (plus the file name): a file of NUL bytes must not become a 100 KB error line
+# the room an unknown-name message gives its list of known names: past it the list would crowd the
+# line (and be cut in its middle by one_line), so the message points to where the full list is
+LIST_ROOM = 160
 
 
 def one_line(text: str, limit: int = MAX_LINE) -> str:
@@ -25,6 +31,25 @@ def one_line(text: str, limit: int = MAX_LINE) -> str:
     head = limit - tail - len(marker)
     marker = f" [... {len(text) - head - tail} chars cut ...] ".ljust(len(marker))
     return text[:head] + marker + text[len(text) - tail :]
+
+
+def unknown_name(kind: str, name: str, known: Sequence[str], listed_at: str) -> str:
+    """The message of an unknown ``name`` of ``kind``: the closest known names, and the whole list of
+    ``known`` where it is short, else ``listed_at`` (where the user reads it), so the line stays whole.
+
+    >>> unknown_name("colour", "gren", ["red", "green", "blue"], "the manual")
+    "unknown colour 'gren' (did you mean green?); known: red, green, blue"
+    >>> unknown_name("field", "dailybuffer", [f"field_{i}" for i in range(40)] + ["daily_buffer"], "--help")
+    "unknown field 'dailybuffer' (did you mean daily_buffer?); the 41 known are listed in --help"
+    """
+    text = f"unknown {kind} {name!r}"
+    close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.6)
+    if close:
+        text += f" (did you mean {' or '.join(close)}?)"
+    listing = ", ".join(known)
+    if len(listing) <= LIST_ROOM:
+        return f"{text}; known: {listing}"
+    return f"{text}; the {len(known)} known are listed in {listed_at}"
 
 
 class SimlabError(Exception):

@@ -133,12 +133,13 @@ def type_axis(axis: Axis, args: argparse.Namespace, strategy_cls: Any, trade_mod
             values = _each(axis, lambda v: C.positive_float(str(v)))
         return TypedAxis(axis, option, values)
     if name.startswith("gov."):
-        from challenges.governors import FIELD_NAMES, GovernorConfig
+        from challenges.governors import FIELD_NAMES, FIELDS_LISTED_AT, GovernorConfig
+        from simlab.errors import unknown_name
         from simlab_cli.commands.challenge import TRADE_LIST_GOVERNORS
 
         field = name[4:]
         if field not in FIELD_NAMES:
-            raise axis.fail(f"unknown governor field {field!r}; known: {', '.join(FIELD_NAMES)}")
+            raise axis.fail(unknown_name("governor field", field, FIELD_NAMES, FIELDS_LISTED_AT))
         if trade_mode and field not in TRADE_LIST_GOVERNORS:
             raise axis.fail(
                 f"trade-list mode can apply only {', '.join(TRADE_LIST_GOVERNORS)} to past trades"

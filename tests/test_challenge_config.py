@@ -506,7 +506,7 @@ def test_governor_overrides() -> None:
 @pytest.mark.parametrize(
     "override,fragment",
     [
-        ("dailybuffer=1", "unknown governor 'dailybuffer'; known: daily_buffer_pct"),
+        ("dailybuffer=1", "unknown governor 'dailybuffer' (did you mean daily_buffer_pct?)"),
         (
             "daily_buffer_pct=abc",
             "field 'daily_buffer_pct': expected a percent in [0, 100] or 'off', got 'abc'",
@@ -525,6 +525,24 @@ def test_governor_bad_overrides(override: str, fragment: str) -> None:
     with pytest.raises(ConfigError) as e:
         load_governors("default", [override])
     assert str(e.value).startswith("--gov: ") and fragment in str(e.value) and "\n" not in str(e.value)
+
+
+def test_unknown_governor_error_is_whole_and_points_to_the_list() -> None:
+    # the 15 field names made this line longer than the one-line cap, which cut the list in its middle
+    r = run_simlab("challenge", "--gov", "dailybuffer_pct=1")
+    assert r.returncode == 2 and r.stdout == ""
+    line = r.stderr.strip()
+    assert "\n" not in line and "chars cut" not in line, line
+    assert line == (
+        "simlab challenge: error: --gov: unknown governor 'dailybuffer_pct' (did you mean daily_buffer_pct "
+        "or maxloss_buffer_pct?); the 15 known are listed in `simlab challenge --help` (under --gov) and "
+        "challenges/README.md (Governors)"
+    )
+    # and the places it names do list every field
+    help_text = " ".join(run_simlab("challenge", "--help").stdout.split())
+    readme = (Path(__file__).parent.parent / "challenges" / "README.md").read_text()
+    for name in FIELD_NAMES:
+        assert name in help_text.split("KEY: ", 1)[1] and f"`{name}`" in readme, name
 
 
 def test_governor_files(tmp_path: Path) -> None:

@@ -453,7 +453,7 @@ def costs_from_args(args: argparse.Namespace, spec: Any) -> Any:
 
 def add_governor_arguments(parser: argparse.ArgumentParser, default: str = "default") -> None:
     """``--governors NAME|FILE`` and repeatable ``--gov key=value`` for a sub-command."""
-    from challenges.governors import list_governor_presets
+    from challenges.governors import FIELD_NAMES, list_governor_presets
 
     parser.add_argument(
         "--governors",
@@ -468,7 +468,7 @@ def add_governor_arguments(parser: argparse.ArgumentParser, default: str = "defa
         action="append",
         default=[],
         help="override one governor, e.g. --gov daily_buffer_pct=1.5 --gov halt_at_target=false "
-        "(percents are percents; 'off' switches a buffer off)",
+        "(percents are percents; 'off' switches a buffer off); KEY: " + ", ".join(FIELD_NAMES),
     )
 
 
