@@ -35,6 +35,10 @@ from simlab.files import sha256_of as sha256_file  # the one file hash (the load
 # options never recorded: where the result goes, and settings the result does not depend on (the
 # --min-pass-rate gate sets only the exit code)
 UNRECORDED = frozenset({"json", "html", "workers", "min_pass_rate", "help"})
+# money options a trader types as whole numbers (``--size 100000``): an integral value is written
+# without ``.0`` so the recorded line reads as typed; it parses back to the same float, so a rerun
+# records the same line
+WHOLE_MONEY = frozenset({"size", "balance"})
 
 
 def sha256_arrays(*arrays: np.ndarray) -> str:
@@ -51,10 +55,12 @@ def iso(ns: int) -> str:
     return str(np.datetime64(int(ns), "ns").astype("datetime64[s]")) + "Z"
 
 
-def _fmt_value(v: Any) -> str:
+def _fmt_value(v: Any, dest: str = "") -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, float):
+        if dest in WHOLE_MONEY and v.is_integer():
+            return str(int(v))
         return repr(v)
     return str(v)
 
@@ -92,9 +98,9 @@ def canonical_argv(
                 out.append(opt)
         elif isinstance(action, argparse._AppendAction) or isinstance(value, list):
             for item in value:  # a repeated option (a portfolio's --data SYMBOL=FILE legs)
-                out += [opt, _fmt_value(item)]
+                out += [opt, _fmt_value(item, dest)]
         else:
-            out += [opt, _fmt_value(value)]
+            out += [opt, _fmt_value(value, dest)]
     return out
 
 

@@ -63,7 +63,18 @@ CASES = {
         "--tz",
         "UTC+2",
     ],
-    "backtest": ["backtest", "--strategy", "donchian", "--spread", "data", "--seed", "11"],
+    # a balance typed with ".0" is recorded as "50000" and still reruns to the same bytes
+    "backtest": [
+        "backtest",
+        "--strategy",
+        "donchian",
+        "--spread",
+        "data",
+        "--seed",
+        "11",
+        "--balance",
+        "50000.0",
+    ],
 }
 
 
@@ -88,6 +99,27 @@ def test_rerun_and_the_recorded_command_give_the_same_bytes(mode, tmp_path, monk
     # no output option and no worker count in what was recorded
     for word in ("--json", "--html", "--workers", "a.json"):
         assert word not in doc["provenance"]["argv"]
+
+
+def _after(argv: list[str], opt: str) -> str:
+    return argv[argv.index(opt) + 1]
+
+
+def test_whole_money_is_recorded_as_typed():
+    # "--size 100000", not "--size 100000.0": the recorded line reads as a trader types it; any other
+    # number, and a fractional balance, keeps its exact repr
+    from simlab_cli import provenance as P
+    from simlab_cli.main import command_parser
+
+    def argv(command: str, *words: str) -> list[str]:
+        return P.canonical_argv(command, command_parser(command).parse_args(list(words)), always=("size",))
+
+    assert _after(argv("challenge"), "--size") == "100000"
+    assert _after(argv("challenge", "--size", "2e5"), "--size") == "200000"
+    assert _after(argv("challenge", "--size", "12345.5"), "--size") == "12345.5"
+    assert _after(argv("challenge", "--risk", "2"), "--risk") == "2.0"  # not money: as before
+    assert _after(argv("backtest", "--balance", "50000.0"), "--balance") == "50000"
+    assert _after(argv("backtest", "--balance", "2500.25"), "--balance") == "2500.25"
 
 
 def test_rerun_through_the_real_command_line(tmp_path):
@@ -144,6 +176,7 @@ def test_provenance_records_every_setting(tmp_path, monkeypatch):
     }
     assert p["lookahead_check"]["ran"] is True
     assert "--exec-model EURUSD@2026-11-21" in p["command"]  # "auto" resolved to the calibration used
+    assert " --size 100000 " in p["command"] and ".0" not in _after(p["argv"], "--size")
     # and the table's header shows the important ones
     for needle in (
         "e8-one",
