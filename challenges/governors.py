@@ -112,7 +112,8 @@ class GovernorConfig:
             for item in overrides:
                 if "=" not in item:
                     raise ConfigError(
-                        where, f"expected key=value, got {item!r} (e.g. daily_buffer_pct=1.5); {FIELDS_LISTED}"
+                        where,
+                        f"expected key=value, got {item!r} (e.g. daily_buffer_pct=1.5); {FIELDS_LISTED}",
                     )
                 k, v = item.split("=", 1)
                 items.append((k.strip(), v.strip()))

@@ -293,7 +293,7 @@ def pass_by_day_figure(ctx: _Ctx) -> Any:
                    "attempts passed (%)", height=400)
     )  # fmt: skip
     fig.update_yaxes(**F.percent_axis(), rangemode="tozero")
-    fig.update_xaxes(range=[0, top + 1])
+    fig.update_xaxes(range=[0, top + 1], **F.whole_axis(top + 1))
     return fig
 
 
@@ -413,7 +413,7 @@ def days_to_pass_figure(ctx: _Ctx) -> Any:
     vals = [float(a["days_to_pass"]) for a in ctx.attempts if a.get("passed")]
     fig = go.Figure()
     if vals:
-        width = max(1.0, F.nice_width(max(vals) - min(vals) + 1, 40))
+        width = max(1.0, F.nice_width(max(vals) - min(vals) + 1, 40, (1, 2, 5)))  # whole days per bin
         left, counts = F.bins(vals, width)
         fig.add_trace(
             go.Bar(
@@ -426,6 +426,9 @@ def days_to_pass_figure(ctx: _Ctx) -> Any:
         d = ctx.r.get("days_to_pass") or {}
         if d.get("median") is not None:
             F.vline(fig, float(d["median"]), f"median {float(d['median']):.0f} days", "#1d2430")
+        # half a bin of room each side, so that one bar has its whole-day edges on the axis as ticks
+        lo, hi = float(left[0]) - width / 2, float(left[-1]) + 1.5 * width
+        fig.update_xaxes(range=[lo, hi], **F.whole_axis(hi - lo))
     else:
         fig.add_annotation(text="no attempt passed", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
                            font={"size": 15})  # fmt: skip

@@ -91,6 +91,12 @@ def percent_axis(decimals: int = 0) -> dict[str, Any]:
     return {"ticksuffix": "%", "tickformat": f".{max(decimals, 2)}~f"}
 
 
+def whole_axis(span: float, target_ticks: int = 8) -> dict[str, Any]:
+    """Axis settings for a count of whole units (days) over ``span``: ticks at whole numbers only, a round
+    step of 1, 2 or 5 x 10^k (plotly's own ticks over one attempt's bar read 3.2, 3.4 days)."""
+    return {"tickmode": "linear", "tick0": 0, "dtick": max(1.0, nice_width(span, target_ticks, (1, 2, 5)))}
+
+
 def figure_div(fig: Any, div_id: str, *, height: int | None = None) -> str:
     """``<div id=div_id>`` and the script that draws ``fig`` into it. Deterministic: the id is the
     caller's and the JSON comes from plotly's ``json`` engine (``</`` escaped inside the script)."""
@@ -214,4 +220,5 @@ __all__ = [
     "plotly_script",
     "rounded",
     "vline",
+    "whole_axis",
 ]

@@ -167,6 +167,45 @@ def test_percent_axes_label_half_percent_ticks_apart(tmp_path):
     assert "0.5%" in labels, labels
 
 
+@pytest.mark.parametrize("days", [[3.0], [2.0, 2.0, 2.0], [1.0, 2.0]])
+def test_days_axes_tick_whole_days(tmp_path, days):
+    """One attempt that passed (or one distinct value): plotly's own ticks over one bar read 3, 3.2, 3.4, ...
+    days; the days axes of both figures tick whole days, and the bar's edges are ticks."""
+    from reports.challenge import _Ctx, days_to_pass_figure, pass_by_day_figure
+    from reports.figures import figure_div
+    from reports.page import page
+
+    doc = {
+        "provenance": {"horizon": {"days": 3}},
+        "result": {
+            "runs": 4,
+            "attempts": [{"passed": True, "days_to_pass": d} for d in days] + [{"passed": False}],
+            "days_to_pass": {"median": float(np.median(days))},
+        },
+    }
+    ctx = _Ctx(doc)
+    figs = {"fig-days-to-pass": days_to_pass_figure(ctx), "fig-pass-by-day": pass_by_day_figure(ctx)}
+    for fig in figs.values():
+        assert fig.layout.xaxis.dtick == 1 and fig.layout.xaxis.tick0 == 0
+    html = tmp_path / "days.html"
+    html.write_text(page("days", "", "".join(figure_div(f, k) for k, f in figs.items()), {}))
+    with browser() as b:
+        pg = b.new_page()
+        pg.goto(html.resolve().as_uri(), wait_until="load")
+        labels = {
+            k: pg.evaluate(
+                f"Array.from(document.querySelectorAll('#{k} .xtick text')).map(t => t.textContent)"
+            )
+            for k in figs
+        }
+        pg.close()
+    for k, got in labels.items():
+        assert got and all(t.isdigit() for t in got), (k, got)
+    lo = int(min(days))
+    assert {str(lo), str(int(max(days)) + 1)} <= set(labels["fig-days-to-pass"]), labels
+    assert labels["fig-pass-by-day"] == ["0", "1", "2", "3", "4"], labels
+
+
 # ----------------------------------------------------------------------------- the traced sample
 
 
