@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -88,19 +89,27 @@ class PortfolioMarket:
         return self.calendar.clock()
 
     def quotes(self) -> L.Quotes:
+        return self._quotes
+
+    @cached_property
+    def _quotes(self) -> L.Quotes:
+        # the market's own arrays: built once (read-only, so every run and thread can share them)
         g = self.grid.legs
-        vol = np.zeros((self.n_legs, 0))
         f8 = np.float64
         return L.Quotes(
             by_row([leg.bid for leg in g], f8),
             by_row([leg.ask for leg in g], f8),
-            by_row(list(self.swap_nights), np.int8),
-            readonly(vol, f8),
+            by_row(self.swap_nights, np.int8),
+            readonly(np.zeros((self.n_legs, 0)), f8),
         )
 
     def legs(self, seeds: np.ndarray) -> L.Legs:
         """Where each leg has a bar, its own bar index, its next bar's row, its value per price (converted
         legs), and ``seeds``: each leg's cost-draw seed (``simlab.portfolio_nb.leg_seeds``)."""
+        return self._legs._replace(seeds=readonly(seeds, np.int64))
+
+    @cached_property
+    def _legs(self) -> L.Legs:
         g = self.grid.legs
         vpp = np.zeros((self.n_legs, len(self)))
         for i, c in enumerate(self.conversions):
@@ -110,9 +119,9 @@ class PortfolioMarket:
             by_row([x.has_bar for x in g], np.bool_),
             by_row([x.own for x in g], np.int64),
             by_row([x.next_row for x in g], np.int64),
-            by_row(list(vpp), np.float64),
+            by_row(vpp, np.float64),
             readonly(np.array([c.converts for c in self.conversions]), np.bool_),
-            readonly(seeds, np.int64),
+            readonly(np.zeros(0), np.int64),
         )
 
     def sym_matrix(self) -> np.ndarray:
@@ -130,23 +139,19 @@ class PortfolioMarket:
         """Each leg's intents (computed on its own bars) on the rows of its bars; hold elsewhere."""
         from simlab.engine import _intent_arrays
 
-        rows = []
-        for leg, it, b in zip(self.grid.legs, intents, self.bars):
-            s = _intent_arrays(it, len(b))
-            rows.append(
-                (
-                    leg.scatter(s.dir, L.DIR_HOLD),
-                    leg.scatter(s.sl, np.nan),
-                    leg.scatter(s.tp, np.nan),
-                    leg.scatter(s.size, np.nan),
-                )
-            )
-        return L.Signals(
-            by_row([r[0] for r in rows], np.int8),
-            by_row([r[1] for r in rows], np.float64),
-            by_row([r[2] for r in rows], np.float64),
-            by_row([r[3] for r in rows], np.float64),
+        n, k = len(self), self.n_legs
+        out = L.Signals(
+            np.full((n, k), L.DIR_HOLD, dtype=np.int8),
+            np.full((n, k), np.nan),
+            np.full((n, k), np.nan),
+            np.full((n, k), np.nan),
         )
+        for i, (leg, it, b) in enumerate(zip(self.grid.legs, intents, self.bars)):
+            # a leg with a bar on every row (its rows are 0 .. n - 1) needs no gather
+            at = slice(None) if leg.rows.shape[0] == n else leg.rows
+            for a, v in zip(out, _intent_arrays(it, len(b))):
+                a[at, i] = v
+        return L.Signals(*(leg_major(a) for a in out))
 
     def holes(self) -> Any:
         """The holes of every leg's own data (``simlab.holes.Holes``) on the grid: a hole after a leg's
@@ -170,18 +175,27 @@ class PortfolioMarket:
         return row
 
 
-def by_row(per_leg: Sequence[np.ndarray], dtype: Any) -> np.ndarray:
-    """The legs' per-row arrays as one read-only (L, T, ...) array whose memory is row by row: element
-    [i, t] sits next to [i + 1, t] (a transposed view of a C-contiguous (T, L, ...) array).
+def leg_major(rows: np.ndarray) -> np.ndarray:
+    """A read-only (L, T, ...) view of a C-contiguous (T, L, ...) array: indexed [leg, row] as the kernel
+    reads it, stored row by row (element [i, t] sits next to [i + 1, t]).
 
-    The kernel reads every leg's entries of a row together; stored leg by leg, each (array, leg) pair
-    was its own memory stream, more than the hardware prefetcher follows, and the row loop waited on
-    cache misses. The values are the same, so are the results.
+    The portfolio kernel reads every leg's entries of a row together; stored leg by leg, each (array,
+    leg) pair was its own memory stream, more than the hardware prefetcher follows, and the row loop
+    waited on cache misses. The values are the same, so are the results.
     """
-    rows = np.stack([np.asarray(a, dtype=dtype) for a in per_leg], axis=1)
     v = np.swapaxes(rows, 0, 1)
     v.flags.writeable = False
     return v
+
+
+def by_row(per_leg: Sequence[np.ndarray] | np.ndarray, dtype: Any) -> np.ndarray:
+    """The legs' per-row arrays (each (T, ...)) as one read-only (L, T, ...) array stored row by row
+    (``leg_major``)."""
+    first = np.asarray(per_leg[0])
+    rows = np.empty((first.shape[0], len(per_leg), *first.shape[1:]), dtype=dtype)
+    for i, a in enumerate(per_leg):
+        rows[:, i] = a
+    return leg_major(rows)
 
 
 def stack_costs(costs: Sequence[CostSetup]) -> L.Costs:
