@@ -249,3 +249,31 @@ def test_padding_a_cost_table_changes_no_draw():
                     draw,
                 )
                 assert a == b
+
+
+def test_kernel_inputs_hold_each_legs_values_stored_row_by_row():
+    # the Dow misses the gold's 10:00 bar: its row there holds no intent (hold), flat at its 09:00 close
+    dow = Tape()
+    dow.bar("2024-03-05T08:00", 39_000.0, decide=LONG)
+    dow.bar("2024-03-05T09:00", (39_000.0, 39_050.0, 38_850.0, 39_000.0), decide=SHORT)
+    dow.bar("2024-03-05T11:00", 39_050.0, decide=FLAT)
+    (gb, gi), (db, di) = gold_tape().build(), dow.build()
+    names = ["XAUUSD", "US30"]
+    specs = [_spec(n) for n in names]
+    grid = align([gb, db], names)
+    conv = plan_conversions(specs, [None, None], grid.time, [0, 0], {}, names)
+    m = PortfolioMarket.build(grid, [gb, db], names, specs, conv)
+    q, lg, sig = m.quotes(), m.legs(np.array([5, 6])), m.signals([gi, di])
+    assert len(m) == 5 and lg.has_bar[1].tolist() == [True, True, False, True, False]
+    assert q.bid[1, 2].tolist() == [39_000.0] * 4 and q.bid[1, 1].tolist() == [
+        39_000.0,
+        39_050.0,
+        38_850.0,
+        39_000.0,
+    ]
+    np.testing.assert_array_equal(q.ask[0], gb.ask)
+    assert sig.dir[1].tolist() == [LONG, SHORT, L.DIR_HOLD, FLAT, L.DIR_HOLD]
+    assert sig.dir[0].tolist() == list(gi.dir) and lg.seeds.tolist() == [5, 6]
+    # row by row in memory: a row's legs side by side (the kernel reads them together)
+    assert q.bid.strides == (4 * 8, 2 * 4 * 8, 8) and sig.sl.strides == (8, 2 * 8)
+    assert lg.next_row.strides == (8, 2 * 8) and not sig.dir.flags.writeable
