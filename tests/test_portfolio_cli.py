@@ -91,6 +91,25 @@ def test_without_eurusd_the_fixed_tick_value_is_used_and_the_run_says_so(shared_
     assert f"NOTE {note}" in stdout
 
 
+def test_a_single_symbol_run_on_the_fixed_tick_value_says_so_too(shared_data_dir):
+    # the symbol as a new user gives it: from the MT5 export's file name
+    note = (
+        "DE30EUR: profit converted at the spec's fixed tick value 0.108 USD per 0.1: no EURUSD series loaded "
+        "(add --convert EURUSD=FILE, or a EURUSD leg)"
+    )
+    for command in ("backtest", "challenge"):
+        code, _, err = run_simlab_here(
+            command, "--data", str(shared_data_dir / "DE30EUR_M1_mt5export_ny7_2019-02.csv"),
+            "--tz", "America/New_York+7", "--strategy", "donchian", "--exec-model", "none",
+            *(("--volume", "1") if command == "backtest" else ("--runs", "2", "--horizon-days", "1")),
+        )  # fmt: skip
+        assert code == 0, err
+        assert err.count(f"simlab {command}: warning: {note}") == 1, err
+    # a USD-quoted symbol converts nothing: no such line
+    code, _, err = run_simlab_here("backtest", "--data", "bundled", "--volume", "1", "--exec-model", "none")
+    assert code == 0 and "converted at" not in err, err
+
+
 # =============================================================================== the portfolio file
 
 

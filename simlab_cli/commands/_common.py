@@ -416,6 +416,18 @@ def load_symbol(args: argparse.Namespace) -> Any:
     return choice.spec if choice.spec is not None else get_symbol(choice.name, args.symbol_file)
 
 
+def warn_fixed_conversion(args: argparse.Namespace, spec: Any) -> None:
+    """Say so when the run's profit is converted at the spec's fixed tick value (a quote currency other
+    than the account's, no conversion series: ``simlab.currency.plan_conversions``, as a portfolio leg)."""
+    import numpy as np
+
+    from simlab.currency import plan_conversions
+
+    plan = plan_conversions([spec], [None], np.empty(0, dtype=np.int64), [0], {}, [spec.name])[0]
+    if plan.note:
+        warn(args, plan.note)
+
+
 def load_strategy_from_args(args: argparse.Namespace) -> Any:
     from strategies.registry import load_strategy
 

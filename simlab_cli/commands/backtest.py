@@ -122,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
             "--seed", "nothing is drawn at random without an execution model (--exec-model none)"
         )
     bars, data_name = C.load_data(args)
+    C.warn_fixed_conversion(args, spec)  # once the data passed its checks: an error stays one line
     data = P.data_info(bars, data_name, None if C.is_bundled(args) else args.data)
     if args.no_lookahead_check:
         lookahead: dict[str, Any] = {"ran": False, "reason": "--no-lookahead-check"}

@@ -271,6 +271,7 @@ def _run_bars(
     strategy = C.load_strategy_from_args(args)
     costs = C.costs_from_args(args, spec)
     bars, data_name = C.load_data(args)
+    C.warn_fixed_conversion(args, spec)  # once the data passed its checks: an error stays one line
     data = P.data_info(bars, data_name, None if C.is_bundled(args) else args.data)
     run = BarRun.from_args(
         args,
