@@ -144,6 +144,21 @@ def _rate_on(grid_time: np.ndarray, t: np.ndarray, bid: np.ndarray, ask: np.ndar
     return out
 
 
+MAX_RATE_AGE_DAYS = 4  # a weekend and a holiday: an older rate is a series that stopped, not a closed market
+
+
+def _stale_rate(grid_time: np.ndarray, t: np.ndarray, first: int) -> tuple[int, int]:
+    """The first grid time from row ``first`` on whose latest series bar is over MAX_RATE_AGE_DAYS old, and
+    that bar's time; (-1, -1) when the series keeps up."""
+    from simlab.calendar import NS_DAY
+
+    g = grid_time[first:]
+    idx = np.searchsorted(t, g, side="right") - 1
+    bar = t[np.maximum(idx, 0)]
+    old = np.flatnonzero((idx >= 0) & (g - bar > MAX_RATE_AGE_DAYS * NS_DAY))
+    return (int(g[old[0]]), int(bar[old[0]])) if old.shape[0] else (-1, -1)
+
+
 def plan_conversions(
     specs: Sequence[Any],
     currencies: Sequence[str | None],
@@ -196,6 +211,13 @@ def plan_conversions(
                 given,
                 f"{pair} starts at {_iso(int(bars.time[0]))}, after {spec.name}'s first bar "
                 f"{_iso(int(grid_time[first]))}: a conversion series must cover the leg it converts",
+            )
+        stale, last_bar = _stale_rate(grid_time, np.asarray(bars.time, dtype=np.int64), first)
+        if stale >= 0:
+            raise InputError(
+                given,
+                f"{pair} has no bar from {_iso(last_bar)} to {_iso(stale)}, where {spec.name} trades (more "
+                f"than {MAX_RATE_AGE_DAYS} days): a conversion series must cover the leg it converts",
             )
         rate[:first] = rate[first]  # never read: the leg is absent there
         contract = float(spec.contract_size)

@@ -100,3 +100,22 @@ def test_a_currency_that_contradicts_the_spec_is_refused():
     t, _ = _grid()
     with pytest.raises(ConfigError, match="currency = EUR: EURUSD's spec has profit_mode = 'quote'"):
         plan_conversions([get_symbol("EURUSD")], ["EUR"], t, [0], {}, ["legs[0]"])
+
+
+def test_a_series_that_stops_more_than_four_days_before_the_leg_trades_is_refused():
+    # the leg trades hourly on Monday 2024-03-04 and on Monday 2024-03-11; the series' bars
+    t = np.concatenate([hourly("2024-03-04T10:00", 2), hourly("2024-03-11T10:00", 2)])
+    fx = make_bars(hourly("2024-03-04T09:00", 2), [[1.1, 1.2, 1.0, 1.1]] * 2)  # stops 2024-03-04 10:00
+    with pytest.raises(
+        InputError,
+        match=r"--convert EURUSD: EURUSD has no bar from 2024-03-04T10:00:00Z to 2024-03-11T10:00:00Z, where "
+        r"GER40 trades \(more than 4 days\): a conversion series must cover the leg it converts",
+    ):
+        plan_conversions([get_symbol("GER40")], [None], t, [0], {"EURUSD": (fx, "--convert EURUSD")}, ["leg"])
+    # a weekend (Friday 21:00 to Sunday 22:00 UTC) is not a stopped series
+    t = np.concatenate([hourly("2024-03-08T20:00", 1), hourly("2024-03-10T22:00", 1)])
+    fx = make_bars(hourly("2024-03-08T20:00", 1), [[1.1, 1.2, 1.0, 1.1]], spread=0.0002)
+    [c] = plan_conversions(
+        [get_symbol("GER40")], [None], t, [0], {"EURUSD": (fx, "--convert EURUSD")}, ["leg"]
+    )
+    assert c.value_per_price.tolist() == [1.1001, 1.1001]
